@@ -1,0 +1,39 @@
+#include "kelvin/protocol/envelope_codec.hpp"
+
+#include <fmt/format.h>
+
+namespace kelvin::protocol {
+
+std::vector<std::uint8_t> encode_envelope(const wire::v1::Envelope& envelope,
+                                          std::size_t max_payload) {
+  const std::size_t size = envelope.ByteSizeLong();
+  if (size > max_payload) {
+    throw FrameError(FrameErrorKind::kTooLarge,
+                     fmt::format("{} message of {} bytes exceeds the frame limit of {} bytes",
+                                 body_name(envelope), size, max_payload));
+  }
+  std::vector<std::uint8_t> payload(size);
+  if (!envelope.SerializeToArray(payload.data(), static_cast<int>(size))) {
+    throw MessageError(fmt::format("could not serialize a {} message", body_name(envelope)));
+  }
+  return encode_frame(payload, max_payload);
+}
+
+wire::v1::Envelope parse_envelope(std::span<const std::uint8_t> payload) {
+  wire::v1::Envelope envelope;
+  if (payload.size() > static_cast<std::size_t>(INT32_MAX) ||
+      !envelope.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    throw MessageError(
+        fmt::format("frame payload of {} bytes is not a valid Envelope", payload.size()));
+  }
+  return envelope;
+}
+
+std::string body_name(const wire::v1::Envelope& envelope) {
+  using E = wire::v1::Envelope;
+  if (envelope.body_case() == E::BODY_NOT_SET) return "none";
+  const auto* field = E::descriptor()->FindFieldByNumber(static_cast<int>(envelope.body_case()));
+  return field ? field->name() : fmt::format("field {}", static_cast<int>(envelope.body_case()));
+}
+
+}  // namespace kelvin::protocol
