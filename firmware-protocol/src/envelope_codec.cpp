@@ -31,7 +31,8 @@ wire::v1::Envelope parse_envelope(std::span<const std::uint8_t> payload) {
 
 std::string body_name(const wire::v1::Envelope& envelope) {
   using E = wire::v1::Envelope;
-  if (envelope.body_case() == E::BODY_NOT_SET) return "none";
+  if (envelope.body_case() == E::BODY_NOT_SET)
+    return "none";
   const auto* field = E::descriptor()->FindFieldByNumber(static_cast<int>(envelope.body_case()));
   return field ? field->name() : fmt::format("field {}", static_cast<int>(envelope.body_case()));
 }

@@ -2,20 +2,22 @@
 
 #include <boost/crc.hpp>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cstring>
-#include <fmt/format.h>
 
 namespace kelvin::protocol {
 namespace {
 
 void put_le32(std::uint8_t* out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out[i] = static_cast<std::uint8_t>(v >> (8 * i));
+  for (int i = 0; i < 4; ++i)
+    out[i] = static_cast<std::uint8_t>(v >> (8 * i));
 }
 
 std::uint32_t get_le32(const std::uint8_t* in) {
   std::uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(in[i]) << (8 * i);
+  for (int i = 0; i < 4; ++i)
+    v |= static_cast<std::uint32_t>(in[i]) << (8 * i);
   return v;
 }
 
@@ -23,13 +25,20 @@ std::uint32_t get_le32(const std::uint8_t* in) {
 
 const char* to_string(FrameErrorKind kind) noexcept {
   switch (kind) {
-    case FrameErrorKind::kBadMagic: return "bad magic";
-    case FrameErrorKind::kUnsupportedFraming: return "unsupported framing version or flags";
-    case FrameErrorKind::kHeaderCrcMismatch: return "header CRC mismatch";
-    case FrameErrorKind::kTooLarge: return "frame too large";
-    case FrameErrorKind::kPayloadCrcMismatch: return "payload CRC mismatch";
-    case FrameErrorKind::kTruncated: return "truncated frame";
-    case FrameErrorKind::kTrailingBytes: return "trailing bytes after frame";
+    case FrameErrorKind::kBadMagic:
+      return "bad magic";
+    case FrameErrorKind::kUnsupportedFraming:
+      return "unsupported framing version or flags";
+    case FrameErrorKind::kHeaderCrcMismatch:
+      return "header CRC mismatch";
+    case FrameErrorKind::kTooLarge:
+      return "frame too large";
+    case FrameErrorKind::kPayloadCrcMismatch:
+      return "payload CRC mismatch";
+    case FrameErrorKind::kTruncated:
+      return "truncated frame";
+    case FrameErrorKind::kTrailingBytes:
+      return "trailing bytes after frame";
   }
   return "unknown frame error";
 }
@@ -55,7 +64,8 @@ std::vector<std::uint8_t> encode_frame(std::span<const std::uint8_t> payload,
   h[3] = 0;  // flags, reserved
   put_le32(h + 4, static_cast<std::uint32_t>(payload.size()));
   put_le32(h + 8, crc32({h, 8}));
-  if (!payload.empty()) std::memcpy(h + kFrameHeaderBytes, payload.data(), payload.size());
+  if (!payload.empty())
+    std::memcpy(h + kFrameHeaderBytes, payload.data(), payload.size());
   put_le32(h + kFrameHeaderBytes + payload.size(), crc32(payload));
   return frame;
 }
@@ -87,18 +97,23 @@ void FrameDecoder::feed(std::span<const std::uint8_t> bytes) {
 }
 
 void FrameDecoder::compact() {
-  if (start_ == 0) return;
+  if (start_ == 0)
+    return;
   buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(start_));
   start_ = 0;
 }
 
 std::optional<FrameErrorKind> FrameDecoder::check_header(const std::uint8_t* h,
                                                          std::uint32_t* length) const {
-  if (h[0] != kFrameMagic0 || h[1] != kFrameMagic1) return FrameErrorKind::kBadMagic;
-  if (get_le32(h + 8) != crc32({h, 8})) return FrameErrorKind::kHeaderCrcMismatch;
-  if (h[2] != kFramingVersion || h[3] != 0) return FrameErrorKind::kUnsupportedFraming;
+  if (h[0] != kFrameMagic0 || h[1] != kFrameMagic1)
+    return FrameErrorKind::kBadMagic;
+  if (get_le32(h + 8) != crc32({h, 8}))
+    return FrameErrorKind::kHeaderCrcMismatch;
+  if (h[2] != kFramingVersion || h[3] != 0)
+    return FrameErrorKind::kUnsupportedFraming;
   *length = get_le32(h + 4);
-  if (*length > max_payload_) return FrameErrorKind::kTooLarge;
+  if (*length > max_payload_)
+    return FrameErrorKind::kTooLarge;
   return std::nullopt;
 }
 
@@ -107,7 +122,8 @@ std::optional<DecodedFrame> FrameDecoder::next() {
   std::size_t discarded = 0;
   // Reports the discarded run (if any) before anything else is returned.
   auto flush_error = [&]() -> std::optional<DecodedFrame> {
-    if (!first_error) return std::nullopt;
+    if (!first_error)
+      return std::nullopt;
     ++errors_;
     bytes_discarded_ += discarded;
     DecodedFrame out;
@@ -124,22 +140,27 @@ std::optional<DecodedFrame> FrameDecoder::next() {
       const std::uint8_t* end = buffer_.data() + buffer_.size();
       const std::uint8_t* hit = std::find(p + 1, end, kFrameMagic0);
       const std::size_t skip = static_cast<std::size_t>(hit - p);
-      if (!first_error) first_error = FrameErrorKind::kBadMagic;
+      if (!first_error)
+        first_error = FrameErrorKind::kBadMagic;
       discarded += skip;
       start_ += skip;
       continue;
     }
-    if (avail < kFrameHeaderBytes) break;  // need the whole header
+    if (avail < kFrameHeaderBytes)
+      break;  // need the whole header
     std::uint32_t length = 0;
     if (auto err = check_header(p, &length)) {
-      if (!first_error) first_error = *err;
+      if (!first_error)
+        first_error = *err;
       discarded += 1;  // drop the magic byte and look for the next frame start
       start_ += 1;
       continue;
     }
-    if (first_error) return flush_error();  // report garbage before the good frame
+    if (first_error)
+      return flush_error();  // report garbage before the good frame
     const std::size_t total = kFrameOverheadBytes + length;
-    if (avail < total) return std::nullopt;  // wait for the rest of this frame
+    if (avail < total)
+      return std::nullopt;  // wait for the rest of this frame
     const std::uint8_t* payload = p + kFrameHeaderBytes;
     if (get_le32(payload + length) != crc32({payload, length})) {
       start_ += total;
@@ -156,7 +177,8 @@ std::optional<DecodedFrame> FrameDecoder::next() {
     ++frames_decoded_;
     return out;
   }
-  if (first_error) return flush_error();
+  if (first_error)
+    return flush_error();
   return std::nullopt;
 }
 

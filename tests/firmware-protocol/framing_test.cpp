@@ -10,7 +10,8 @@ namespace {
 
 std::vector<std::uint8_t> bytes(std::size_t n, std::uint8_t seed = 1) {
   std::vector<std::uint8_t> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::uint8_t>(seed + 31 * i);
+  for (std::size_t i = 0; i < n; ++i)
+    v[i] = static_cast<std::uint8_t>(seed + 31 * i);
   return v;
 }
 
@@ -39,7 +40,8 @@ TEST(Framing, EncodeRefusesPayloadAboveTheLimit) {
   }
 }
 
-FrameErrorKind decode_error(const std::vector<std::uint8_t>& frame, std::size_t max = kMaxFramePayload) {
+FrameErrorKind decode_error(const std::vector<std::uint8_t>& frame,
+                            std::size_t max = kMaxFramePayload) {
   try {
     decode_frame(frame, max);
   } catch (const FrameError& e) {
@@ -93,7 +95,8 @@ TEST(Framing, HugeDeclaredLengthIsRejectedWithoutWaitingForThePayload) {
   big[4] = big[5] = big[6] = big[7] = 0xFF;
   // Recompute the header CRC so that only the size is wrong.
   const std::uint32_t crc = crc32({big.data(), 8});
-  for (int i = 0; i < 4; ++i) big[8 + i] = static_cast<std::uint8_t>(crc >> (8 * i));
+  for (int i = 0; i < 4; ++i)
+    big[8 + i] = static_cast<std::uint8_t>(crc >> (8 * i));
   decoder.feed({big.data(), kFrameHeaderBytes});
   auto result = decoder.next();
   ASSERT_TRUE(result.has_value());
@@ -168,10 +171,13 @@ TEST(FrameDecoder, RandomBytesNeverYieldAFrameOrGrowTheBuffer) {
   std::size_t max_buffered = 0;
   for (int round = 0; round < 2000; ++round) {
     std::vector<std::uint8_t> chunk(1 + rng() % 64);
-    for (auto& c : chunk) c = static_cast<std::uint8_t>(rng());
-    if (round % 7 == 0) chunk[0] = kFrameMagic0, chunk.size() > 1 ? chunk[1] = kFrameMagic1 : 0;
+    for (auto& c : chunk)
+      c = static_cast<std::uint8_t>(rng());
+    if (round % 7 == 0)
+      chunk[0] = kFrameMagic0, chunk.size() > 1 ? chunk[1] = kFrameMagic1 : 0;
     decoder.feed(chunk);
-    while (auto r = decoder.next()) EXPECT_TRUE(r->error.has_value());
+    while (auto r = decoder.next())
+      EXPECT_TRUE(r->error.has_value());
     max_buffered = std::max(max_buffered, decoder.buffered_bytes());
   }
   EXPECT_LE(max_buffered, 4096 + kFrameOverheadBytes + 64);

@@ -20,27 +20,29 @@ namespace kelvin::protocol {
 inline constexpr std::uint8_t kFrameMagic0 = 0x4B;  // 'K'
 inline constexpr std::uint8_t kFrameMagic1 = 0x56;  // 'V'
 inline constexpr std::uint8_t kFramingVersion = 1;
-inline constexpr std::size_t kFrameHeaderBytes = 12;  // magic(2) version(1) flags(1) length(4) header CRC(4)
+inline constexpr std::size_t kFrameHeaderBytes =
+    12;  // magic(2) version(1) flags(1) length(4) header CRC(4)
 inline constexpr std::size_t kFrameTrailerBytes = 4;  // payload CRC
 inline constexpr std::size_t kFrameOverheadBytes = kFrameHeaderBytes + kFrameTrailerBytes;
 // Largest payload either side sends or accepts unless configured lower: 1 MiB.
 inline constexpr std::size_t kMaxFramePayload = std::size_t{1} << 20;
 
 enum class FrameErrorKind {
-  kBadMagic,           // bytes that do not start a frame
-  kUnsupportedFraming, // framing version or reserved flags this build does not understand
-  kHeaderCrcMismatch,  // header damaged (length cannot be trusted)
-  kTooLarge,           // declared payload larger than the configured maximum
-  kPayloadCrcMismatch, // payload damaged
-  kTruncated,          // a complete buffer ended inside a frame
-  kTrailingBytes,      // a complete buffer had bytes after its frame
+  kBadMagic,            // bytes that do not start a frame
+  kUnsupportedFraming,  // framing version or reserved flags this build does not understand
+  kHeaderCrcMismatch,   // header damaged (length cannot be trusted)
+  kTooLarge,            // declared payload larger than the configured maximum
+  kPayloadCrcMismatch,  // payload damaged
+  kTruncated,           // a complete buffer ended inside a frame
+  kTrailingBytes,       // a complete buffer had bytes after its frame
 };
 
 const char* to_string(FrameErrorKind kind) noexcept;
 
 class FrameError : public std::runtime_error {
  public:
-  FrameError(FrameErrorKind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+  FrameError(FrameErrorKind kind, const std::string& what)
+      : std::runtime_error(what), kind_(kind) {}
   FrameErrorKind kind() const noexcept { return kind_; }
 
  private:
@@ -60,9 +62,9 @@ std::vector<std::uint8_t> decode_frame(std::span<const std::uint8_t> frame,
 
 // One result of a streaming decode: a payload, or an error covering discarded bytes.
 struct DecodedFrame {
-  std::vector<std::uint8_t> payload;       // empty when error is set
-  std::optional<FrameErrorKind> error;     // set when bytes were discarded
-  std::size_t discarded_bytes = 0;         // bytes dropped while resynchronizing
+  std::vector<std::uint8_t> payload;    // empty when error is set
+  std::optional<FrameErrorKind> error;  // set when bytes were discarded
+  std::size_t discarded_bytes = 0;      // bytes dropped while resynchronizing
 };
 
 // Streaming decoder for byte-stream transports (USB bulk, TCP, in-process pipes). Bytes go in
