@@ -1,0 +1,159 @@
+// Register map and numeric specification of the emulated resonator SPU board ("overdamped-ou").
+// Every number the firmware reports in DeviceInfo, or applies to a request, is defined here.
+//
+// Thread contract: compile-time constants and pure constexpr functions; safe from any thread.
+//
+// ---------------------------------------------------------------------------------------------
+// The board
+// ---------------------------------------------------------------------------------------------
+// N overdamped linear cells (1 <= N <= 256, 8 by default) obey
+//     dx = -(A x - b) dt + sqrt(2 D) dW,        x in volts, t in microseconds,
+// with A symmetric (the coupling matrix), b the bias vector and D = 1/beta the diffusion.
+//
+// Coupling DAC  int16, codes [-32767, 32767] (-32768 is reserved: ERROR_CODE_OUT_OF_RANGE),
+//               lsb 2^-14 per microsecond ("1/us"), offset 0: A_ij = code_ij * 2^-14.
+//               Programmed as the upper triangle including the diagonal, row by row, N(N+1)/2
+//               little-endian int16 codes; A is symmetric by construction.
+// Bias DAC      int16, codes [-32767, 32767] (-32768 reserved), lsb 2^-13 "V/us", offset 0:
+//               b_i = code_i * 2^-13. All biases are 0 at power-up.
+// Noise DAC     one uint16 code [0, 65535] for the whole board, lsb 2^-16 "V^2/us", offset 0:
+//               D = code * 2^-16. Code 0 (no noise) at power-up.
+// ADC           int16, codes [-32768, 32767], lsb 2^-14 "V", offset 0 (full scale +-2 V):
+//               code = saturate(llround(x / 2^-14)), rounding half-way cases away from zero.
+//               A cell clips when llround(x / lsb) lies outside [-32768, 32767]; a sample in
+//               which at least one cell clips counts once in RunResults.clipped_samples.
+// Analog rails  every state component is clamped to [-2.5 V, +2.5 V] after each integration
+//               step. A programmed A that is not positive definite makes the state run away;
+//               it then sits on the rails (ADC codes clipped) instead of overflowing.
+// Clock         tick_rate_hz = 100e6, ticks_per_sample = 100: the ADC samples at 1 MS/s, so one
+//               sample period is h = 1 us.
+// Runs          StartRun.duration_ticks must be a positive multiple of ticks_per_sample
+//               (ERROR_CODE_INVALID_ARGUMENT otherwise); sample_count = duration / 100 must not
+//               exceed max_samples_per_run = 2^32, which keeps the int64 sums of products
+//               (|code_i code_j| <= 2^30) from overflowing. For each sample, the board advances
+//               the state by one sample period with the exact step below, then samples the ADC.
+//               The device tick counter starts at 0 at power-up; a run that starts at tick T
+//               takes its samples at ticks T + 100, T + 200, ..., T + duration, so its
+//               first_tick is T + 100, and the counter then stands at T + duration. The global
+//               sample index of the sample taken at tick t is t / ticks_per_sample (the first
+//               sample after power-up has index 1). reset_state sets x = 0 before the run;
+//               otherwise the state carries over from the previous run (warm start).
+// Exact step    Not Euler: with Phi = expm(-A h), Gamma = int_0^h expm(-A s) ds, c = Gamma b
+//               and Q = int_0^h expm(-A s) (2D) expm(-A^T s) ds (Van Loan's block exponential),
+//                   x_{k+1} = clamp(Phi x_k + c + L xi_k),   L L^T = Q,   xi_k ~ N(0, I).
+//               L comes from a Cholesky factor of Q, or, when Q is singular, from its symmetric
+//               eigen-decomposition with negative eigenvalues clamped to 0. The sums in the step
+//               are taken in a fixed order (row by row, column 0 first).
+//               Overflow guard: if a single sample period of a runaway (non-positive-definite)
+//               A would amplify the state by more than kMaxStepGain, the board splits the period
+//               into m = 2^k equal substeps (the smallest k that keeps each substep's gain below
+//               the bound), clamping to the rails after every substep. Boards with a stable A
+//               (all practical cases) always use m = 1.
+// Noise         Philox4x32-10 (Random123), key = {seed low 32 bits, seed high 32 bits}, counter
+//               = {sample index low 32, sample index high 32, cell pair j, substep s (0 when
+//               m = 1)}. The four output words w0..w3 of one call give, through Random123's
+//               r123::boxmuller(w0 | w1 << 32, w2 | w3 << 32), the normals xi of cells 2j and
+//               2j + 1 (a lone last cell uses the first one). The stream depends only on the
+//               seed and the global sample index, so one run of 2n samples yields exactly the
+//               ADC codes of two consecutive runs of n samples.
+// Accumulation  per cell, the int64 sum of its ADC codes; with accumulate_products, the int64
+//               sums of code_i * code_j over the upper triangle including the diagonal, row by
+//               row; with record_samples, every ADC code (sample-major, little-endian int16).
+//               At most max_record_samples(N) = min(65536, (max_frame_payload - 4096) / (2 N))
+//               samples may be recorded (ERROR_CODE_RESOURCE_EXHAUSTED at StartRun otherwise);
+//               a run whose RunResults could exceed max_frame_payload in the worst case (large N
+//               recording with accumulate_products) is refused the same way.
+// Result buffer results of up to 8 unread runs; starting a 9th evicts the oldest unread run
+//               and increments overflow_count (cumulative since power-up, reported in every
+//               RunResults). ReadResults returns and removes a run's results.
+// Identity      family BOARD_FAMILY_RESONATOR, firmware "kelvin-sim 0.1.0", protocol version 1,
+//               capabilities SECOND_MOMENTS | SAMPLE_RECORD | STATE_RESET,
+//               max_frame_payload = kelvin::protocol::kMaxFramePayload (1 MiB).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "kelvin/protocol/framing.hpp"
+
+namespace kelvin::sim::resonator {
+
+// Identity.
+inline constexpr std::string_view kModel = "overdamped-ou";
+inline constexpr std::string_view kFirmwareVersion = "kelvin-sim 0.1.0";
+inline constexpr std::uint32_t kProtocolVersion = 1;
+
+// Cells.
+inline constexpr std::uint32_t kMinCells = 1;
+inline constexpr std::uint32_t kMaxCells = 256;
+inline constexpr std::uint32_t kDefaultCells = 8;
+
+// Coupling DAC: A_ij = code * lsb, in 1/us.
+inline constexpr std::uint32_t kCouplingBits = 16;
+inline constexpr std::int32_t kCouplingMinCode = -32767;
+inline constexpr std::int32_t kCouplingMaxCode = 32767;
+inline constexpr double kCouplingLsb = 1.0 / 16384.0;  // 2^-14 per microsecond
+inline constexpr std::string_view kCouplingUnit = "1/us";
+
+// Bias DAC: b_i = code * lsb, in V/us.
+inline constexpr std::uint32_t kBiasBits = 16;
+inline constexpr std::int32_t kBiasMinCode = -32767;
+inline constexpr std::int32_t kBiasMaxCode = 32767;
+inline constexpr double kBiasLsb = 1.0 / 8192.0;  // 2^-13 V/us
+inline constexpr std::string_view kBiasUnit = "V/us";
+
+// int16 code that both signed DACs reserve (outside their ranges).
+inline constexpr std::int32_t kReservedDacCode = -32768;
+
+// Noise DAC: D = code * lsb, in V^2/us.
+inline constexpr std::uint32_t kNoiseBits = 16;
+inline constexpr std::uint32_t kNoiseMinCode = 0;
+inline constexpr std::uint32_t kNoiseMaxCode = 65535;
+inline constexpr double kNoiseLsb = 1.0 / 65536.0;  // 2^-16 V^2/us
+inline constexpr std::string_view kNoiseUnit = "V^2/us";
+
+// ADC: x = code * lsb, in V.
+inline constexpr std::uint32_t kAdcBits = 16;
+inline constexpr std::int32_t kAdcMinCode = -32768;
+inline constexpr std::int32_t kAdcMaxCode = 32767;
+inline constexpr double kAdcLsb = 1.0 / 16384.0;  // 2^-14 V
+inline constexpr std::string_view kAdcUnit = "V";
+
+// Analog rails: |x_i| <= 2.5 V after every step.
+inline constexpr double kRailVolts = 2.5;
+
+// Clock.
+inline constexpr double kTickRateHz = 100e6;
+inline constexpr std::uint32_t kTicksPerSample = 100;
+inline constexpr double kSamplePeriodUs = 1.0;  // h = ticks_per_sample / tick_rate_hz
+
+// Runs and results.
+inline constexpr std::uint64_t kMaxSamplesPerRun = std::uint64_t{1} << 32;
+inline constexpr std::size_t kResultSlots = 8;
+inline constexpr std::size_t kMaxFramePayload = kelvin::protocol::kMaxFramePayload;
+inline constexpr std::size_t kRecordHeadroomBytes = 4096;
+inline constexpr std::uint32_t kRecordSampleCap = 65536;
+
+// Largest gain of one integration substep before the overflow guard splits the sample period.
+inline constexpr double kMaxStepGain = 1e12;
+
+// Capabilities (wire Capability bits): SECOND_MOMENTS | SAMPLE_RECORD | STATE_RESET.
+inline constexpr std::uint64_t kCapabilities = 1u | 2u | 4u;
+
+// Largest StartRun.record_samples run, in samples, for a board of `cells` cells.
+constexpr std::uint32_t max_record_samples(std::uint32_t cells) {
+  const std::size_t by_frame = (kMaxFramePayload - kRecordHeadroomBytes) / (2 * std::size_t{cells});
+  return static_cast<std::uint32_t>(std::min<std::size_t>(kRecordSampleCap, by_frame));
+}
+
+// Number of upper-triangle entries (including the diagonal) of an N x N matrix.
+constexpr std::size_t upper_triangle_size(std::uint32_t cells) {
+  return std::size_t{cells} * (std::size_t{cells} + 1) / 2;
+}
+
+static_assert(max_record_samples(8) == 65280);
+static_assert(max_record_samples(1) == 65536);
+
+}  // namespace kelvin::sim::resonator

@@ -1,0 +1,207 @@
+// Test helper: talks to an emulated resonator board only through encoded protocol frames, the
+// way a host does. Requests are built as Envelopes, framed with encode_envelope, fed to the
+// firmware's on_bytes, and the reply bytes are decoded with a FrameDecoder.
+//
+// Thread contract: a BoardClient is used by one test thread.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kelvin/protocol/envelope_codec.hpp"
+#include "kelvin/sim/resonator_firmware.hpp"
+
+namespace kelvin::sim::testing {
+
+using wire::v1::Envelope;
+using wire::v1::ErrorCode;
+
+// int16 codes as little-endian bytes, in protobuf's `bytes` representation.
+inline std::string le16(const std::vector<std::int16_t>& codes) {
+  std::string out(2 * codes.size(), '\0');
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    const auto u = static_cast<std::uint16_t>(codes[i]);
+    out[2 * i] = static_cast<char>(u & 0xFF);
+    out[2 * i + 1] = static_cast<char>(u >> 8);
+  }
+  return out;
+}
+
+inline std::vector<std::int16_t> from_le16(const std::string& bytes) {
+  std::vector<std::int16_t> out(bytes.size() / 2);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const auto lo = static_cast<std::uint8_t>(bytes[2 * i]);
+    const auto hi = static_cast<std::uint8_t>(bytes[2 * i + 1]);
+    out[i] = static_cast<std::int16_t>(static_cast<std::uint16_t>(lo | (hi << 8)));
+  }
+  return out;
+}
+
+// 64-bit FNV-1a over a byte string.
+inline std::uint64_t fnv1a64(const std::string& bytes) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (const char c : bytes) {
+    h ^= static_cast<std::uint8_t>(c);
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+// Upper triangle (incl. diagonal, row by row) of a symmetric matrix given by a code function.
+template <typename F>
+std::vector<std::int16_t> upper_codes(std::uint32_t n, F code_of) {
+  std::vector<std::int16_t> out;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    for (std::uint32_t j = i; j < n; ++j)
+      out.push_back(code_of(i, j));
+  }
+  return out;
+}
+
+inline std::vector<Envelope> decode_replies(std::span<const std::uint8_t> bytes) {
+  protocol::FrameDecoder decoder;
+  decoder.feed(bytes);
+  std::vector<Envelope> out;
+  while (auto frame = decoder.next()) {
+    EXPECT_FALSE(frame->error) << "the board sent a malformed frame";
+    if (frame->error)
+      continue;
+    out.push_back(protocol::parse_envelope(frame->payload));
+  }
+  EXPECT_EQ(decoder.buffered_bytes(), 0u) << "the board sent a partial frame";
+  return out;
+}
+
+class BoardClient {
+ public:
+  explicit BoardClient(const ResonatorConfig& config = {})
+      : firmware_(make_resonator_firmware(config)), cells_(config.cells) {}
+
+  std::uint32_t cells() const { return cells_; }
+  FirmwareEndpoint& firmware() { return *firmware_; }
+
+  // A request envelope with the next request id and protocol version 1.
+  Envelope request() {
+    Envelope e;
+    e.set_protocol_version(protocol::kProtocolVersion);
+    e.set_request_id(next_id_++);
+    return e;
+  }
+
+  std::vector<Envelope> send_bytes(std::span<const std::uint8_t> bytes) {
+    return decode_replies(firmware_->on_bytes(bytes));
+  }
+
+  // Sends one request and returns its single reply (checking the echoed id and version).
+  Envelope exchange(const Envelope& req) {
+    const auto replies = send_bytes(protocol::encode_envelope(req));
+    EXPECT_EQ(replies.size(), 1u);
+    if (replies.empty())
+      return Envelope{};
+    EXPECT_EQ(replies[0].request_id(), req.request_id());
+    EXPECT_EQ(replies[0].protocol_version(), 1u);
+    return replies[0];
+  }
+
+  Envelope hello(std::uint32_t min_version = 1, std::uint32_t max_version = 1) {
+    Envelope e = request();
+    e.mutable_hello()->set_min_version(min_version);
+    e.mutable_hello()->set_max_version(max_version);
+    e.mutable_hello()->set_client("sim_tests");
+    return exchange(e);
+  }
+
+  Envelope program_couplings(const std::vector<std::int16_t>& upper) {
+    Envelope e = request();
+    e.mutable_program_couplings()->set_cells(cells_);
+    e.mutable_program_couplings()->set_upper_codes_le16(le16(upper));
+    return exchange(e);
+  }
+
+  Envelope program_biases(const std::vector<std::int16_t>& codes) {
+    Envelope e = request();
+    e.mutable_program_biases()->set_cells(cells_);
+    e.mutable_program_biases()->set_codes_le16(le16(codes));
+    return exchange(e);
+  }
+
+  Envelope set_noise(std::uint32_t code) {
+    Envelope e = request();
+    e.mutable_set_noise()->set_code(code);
+    return exchange(e);
+  }
+
+  Envelope start_run(std::uint64_t duration_ticks, bool reset_state, bool accumulate_products,
+                     bool record_samples) {
+    Envelope e = request();
+    auto* r = e.mutable_start_run();
+    r->set_duration_ticks(duration_ticks);
+    r->set_reset_state(reset_state);
+    r->set_accumulate_products(accumulate_products);
+    r->set_record_samples(record_samples);
+    return exchange(e);
+  }
+
+  Envelope read_results(std::uint64_t run_id) {
+    Envelope e = request();
+    e.mutable_read_results()->set_run_id(run_id);
+    return exchange(e);
+  }
+
+  // Starts a run of `samples` samples and reads its results (asserting both succeed).
+  wire::v1::RunResults run(std::uint64_t samples, bool reset_state, bool accumulate_products,
+                           bool record_samples) {
+    const Envelope started =
+        start_run(samples * 100, reset_state, accumulate_products, record_samples);
+    EXPECT_TRUE(started.has_run_started()) << started.DebugString();
+    const Envelope results = read_results(started.run_started().run_id());
+    EXPECT_TRUE(results.has_run_results()) << results.DebugString();
+    return results.run_results();
+  }
+
+ private:
+  std::unique_ptr<FirmwareEndpoint> firmware_;
+  std::uint32_t cells_;
+  std::uint64_t next_id_ = 1;
+};
+
+// Asserts that a reply is an Error with the given code.
+inline ::testing::AssertionResult IsError(const Envelope& reply, ErrorCode code) {
+  if (!reply.has_error()) {
+    return ::testing::AssertionFailure() << "expected an error reply, got " << reply.DebugString();
+  }
+  if (reply.error().code() != code) {
+    return ::testing::AssertionFailure()
+           << "expected " << wire::v1::ErrorCode_Name(code) << ", got "
+           << wire::v1::ErrorCode_Name(reply.error().code()) << ": " << reply.error().message();
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// The fixed 8-cell test system used by the replay tests: A = 0.6 on the diagonal, -0.1 between
+// neighbours (an SPD tridiagonal matrix), biases spread over [-0.175, 0.175] V/us, noise code
+// 2000 (D ~ 0.0305 V^2/us).
+inline void program_reference_system(BoardClient& board) {
+  const std::uint32_t n = board.cells();
+  const auto a = upper_codes(n, [](std::uint32_t i, std::uint32_t j) -> std::int16_t {
+    if (i == j)
+      return 9830;  // 0.6 / 2^-14
+    if (j == i + 1)
+      return -1638;  // -0.1 / 2^-14
+    return 0;
+  });
+  std::vector<std::int16_t> b(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    b[i] = static_cast<std::int16_t>(410 * (static_cast<int>(i) - static_cast<int>(n) / 2));
+  }
+  ASSERT_TRUE(board.program_couplings(a).has_ack());
+  ASSERT_TRUE(board.program_biases(b).has_ack());
+  ASSERT_TRUE(board.set_noise(2000).has_ack());
+}
+
+}  // namespace kelvin::sim::testing
