@@ -1,0 +1,30 @@
+// The registry with every built-in backend, and the one-line way to open a device by URI:
+//   auto device = kelvin::driver::open("sim:resonator?cells=8&seed=1");
+// Built-in schemes: "sim" (emulated boards, in process). "tcp" and "usb" come later.
+//
+// The backends live apart from the driver core (kelvin_driver) so that the core does not depend
+// on the emulator: kelvin_driver_backends links both.
+//
+// Thread contract: builtin_registry() is created once, thread-safely, on first use; open() and
+// find() may be called from any thread.
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "kelvin/driver/registry.hpp"
+
+namespace kelvin::driver {
+
+const Registry& builtin_registry();
+
+std::unique_ptr<Device> open(std::string_view uri, const OpenOptions& options = {});
+std::vector<DeviceAddress> find(std::string_view filter = {});
+
+// The emulated boards' URI parameters, for help texts:
+//   sim:resonator?cells=N&seed=S&serial=TEXT   cells 1..256 (default 8), seed (default 1)
+inline constexpr std::string_view kSimUriHelp =
+    "sim:resonator?cells=N&seed=S&serial=TEXT (cells 1..256, default 8; seed default 1)";
+
+}  // namespace kelvin::driver

@@ -1,0 +1,24 @@
+#include "kelvin/driver/backends.hpp"
+
+#include "sim_backend.hpp"
+
+namespace kelvin::driver {
+
+const Registry& builtin_registry() {
+  static const Registry registry = [] {
+    Registry r;
+    r.add(backends::make_sim_backend());
+    return r;
+  }();
+  return registry;
+}
+
+std::unique_ptr<Device> open(std::string_view uri, const OpenOptions& options) {
+  return builtin_registry().make(uri, options);
+}
+
+std::vector<DeviceAddress> find(std::string_view filter) {
+  return builtin_registry().find(filter);
+}
+
+}  // namespace kelvin::driver

@@ -1,0 +1,43 @@
+// What a board says about itself at hello, in host terms (see kelvin.wire.v1.DeviceInfo).
+//
+// Thread contract: a plain value type.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "kelvin/driver/code_scale.hpp"
+
+namespace kelvin::driver {
+
+enum class BoardFamily { kResonator, kPbit };
+const char* to_string(BoardFamily family) noexcept;
+
+struct DeviceDescription {
+  BoardFamily family = BoardFamily::kResonator;
+  std::string serial;
+  std::string firmware_version;
+  std::uint32_t protocol_version = 0;
+  std::string model;  // dynamics model, e.g. "overdamped-ou"
+  std::uint32_t cells = 0;
+
+  CodeScale coupling;  // A_ij
+  CodeScale bias;      // b_i
+  CodeScale noise;     // D = 1/beta
+  CodeScale adc;       // x_i
+
+  double tick_rate_hz = 0.0;
+  std::uint32_t ticks_per_sample = 0;
+  std::uint64_t capabilities = 0;  // kelvin.wire.v1.Capability bits
+  std::uint32_t max_frame_payload = 0;
+  std::uint64_t max_samples_per_run = 0;
+  std::uint32_t max_record_samples = 0;
+
+  double sample_rate_hz() const noexcept {
+    return ticks_per_sample ? tick_rate_hz / ticks_per_sample : 0.0;
+  }
+  double sample_period_s() const noexcept { return ticks_per_sample / tick_rate_hz; }
+  bool has_capability(std::uint64_t bit) const noexcept { return (capabilities & bit) != 0; }
+};
+
+}  // namespace kelvin::driver

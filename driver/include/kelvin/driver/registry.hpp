@@ -1,0 +1,46 @@
+// Device registry: one backend per URI scheme (sim, tcp, usb), each with find() and make(), as in
+// UHD's device registry and libiio's URI backends.
+//
+// Thread contract: add() must not race with other calls (register backends at start-up);
+// find() and make() may run concurrently from any thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kelvin/driver/device.hpp"
+#include "kelvin/driver/device_address.hpp"
+#include "kelvin/driver/transport.hpp"
+
+namespace kelvin::driver {
+
+struct Backend {
+  std::string scheme;       // "sim"
+  std::string description;  // one line for `kelvin find --help`
+  // Addresses of the devices this backend can reach now (hint: the user's partial address,
+  // scheme already matched; may be empty of target and params).
+  std::function<std::vector<DeviceAddress>(const DeviceAddress& hint)> find;
+  // Opens a transport to the addressed device. Throws Error (kNotFound, kInvalidArgument, ...).
+  std::function<std::unique_ptr<Transport>(const DeviceAddress& address)> connect;
+};
+
+class Registry {
+ public:
+  // Throws Error(kInvalidArgument) if the scheme is empty or already registered.
+  void add(Backend backend);
+
+  // All reachable devices; with a filter ("sim", "sim:resonator?cells=16"), those of its scheme.
+  std::vector<DeviceAddress> find(std::string_view filter = {}) const;
+  // Connects and performs hello. Throws Error(kNotFound) for an unknown scheme.
+  std::unique_ptr<Device> make(std::string_view uri, const OpenOptions& options = {}) const;
+  std::vector<std::string> schemes() const;
+
+ private:
+  const Backend& backend_for(const std::string& scheme) const;
+  std::vector<Backend> backends_;
+};
+
+}  // namespace kelvin::driver

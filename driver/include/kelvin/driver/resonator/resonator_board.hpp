@@ -1,0 +1,99 @@
+// The resonator SPU board's API: settings in codes, validated against the board's own
+// DeviceDescription before anything is sent (sizes, code ranges, durations, capabilities). The
+// wire mapping lives apart, in resonator_protocol (src/), as libsigrok separates api.c from
+// protocol.c.
+//
+// Thread contract: a ResonatorBoard forwards to its Device, so its calls may come from several
+// threads and are serialized per request; a sequence such as program -> run is not atomic, so
+// a caller that shares one board between threads must hold its own lock around sequences.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "kelvin/driver/deadline.hpp"
+#include "kelvin/driver/device.hpp"
+
+namespace kelvin::driver {
+
+// Symmetric coupling codes, stored as the upper triangle including the diagonal, row by row
+// (the order the board's registers use).
+class SymmetricCodes {
+ public:
+  explicit SymmetricCodes(std::uint32_t n);
+  std::uint32_t size() const noexcept { return n_; }
+  std::int16_t get(std::uint32_t i, std::uint32_t j) const;
+  void set(std::uint32_t i, std::uint32_t j, std::int16_t code);  // sets (i,j) and (j,i)
+  std::span<const std::int16_t> upper() const noexcept { return upper_; }
+
+ private:
+  std::size_t index(std::uint32_t i, std::uint32_t j) const;
+  std::uint32_t n_;
+  std::vector<std::int16_t> upper_;
+};
+
+struct RunRequest {
+  // Samples to take (one per ADC sample period). Must be in [1, max_samples_per_run].
+  std::uint64_t samples = 0;
+  // Start from x = 0 instead of where the previous run left the cells. Default: warm start.
+  bool reset_state = false;
+  // Also accumulate sums of products x_i x_j (needs CAPABILITY_SECOND_MOMENTS).
+  bool accumulate_products = false;
+  // Also return every raw ADC sample (needs CAPABILITY_SAMPLE_RECORD; samples <=
+  // max_record_samples).
+  bool record_samples = false;
+};
+
+struct RunTicket {
+  std::uint64_t run_id = 0;
+  std::uint64_t first_tick = 0;
+  std::uint64_t sample_count = 0;
+};
+
+// What the board accumulated during one run, in raw ADC codes (convert with `adc`).
+struct RunResult {
+  std::uint64_t run_id = 0;
+  std::uint32_t cells = 0;
+  std::uint64_t first_tick = 0;
+  std::uint64_t sample_count = 0;
+  std::vector<std::int64_t> sums;          // per cell
+  std::vector<std::int64_t> product_sums;  // upper triangle incl. diagonal, if requested
+  std::vector<std::int16_t> samples;       // sample-major, if recorded
+  std::uint64_t clipped_samples = 0;       // samples with a cell at the ADC rails
+  std::uint64_t overflow_count = 0;        // runs the board dropped unread (cumulative)
+  CodeScale adc;
+
+  // Mean of cell i in ADC codes and in physical units.
+  double mean_code(std::uint32_t i) const;
+  double mean_physical(std::uint32_t i) const { return adc.to_physical(mean_code(i)); }
+  // Product sum for (i, j) in codes^2 (either order). Requires accumulate_products.
+  std::int64_t product_sum(std::uint32_t i, std::uint32_t j) const;
+};
+
+class ResonatorBoard {
+ public:
+  // Throws Error(kNotSupported) if the device is not a resonator board.
+  explicit ResonatorBoard(std::shared_ptr<Device> device);
+
+  const DeviceDescription& description() const noexcept { return device_->description(); }
+  std::uint32_t cells() const noexcept { return description().cells; }
+  Device& device() noexcept { return *device_; }
+
+  // Throws Error(kInvalidArgument) for a size mismatch, Error(kOutOfRange) for codes outside
+  // the DAC's range, Error(kDevice) if the board refuses.
+  void program_couplings(const SymmetricCodes& codes, Deadline deadline);
+  void program_biases(std::span<const std::int16_t> codes, Deadline deadline);
+  void set_noise(std::uint32_t code, Deadline deadline);
+
+  RunTicket start_run(const RunRequest& request, Deadline deadline);
+  RunResult read_results(std::uint64_t run_id, Deadline deadline);
+  // start_run + read_results within one deadline.
+  RunResult run(const RunRequest& request, Deadline deadline);
+
+ private:
+  std::shared_ptr<Device> device_;
+};
+
+}  // namespace kelvin::driver

@@ -1,0 +1,80 @@
+#include "kelvin/driver/device_description.hpp"
+
+#include <fmt/format.h>
+
+#include "device_info_mapping.hpp"
+#include "kelvin/driver/error.hpp"
+
+namespace kelvin::driver {
+
+const char* to_string(BoardFamily family) noexcept {
+  switch (family) {
+    case BoardFamily::kResonator:
+      return "resonator";
+    case BoardFamily::kPbit:
+      return "pbit";
+  }
+  return "unknown";
+}
+
+namespace detail {
+
+CodeScale from_wire(const wire::v1::CodeFormat& format) {
+  CodeScale scale;
+  scale.bits = format.bits();
+  scale.is_signed = format.is_signed();
+  scale.min_code = format.min_code();
+  scale.max_code = format.max_code();
+  scale.lsb = format.lsb();
+  scale.offset = format.offset();
+  scale.unit = format.unit();
+  return scale;
+}
+
+DeviceDescription from_wire(const wire::v1::DeviceInfo& info) {
+  DeviceDescription d;
+  switch (info.family()) {
+    case wire::v1::BOARD_FAMILY_RESONATOR:
+      d.family = BoardFamily::kResonator;
+      break;
+    case wire::v1::BOARD_FAMILY_PBIT:
+      d.family = BoardFamily::kPbit;
+      break;
+    default:
+      throw Error(ErrorKind::kProtocol, fmt::format("device reported unknown board family {}",
+                                                    static_cast<int>(info.family())));
+  }
+  d.serial = info.serial();
+  d.firmware_version = info.firmware_version();
+  d.protocol_version = info.protocol_version();
+  d.model = info.model();
+  d.cells = info.cell_count();
+  d.coupling = from_wire(info.coupling_dac());
+  d.bias = from_wire(info.bias_dac());
+  d.noise = from_wire(info.noise_dac());
+  d.adc = from_wire(info.adc());
+  d.tick_rate_hz = info.tick_rate_hz();
+  d.ticks_per_sample = info.ticks_per_sample();
+  d.capabilities = info.capabilities();
+  d.max_frame_payload = info.max_frame_payload();
+  d.max_samples_per_run = info.max_samples_per_run();
+  d.max_record_samples = info.max_record_samples();
+
+  if (d.cells == 0)
+    throw Error(ErrorKind::kProtocol, "device reported zero cells");
+  if (!(d.tick_rate_hz > 0.0) || d.ticks_per_sample == 0) {
+    throw Error(ErrorKind::kProtocol,
+                fmt::format("device reported an invalid clock: {} Hz, {} ticks per sample",
+                            d.tick_rate_hz, d.ticks_per_sample));
+  }
+  if (d.family == BoardFamily::kResonator) {
+    d.coupling.validate("coupling DAC");
+    d.bias.validate("bias DAC");
+    d.noise.validate("noise DAC");
+    d.adc.validate("ADC");
+  }
+  return d;
+}
+
+}  // namespace detail
+}  // namespace kelvin::driver

@@ -1,0 +1,62 @@
+#include "kelvin/driver/registry.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "kelvin/driver/error.hpp"
+
+namespace kelvin::driver {
+
+void Registry::add(Backend backend) {
+  if (backend.scheme.empty() || !backend.find || !backend.connect) {
+    throw Error(ErrorKind::kInvalidArgument, "a backend needs a scheme, find() and connect()");
+  }
+  for (const auto& existing : backends_) {
+    if (existing.scheme == backend.scheme) {
+      throw Error(ErrorKind::kInvalidArgument,
+                  fmt::format("scheme '{}' is already registered", backend.scheme));
+    }
+  }
+  backends_.push_back(std::move(backend));
+}
+
+const Backend& Registry::backend_for(const std::string& scheme) const {
+  for (const auto& backend : backends_) {
+    if (backend.scheme == scheme)
+      return backend;
+  }
+  throw Error(ErrorKind::kNotFound, fmt::format("no backend for scheme '{}' (known: {})", scheme,
+                                                fmt::join(schemes(), ", ")));
+}
+
+std::vector<DeviceAddress> Registry::find(std::string_view filter) const {
+  std::vector<DeviceAddress> found;
+  if (filter.empty()) {
+    for (const auto& backend : backends_) {
+      auto more = backend.find(DeviceAddress{backend.scheme, {}, {}});
+      found.insert(found.end(), more.begin(), more.end());
+    }
+    return found;
+  }
+  // A bare scheme ("sim") is a filter too.
+  const auto hint = filter.find(':') == std::string_view::npos
+                        ? DeviceAddress{std::string(filter), {}, {}}
+                        : DeviceAddress::parse(filter);
+  return backend_for(hint.scheme).find(hint);
+}
+
+std::unique_ptr<Device> Registry::make(std::string_view uri, const OpenOptions& options) const {
+  auto address = DeviceAddress::parse(uri);
+  auto transport = backend_for(address.scheme).connect(address);
+  return std::make_unique<Device>(std::move(transport), std::move(address), options);
+}
+
+std::vector<std::string> Registry::schemes() const {
+  std::vector<std::string> names;
+  for (const auto& backend : backends_)
+    names.push_back(backend.scheme);
+  return names;
+}
+
+}  // namespace kelvin::driver

@@ -1,0 +1,153 @@
+#include "kelvin/driver/resonator/resonator_board.hpp"
+
+#include <fmt/format.h>
+
+#include "kelvin/driver/error.hpp"
+#include "kelvin/wire/v1/kelvin.pb.h"
+#include "resonator_protocol.hpp"
+
+namespace kelvin::driver {
+namespace {
+
+void check_codes(std::span<const std::int16_t> codes, const CodeScale& scale, const char* what) {
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    if (!scale.contains(codes[i])) {
+      throw Error(ErrorKind::kOutOfRange,
+                  fmt::format("{} code {} at index {} is outside the DAC range [{}, {}]", what,
+                              codes[i], i, scale.min_code, scale.max_code));
+    }
+  }
+}
+
+}  // namespace
+
+// ---- SymmetricCodes ----
+
+SymmetricCodes::SymmetricCodes(std::uint32_t n)
+    : n_(n), upper_(static_cast<std::size_t>(n) * (n + 1) / 2, 0) {}
+
+std::size_t SymmetricCodes::index(std::uint32_t i, std::uint32_t j) const {
+  if (i >= n_ || j >= n_) {
+    throw Error(ErrorKind::kInvalidArgument,
+                fmt::format("coupling ({}, {}) is outside a {}-cell matrix", i, j, n_));
+  }
+  if (i > j)
+    std::swap(i, j);
+  // Row i of the upper triangle starts after rows 0..i-1, which hold n, n-1, ... entries.
+  return static_cast<std::size_t>(i) * n_ - static_cast<std::size_t>(i) * (i - 1) / 2 + (j - i);
+}
+
+std::int16_t SymmetricCodes::get(std::uint32_t i, std::uint32_t j) const {
+  return upper_[index(i, j)];
+}
+
+void SymmetricCodes::set(std::uint32_t i, std::uint32_t j, std::int16_t code) {
+  upper_[index(i, j)] = code;
+}
+
+// ---- RunResult ----
+
+double RunResult::mean_code(std::uint32_t i) const {
+  if (i >= sums.size()) {
+    throw Error(ErrorKind::kInvalidArgument, fmt::format("cell {} of {}", i, sums.size()));
+  }
+  if (sample_count == 0)
+    return 0.0;
+  return static_cast<double>(sums[i]) / static_cast<double>(sample_count);
+}
+
+std::int64_t RunResult::product_sum(std::uint32_t i, std::uint32_t j) const {
+  if (product_sums.empty()) {
+    throw Error(ErrorKind::kInvalidArgument, "the run did not accumulate products");
+  }
+  if (i >= cells || j >= cells) {
+    throw Error(ErrorKind::kInvalidArgument, fmt::format("cell pair ({}, {}) of {}", i, j, cells));
+  }
+  if (i > j)
+    std::swap(i, j);
+  const std::size_t n = cells;
+  return product_sums[i * n - i * (i - 1) / 2 + (j - i)];
+}
+
+// ---- ResonatorBoard ----
+
+ResonatorBoard::ResonatorBoard(std::shared_ptr<Device> device) : device_(std::move(device)) {
+  if (!device_)
+    throw Error(ErrorKind::kInvalidArgument, "ResonatorBoard needs a device");
+  if (device_->description().family != BoardFamily::kResonator) {
+    throw Error(ErrorKind::kNotSupported, fmt::format("{} is a {} board, not a resonator board",
+                                                      device_->address().to_string(),
+                                                      to_string(device_->description().family)));
+  }
+}
+
+void ResonatorBoard::program_couplings(const SymmetricCodes& codes, Deadline deadline) {
+  if (codes.size() != cells()) {
+    throw Error(
+        ErrorKind::kInvalidArgument,
+        fmt::format("coupling matrix is {0}x{0}, the board has {1} cells", codes.size(), cells()));
+  }
+  check_codes(codes.upper(), description().coupling, "coupling");
+  resonator_protocol::expect_ack(
+      device_->request(resonator_protocol::program_couplings(codes), deadline),
+      "program_couplings");
+}
+
+void ResonatorBoard::program_biases(std::span<const std::int16_t> codes, Deadline deadline) {
+  if (codes.size() != cells()) {
+    throw Error(ErrorKind::kInvalidArgument,
+                fmt::format("{} bias codes for {} cells", codes.size(), cells()));
+  }
+  check_codes(codes, description().bias, "bias");
+  resonator_protocol::expect_ack(
+      device_->request(resonator_protocol::program_biases(codes), deadline), "program_biases");
+}
+
+void ResonatorBoard::set_noise(std::uint32_t code, Deadline deadline) {
+  if (!description().noise.contains(code)) {
+    throw Error(ErrorKind::kOutOfRange,
+                fmt::format("noise code {} is outside the DAC range [{}, {}]", code,
+                            description().noise.min_code, description().noise.max_code));
+  }
+  resonator_protocol::expect_ack(device_->request(resonator_protocol::set_noise(code), deadline),
+                                 "set_noise");
+}
+
+RunTicket ResonatorBoard::start_run(const RunRequest& request, Deadline deadline) {
+  const auto& d = description();
+  if (request.samples == 0 || request.samples > d.max_samples_per_run) {
+    throw Error(ErrorKind::kOutOfRange, fmt::format("a run takes 1 to {} samples, not {}",
+                                                    d.max_samples_per_run, request.samples));
+  }
+  if (request.accumulate_products && !d.has_capability(wire::v1::CAPABILITY_SECOND_MOMENTS)) {
+    throw Error(ErrorKind::kNotSupported, "this board cannot accumulate second moments");
+  }
+  if (request.record_samples) {
+    if (!d.has_capability(wire::v1::CAPABILITY_SAMPLE_RECORD)) {
+      throw Error(ErrorKind::kNotSupported, "this board cannot record samples");
+    }
+    if (request.samples > d.max_record_samples) {
+      throw Error(ErrorKind::kOutOfRange,
+                  fmt::format("cannot record {} samples in one run (at most {})", request.samples,
+                              d.max_record_samples));
+    }
+  }
+  if (request.reset_state && !d.has_capability(wire::v1::CAPABILITY_STATE_RESET)) {
+    throw Error(ErrorKind::kNotSupported, "this board cannot reset its state");
+  }
+  const std::uint64_t ticks = request.samples * d.ticks_per_sample;
+  return resonator_protocol::parse_run_started(
+      device_->request(resonator_protocol::start_run(ticks, request), deadline));
+}
+
+RunResult ResonatorBoard::read_results(std::uint64_t run_id, Deadline deadline) {
+  return resonator_protocol::parse_run_results(
+      device_->request(resonator_protocol::read_results(run_id), deadline), description(), run_id);
+}
+
+RunResult ResonatorBoard::run(const RunRequest& request, Deadline deadline) {
+  const auto ticket = start_run(request, deadline);
+  return read_results(ticket.run_id, deadline);
+}
+
+}  // namespace kelvin::driver

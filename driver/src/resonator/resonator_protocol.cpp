@@ -1,0 +1,126 @@
+#include "resonator_protocol.hpp"
+
+#include <fmt/format.h>
+
+#include "kelvin/driver/error.hpp"
+#include "kelvin/protocol/envelope_codec.hpp"
+
+namespace kelvin::driver::resonator_protocol {
+namespace {
+
+std::string pack_le16(std::span<const std::int16_t> codes) {
+  std::string bytes(codes.size() * 2, '\0');
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    const auto u = static_cast<std::uint16_t>(codes[i]);
+    bytes[2 * i] = static_cast<char>(u & 0xFF);
+    bytes[2 * i + 1] = static_cast<char>(u >> 8);
+  }
+  return bytes;
+}
+
+std::vector<std::int16_t> unpack_le16(const std::string& bytes) {
+  std::vector<std::int16_t> codes(bytes.size() / 2);
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    const auto lo = static_cast<std::uint8_t>(bytes[2 * i]);
+    const auto hi = static_cast<std::uint8_t>(bytes[2 * i + 1]);
+    codes[i] = static_cast<std::int16_t>(static_cast<std::uint16_t>(lo | (hi << 8)));
+  }
+  return codes;
+}
+
+[[noreturn]] void unexpected(const wire::v1::Envelope& reply, const char* wanted) {
+  throw Error(ErrorKind::kProtocol, fmt::format("board answered {} where {} was expected",
+                                                protocol::body_name(reply), wanted));
+}
+
+}  // namespace
+
+wire::v1::Envelope program_couplings(const SymmetricCodes& codes) {
+  wire::v1::Envelope env;
+  auto* msg = env.mutable_program_couplings();
+  msg->set_cells(codes.size());
+  msg->set_upper_codes_le16(pack_le16(codes.upper()));
+  return env;
+}
+
+wire::v1::Envelope program_biases(std::span<const std::int16_t> codes) {
+  wire::v1::Envelope env;
+  auto* msg = env.mutable_program_biases();
+  msg->set_cells(static_cast<std::uint32_t>(codes.size()));
+  msg->set_codes_le16(pack_le16(codes));
+  return env;
+}
+
+wire::v1::Envelope set_noise(std::uint32_t code) {
+  wire::v1::Envelope env;
+  env.mutable_set_noise()->set_code(code);
+  return env;
+}
+
+wire::v1::Envelope start_run(std::uint64_t duration_ticks, const RunRequest& request) {
+  wire::v1::Envelope env;
+  auto* msg = env.mutable_start_run();
+  msg->set_duration_ticks(duration_ticks);
+  msg->set_reset_state(request.reset_state);
+  msg->set_accumulate_products(request.accumulate_products);
+  msg->set_record_samples(request.record_samples);
+  return env;
+}
+
+wire::v1::Envelope read_results(std::uint64_t run_id) {
+  wire::v1::Envelope env;
+  env.mutable_read_results()->set_run_id(run_id);
+  return env;
+}
+
+void expect_ack(const wire::v1::Envelope& reply, const char* request_name) {
+  if (!reply.has_ack())
+    unexpected(reply, fmt::format("ack of {}", request_name).c_str());
+}
+
+RunTicket parse_run_started(const wire::v1::Envelope& reply) {
+  if (!reply.has_run_started())
+    unexpected(reply, "run_started");
+  const auto& msg = reply.run_started();
+  return RunTicket{msg.run_id(), msg.first_tick(), msg.sample_count()};
+}
+
+RunResult parse_run_results(const wire::v1::Envelope& reply, const DeviceDescription& board,
+                            std::uint64_t expected_run_id) {
+  if (!reply.has_run_results())
+    unexpected(reply, "run_results");
+  const auto& msg = reply.run_results();
+  const std::size_t n = board.cells;
+  const std::size_t pairs = n * (n + 1) / 2;
+  auto check = [&](bool ok, const std::string& what) {
+    if (!ok)
+      throw Error(ErrorKind::kProtocol, "malformed run results: " + what);
+  };
+  check(msg.run_id() == expected_run_id,
+        fmt::format("results of run {} where run {} was asked for", msg.run_id(), expected_run_id));
+  check(msg.cells() == n, fmt::format("{} cells, board has {}", msg.cells(), n));
+  check(static_cast<std::size_t>(msg.sums_size()) == n,
+        fmt::format("{} sums for {} cells", msg.sums_size(), n));
+  check(msg.product_sums_size() == 0 || static_cast<std::size_t>(msg.product_sums_size()) == pairs,
+        fmt::format("{} product sums, expected {}", msg.product_sums_size(), pairs));
+  check(
+      msg.samples_le16().size() % (2 * n) == 0 &&
+          (msg.samples_le16().empty() || msg.samples_le16().size() / (2 * n) == msg.sample_count()),
+      fmt::format("{} bytes of samples for {} samples of {} cells", msg.samples_le16().size(),
+                  msg.sample_count(), n));
+
+  RunResult result;
+  result.run_id = msg.run_id();
+  result.cells = msg.cells();
+  result.first_tick = msg.first_tick();
+  result.sample_count = msg.sample_count();
+  result.sums.assign(msg.sums().begin(), msg.sums().end());
+  result.product_sums.assign(msg.product_sums().begin(), msg.product_sums().end());
+  result.samples = unpack_le16(msg.samples_le16());
+  result.clipped_samples = msg.clipped_samples();
+  result.overflow_count = msg.overflow_count();
+  result.adc = board.adc;
+  return result;
+}
+
+}  // namespace kelvin::driver::resonator_protocol

@@ -1,0 +1,137 @@
+#include "kelvin/driver/resonator/resonator_board.hpp"
+
+#include <chrono>
+
+#include <gtest/gtest.h>
+
+#include "kelvin/driver/backends.hpp"
+#include "kelvin/driver/error.hpp"
+#include "kelvin/wire/v1/kelvin.pb.h"
+
+namespace kelvin::driver {
+namespace {
+
+using namespace std::chrono_literals;
+
+ResonatorBoard open_board(std::uint32_t cells = 4) {
+  return ResonatorBoard(
+      std::shared_ptr<Device>(open("sim:resonator?cells=" + std::to_string(cells) + "&seed=5")));
+}
+
+SymmetricCodes diagonal(std::uint32_t n, std::int16_t code) {
+  SymmetricCodes codes(n);
+  for (std::uint32_t i = 0; i < n; ++i)
+    codes.set(i, i, code);
+  return codes;
+}
+
+TEST(SymmetricCodes, StoresTheUpperTriangleRowByRow) {
+  SymmetricCodes c(3);
+  c.set(0, 1, 7);
+  c.set(2, 1, -3);
+  c.set(2, 2, 9);
+  EXPECT_EQ(c.get(1, 0), 7);
+  EXPECT_EQ(c.get(1, 2), -3);
+  const std::vector<std::int16_t> expected = {0, 7, 0, 0, -3, 9};  // A00 A01 A02 A11 A12 A22
+  EXPECT_EQ(std::vector<std::int16_t>(c.upper().begin(), c.upper().end()), expected);
+  EXPECT_THROW(c.get(3, 0), Error);
+}
+
+TEST(ResonatorBoard, RunsAndReturnsSumsForEveryCell) {
+  auto board = open_board(4);
+  board.program_couplings(diagonal(4, 16384), Deadline::after(5s));  // A = I / us
+  const std::vector<std::int16_t> bias = {4096, -4096, 0, 2048};     // b = 0.5, -0.5, 0, 0.25 V/us
+  board.program_biases(bias, Deadline::after(5s));
+  board.set_noise(0, Deadline::after(5s));
+  RunRequest request;
+  request.samples = 200;
+  request.reset_state = true;
+  board.run(request, Deadline::after(5s));  // relax: 200 us >> 1 us
+  request.reset_state = false;
+  const auto result = board.run(request, Deadline::after(5s));
+  EXPECT_EQ(result.sample_count, 200u);
+  ASSERT_EQ(result.sums.size(), 4u);
+  // Noise-free and relaxed: x = A^-1 b exactly, up to ADC rounding.
+  EXPECT_NEAR(result.mean_physical(0), 0.5, 1e-4);
+  EXPECT_NEAR(result.mean_physical(1), -0.5, 1e-4);
+  EXPECT_NEAR(result.mean_physical(2), 0.0, 1e-4);
+  EXPECT_NEAR(result.mean_physical(3), 0.25, 1e-4);
+  EXPECT_EQ(result.clipped_samples, 0u);
+}
+
+TEST(ResonatorBoard, RefusesWrongSizesBeforeSendingAnything) {
+  auto board = open_board(4);
+  const auto before = board.device().stats().requests;
+  try {
+    board.program_couplings(diagonal(3, 100), Deadline::after(1s));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalidArgument);
+  }
+  const std::vector<std::int16_t> three = {1, 2, 3};
+  EXPECT_THROW(board.program_biases(three, Deadline::after(1s)), Error);
+  EXPECT_EQ(board.device().stats().requests, before);
+}
+
+TEST(ResonatorBoard, RefusesCodesOutsideTheDacRange) {
+  auto board = open_board(2);
+  auto codes = diagonal(2, 100);
+  codes.set(0, 1, -32768);  // reserved code
+  try {
+    board.program_couplings(codes, Deadline::after(1s));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kOutOfRange);
+  }
+  EXPECT_THROW(board.set_noise(70000, Deadline::after(1s)), Error);
+}
+
+TEST(ResonatorBoard, RunBeforeProgrammingIsRefusedByTheBoard) {
+  auto board = open_board(2);
+  RunRequest request;
+  request.samples = 10;
+  try {
+    board.run(request, Deadline::after(1s));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kDevice);
+    EXPECT_EQ(e.device_code(), wire::v1::ERROR_CODE_NOT_PROGRAMMED);
+  }
+}
+
+TEST(ResonatorBoard, RefusesRecordingMoreThanTheBoardCanReturn) {
+  auto board = open_board(2);
+  board.program_couplings(diagonal(2, 16384), Deadline::after(1s));
+  RunRequest request;
+  request.samples = board.description().max_record_samples + 1;
+  request.record_samples = true;
+  EXPECT_THROW(board.start_run(request, Deadline::after(1s)), Error);
+  request.samples = 0;
+  request.record_samples = false;
+  EXPECT_THROW(board.start_run(request, Deadline::after(1s)), Error);
+}
+
+TEST(ResonatorBoard, RecordedSamplesAgreeWithTheSums) {
+  auto board = open_board(3);
+  board.program_couplings(diagonal(3, 16384), Deadline::after(1s));
+  board.set_noise(4096, Deadline::after(1s));
+  RunRequest request;
+  request.samples = 500;
+  request.record_samples = true;
+  request.accumulate_products = true;
+  const auto r = board.run(request, Deadline::after(5s));
+  ASSERT_EQ(r.samples.size(), 500u * 3u);
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    std::int64_t sum = 0;
+    std::int64_t square = 0;
+    for (std::size_t k = 0; k < 500; ++k) {
+      sum += r.samples[k * 3 + i];
+      square += std::int64_t{r.samples[k * 3 + i]} * r.samples[k * 3 + i];
+    }
+    EXPECT_EQ(sum, r.sums[i]);
+    EXPECT_EQ(square, r.product_sum(i, i));
+  }
+}
+
+}  // namespace
+}  // namespace kelvin::driver
