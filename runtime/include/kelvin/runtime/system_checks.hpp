@@ -1,0 +1,20 @@
+// Input validation for linear systems: every defect gets an error that names it (sizes, the
+// first non-finite entry, the worst asymmetric pair, loss of positive definiteness).
+//
+// Thread contract: pure functions, safe from any thread.
+#pragma once
+
+#include <Eigen/Core>
+
+namespace kelvin::runtime {
+
+// Checks that A is square, non-empty, finite and symmetric (|A_ij - A_ji| <= tol * max|A|) and
+// that b is finite with A's size. Throws driver::Error(kInvalidArgument).
+void check_symmetric_system(const Eigen::MatrixXd& A, const Eigen::VectorXd& b,
+                            double symmetry_tolerance);
+
+// Checks positive definiteness through a Cholesky factorization; throws
+// driver::Error(kInvalidArgument) naming the smallest eigenvalue if A is not positive definite.
+void check_positive_definite(const Eigen::MatrixXd& A);
+
+}  // namespace kelvin::runtime

@@ -1,0 +1,68 @@
+#include "kelvin/runtime/system_checks.hpp"
+
+#include <cmath>
+
+#include <fmt/format.h>
+#include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>
+
+#include "kelvin/driver/error.hpp"
+
+namespace kelvin::runtime {
+
+using driver::Error;
+using driver::ErrorKind;
+
+void check_symmetric_system(const Eigen::MatrixXd& A, const Eigen::VectorXd& b,
+                            double symmetry_tolerance) {
+  if (A.size() == 0)
+    throw Error(ErrorKind::kInvalidArgument, "the matrix is empty");
+  if (A.rows() != A.cols()) {
+    throw Error(ErrorKind::kInvalidArgument,
+                fmt::format("the matrix is {}x{}, not square", A.rows(), A.cols()));
+  }
+  if (b.size() != A.rows()) {
+    throw Error(ErrorKind::kInvalidArgument,
+                fmt::format("the right-hand side has {} entries but the matrix is {}x{}", b.size(),
+                            A.rows(), A.cols()));
+  }
+  for (Eigen::Index j = 0; j < A.cols(); ++j) {
+    for (Eigen::Index i = 0; i < A.rows(); ++i) {
+      if (!std::isfinite(A(i, j))) {
+        throw Error(ErrorKind::kInvalidArgument,
+                    fmt::format("matrix entry ({}, {}) is {}", i, j, A(i, j)));
+      }
+    }
+  }
+  for (Eigen::Index i = 0; i < b.size(); ++i) {
+    if (!std::isfinite(b(i))) {
+      throw Error(ErrorKind::kInvalidArgument,
+                  fmt::format("right-hand side entry {} is {}", i, b(i)));
+    }
+  }
+  const double scale = A.cwiseAbs().maxCoeff();
+  if (scale == 0.0)
+    throw Error(ErrorKind::kInvalidArgument, "the matrix is all zeros");
+  Eigen::Index wi = 0;
+  Eigen::Index wj = 0;
+  const double worst = (A - A.transpose()).cwiseAbs().maxCoeff(&wi, &wj);
+  if (worst > symmetry_tolerance * scale) {
+    throw Error(ErrorKind::kInvalidArgument,
+                fmt::format("the matrix is not symmetric: A({0},{1}) = {2:.17g} but A({1},{0}) = "
+                            "{3:.17g}",
+                            wi, wj, A(wi, wj), A(wj, wi)));
+  }
+}
+
+void check_positive_definite(const Eigen::MatrixXd& A) {
+  Eigen::LLT<Eigen::MatrixXd> llt(A);
+  if (llt.info() == Eigen::Success)
+    return;
+  // Only on failure: the smallest eigenvalue tells the user how far from definite A is.
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(A, Eigen::EigenvaluesOnly);
+  throw Error(ErrorKind::kInvalidArgument,
+              fmt::format("the matrix is not positive definite (smallest eigenvalue {:.6g})",
+                          eig.eigenvalues()(0)));
+}
+
+}  // namespace kelvin::runtime

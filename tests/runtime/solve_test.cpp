@@ -1,0 +1,204 @@
+#include "kelvin/runtime/solve.hpp"
+
+#include <chrono>
+
+#include <gtest/gtest.h>
+#include <Eigen/Dense>
+#include <unsupported/Eigen/MatrixFunctions>
+
+#include "kelvin/driver/backends.hpp"
+#include "kelvin/driver/error.hpp"
+#include "kelvin/runtime/problem_scaling.hpp"
+#include "spd_fixtures.hpp"
+
+namespace kelvin::runtime {
+namespace {
+
+using namespace std::chrono_literals;
+
+driver::ResonatorBoard open_board(std::uint32_t cells, std::uint64_t seed) {
+  return driver::ResonatorBoard(std::shared_ptr<driver::Device>(driver::open(
+      "sim:resonator?cells=" + std::to_string(cells) + "&seed=" + std::to_string(seed))));
+}
+
+// Two-sided Student-t quantile for 19 degrees of freedom (20 batch means) at probability
+// 1e-3 / 40: with 5 systems x 8 components compared, the chance that a correct solver fails
+// this test anywhere is 1e-3 (Bonferroni). Computed by numerical integration of the t density.
+constexpr double kT19Bonferroni40 = 5.52;
+
+TEST(Solve, AgreesWithEigenWithinItsErrorBarsOnRandomSpdSystems) {
+  int positive_off_diagonal_systems = 0;
+  for (std::uint64_t s = 0; s < 5; ++s) {
+    const double condition = 50.0 + 25.0 * static_cast<double>(s);  // 50 .. 150
+    const Eigen::MatrixXd a = testing::random_spd(8, condition, 100 + s);
+    const Eigen::VectorXd b = testing::random_vector(8, 200 + s);
+    const Eigen::VectorXd exact = a.llt().solve(b);
+    if ((a.array() > 0).count() > 8)
+      ++positive_off_diagonal_systems;
+
+    auto board = open_board(8, 1 + s);
+    const auto result = solve(board, a, b);
+    const auto& sum = result.summary;
+    ASSERT_EQ(result.x.size(), 8);
+    EXPECT_NEAR(sum.condition_number, condition, 0.01 * condition);
+    // Randomized rounding (the default) puts the DAC quantization error inside the batch spread,
+    // so the error bars alone must cover the difference.
+    EXPECT_TRUE(sum.randomized_rounding);
+    for (Eigen::Index i = 0; i < 8; ++i) {
+      EXPECT_GT(result.standard_error(i), 0.0);
+      EXPECT_LE(std::abs(result.x(i) - exact(i)), kT19Bonferroni40 * result.standard_error(i))
+          << "system " << s << " component " << i << "\n"
+          << sum.full_report();
+    }
+    EXPECT_EQ(sum.clipped_samples, 0u) << sum.full_report();
+  }
+  EXPECT_EQ(positive_off_diagonal_systems, 5);
+}
+
+TEST(Solve, ReportedErrorBarsMatchTheTheoryOfTheTimeAverage) {
+  // For the exactly sampled OU process, the variance of a mean over n samples is
+  // (1/n) [(I + Phi)(I - Phi)^-1 Sigma]_ii with Phi = exp(-A_dev h), Sigma = D A_dev^-1. The
+  // batch-means error bar (20 batches) has a relative spread of about 1/sqrt(2 * 19) = 16%,
+  // so it must land within +-50% (3 spreads) of the theory.
+  const Eigen::MatrixXd a = testing::random_spd(8, 50, 42);
+  const Eigen::VectorXd b = testing::random_vector(8, 43);
+  auto board = open_board(8, 9);
+  const auto result = solve(board, a, b);
+  const auto& sum = result.summary;
+  const Eigen::MatrixXd a_dev = sum.coupling_scale * a;
+  const double h = board.description().sample_period_s() * 1e6;  // us
+  const Eigen::MatrixXd phi = (-a_dev * h).exp();
+  const Eigen::MatrixXd sigma = sum.diffusion * a_dev.inverse();
+  const Eigen::MatrixXd id = Eigen::MatrixXd::Identity(8, 8);
+  const Eigen::MatrixXd per_sample = (id + phi) * (id - phi).inverse() * sigma;
+  for (Eigen::Index i = 0; i < 8; ++i) {
+    const double theory =
+        sum.state_scale * std::sqrt(per_sample(i, i) / static_cast<double>(sum.samples));
+    const double ratio = result.standard_error(i) / theory;
+    EXPECT_GT(ratio, 0.5) << "component " << i;
+    EXPECT_LT(ratio, 1.5) << "component " << i;
+  }
+}
+
+TEST(Solve, NearestRoundingReportsTheSystematicShiftItLeaves) {
+  const Eigen::MatrixXd a = testing::random_spd(8, 150, 104);
+  const Eigen::VectorXd b = testing::random_vector(8, 204);
+  SolveOptions options;
+  options.randomized_rounding = false;
+  auto board = open_board(8, 5);
+  const auto result = solve(board, a, b, options);
+  EXPECT_FALSE(result.summary.randomized_rounding);
+  // The first-order estimate must agree with the shift of the exact solution of the programmed
+  // (nearest-rounded) system, which the test can compute from the same compile step.
+  const auto sys = compile_system(a, b, board.description(), {});
+  EXPECT_GT(result.summary.quantization_shift, 0.0);
+  const Eigen::VectorXd exact = a.llt().solve(b);
+  const double shift_of_matrix =
+      (sys.nearest.matrix.llt().solve(a * exact) - exact).norm() / exact.norm();
+  EXPECT_GT(result.summary.quantization_shift, 0.1 * shift_of_matrix);
+}
+
+TEST(Solve, SolvesASmallerSystemOnSpareCells) {
+  Eigen::Matrix3d a;
+  a << 4, 1, 0.5, 1, 3, -1, 0.5, -1, 2;
+  const Eigen::Vector3d b(1, -2, 0.5);
+  auto board = open_board(8, 3);
+  const auto result = solve(board, a, b);
+  const Eigen::Vector3d exact = a.llt().solve(b);
+  ASSERT_EQ(result.x.size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_LE(std::abs(result.x(i) - exact(i)), 5.0 * result.standard_error(i)) << i;
+  }
+}
+
+TEST(Solve, ZeroRightHandSideGivesZeroWithinErrorBars) {
+  auto board = open_board(4, 4);
+  const auto result = solve(board, testing::random_spd(4, 20, 11), Eigen::VectorXd::Zero(4));
+  for (Eigen::Index i = 0; i < 4; ++i) {
+    EXPECT_LE(std::abs(result.x(i)), 5.0 * result.standard_error(i));
+  }
+}
+
+TEST(Solve, AutoRangingUsesMoreOfTheRangeWhenTheBoundIsLoose) {
+  // b along the largest eigenvector: x = b / lambda_max, far below the bound ||b|| / lambda_min.
+  const Eigen::MatrixXd a = testing::random_spd(6, 100, 21);
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(a);
+  const Eigen::VectorXd b = eig.eigenvectors().col(5);
+  const Eigen::VectorXd exact = a.llt().solve(b);
+
+  SolveOptions with;
+  SolveOptions without;
+  without.auto_range = false;
+  auto board1 = open_board(6, 5);
+  auto board2 = open_board(6, 5);
+  const auto ranged = solve(board1, a, b, with);
+  const auto plain = solve(board2, a, b, without);
+  EXPECT_GT(ranged.summary.range_gain, 10.0);
+  EXPECT_EQ(plain.summary.range_gain, 1.0);
+  // Same device time for the average, so the error bars shrink by about the gain.
+  EXPECT_LT(ranged.standard_error.norm(), 0.2 * plain.standard_error.norm());
+  for (Eigen::Index i = 0; i < 6; ++i) {
+    EXPECT_LE(std::abs(ranged.x(i) - exact(i)), 5.0 * ranged.standard_error(i)) << i;
+  }
+}
+
+driver::ErrorKind kind_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const driver::Error& e) {
+    return e.kind();
+  }
+  ADD_FAILURE() << "no error";
+  return driver::ErrorKind::kDevice;
+}
+
+TEST(Solve, RefusesBadInputBeforeTouchingTheBoard) {
+  auto board = open_board(4, 1);
+  const auto requests = board.device().stats().requests;
+  Eigen::Matrix2d indefinite;
+  indefinite << 1, 2, 2, 1;
+  EXPECT_EQ(kind_of([&] { solve(board, indefinite, Eigen::Vector2d(1, 1)); }),
+            driver::ErrorKind::kInvalidArgument);
+  Eigen::Matrix2d asymmetric;
+  asymmetric << 2, 1, 0, 2;
+  EXPECT_EQ(kind_of([&] { solve(board, asymmetric, Eigen::Vector2d(1, 1)); }),
+            driver::ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([&] { solve(board, Eigen::Matrix2d::Identity(), Eigen::Vector3d(1, 1, 1)); }),
+            driver::ErrorKind::kInvalidArgument);
+  SolveOptions bad;
+  bad.batches = 1;
+  EXPECT_EQ(kind_of([&] { solve(board, Eigen::Matrix2d::Identity(), Eigen::Vector2d(1, 1), bad); }),
+            driver::ErrorKind::kInvalidArgument);
+  EXPECT_EQ(
+      kind_of([&] { solve(board, Eigen::MatrixXd::Identity(5, 5), Eigen::VectorXd::Ones(5)); }),
+      driver::ErrorKind::kNotSupported);
+  EXPECT_EQ(board.device().stats().requests, requests);
+}
+
+TEST(Solve, HonoursItsTotalDeadline) {
+  auto board = open_board(8, 2);
+  SolveOptions options;
+  options.batch_relaxation_times = 1e6;  // far more work than the deadline allows
+  options.timeout = 200ms;
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(kind_of([&] {
+              solve(board, testing::random_spd(8, 50, 1), testing::random_vector(8, 2), options);
+            }),
+            driver::ErrorKind::kTimeout);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+TEST(Solve, SummaryReportsNameTheBoardAndTheWork) {
+  auto board = open_board(4, 1);
+  const auto result = solve(board, testing::random_spd(4, 10, 3), testing::random_vector(4, 4));
+  const auto& s = result.summary;
+  EXPECT_EQ(s.serial, "SIM-RES-4-1");
+  EXPECT_EQ(s.samples % 20, 0u);
+  EXPECT_GT(s.device_time_s, 0.0);
+  EXPECT_NEAR(s.device_time_s, static_cast<double>(s.samples + s.burn_in_samples) * 1e-6, 1e-9);
+  EXPECT_NE(s.brief_report().find("SIM-RES-4-1"), std::string::npos);
+  EXPECT_NE(s.full_report().find("quantization shift"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kelvin::runtime

@@ -1,0 +1,87 @@
+#include "kelvin/runtime/system_checks.hpp"
+
+#include <limits>
+
+#include <gtest/gtest.h>
+
+#include "kelvin/driver/error.hpp"
+
+namespace kelvin::runtime {
+namespace {
+
+std::string message_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const driver::Error& e) {
+    EXPECT_EQ(e.kind(), driver::ErrorKind::kInvalidArgument);
+    return e.what();
+  }
+  ADD_FAILURE() << "no error";
+  return {};
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST(SystemChecks, AcceptsASymmetricSystem) {
+  Eigen::MatrixXd a(2, 2);
+  a << 2, -1, -1, 2;
+  EXPECT_NO_THROW(check_symmetric_system(a, Eigen::VectorXd::Ones(2), 1e-12));
+  EXPECT_NO_THROW(check_positive_definite(a));
+}
+
+TEST(SystemChecks, NamesWrongSizes) {
+  EXPECT_TRUE(contains(message_of([] {
+                         check_symmetric_system(Eigen::MatrixXd::Ones(2, 3),
+                                                Eigen::VectorXd::Ones(2), 0);
+                       }),
+                       "2x3, not square"));
+  EXPECT_TRUE(contains(message_of([] {
+                         check_symmetric_system(Eigen::MatrixXd::Identity(3, 3),
+                                                Eigen::VectorXd::Ones(2), 0);
+                       }),
+                       "2 entries"));
+  EXPECT_TRUE(contains(
+      message_of([] { check_symmetric_system(Eigen::MatrixXd(0, 0), Eigen::VectorXd(0), 0); }),
+      "empty"));
+}
+
+TEST(SystemChecks, NamesTheFirstNonFiniteEntry) {
+  Eigen::MatrixXd a = Eigen::MatrixXd::Identity(3, 3);
+  a(1, 2) = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_TRUE(contains(message_of([&] { check_symmetric_system(a, Eigen::VectorXd::Ones(3), 0); }),
+                       "(1, 2) is nan"));
+  Eigen::VectorXd b = Eigen::VectorXd::Ones(3);
+  b(2) = std::numeric_limits<double>::infinity();
+  EXPECT_TRUE(
+      contains(message_of([&] { check_symmetric_system(Eigen::MatrixXd::Identity(3, 3), b, 0); }),
+               "entry 2 is inf"));
+}
+
+TEST(SystemChecks, NamesTheWorstAsymmetricPair) {
+  Eigen::MatrixXd a = Eigen::MatrixXd::Identity(3, 3);
+  a(0, 2) = 0.5;
+  a(2, 0) = 0.25;
+  const auto msg = message_of([&] { check_symmetric_system(a, Eigen::VectorXd::Ones(3), 1e-10); });
+  EXPECT_TRUE(contains(msg, "not symmetric")) << msg;
+  EXPECT_TRUE(contains(msg, "0.5")) << msg;
+}
+
+TEST(SystemChecks, ToleratesRoundingLevelAsymmetry) {
+  Eigen::MatrixXd a = Eigen::MatrixXd::Identity(2, 2);
+  a(0, 1) = 0.3;
+  a(1, 0) = 0.3 + 1e-15;
+  EXPECT_NO_THROW(check_symmetric_system(a, Eigen::VectorXd::Ones(2), 1e-10));
+}
+
+TEST(SystemChecks, RejectsAnIndefiniteMatrixNamingItsSmallestEigenvalue) {
+  Eigen::MatrixXd a(2, 2);
+  a << 1, 2, 2, 1;  // eigenvalues 3 and -1
+  const auto msg = message_of([&] { check_positive_definite(a); });
+  EXPECT_TRUE(contains(msg, "not positive definite")) << msg;
+  EXPECT_TRUE(contains(msg, "-1")) << msg;
+}
+
+}  // namespace
+}  // namespace kelvin::runtime
