@@ -1,0 +1,206 @@
+// The kelvin program end to end: run as a child process on the emulated board, stdout parsed,
+// stderr captured to a file.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <Eigen/Dense>
+#include <nlohmann/json.hpp>
+
+#include "kelvin/tools/matrix_io.hpp"
+#include "test_files.hpp"
+
+namespace kelvin::tools {
+namespace {
+
+using nlohmann::json;
+using testing::TempDir;
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+
+  std::vector<std::string> err_lines() const {
+    std::vector<std::string> lines;
+    std::istringstream in(err);
+    for (std::string line; std::getline(in, line);)
+      lines.push_back(line);
+    return lines;
+  }
+};
+
+std::string shell_quote(const std::string& arg) {
+  std::string quoted = "'";
+  for (const char c : arg) {
+    if (c == '\'') {
+      quoted += "'\\''";
+    } else {
+      quoted += c;
+    }
+  }
+  return quoted + "'";
+}
+
+// Runs the kelvin binary with `args`; stdout is captured through the pipe, stderr via a file in
+// `dir`.
+Outcome run_kelvin(const TempDir& dir, const std::vector<std::string>& args) {
+  const auto err_file = dir / "stderr.txt";
+  std::string command = shell_quote(KELVIN_CLI_PATH);
+  for (const auto& arg : args)
+    command += " " + shell_quote(arg);
+  command += " 2>" + shell_quote(err_file.string());
+
+  Outcome outcome;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    ADD_FAILURE() << "popen failed for: " << command;
+    return outcome;
+  }
+  char buffer[4096];
+  std::size_t got = 0;
+  while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
+    outcome.out.append(buffer, got);
+  const int status = ::pclose(pipe);
+  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream err(err_file);
+  outcome.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
+  return outcome;
+}
+
+json parse_stdout(const Outcome& outcome) {
+  try {
+    return json::parse(outcome.out);
+  } catch (const json::exception& e) {
+    ADD_FAILURE() << "stdout is not JSON (" << e.what() << "):\n" << outcome.out;
+    return json::object();
+  }
+}
+
+// A failure: non-zero exit, nothing on stdout, and exactly one "kelvin: error: ..." line on
+// stderr, which is returned.
+std::string expect_one_error_line(const Outcome& outcome) {
+  EXPECT_NE(outcome.exit_code, 0);
+  EXPECT_EQ(outcome.out, "");
+  const auto lines = outcome.err_lines();
+  EXPECT_EQ(lines.size(), 1u) << "stderr:\n" << outcome.err;
+  if (lines.empty())
+    return {};
+  EXPECT_EQ(lines[0].rfind("kelvin: error: ", 0), 0u) << lines[0];
+  return lines[0];
+}
+
+Eigen::MatrixXd small_spd_matrix() {
+  Eigen::MatrixXd a(4, 4);
+  a << 3.0, -0.8, 0.4, 0.0,  //
+      -0.8, 2.5, 0.6, -0.3,  //
+      0.4, 0.6, 2.0, 0.5,    //
+      0.0, -0.3, 0.5, 1.5;
+  return a;
+}
+
+TEST(KelvinCli, ProbeJsonDescribesTheDefaultResonatorBoard) {
+  TempDir dir;
+  const Outcome outcome = run_kelvin(dir, {"probe", "--json"});
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  const json probe = parse_stdout(outcome);
+  EXPECT_EQ(probe.value("family", ""), "resonator");
+  EXPECT_EQ(probe.value("cells", 0), 8);
+  EXPECT_TRUE(probe.contains("uri"));
+  ASSERT_TRUE(probe.contains("coupling_dac"));
+  EXPECT_TRUE(probe["coupling_dac"].contains("lsb"));
+  EXPECT_TRUE(probe["capabilities"].is_array());
+}
+
+TEST(KelvinCli, ProbeHonoursTheCellCountInTheUri) {
+  TempDir dir;
+  const Outcome outcome = run_kelvin(dir, {"probe", "--uri", "sim:resonator?cells=16", "--json"});
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  EXPECT_EQ(parse_stdout(outcome).value("cells", 0), 16);
+}
+
+TEST(KelvinCli, SolveJsonAgreesWithEigenWithinSixStandardErrors) {
+  TempDir dir;
+  const Eigen::MatrixXd a = small_spd_matrix();
+  Eigen::VectorXd b(4);
+  b << 1.0, -0.5, 0.25, 0.75;
+  write_matrix_text(dir / "A.txt", a);
+  write_npy(dir / "b.npy", b);
+  const Outcome outcome = run_kelvin(dir, {"solve", "--matrix", (dir / "A.txt").string(), "--rhs",
+                                           (dir / "b.npy").string(), "--json"});
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  const json result = parse_stdout(outcome);
+  ASSERT_TRUE(result["x"].is_array());
+  ASSERT_TRUE(result["stderr"].is_array());
+  ASSERT_EQ(result["x"].size(), 4u);
+  ASSERT_EQ(result["stderr"].size(), 4u);
+  EXPECT_TRUE(result["summary"].contains("brief"));
+  EXPECT_EQ(result["summary"].value("unknowns", 0), 4);
+
+  const Eigen::VectorXd expected = a.ldlt().solve(b);
+  for (std::size_t i = 0; i < 4; ++i) {
+    const double x = result["x"][i].get<double>();
+    const double se = result["stderr"][i].get<double>();
+    EXPECT_GT(se, 0.0) << "component " << i;
+    EXPECT_LE(std::abs(x - expected(static_cast<Eigen::Index>(i))), 6.0 * se)
+        << "component " << i << ": board " << x << ", Eigen "
+        << expected(static_cast<Eigen::Index>(i)) << ", stderr " << se;
+  }
+}
+
+TEST(KelvinCli, SolveRejectsANonSymmetricMatrixWithOneErrorLine) {
+  TempDir dir;
+  Eigen::MatrixXd a = small_spd_matrix();
+  a(0, 1) += 0.5;
+  write_matrix_text(dir / "A.txt", a);
+  write_vector_text(dir / "b.txt", Eigen::VectorXd::Ones(4));
+  const Outcome outcome = run_kelvin(
+      dir, {"solve", "--matrix", (dir / "A.txt").string(), "--rhs", (dir / "b.txt").string()});
+  const std::string line = expect_one_error_line(outcome);
+  EXPECT_NE(line.find("symmetric"), std::string::npos) << line;
+}
+
+TEST(KelvinCli, SolveReportsAMissingFile) {
+  TempDir dir;
+  write_vector_text(dir / "b.txt", Eigen::VectorXd::Ones(4));
+  const Outcome outcome = run_kelvin(
+      dir, {"solve", "--matrix", (dir / "absent.txt").string(), "--rhs", (dir / "b.txt").string()});
+  EXPECT_EQ(outcome.exit_code, 1);
+  const std::string line = expect_one_error_line(outcome);
+  EXPECT_NE(line.find("absent.txt"), std::string::npos) << line;
+}
+
+TEST(KelvinCli, BadUriFails) {
+  TempDir dir;
+  const Outcome outcome = run_kelvin(dir, {"probe", "--uri", "nope:thing", "--json"});
+  EXPECT_EQ(outcome.exit_code, 1);
+  expect_one_error_line(outcome);
+}
+
+TEST(KelvinCli, MissingRequiredOptionIsAUsageError) {
+  TempDir dir;
+  const Outcome outcome = run_kelvin(dir, {"solve", "--rhs", "b.txt"});
+  EXPECT_EQ(outcome.exit_code, 2);
+  const std::string line = expect_one_error_line(outcome);
+  EXPECT_NE(line.find("--matrix"), std::string::npos) << line;
+}
+
+TEST(KelvinCli, DemoJsonHasEightComponents) {
+  TempDir dir;
+  const Outcome outcome = run_kelvin(dir, {"demo", "--json"});
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  const json demo = parse_stdout(outcome);
+  for (const char* key : {"x", "stderr", "digital", "z"}) {
+    ASSERT_TRUE(demo[key].is_array()) << key;
+    EXPECT_EQ(demo[key].size(), 8u) << key;
+  }
+  EXPECT_TRUE(demo["summary"].is_object());
+}
+
+}  // namespace
+}  // namespace kelvin::tools

@@ -1,0 +1,67 @@
+// Internals of the `kelvin` command-line program, shared by its source files: the subcommand
+// registrations, the JSON conversions and small helpers. Not a library API.
+//
+// Thread contract: the program is single-threaded; these functions keep no shared state.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <Eigen/Core>
+#include <nlohmann/json.hpp>
+
+#include "kelvin/driver/device_description.hpp"
+#include "kelvin/driver/resonator/resonator_board.hpp"
+#include "kelvin/runtime/solve.hpp"
+
+namespace kelvin::cli {
+
+inline constexpr const char* kDefaultUri = "sim:resonator?cells=8&seed=1";
+
+// A bad command line found after parsing (for example solver options out of range): reported
+// like CLI11's usage errors, with exit code 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A registered subcommand: its CLI11 sub-app and the action to run once the command line has
+// parsed. The action returns everything the command prints on stdout (so that a failure never
+// leaves partial output) and throws on failure.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<std::string()> run;
+};
+
+Command add_find_command(CLI::App& app);
+Command add_probe_command(CLI::App& app);
+Command add_solve_command(CLI::App& app);
+Command add_demo_command(CLI::App& app);
+
+// --- common.cpp ---
+// Adds "--uri URI" (default kDefaultUri) to a subcommand.
+CLI::Option* add_uri_option(CLI::App& command, std::string& uri);
+// Opens the device at `uri` and wraps it as a resonator board (throws driver::Error).
+driver::ResonatorBoard open_resonator_board(const std::string& uri);
+// The names of the capability bits that are set ("second_moments", ...; unknown bits as
+// "bit_N").
+std::vector<std::string> capability_names(std::uint64_t bits);
+
+// --- json_output.cpp ---
+nlohmann::ordered_json vector_json(const Eigen::VectorXd& v);
+nlohmann::ordered_json code_scale_json(const driver::CodeScale& scale);
+nlohmann::ordered_json description_json(const driver::DeviceDescription& description,
+                                        const std::string& uri);
+// Every SolveSummary field by name, plus "brief": brief_report().
+nlohmann::ordered_json summary_json(const runtime::SolveSummary& summary);
+// {"x": [...], "stderr": [...], "summary": {...}}
+nlohmann::ordered_json solve_result_json(const runtime::SolveResult& result);
+// Pretty-printed, with a final newline.
+std::string dump_json(const nlohmann::ordered_json& json);
+
+}  // namespace kelvin::cli

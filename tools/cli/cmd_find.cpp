@@ -1,0 +1,41 @@
+// kelvin find [FILTER] [--json]
+#include <memory>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "cli.hpp"
+#include "kelvin/driver/backends.hpp"
+
+namespace kelvin::cli {
+
+Command add_find_command(CLI::App& app) {
+  struct Options {
+    std::string filter;
+    bool json = false;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* command =
+      app.add_subcommand("find", "List the addresses of the devices that can be opened");
+  command->add_option("filter", options->filter,
+                      "Only devices of this scheme or partial address, for example \"sim\"");
+  command->add_flag("--json", options->json, "Print {\"devices\": [ADDRESS, ...]} instead of text");
+  command->footer(
+      fmt::format("Schemes: {}.", fmt::join(driver::builtin_registry().schemes(), ", ")));
+
+  return {command, [options] {
+            const auto addresses = driver::find(options->filter);
+            if (options->json) {
+              nlohmann::ordered_json devices = nlohmann::ordered_json::array();
+              for (const auto& address : addresses)
+                devices.push_back(address.to_string());
+              return dump_json(nlohmann::ordered_json{{"devices", devices}});
+            }
+            std::string out;
+            for (const auto& address : addresses)
+              out += address.to_string() + "\n";
+            return out;
+          }};
+}
+
+}  // namespace kelvin::cli

@@ -1,0 +1,86 @@
+// kelvin probe [--uri URI] [--json]
+#include <iterator>
+#include <memory>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "cli.hpp"
+#include "kelvin/driver/backends.hpp"
+
+namespace kelvin::cli {
+namespace {
+
+std::string frequency(double hz) {
+  if (hz >= 1e9)
+    return fmt::format("{:g} GHz", hz / 1e9);
+  if (hz >= 1e6)
+    return fmt::format("{:g} MHz", hz / 1e6);
+  if (hz >= 1e3)
+    return fmt::format("{:g} kHz", hz / 1e3);
+  return fmt::format("{:g} Hz", hz);
+}
+
+std::string scale_text(const driver::CodeScale& scale) {
+  std::string text = fmt::format("{}; range [{:g}, {:g}] {}", scale.describe(), scale.min_value(),
+                                 scale.max_value(), scale.unit);
+  if (scale.offset != 0.0)
+    text += fmt::format(", offset {:g} {}", scale.offset, scale.unit);
+  return text;
+}
+
+std::string description_text(const driver::DeviceDescription& d, const std::string& uri) {
+  std::string out;
+  const auto line = [&out](const char* label, const std::string& value) {
+    fmt::format_to(std::back_inserter(out), "{:<21}{}\n", label, value);
+  };
+  const auto capabilities = capability_names(d.capabilities);
+  line("uri", uri);
+  line("family", driver::to_string(d.family));
+  line("serial", d.serial);
+  line("firmware version", d.firmware_version);
+  line("protocol version", std::to_string(d.protocol_version));
+  line("model", d.model);
+  line("cells", std::to_string(d.cells));
+  line("coupling DAC", scale_text(d.coupling));
+  line("bias DAC", scale_text(d.bias));
+  line("noise DAC", scale_text(d.noise));
+  line("ADC", scale_text(d.adc));
+  line("tick rate", frequency(d.tick_rate_hz));
+  line("ticks per sample", std::to_string(d.ticks_per_sample));
+  line("sample rate", d.ticks_per_sample
+                          ? fmt::format("{} (period {:g} us)", frequency(d.sample_rate_hz()),
+                                        d.sample_period_s() * 1e6)
+                          : std::string("unknown (0 ticks per sample)"));
+  line("capabilities", capabilities.empty() ? std::string("none")
+                                            : fmt::format("{}", fmt::join(capabilities, ", ")));
+  line("max frame payload", fmt::format("{} bytes", d.max_frame_payload));
+  line("max samples per run", fmt::format("{} samples", d.max_samples_per_run));
+  line("max record samples", fmt::format("{} samples", d.max_record_samples));
+  return out;
+}
+
+}  // namespace
+
+Command add_probe_command(CLI::App& app) {
+  struct Options {
+    std::string uri;
+    bool json = false;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* command =
+      app.add_subcommand("probe", "Open a device and print what it says about itself");
+  add_uri_option(*command, options->uri);
+  command->add_flag("--json", options->json, "Print one JSON object instead of text");
+  command->footer(fmt::format("Device addresses:\n  {}", driver::kSimUriHelp));
+
+  return {command, [options] {
+            const auto device = driver::open(options->uri);
+            const std::string uri = device->address().to_string();
+            if (options->json)
+              return dump_json(description_json(device->description(), uri));
+            return description_text(device->description(), uri);
+          }};
+}
+
+}  // namespace kelvin::cli

@@ -1,0 +1,84 @@
+#include <string>
+
+#include "cli.hpp"
+
+namespace kelvin::cli {
+
+using json = nlohmann::ordered_json;
+
+json vector_json(const Eigen::VectorXd& v) {
+  json array = json::array();
+  for (Eigen::Index i = 0; i < v.size(); ++i)
+    array.push_back(v(i));
+  return array;
+}
+
+json code_scale_json(const driver::CodeScale& scale) {
+  return json{{"bits", scale.bits},         {"signed", scale.is_signed},
+              {"min_code", scale.min_code}, {"max_code", scale.max_code},
+              {"lsb", scale.lsb},           {"offset", scale.offset},
+              {"unit", scale.unit}};
+}
+
+json description_json(const driver::DeviceDescription& d, const std::string& uri) {
+  return json{
+      {"uri", uri},
+      {"family", driver::to_string(d.family)},
+      {"serial", d.serial},
+      {"firmware_version", d.firmware_version},
+      {"protocol_version", d.protocol_version},
+      {"model", d.model},
+      {"cells", d.cells},
+      {"coupling_dac", code_scale_json(d.coupling)},
+      {"bias_dac", code_scale_json(d.bias)},
+      {"noise_dac", code_scale_json(d.noise)},
+      {"adc", code_scale_json(d.adc)},
+      {"tick_rate_hz", d.tick_rate_hz},
+      {"ticks_per_sample", d.ticks_per_sample},
+      {"sample_rate_hz", d.sample_rate_hz()},
+      {"capabilities", capability_names(d.capabilities)},
+      {"capability_bits", d.capabilities},
+      {"max_frame_payload", d.max_frame_payload},
+      {"max_samples_per_run", d.max_samples_per_run},
+      {"max_record_samples", d.max_record_samples},
+  };
+}
+
+json summary_json(const runtime::SolveSummary& s) {
+  return json{
+      {"serial", s.serial},
+      {"cells", s.cells},
+      {"unknowns", s.unknowns},
+      {"coupling_scale", s.coupling_scale},
+      {"state_scale", s.state_scale},
+      {"noise_code", s.noise_code},
+      {"diffusion", s.diffusion},
+      {"lambda_min", s.lambda_min},
+      {"lambda_max", s.lambda_max},
+      {"condition_number", s.condition_number},
+      {"matrix_quantization_error", s.matrix_quantization_error},
+      {"bias_quantization_error", s.bias_quantization_error},
+      {"quantization_shift", s.quantization_shift},
+      {"batches", s.batches},
+      {"samples", s.samples},
+      {"burn_in_samples", s.burn_in_samples},
+      {"device_time_s", s.device_time_s},
+      {"clipped_samples", s.clipped_samples},
+      {"range_retries", s.range_retries},
+      {"wall_time_s", s.wall_time_s},
+      {"brief", s.brief_report()},
+  };
+}
+
+json solve_result_json(const runtime::SolveResult& result) {
+  return json{{"x", vector_json(result.x)},
+              {"stderr", vector_json(result.standard_error)},
+              {"summary", summary_json(result.summary)}};
+}
+
+std::string dump_json(const json& value) {
+  // Invalid UTF-8 (a board's serial, say) becomes U+FFFD rather than an exception.
+  return value.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace kelvin::cli

@@ -1,0 +1,135 @@
+// kelvin: the command-line front end of the host runtime (find, probe, solve, demo).
+//
+// stdout carries only a command's output, written in one piece after the command succeeded;
+// logs and the one-line error message go to stderr. Exit codes: 0 success, 1 runtime or device
+// error, 2 usage error.
+#include <algorithm>
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "cli.hpp"
+#include "kelvin/driver/backends.hpp"
+#include "kelvin/driver/error.hpp"
+
+namespace {
+
+constexpr int kExitRuntimeError = 1;
+constexpr int kExitUsageError = 2;
+
+// The libraries log through named loggers that copy the default logger's sinks when they are
+// first used, so this must run before any library code.
+void set_up_logging() {
+  auto logger = spdlog::stderr_color_mt("kelvin");
+  logger->set_pattern("[%H:%M:%S.%e] [%^%l%$] %n: %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::warn);
+}
+
+void print_error(const std::string& reason) {
+  std::string line = reason;
+  std::replace(line.begin(), line.end(), '\n', ' ');
+  std::fprintf(stderr, "kelvin: error: %s\n", line.c_str());
+}
+
+std::string driver_error_reason(const kelvin::driver::Error& e) {
+  using kelvin::driver::ErrorKind;
+  switch (e.kind()) {
+    case ErrorKind::kInvalidArgument:
+    case ErrorKind::kOutOfRange:
+    case ErrorKind::kNotSupported:
+    case ErrorKind::kNotFound:
+      return e.what();  // the message says what is wrong with the input
+    case ErrorKind::kDevice:
+      if (e.device_code()) {
+        return fmt::format("{} (code {}): {}", kelvin::driver::to_string(e.kind()),
+                           *e.device_code(), e.what());
+      }
+      break;
+    default:
+      break;
+  }
+  return fmt::format("{}: {}", kelvin::driver::to_string(e.kind()), e.what());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    set_up_logging();
+  } catch (const std::exception& e) {
+    print_error(fmt::format("cannot set up logging: {}", e.what()));
+    return kExitRuntimeError;
+  }
+
+  CLI::App app{"kelvin: host tools for analog thermodynamic-computing boards.", "kelvin"};
+  app.require_subcommand(0, 1);  // none: an error below, after --help had its chance
+  app.fallthrough();             // global options may follow the subcommand
+  std::string log_level = "warn";
+  app.add_option("--log-level", log_level, "Log verbosity on stderr")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+  app.footer(fmt::format(
+      "Device addresses (--uri):\n  {}\n\nRun 'kelvin COMMAND --help' for a command's options.",
+      kelvin::driver::kSimUriHelp));
+
+  std::vector<kelvin::cli::Command> commands;
+  try {
+    commands = {kelvin::cli::add_find_command(app), kelvin::cli::add_probe_command(app),
+                kelvin::cli::add_solve_command(app), kelvin::cli::add_demo_command(app)};
+  } catch (const std::exception& e) {
+    print_error(e.what());
+    return kExitRuntimeError;
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) {
+      return app.exit(e);  // --help: prints to stdout
+    }
+    std::string help = "kelvin --help";
+    for (const auto& command : commands) {
+      if (command.app->parsed())
+        help = "kelvin " + command.app->get_name() + " --help";
+    }
+    print_error(fmt::format("{} (see '{}')", e.what(), help));
+    return kExitUsageError;
+  }
+
+  spdlog::set_level(spdlog::level::from_str(log_level));
+
+  for (const auto& command : commands) {
+    if (!command.app->parsed())
+      continue;
+    std::string output;
+    try {
+      output = command.run();
+    } catch (const kelvin::cli::UsageError& e) {
+      print_error(e.what());
+      return kExitUsageError;
+    } catch (const kelvin::driver::Error& e) {
+      print_error(driver_error_reason(e));
+      return kExitRuntimeError;
+    } catch (const std::exception& e) {
+      print_error(e.what());
+      return kExitRuntimeError;
+    } catch (...) {
+      print_error("unknown failure");
+      return kExitRuntimeError;
+    }
+    if (std::fwrite(output.data(), 1, output.size(), stdout) != output.size() ||
+        std::fflush(stdout) != 0) {
+      print_error("cannot write to stdout");
+      return kExitRuntimeError;
+    }
+    return 0;
+  }
+  print_error("no command given (see 'kelvin --help')");
+  return kExitUsageError;
+}

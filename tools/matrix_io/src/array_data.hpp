@@ -1,0 +1,35 @@
+// Internal to kelvin_matrix_io: the format-independent result of parsing a file, and the two
+// parsers. Not installed, not part of the public API.
+//
+// Thread contract: plain functions and a plain value type.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kelvin::tools::detail {
+
+enum class Source { kText, kNpy };
+
+// A 1-D or 2-D array of finite doubles in row-major (C) order.
+struct ArrayData {
+  Source source = Source::kText;
+  std::size_t ndim = 2;  // 1 or 2
+  std::size_t rows = 0;  // for ndim 1: the length
+  std::size_t cols = 0;  // for ndim 1: 1
+  std::vector<double> values;
+};
+
+// `name` is the file's name as shown in error messages.
+ArrayData parse_text(std::string_view text, const std::string& name);
+ArrayData parse_npy(std::span<const unsigned char> bytes, const std::string& name);
+bool has_npy_magic(std::span<const unsigned char> bytes) noexcept;
+
+// Printable form of a piece of file content for an error message: at most `limit` characters,
+// non-printable bytes shown as '?'.
+std::string quote_excerpt(std::string_view text, std::size_t limit = 40);
+
+}  // namespace kelvin::tools::detail
