@@ -14,8 +14,8 @@ namespace {
 using namespace std::chrono_literals;
 
 ResonatorBoard open_board(std::uint32_t cells = 4) {
-  return ResonatorBoard(
-      std::shared_ptr<Device>(open("sim:resonator?cells=" + std::to_string(cells) + "&seed=5")));
+  // open() hands out a unique_ptr; the board takes shared ownership of it directly.
+  return ResonatorBoard(open("sim:resonator?cells=" + std::to_string(cells) + "&seed=5"));
 }
 
 SymmetricCodes diagonal(std::uint32_t n, std::int16_t code) {

@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
       ->capture_default_str();
   app.footer(fmt::format(
-      "Device addresses (--uri):\n  {}\n\nRun 'kelvin COMMAND --help' for a command's options.",
+      "Device addresses (--uri):\n  {}\n\nRun 'kelvin COMMAND --help' for a command's options.\n",
       kelvin::driver::kSimUriHelp));
 
   std::vector<kelvin::cli::Command> commands;
