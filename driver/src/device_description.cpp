@@ -17,6 +17,30 @@ const char* to_string(BoardFamily family) noexcept {
   return "unknown";
 }
 
+std::vector<std::string> capability_names(std::uint64_t bits) {
+  std::vector<std::string> names;
+  for (unsigned bit = 0; bit < 64; ++bit) {
+    const std::uint64_t mask = std::uint64_t{1} << bit;
+    if ((bits & mask) == 0)
+      continue;
+    switch (mask) {
+      case capability::kSecondMoments:
+        names.emplace_back("second_moments");
+        break;
+      case capability::kSampleRecord:
+        names.emplace_back("sample_record");
+        break;
+      case capability::kStateReset:
+        names.emplace_back("state_reset");
+        break;
+      default:
+        names.push_back(fmt::format("bit_{}", bit));
+        break;
+    }
+  }
+  return names;
+}
+
 namespace detail {
 
 CodeScale from_wire(const wire::v1::CodeFormat& format) {
@@ -59,6 +83,9 @@ DeviceDescription from_wire(const wire::v1::DeviceInfo& info) {
   d.max_frame_payload = info.max_frame_payload();
   d.max_samples_per_run = info.max_samples_per_run();
   d.max_record_samples = info.max_record_samples();
+  static_assert(capability::kSecondMoments == wire::v1::CAPABILITY_SECOND_MOMENTS &&
+                capability::kSampleRecord == wire::v1::CAPABILITY_SAMPLE_RECORD &&
+                capability::kStateReset == wire::v1::CAPABILITY_STATE_RESET);
 
   if (d.cells == 0)
     throw Error(ErrorKind::kProtocol, "device reported zero cells");

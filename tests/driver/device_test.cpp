@@ -5,11 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include "error_kind_of.hpp"
 #include "fake_board.hpp"
 #include "kelvin/driver/error.hpp"
 
 namespace kelvin::driver {
 namespace {
+
+using testing::kind_of;
 
 using namespace std::chrono_literals;
 using testing::fake_board;
@@ -33,16 +36,6 @@ wire::v1::Envelope noise_request() {
   wire::v1::Envelope env;
   env.mutable_set_noise()->set_code(5);
   return env;
-}
-
-ErrorKind kind_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no error";
-  return ErrorKind::kInvalidArgument;
 }
 
 TEST(Device, HelloFillsTheDescriptionFromDeviceInfo) {
@@ -161,6 +154,19 @@ TEST(Device, ALateReplyAfterATimeoutDoesNotBreakTheNextRequest) {
   const auto reply = device->request(noise_request(), Deadline::after(2s));
   EXPECT_TRUE(reply.has_ack());
   EXPECT_EQ(device->stats().stale_replies, 1u);
+}
+
+}  // namespace
+}  // namespace kelvin::driver
+
+namespace kelvin::driver {
+namespace {
+
+TEST(DeviceDescription, NamesCapabilityBitsIncludingUnknownOnes) {
+  EXPECT_EQ(capability_names(0), std::vector<std::string>{});
+  EXPECT_EQ(capability_names(capability::kSecondMoments | capability::kStateReset),
+            (std::vector<std::string>{"second_moments", "state_reset"}));
+  EXPECT_EQ(capability_names(std::uint64_t{1} << 40), std::vector<std::string>{"bit_40"});
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "error_kind_of.hpp"
 #include "kelvin/driver/backends.hpp"
 #include "kelvin/driver/error.hpp"
 #include "kelvin/driver/resonator/resonator_board.hpp"
@@ -11,15 +12,7 @@
 namespace kelvin::driver {
 namespace {
 
-ErrorKind kind_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no error";
-  return ErrorKind::kDevice;
-}
+using testing::kind_of;
 
 TEST(Registry, FindListsTheDefaultEmulatedBoard) {
   const auto all = find();

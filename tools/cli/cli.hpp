@@ -48,9 +48,6 @@ Command add_demo_command(CLI::App& app);
 CLI::Option* add_uri_option(CLI::App& command, std::string& uri);
 // Opens the device at `uri` and wraps it as a resonator board (throws driver::Error).
 driver::ResonatorBoard open_resonator_board(const std::string& uri);
-// The names of the capability bits that are set ("second_moments", ...; unknown bits as
-// "bit_N").
-std::vector<std::string> capability_names(std::uint64_t bits);
 
 // --- json_output.cpp ---
 nlohmann::ordered_json vector_json(const Eigen::VectorXd& v);

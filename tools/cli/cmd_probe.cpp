@@ -34,7 +34,7 @@ std::string description_text(const driver::DeviceDescription& d, const std::stri
   const auto line = [&out](const char* label, const std::string& value) {
     fmt::format_to(std::back_inserter(out), "{:<21}{}\n", label, value);
   };
-  const auto capabilities = capability_names(d.capabilities);
+  const auto capabilities = driver::capability_names(d.capabilities);
   line("uri", uri);
   line("family", driver::to_string(d.family));
   line("serial", d.serial);

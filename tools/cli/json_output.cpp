@@ -36,7 +36,7 @@ json description_json(const driver::DeviceDescription& d, const std::string& uri
       {"tick_rate_hz", d.tick_rate_hz},
       {"ticks_per_sample", d.ticks_per_sample},
       {"sample_rate_hz", d.sample_rate_hz()},
-      {"capabilities", capability_names(d.capabilities)},
+      {"capabilities", driver::capability_names(d.capabilities)},
       {"capability_bits", d.capabilities},
       {"max_frame_payload", d.max_frame_payload},
       {"max_samples_per_run", d.max_samples_per_run},

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "kelvin/driver/error.hpp"
-#include "kelvin/wire/v1/kelvin.pb.h"
 #include "resonator_protocol.hpp"
 
 namespace kelvin::driver {
@@ -119,11 +118,11 @@ RunTicket ResonatorBoard::start_run(const RunRequest& request, Deadline deadline
     throw Error(ErrorKind::kOutOfRange, fmt::format("a run takes 1 to {} samples, not {}",
                                                     d.max_samples_per_run, request.samples));
   }
-  if (request.accumulate_products && !d.has_capability(wire::v1::CAPABILITY_SECOND_MOMENTS)) {
+  if (request.accumulate_products && !d.has_capability(capability::kSecondMoments)) {
     throw Error(ErrorKind::kNotSupported, "this board cannot accumulate second moments");
   }
   if (request.record_samples) {
-    if (!d.has_capability(wire::v1::CAPABILITY_SAMPLE_RECORD)) {
+    if (!d.has_capability(capability::kSampleRecord)) {
       throw Error(ErrorKind::kNotSupported, "this board cannot record samples");
     }
     if (request.samples > d.max_record_samples) {
@@ -132,7 +131,7 @@ RunTicket ResonatorBoard::start_run(const RunRequest& request, Deadline deadline
                               d.max_record_samples));
     }
   }
-  if (request.reset_state && !d.has_capability(wire::v1::CAPABILITY_STATE_RESET)) {
+  if (request.reset_state && !d.has_capability(capability::kStateReset)) {
     throw Error(ErrorKind::kNotSupported, "this board cannot reset its state");
   }
   const std::uint64_t ticks = request.samples * d.ticks_per_sample;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "kelvin/driver/code_scale.hpp"
 
@@ -12,6 +13,16 @@ namespace kelvin::driver {
 
 enum class BoardFamily { kResonator, kPbit };
 const char* to_string(BoardFamily family) noexcept;
+
+// Bits of DeviceDescription::capabilities (kelvin.wire.v1.Capability).
+namespace capability {
+inline constexpr std::uint64_t kSecondMoments = 1;  // runs can accumulate sums of x_i x_j
+inline constexpr std::uint64_t kSampleRecord = 2;   // runs can return every raw sample
+inline constexpr std::uint64_t kStateReset = 4;     // runs can start from x = 0
+}  // namespace capability
+
+// Names of the set bits ("second_moments", "sample_record", "state_reset"; "bit_N" if unknown).
+std::vector<std::string> capability_names(std::uint64_t bits);
 
 struct DeviceDescription {
   BoardFamily family = BoardFamily::kResonator;
@@ -36,7 +47,9 @@ struct DeviceDescription {
   double sample_rate_hz() const noexcept {
     return ticks_per_sample ? tick_rate_hz / ticks_per_sample : 0.0;
   }
-  double sample_period_s() const noexcept { return ticks_per_sample / tick_rate_hz; }
+  double sample_period_s() const noexcept {
+    return tick_rate_hz > 0.0 ? ticks_per_sample / tick_rate_hz : 0.0;
+  }
   bool has_capability(std::uint64_t bit) const noexcept { return (capabilities & bit) != 0; }
 };
 
