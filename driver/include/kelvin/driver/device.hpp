@@ -7,6 +7,7 @@
 // destructor closes and never throws.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -73,7 +74,11 @@ class Device {
   DeviceAddress address_;
   DeviceDescription description_;
   std::unique_ptr<protocol::FrameDecoder> decoder_;
-  std::timed_mutex request_mutex_;  // serializes request(); guards decoder_, next_request_id_
+  // Serializes request(): busy_ is set while a request is in flight; decoder_ and
+  // next_request_id_ belong to that request.
+  std::mutex busy_mutex_;
+  std::condition_variable busy_cv_;
+  bool busy_ = false;
   std::uint64_t next_request_id_ = 1;
   mutable std::mutex stats_mutex_;
   LinkStats stats_;
