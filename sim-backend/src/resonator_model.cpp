@@ -76,7 +76,10 @@ std::vector<double> row_major(const Eigen::MatrixXd& m) {
 }  // namespace
 
 ResonatorModel::ResonatorModel(const ResonatorConfig& config)
-    : config_(config), noise_(config.seed), log_(common::logger("kelvin.sim")) {
+    : config_(config),
+      noise_(config.seed),
+      log_(common::logger("kelvin.sim")),
+      results_(reg::kResultSlots) {
   config_.validate();
   const auto n = static_cast<Eigen::Index>(config_.cells);
   bias_ = Eigen::VectorXd::Zero(n);
@@ -318,27 +321,16 @@ void ResonatorModel::execute(const RunTicket& ticket) {
     }
   }
 
-  results_.push_back(std::move(record));
-  if (results_.size() > reg::kResultSlots) {
-    log_->debug("result buffer full: dropping unread run {}", results_.front().ticket.run_id);
-    results_.pop_front();
-    ++overflow_count_;
-  }
+  if (const auto dropped = results_.push(std::move(record)))
+    log_->debug("result buffer full: dropped unread run {}", *dropped);
 }
 
 const RunRecord& ResonatorModel::results(std::uint64_t run_id) const {
-  for (const RunRecord& r : results_) {
-    if (r.ticket.run_id == run_id)
-      return r;
-  }
-  throw BoardError(ErrorCode::ERROR_CODE_UNKNOWN_RUN,
-                   run_id != 0 && run_id < next_run_id_
-                       ? fmt::format("run {} was already read or dropped (overflow)", run_id)
-                       : fmt::format("run {} was never started", run_id));
+  return results_.find(run_id, next_run_id_);
 }
 
 void ResonatorModel::release(std::uint64_t run_id) noexcept {
-  std::erase_if(results_, [run_id](const RunRecord& r) { return r.ticket.run_id == run_id; });
+  results_.release(run_id);
 }
 
 }  // namespace kelvin::sim

@@ -11,6 +11,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kelvin/protocol/envelope_codec.hpp"
@@ -81,11 +82,14 @@ class BoardClient {
  public:
   explicit BoardClient(const ResonatorConfig& config = {})
       : firmware_(make_resonator_firmware(config)), cells_(config.cells) {}
+  // Any board's firmware (cells: the board's cell or node count).
+  BoardClient(std::unique_ptr<FirmwareEndpoint> firmware, std::uint32_t cells)
+      : firmware_(std::move(firmware)), cells_(cells) {}
 
   std::uint32_t cells() const { return cells_; }
   FirmwareEndpoint& firmware() { return *firmware_; }
 
-  // A request envelope with the next request id and protocol version 1.
+  // A request envelope with the next request id and this build's protocol version.
   Envelope request() {
     Envelope e;
     e.set_protocol_version(protocol::kProtocolVersion);
@@ -104,11 +108,12 @@ class BoardClient {
     if (replies.empty())
       return Envelope{};
     EXPECT_EQ(replies[0].request_id(), req.request_id());
-    EXPECT_EQ(replies[0].protocol_version(), 1u);
+    EXPECT_EQ(replies[0].protocol_version(), protocol::kProtocolVersion);
     return replies[0];
   }
 
-  Envelope hello(std::uint32_t min_version = 1, std::uint32_t max_version = 1) {
+  Envelope hello(std::uint32_t min_version = protocol::kProtocolVersion,
+                 std::uint32_t max_version = protocol::kProtocolVersion) {
     Envelope e = request();
     e.mutable_hello()->set_min_version(min_version);
     e.mutable_hello()->set_max_version(max_version);

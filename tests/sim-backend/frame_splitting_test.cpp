@@ -16,8 +16,8 @@ std::vector<std::uint8_t> session_bytes() {
   BoardClient builder;  // only used to number the requests
   std::vector<Envelope> requests;
   Envelope e = builder.request();
-  e.mutable_hello()->set_min_version(1);
-  e.mutable_hello()->set_max_version(1);
+  e.mutable_hello()->set_min_version(protocol::kProtocolVersion);
+  e.mutable_hello()->set_max_version(protocol::kProtocolVersion);
   requests.push_back(e);
   e = builder.request();
   e.mutable_program_couplings()->set_cells(8);

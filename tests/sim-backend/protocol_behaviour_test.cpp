@@ -39,7 +39,7 @@ TEST(ProtocolBehaviour, HelloReturnsTheCompleteDeviceInfo) {
   EXPECT_EQ(info.family(), wire::v1::BOARD_FAMILY_RESONATOR);
   EXPECT_EQ(info.serial(), "SIM-RES-8-1");
   EXPECT_EQ(info.firmware_version(), "kelvin-sim 0.1.0");
-  EXPECT_EQ(info.protocol_version(), 1u);
+  EXPECT_EQ(info.protocol_version(), 2u);
   EXPECT_EQ(info.model(), "overdamped-ou");
   EXPECT_EQ(info.cell_count(), 8u);
   expect_format(info.coupling_dac(), true, -32767, 32767, std::ldexp(1.0, -14), "1/us");
@@ -74,11 +74,19 @@ TEST(ProtocolBehaviour, InvalidConfigIsRejectedAtPowerUp) {
   EXPECT_THROW(make_resonator_firmware(config), std::invalid_argument);
 }
 
-TEST(ProtocolBehaviour, HelloWithoutVersionOneIsUnsupported) {
+TEST(ProtocolBehaviour, HelloWithoutVersionTwoIsUnsupported) {
   BoardClient board;
-  const Envelope reply = board.hello(2, 3);
+  const Envelope reply = board.hello(3, 4);
   ASSERT_TRUE(IsError(reply, ErrorCode::ERROR_CODE_UNSUPPORTED_VERSION));
-  EXPECT_NE(reply.error().message().find("version 1"), std::string::npos)
+  EXPECT_NE(reply.error().message().find("version 2"), std::string::npos)
+      << reply.error().message();
+}
+
+TEST(ProtocolBehaviour, VersionOneHostGetsAClearError) {
+  BoardClient board;
+  const Envelope reply = board.hello(1, 1);
+  ASSERT_TRUE(IsError(reply, ErrorCode::ERROR_CODE_UNSUPPORTED_VERSION));
+  EXPECT_NE(reply.error().message().find("speaks version 2 only"), std::string::npos)
       << reply.error().message();
 }
 

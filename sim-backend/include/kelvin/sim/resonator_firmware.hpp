@@ -37,8 +37,6 @@ class ResonatorFirmware final : public FirmwareEndpoint {
   const ResonatorModel& model() const noexcept { return model_; }
 
  private:
-  // The encoded reply frame to one decoded payload.
-  std::vector<std::uint8_t> handle_payload(std::span<const std::uint8_t> payload);
   // The encoded reply frame to a parsed request; throws BoardError for refused requests.
   std::vector<std::uint8_t> handle_request(const wire::v1::Envelope& request);
   wire::v1::DeviceInfo device_info() const;

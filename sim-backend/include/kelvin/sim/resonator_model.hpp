@@ -8,7 +8,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -18,8 +17,10 @@
 
 #include <Eigen/Dense>
 
+#include "kelvin/sim/board_error.hpp"
 #include "kelvin/sim/gaussian_stream.hpp"
 #include "kelvin/sim/resonator_config.hpp"
+#include "kelvin/sim/result_buffer.hpp"
 #include "kelvin/wire/v1/kelvin.pb.h"
 
 namespace spdlog {
@@ -27,17 +28,6 @@ class logger;
 }
 
 namespace kelvin::sim {
-
-// A request the board refuses; the firmware answers it with an Error of this code.
-class BoardError : public std::runtime_error {
- public:
-  BoardError(wire::v1::ErrorCode code, const std::string& message)
-      : std::runtime_error(message), code_(code) {}
-  wire::v1::ErrorCode code() const noexcept { return code_; }
-
- private:
-  wire::v1::ErrorCode code_;
-};
 
 struct RunRequest {
   std::uint64_t duration_ticks = 0;
@@ -102,7 +92,7 @@ class ResonatorModel {
 
   bool couplings_programmed() const noexcept { return programmed_; }
   std::uint64_t tick() const noexcept { return tick_; }
-  std::uint64_t overflow_count() const noexcept { return overflow_count_; }
+  std::uint64_t overflow_count() const noexcept { return results_.overflow_count(); }
   // Integration substeps per sample period (1 unless the overflow guard engaged).
   std::uint32_t substeps() const noexcept { return substeps_; }
   // The analog state in volts.
@@ -135,8 +125,7 @@ class ResonatorModel {
   std::uint64_t tick_ = 0;
   std::uint64_t next_run_id_ = 1;
   std::optional<std::pair<RunTicket, RunRequest>> pending_;
-  std::deque<RunRecord> results_;
-  std::uint64_t overflow_count_ = 0;
+  ResultBuffer<RunRecord> results_;
   std::atomic<bool> powered_{true};
 };
 

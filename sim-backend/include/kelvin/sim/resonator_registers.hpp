@@ -66,7 +66,7 @@
 // Result buffer results of up to 8 unread runs; starting a 9th evicts the oldest unread run
 //               and increments overflow_count (cumulative since power-up, reported in every
 //               RunResults). ReadResults returns and removes a run's results.
-// Identity      family BOARD_FAMILY_RESONATOR, firmware "kelvin-sim 0.1.0", protocol version 1,
+// Identity      family BOARD_FAMILY_RESONATOR, firmware "kelvin-sim 0.1.0", protocol version 2,
 //               capabilities SECOND_MOMENTS | SAMPLE_RECORD | STATE_RESET,
 //               max_frame_payload = kelvin::protocol::kMaxFramePayload (1 MiB).
 #pragma once
@@ -83,7 +83,7 @@ namespace kelvin::sim::resonator {
 // Identity.
 inline constexpr std::string_view kModel = "overdamped-ou";
 inline constexpr std::string_view kFirmwareVersion = "kelvin-sim 0.1.0";
-inline constexpr std::uint32_t kProtocolVersion = 1;
+inline constexpr std::uint32_t kProtocolVersion = 2;
 
 // Cells.
 inline constexpr std::uint32_t kMinCells = 1;

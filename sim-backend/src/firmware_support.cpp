@@ -1,0 +1,178 @@
+#include "firmware_support.hpp"
+
+#include <exception>
+
+#include <fmt/format.h>
+#include <spdlog/logger.h>
+
+#include "kelvin/protocol/envelope_codec.hpp"
+#include "kelvin/sim/board_error.hpp"
+
+namespace kelvin::sim::detail {
+namespace {
+
+using wire::v1::Envelope;
+using wire::v1::ErrorCode;
+
+// Error messages are for humans; keep a runaway what() from bloating a reply.
+constexpr std::size_t kMaxErrorMessage = 1024;
+
+void append(std::vector<std::uint8_t>& out, const std::vector<std::uint8_t>& frame) {
+  out.insert(out.end(), frame.begin(), frame.end());
+}
+
+// The encoded reply frame to one decoded payload.
+std::vector<std::uint8_t> handle_payload(spdlog::logger& log, std::span<const std::uint8_t> payload,
+                                         const RequestHandler& handle) {
+  Envelope request;
+  try {
+    request = protocol::parse_envelope(payload);
+  } catch (const protocol::MessageError& e) {
+    log.debug("{}", e.what());
+    return encode_error(0, ErrorCode::ERROR_CODE_MALFORMED_MESSAGE, e.what());
+  }
+  const std::uint64_t id = request.request_id();
+  try {
+    return handle(request);
+  } catch (const BoardError& e) {
+    log.debug("request {} ({}) refused: {}", id, protocol::body_name(request), e.what());
+    return encode_error(id, e.code(), e.what());
+  } catch (const protocol::FrameError& e) {
+    log.warn("reply to request {} ({}) cannot be sent: {}", id, protocol::body_name(request),
+             e.what());
+    return encode_error(id, ErrorCode::ERROR_CODE_RESOURCE_EXHAUSTED, e.what());
+  } catch (const std::exception& e) {
+    log.error("internal fault handling request {} ({}): {}", id, protocol::body_name(request),
+              e.what());
+    return encode_error(
+        id, ErrorCode::ERROR_CODE_INTERNAL,
+        fmt::format("internal fault handling {}: {}", protocol::body_name(request), e.what()));
+  } catch (...) {
+    log.error("internal fault handling request {}: unknown exception", id);
+    return encode_error(id, ErrorCode::ERROR_CODE_INTERNAL, "internal fault");
+  }
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> encode_error(std::uint64_t request_id, ErrorCode code,
+                                       std::string_view message) {
+  Envelope reply;
+  reply.set_protocol_version(protocol::kProtocolVersion);
+  reply.set_request_id(request_id);
+  auto* error = reply.mutable_error();
+  error->set_code(code);
+  error->set_message(std::string(message.substr(0, kMaxErrorMessage)));
+  return protocol::encode_envelope(reply);
+}
+
+Envelope reply_to(const Envelope& request) {
+  Envelope reply;
+  reply.set_protocol_version(protocol::kProtocolVersion);
+  reply.set_request_id(request.request_id());
+  return reply;
+}
+
+std::span<const std::uint8_t> as_bytes(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+void fill_format(wire::v1::CodeFormat* f, std::uint32_t bits, bool is_signed, std::int64_t min_code,
+                 std::int64_t max_code, double lsb, std::string_view unit) {
+  f->set_bits(bits);
+  f->set_is_signed(is_signed);
+  f->set_min_code(min_code);
+  f->set_max_code(max_code);
+  f->set_lsb(lsb);
+  f->set_offset(0.0);
+  f->set_unit(std::string(unit));
+}
+
+void check_envelope_version(const Envelope& request) {
+  if (request.protocol_version() != protocol::kProtocolVersion) {
+    throw BoardError(ErrorCode::ERROR_CODE_UNSUPPORTED_VERSION,
+                     fmt::format("request uses protocol version {}; this board speaks version {} "
+                                 "only",
+                                 request.protocol_version(), protocol::kProtocolVersion));
+  }
+}
+
+void check_hello_version(const wire::v1::Hello& hello) {
+  if (hello.min_version() > protocol::kProtocolVersion ||
+      hello.max_version() < protocol::kProtocolVersion) {
+    throw BoardError(
+        ErrorCode::ERROR_CODE_UNSUPPORTED_VERSION,
+        fmt::format("host asked for protocol versions [{}, {}]; this board "
+                    "speaks version {} only",
+                    hello.min_version(), hello.max_version(), protocol::kProtocolVersion));
+  }
+}
+
+void refuse_request(const Envelope& request, std::string_view family) {
+  switch (request.body_case()) {
+    case Envelope::kDeviceInfo:
+    case Envelope::kAck:
+    case Envelope::kRunStarted:
+    case Envelope::kRunResults:
+    case Envelope::kSamplingResults:
+    case Envelope::kError:
+      throw BoardError(ErrorCode::ERROR_CODE_UNEXPECTED_MESSAGE,
+                       fmt::format("{} is a reply, not a request", protocol::body_name(request)));
+    case Envelope::BODY_NOT_SET:
+      throw BoardError(ErrorCode::ERROR_CODE_UNEXPECTED_MESSAGE, "request has no body");
+    default:
+      throw BoardError(ErrorCode::ERROR_CODE_UNEXPECTED_MESSAGE,
+                       fmt::format("{} is not a request a {} board handles",
+                                   protocol::body_name(request), family));
+  }
+}
+
+std::vector<std::uint8_t> serve_frames(protocol::FrameDecoder& decoder, spdlog::logger& log,
+                                       std::span<const std::uint8_t> bytes,
+                                       const std::function<bool()>& powered,
+                                       const RequestHandler& handle) {
+  std::vector<std::uint8_t> out;
+  if (!powered())
+    return out;  // a board without power says nothing
+  try {
+    decoder.feed(bytes);
+    while (auto frame = decoder.next()) {
+      if (frame->error) {
+        const auto message =
+            fmt::format("malformed frame: {} ({} bytes discarded)",
+                        protocol::to_string(*frame->error), frame->discarded_bytes);
+        log.debug("{}", message);
+        append(out, encode_error(0, ErrorCode::ERROR_CODE_MALFORMED_FRAME, message));
+      } else {
+        append(out, handle_payload(log, frame->payload, handle));
+      }
+    }
+  } catch (const std::exception& e) {
+    log.error("internal fault in the frame loop: {}", e.what());
+    try {
+      append(out, encode_error(0, ErrorCode::ERROR_CODE_INTERNAL,
+                               fmt::format("internal fault: {}", e.what())));
+    } catch (...) {  // out of memory: nothing more can be said
+    }
+  } catch (...) {
+    log.error("internal fault in the frame loop: unknown exception");
+    try {
+      append(out, encode_error(0, ErrorCode::ERROR_CODE_INTERNAL, "internal fault"));
+    } catch (...) {
+    }
+  }
+  if (!powered())
+    out.clear();  // power went off mid-request: the reply is lost
+  return out;
+}
+
+std::vector<std::uint8_t> idle_work(spdlog::logger& log, const std::function<void()>& work) {
+  try {
+    work();
+  } catch (const std::exception& e) {
+    log.error("internal fault while running a started run: {}", e.what());
+  }
+  return {};
+}
+
+}  // namespace kelvin::sim::detail

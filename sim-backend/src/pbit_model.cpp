@@ -1,0 +1,391 @@
+#include "kelvin/sim/pbit_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/logger.h>
+
+#include "kelvin/common/logging.hpp"
+
+namespace kelvin::sim {
+namespace {
+
+namespace reg = pbit;
+using wire::v1::ErrorCode;
+
+constexpr std::uint32_t kInitStream = std::uint32_t{1} << 31;
+constexpr std::uint64_t kPowerCheckInterval = 256;  // sweeps
+
+[[noreturn]] void invalid(const std::string& message) {
+  throw BoardError(ErrorCode::ERROR_CODE_INVALID_ARGUMENT, message);
+}
+
+[[noreturn]] void out_of_range(const std::string& message) {
+  throw BoardError(ErrorCode::ERROR_CODE_OUT_OF_RANGE, message);
+}
+
+void check_length(const char* what, std::size_t expected, std::size_t got) {
+  if (got != expected)
+    invalid(fmt::format("{} must hold {} bytes, got {}", what, expected, got));
+}
+
+std::size_t varint_bytes(std::uint64_t v) {
+  std::size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+// Upper bound of the encoded size of a SamplingResults envelope: every sum is at most
+// sample_count in magnitude, so its zigzag varint takes at most varint_bytes(2 sample_count).
+std::size_t worst_case_results_bytes(std::size_t nodes, std::size_t edges, std::uint64_t samples,
+                                     bool moments, bool record) {
+  constexpr std::size_t kFixed = 256;  // envelope header, scalar fields, tags and lengths
+  const std::size_t per_sum = varint_bytes(2 * samples + 1);
+  std::size_t bytes = kFixed + per_sum * nodes;
+  if (moments)
+    bytes += per_sum * edges;
+  if (record)
+    bytes +=
+        static_cast<std::size_t>(samples) * reg::sample_bytes(static_cast<std::uint32_t>(nodes));
+  return bytes;
+}
+
+std::array<std::uint32_t, reg::kLutEntries> build_lut() {
+  std::array<std::uint32_t, reg::kLutEntries> lut{};
+  for (std::size_t k = 0; k < lut.size(); ++k) {
+    const double x = (static_cast<double>(k) - static_cast<double>(reg::kLutHalfRange)) / 256.0;
+    const double p = 1.0 / (1.0 + std::exp(-x));
+    lut[k] = static_cast<std::uint32_t>(std::llround(p * 16777216.0));
+  }
+  return lut;
+}
+
+}  // namespace
+
+const std::array<std::uint32_t, reg::kLutEntries>& PbitModel::lut() {
+  static const std::array<std::uint32_t, reg::kLutEntries> table = build_lut();
+  return table;
+}
+
+std::uint32_t PbitModel::threshold(std::uint32_t beta_code, std::int32_t h) noexcept {
+  const std::int64_t x = std::clamp<std::int64_t>(2 * std::int64_t{beta_code} * h,
+                                                  -reg::kLutHalfRange, reg::kLutHalfRange);
+  return lut()[static_cast<std::size_t>(x + reg::kLutHalfRange)];
+}
+
+PbitModel::PbitModel(const PbitConfig& config)
+    : config_(config),
+      lattice_((config.validate(),
+                protocol::make_pbit_lattice(config.rows, config.cols, config.degree))),
+      rng_(config.seed),
+      log_(common::logger("kelvin.sim")) {
+  const std::uint32_t n = lattice_.nodes();
+  weights_.assign(lattice_.edges().size(), 0);
+  biases_.assign(n, 0);
+  clamp_.assign(n, 0);
+  row_start_.assign(std::size_t{n} + 1, 0);
+  spins_.assign(std::size_t{reg::kMaxChains} * n, 1);
+  log_->debug("p-bit board {} powered up: {}x{} degree {}, {} edges, seed {}",
+              config_.effective_serial(), config_.rows, config_.cols, config_.degree,
+              lattice_.edges().size(), config_.seed);
+}
+
+PbitModel::~PbitModel() = default;
+
+void PbitModel::program_lattice(std::uint32_t nodes, std::span<const std::uint8_t> weights_i8,
+                                std::span<const std::uint8_t> biases_i8) {
+  const std::uint32_t n = lattice_.nodes();
+  if (nodes != n)
+    invalid(fmt::format("ProgramLattice.nodes must equal the board's {} nodes, got {}", n, nodes));
+  const auto& edges = lattice_.edges();
+  check_length("ProgramLattice.weights_i8 (one int8 per edge)", edges.size(), weights_i8.size());
+  check_length("ProgramLattice.biases_i8 (one int8 per node)", n, biases_i8.size());
+  std::vector<std::int8_t> weights(edges.size());
+  for (std::size_t e = 0; e < edges.size(); ++e) {
+    const auto j = static_cast<std::int8_t>(weights_i8[e]);
+    if (j < -reg::kWeightMaxMagnitude || j > reg::kWeightMaxMagnitude) {
+      out_of_range(fmt::format("weight {} of edge {} (nodes {}, {}) is outside [{}, {}]", j, e,
+                               edges[e].first, edges[e].second, -reg::kWeightMaxMagnitude,
+                               reg::kWeightMaxMagnitude));
+    }
+    weights[e] = j;
+  }
+  std::vector<std::int8_t> biases(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto b = static_cast<std::int8_t>(biases_i8[i]);
+    if (b < -reg::kBiasMaxMagnitude) {
+      out_of_range(fmt::format("bias {} of node {} is outside [{}, {}]", b, i,
+                               -reg::kBiasMaxMagnitude, reg::kBiasMaxMagnitude));
+    }
+    biases[i] = b;
+  }
+  // Commit, with the non-zero couplings of every node for the sweep loop.
+  weights_ = std::move(weights);
+  biases_ = std::move(biases);
+  col_node_.clear();
+  col_weight_.clear();
+  for (std::uint32_t i = 0; i < n; ++i) {
+    row_start_[i] = static_cast<std::uint32_t>(col_node_.size());
+    for (const protocol::PbitNeighbour& nb : lattice_.neighbours(i)) {
+      if (weights_[nb.edge] != 0) {
+        col_node_.push_back(nb.node);
+        col_weight_.push_back(weights_[nb.edge]);
+      }
+    }
+  }
+  row_start_[n] = static_cast<std::uint32_t>(col_node_.size());
+}
+
+void PbitModel::set_clamps(std::span<const std::uint32_t> nodes,
+                           std::span<const std::uint8_t> values_i8) {
+  const std::uint32_t n = lattice_.nodes();
+  if (values_i8.size() != nodes.size()) {
+    invalid(fmt::format("SetClamps lists {} nodes but {} values", nodes.size(), values_i8.size()));
+  }
+  std::vector<std::int8_t> clamp(n, 0);
+  for (std::size_t k = 0; k < nodes.size(); ++k) {
+    const std::uint32_t node = nodes[k];
+    if (node >= n)
+      out_of_range(fmt::format("clamped node {} is outside the board's {} nodes", node, n));
+    const auto value = static_cast<std::int8_t>(values_i8[k]);
+    if (value != 1 && value != -1)
+      out_of_range(fmt::format("clamp value {} of node {} is not +1 or -1", value, node));
+    if (clamp[node] != 0)
+      invalid(fmt::format("node {} is clamped twice", node));
+    clamp[node] = value;
+  }
+  clamp_ = std::move(clamp);
+}
+
+void PbitModel::set_beta_schedule(std::span<const std::uint32_t> beta_codes) {
+  if (beta_codes.empty() || beta_codes.size() > reg::kMaxScheduleLength) {
+    invalid(fmt::format("a beta schedule holds 1 to {} codes, got {}", reg::kMaxScheduleLength,
+                        beta_codes.size()));
+  }
+  for (std::size_t k = 0; k < beta_codes.size(); ++k) {
+    if (beta_codes[k] > reg::kBetaMaxCode) {
+      out_of_range(fmt::format("beta code {} at schedule index {} is outside [0, {}]",
+                               beta_codes[k], k, reg::kBetaMaxCode));
+    }
+  }
+  schedule_.assign(beta_codes.begin(), beta_codes.end());
+}
+
+void PbitModel::set_threads(unsigned threads) {
+  if (threads < 1 || threads > 2)
+    throw std::invalid_argument(fmt::format("p-bit model threads must be 1 or 2, got {}", threads));
+  threads_ = threads;
+}
+
+std::span<const std::int8_t> PbitModel::spins(std::uint32_t chain) const {
+  if (chain >= reg::kMaxChains)
+    throw std::out_of_range(fmt::format("chain {} of {}", chain, reg::kMaxChains));
+  return {spins_.data() + std::size_t{chain} * nodes(), nodes()};
+}
+
+void PbitModel::finish_pending() {
+  if (pending_)
+    execute(pending_->first);
+}
+
+SamplingTicket PbitModel::begin_run(const SamplingRequest& request) {
+  finish_pending();  // runs happen one after another
+  if (request.sweeps == 0 || request.sweeps > reg::kMaxSweeps)
+    invalid(fmt::format("StartSampling.sweeps must be in [1, {}], got {}", reg::kMaxSweeps,
+                        request.sweeps));
+  if (request.chains == 0 || request.chains > reg::kMaxChains)
+    invalid(fmt::format("StartSampling.chains must be in [1, {}], got {}", reg::kMaxChains,
+                        request.chains));
+  if (request.burn_in_sweeps > reg::kMaxSweeps)
+    invalid(fmt::format("StartSampling.burn_in_sweeps must be at most {}, got {}", reg::kMaxSweeps,
+                        request.burn_in_sweeps));
+  if (request.sample_every == 0 || request.sample_every > request.sweeps)
+    invalid(fmt::format("StartSampling.sample_every must be in [1, sweeps = {}], got {}",
+                        request.sweeps, request.sample_every));
+  const std::uint64_t per_chain = request.sweeps / request.sample_every;
+  const std::uint64_t samples = per_chain * request.chains;
+  const std::uint32_t n = nodes();
+  if (request.record_samples) {
+    const std::uint64_t bits = samples * reg::sample_bytes(n) * 8;
+    if (bits > reg::kMaxRecordBits) {
+      throw BoardError(ErrorCode::ERROR_CODE_RESOURCE_EXHAUSTED,
+                       fmt::format("StartSampling asks to record {} samples of {} nodes ({} bits); "
+                                   "max_record_bits is {}",
+                                   samples, n, bits, reg::kMaxRecordBits));
+    }
+  }
+  const std::size_t reply_bound = worst_case_results_bytes(
+      n, lattice_.edges().size(), samples, request.accumulate_moments, request.record_samples);
+  if (reply_bound > reg::kMaxFramePayload) {
+    throw BoardError(ErrorCode::ERROR_CODE_RESOURCE_EXHAUSTED,
+                     fmt::format("the results of this run could take {} bytes, more than the "
+                                 "frame limit of {} bytes; record fewer samples or drop "
+                                 "accumulate_moments",
+                                 reply_bound, reg::kMaxFramePayload));
+  }
+  if (pending_)
+    throw std::logic_error("begin_run while an earlier run is still pending");
+  SamplingTicket ticket;
+  ticket.run_id = next_run_id_++;
+  ticket.first_sweep = sweep_;
+  ticket.first_tick = sweep_ + request.burn_in_sweeps + request.sample_every - 1;
+  ticket.sample_count = samples;
+  sweep_ += request.burn_in_sweeps + request.sweeps;
+  pending_.emplace(ticket, request);
+  return ticket;
+}
+
+void PbitModel::run_chain(std::uint32_t chain, const SamplingTicket& ticket,
+                          const SamplingRequest& request, Accumulator& acc,
+                          std::string& samples_bits, std::atomic<bool>& aborted) {
+  const std::uint32_t n = nodes();
+  std::int8_t* s = spins_.data() + std::size_t{chain} * n;
+  const std::uint32_t blocks = (n + 3) / 4;
+  std::vector<std::uint32_t> words(std::size_t{blocks} * 4);
+  const auto fill_words = [&](std::uint64_t sweep, std::uint32_t stream) {
+    for (std::uint32_t b = 0; b < blocks; ++b) {
+      const auto w = rng_.block(sweep, chain, b | stream);
+      std::copy(w.begin(), w.end(), words.begin() + std::ptrdiff_t{4} * b);
+    }
+  };
+  if (request.reset_state) {
+    fill_words(ticket.first_sweep, kInitStream);
+    for (std::uint32_t i = 0; i < n; ++i)
+      s[i] = (words[i] >> 31) != 0 ? 1 : -1;
+  }
+  // Free nodes by colour, row-major within a colour; clamped nodes take their value.
+  std::array<std::vector<std::uint32_t>, 2> free_nodes;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (clamp_[i] != 0) {
+      s[i] = clamp_[i];
+    } else {
+      free_nodes[lattice_.colour(i)].push_back(i);
+    }
+  }
+
+  const std::uint64_t total = request.burn_in_sweeps + request.sweeps;
+  const std::uint64_t per_chain = request.sweeps / request.sample_every;
+  const std::size_t bytes_per_sample = reg::sample_bytes(n);
+  const auto& edges = lattice_.edges();
+  std::uint64_t taken = 0;
+  for (std::uint64_t k = 0; k < total; ++k) {
+    if (k % kPowerCheckInterval == 0 && (!powered() || aborted.load(std::memory_order_relaxed))) {
+      aborted.store(true, std::memory_order_relaxed);
+      return;
+    }
+    const std::uint32_t beta = schedule_[std::min<std::uint64_t>(k, schedule_.size() - 1)];
+    fill_words(ticket.first_sweep + k, 0);
+    for (const auto& colour : free_nodes) {
+      for (const std::uint32_t i : colour) {
+        std::int32_t h = biases_[i];
+        for (std::uint32_t p = row_start_[i]; p < row_start_[i + 1]; ++p)
+          h += col_weight_[p] * s[col_node_[p]];
+        s[i] = (words[i] >> (32 - reg::kRngBits)) < threshold(beta, h) ? 1 : -1;
+      }
+    }
+    if (k < request.burn_in_sweeps || taken == per_chain ||
+        (k - request.burn_in_sweeps + 1) % request.sample_every != 0)
+      continue;
+    for (std::uint32_t i = 0; i < n; ++i)
+      acc.spin_sums[i] += s[i];
+    if (request.accumulate_moments) {
+      for (std::size_t e = 0; e < edges.size(); ++e)
+        acc.edge_sums[e] += s[edges[e].first] * s[edges[e].second];
+    }
+    if (request.record_samples) {
+      const std::size_t base = (std::size_t{chain} * per_chain + taken) * bytes_per_sample;
+      for (std::uint32_t i = 0; i < n; ++i) {
+        if (s[i] > 0)
+          samples_bits[base + i / 8] =
+              static_cast<char>(samples_bits[base + i / 8] | (1 << (i % 8)));
+      }
+    }
+    ++taken;
+  }
+}
+
+void PbitModel::execute(const SamplingTicket& ticket) {
+  if (!pending_ || pending_->first.run_id != ticket.run_id)
+    throw std::logic_error(fmt::format("run {} is not the pending run", ticket.run_id));
+  const SamplingRequest request = pending_->second;
+  pending_.reset();
+
+  const std::uint32_t n = nodes();
+  const std::size_t edges = lattice_.edges().size();
+  SamplingRecord record;
+  record.ticket = ticket;
+  record.request = request;
+  if (request.record_samples)
+    record.samples_bits.assign(ticket.sample_count * reg::sample_bytes(n), '\0');
+
+  // Chains [0, split) on this thread, [split, chains) on a worker. Each chain writes only its
+  // own spins and record region; the integer sums are added afterwards, so the results are the
+  // same for any split.
+  const unsigned workers = (threads_ >= 2 && request.chains >= 2) ? 2 : 1;
+  const std::uint32_t split = workers == 2 ? request.chains / 2 : request.chains;
+  std::vector<Accumulator> acc(workers);
+  for (Accumulator& a : acc) {
+    a.spin_sums.assign(n, 0);
+    if (request.accumulate_moments)
+      a.edge_sums.assign(edges, 0);
+  }
+  std::atomic<bool> aborted{false};
+  const auto run_range = [&](std::uint32_t first, std::uint32_t last, Accumulator& a) {
+    for (std::uint32_t c = first; c < last; ++c)
+      run_chain(c, ticket, request, a, record.samples_bits, aborted);
+  };
+  if (workers == 2) {
+    std::exception_ptr failure;
+    std::thread worker([&] {
+      try {
+        run_range(split, request.chains, acc[1]);
+      } catch (...) {
+        failure = std::current_exception();
+        aborted.store(true);
+      }
+    });
+    try {
+      run_range(0, split, acc[0]);
+    } catch (...) {
+      aborted.store(true);
+      worker.join();
+      throw;
+    }
+    worker.join();
+    if (failure)
+      std::rethrow_exception(failure);
+  } else {
+    run_range(0, request.chains, acc[0]);
+  }
+  if (aborted.load()) {
+    log_->debug("power off during run {}: no results stored", ticket.run_id);
+    return;
+  }
+  record.spin_sums = std::move(acc[0].spin_sums);
+  record.edge_sums = std::move(acc[0].edge_sums);
+  for (std::size_t t = 1; t < acc.size(); ++t) {
+    for (std::size_t i = 0; i < n; ++i)
+      record.spin_sums[i] += acc[t].spin_sums[i];
+    for (std::size_t e = 0; e < acc[t].edge_sums.size(); ++e)
+      record.edge_sums[e] += acc[t].edge_sums[e];
+  }
+
+  if (const auto dropped = results_.push(std::move(record)))
+    log_->debug("result buffer full: dropped unread run {}", *dropped);
+}
+
+const SamplingRecord& PbitModel::results(std::uint64_t run_id) const {
+  return results_.find(run_id, next_run_id_);
+}
+
+void PbitModel::release(std::uint64_t run_id) noexcept {
+  results_.release(run_id);
+}
+
+}  // namespace kelvin::sim
