@@ -4,6 +4,7 @@
 
 #include "device_info_mapping.hpp"
 #include "kelvin/driver/error.hpp"
+#include "kelvin/protocol/pbit_lattice.hpp"
 
 namespace kelvin::driver {
 
@@ -55,6 +56,48 @@ CodeScale from_wire(const wire::v1::CodeFormat& format) {
   return scale;
 }
 
+namespace {
+
+// The p-bit part of DeviceInfo, checked against the lattice geometry both sides share.
+PbitDescription pbit_from_wire(const wire::v1::PbitInfo& info, std::uint32_t cells) {
+  PbitDescription p;
+  p.rows = info.rows();
+  p.cols = info.cols();
+  p.degree = info.degree();
+  p.edge_count = info.edge_count();
+  p.weight = from_wire(info.weight());
+  p.bias = from_wire(info.bias());
+  p.beta = from_wire(info.beta());
+  p.lut_entries = info.lut_entries();
+  p.rng_bits = info.rng_bits();
+  p.max_chains = info.max_chains();
+  p.sweep_rate_hz = info.sweep_rate_hz();
+  p.max_record_bits = info.max_record_bits();
+  p.max_schedule_length = info.max_schedule_length();
+  std::size_t edges = 0;
+  try {
+    edges = protocol::make_pbit_lattice(p.rows, p.cols, p.degree).edges().size();
+  } catch (const std::invalid_argument& e) {
+    throw Error(ErrorKind::kProtocol,
+                fmt::format("device reported an invalid lattice: {}", e.what()));
+  }
+  if (p.nodes() != cells || p.edge_count != edges) {
+    throw Error(ErrorKind::kProtocol,
+                fmt::format("device reported a {}x{} degree-{} lattice with {} nodes and {} edges; "
+                            "that lattice has {} nodes and {} edges",
+                            p.rows, p.cols, p.degree, cells, p.edge_count, p.nodes(), edges));
+  }
+  p.weight.validate("weight format");
+  p.bias.validate("bias format");
+  p.beta.validate("beta format");
+  if (p.max_chains == 0 || p.max_schedule_length == 0) {
+    throw Error(ErrorKind::kProtocol, "device reported zero max_chains or max_schedule_length");
+  }
+  return p;
+}
+
+}  // namespace
+
 DeviceDescription from_wire(const wire::v1::DeviceInfo& info) {
   DeviceDescription d;
   switch (info.family()) {
@@ -99,6 +142,10 @@ DeviceDescription from_wire(const wire::v1::DeviceInfo& info) {
     d.bias.validate("bias DAC");
     d.noise.validate("noise DAC");
     d.adc.validate("ADC");
+  } else {
+    if (!info.has_pbit())
+      throw Error(ErrorKind::kProtocol, "p-bit device did not describe its lattice");
+    d.pbit = pbit_from_wire(info.pbit(), d.cells);
   }
   return d;
 }

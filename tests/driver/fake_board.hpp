@@ -20,7 +20,7 @@ inline wire::v1::Envelope resonator_info_reply(std::uint32_t cells = 4) {
   info->set_family(wire::v1::BOARD_FAMILY_RESONATOR);
   info->set_serial("FAKE-1");
   info->set_firmware_version("fake 1.0");
-  info->set_protocol_version(1);
+  info->set_protocol_version(protocol::kProtocolVersion);
   info->set_model("overdamped-ou");
   info->set_cell_count(cells);
   auto fill = [](wire::v1::CodeFormat* f, bool is_signed, std::int64_t lo, std::int64_t hi,
@@ -65,7 +65,7 @@ inline BoardHandler fake_board(Responder respond, std::uint32_t cells = 4) {
         continue;
       if (reply->request_id() == 0)
         reply->set_request_id(request.request_id());
-      reply->set_protocol_version(1);
+      reply->set_protocol_version(protocol::kProtocolVersion);
       const auto encoded = protocol::encode_envelope(*reply);
       out.insert(out.end(), encoded.begin(), encoded.end());
     }

@@ -14,11 +14,14 @@ namespace {
 
 using testing::kind_of;
 
-TEST(Registry, FindListsTheDefaultEmulatedBoard) {
+TEST(Registry, FindListsTheDefaultEmulatedBoards) {
   const auto all = find();
-  ASSERT_FALSE(all.empty());
-  EXPECT_EQ(all.front().to_string(), "sim:resonator?cells=8&seed=1");
-  EXPECT_EQ(find("sim").size(), 1u);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].to_string(), "sim:resonator?cells=8&seed=1");
+  // Canonical form: parameters in key order.
+  EXPECT_EQ(all[1].to_string(), "sim:pbit?cols=70&degree=12&rows=70&seed=1");
+  EXPECT_EQ(find("sim").size(), 2u);
+  EXPECT_EQ(find("sim:pbit?rows=3&cols=4&degree=8").front().get("degree"), "8");
   EXPECT_EQ(find("sim:resonator?cells=16").front().get("cells"), "16");
 }
 

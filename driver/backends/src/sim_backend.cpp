@@ -6,6 +6,8 @@
 
 #include "kelvin/driver/error.hpp"
 #include "kelvin/driver/inprocess_transport.hpp"
+#include "kelvin/sim/pbit_config.hpp"
+#include "kelvin/sim/pbit_firmware.hpp"
 #include "kelvin/sim/resonator_config.hpp"
 #include "kelvin/sim/resonator_firmware.hpp"
 
@@ -33,14 +35,39 @@ sim::ResonatorConfig resonator_config(const DeviceAddress& address) {
   return config;
 }
 
-std::unique_ptr<Transport> connect(const DeviceAddress& address) {
-  if (address.target != "resonator") {
-    throw Error(ErrorKind::kNotFound,
-                fmt::format("no emulated board '{}' (known: resonator); try {}", address.target,
-                            "sim:resonator?cells=8&seed=1"));
+constexpr const char* kDefaultResonator = "sim:resonator?cells=8&seed=1";
+constexpr const char* kDefaultPbit = "sim:pbit?rows=70&cols=70&degree=12&seed=1";
+
+sim::PbitConfig pbit_config(const DeviceAddress& address) {
+  check_known_params(address, {"rows", "cols", "degree", "seed", "serial"});
+  sim::PbitConfig config;
+  config.rows = static_cast<std::uint32_t>(address.get_uint("rows", config.rows, 1, 256));
+  config.cols = static_cast<std::uint32_t>(address.get_uint("cols", config.cols, 1, 256));
+  config.degree = static_cast<std::uint32_t>(address.get_uint("degree", config.degree, 8, 16));
+  if (config.degree != 8 && config.degree != 12 && config.degree != 16) {
+    throw Error(ErrorKind::kInvalidArgument,
+                fmt::format("bad device address '{}': degree must be 8, 12 or 16, got {}",
+                            address.to_string(), config.degree));
   }
-  const auto config = resonator_config(address);
-  std::shared_ptr<sim::FirmwareEndpoint> firmware = sim::make_resonator_firmware(config);
+  config.seed = address.get_uint("seed", config.seed, 0, UINT64_MAX);
+  config.serial = address.get("serial").value_or("");
+  return config;
+}
+
+// The firmware for an address, with its parameters validated (Error(kNotFound) for an unknown
+// board).
+std::unique_ptr<sim::FirmwareEndpoint> make_firmware(const DeviceAddress& address) {
+  if (address.target == "resonator")
+    return sim::make_resonator_firmware(resonator_config(address));
+  if (address.target == "pbit")
+    return sim::make_pbit_firmware(pbit_config(address));
+  throw Error(ErrorKind::kNotFound,
+              fmt::format("no emulated board '{}' (known: resonator, pbit); try {} or {}",
+                          address.target, kDefaultResonator, kDefaultPbit));
+}
+
+std::unique_ptr<Transport> connect(const DeviceAddress& address) {
+  std::shared_ptr<sim::FirmwareEndpoint> firmware = make_firmware(address);
   BoardHandler handler = [firmware](std::span<const std::uint8_t> bytes) {
     return firmware->on_bytes(bytes);
   };
@@ -55,18 +82,25 @@ std::vector<DeviceAddress> find(const DeviceAddress& hint) {
   // Emulated boards exist whenever they are asked for: list the default one, or the one the
   // hint describes if it is valid.
   if (hint.target.empty())
-    return {DeviceAddress::parse("sim:resonator?cells=8&seed=1")};
-  if (hint.target != "resonator")
-    return {};
-  resonator_config(hint);  // validates the parameters
-  return {hint};
+    return {DeviceAddress::parse(kDefaultResonator), DeviceAddress::parse(kDefaultPbit)};
+  if (hint.target == "resonator") {
+    resonator_config(hint);  // validates the parameters
+    return {hint};
+  }
+  if (hint.target == "pbit") {
+    pbit_config(hint);
+    return {hint};
+  }
+  return {};
 }
 
 }  // namespace
 
 Backend make_sim_backend() {
-  return Backend{"sim", "emulated boards in this process (sim:resonator?cells=8&seed=1)", find,
-                 connect};
+  return Backend{
+      "sim",
+      fmt::format("emulated boards in this process ({}, {})", kDefaultResonator, kDefaultPbit),
+      find, connect};
 }
 
 }  // namespace kelvin::driver::backends

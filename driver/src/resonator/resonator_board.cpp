@@ -4,6 +4,7 @@
 
 #include "kelvin/driver/error.hpp"
 #include "resonator_protocol.hpp"
+#include "run_protocol.hpp"
 
 namespace kelvin::driver {
 namespace {
@@ -87,9 +88,8 @@ void ResonatorBoard::program_couplings(const SymmetricCodes& codes, Deadline dea
         fmt::format("coupling matrix is {0}x{0}, the board has {1} cells", codes.size(), cells()));
   }
   check_codes(codes.upper(), description().coupling, "coupling");
-  resonator_protocol::expect_ack(
-      device_->request(resonator_protocol::program_couplings(codes), deadline),
-      "program_couplings");
+  run_protocol::expect_ack(device_->request(resonator_protocol::program_couplings(codes), deadline),
+                           "program_couplings");
 }
 
 void ResonatorBoard::program_biases(std::span<const std::int16_t> codes, Deadline deadline) {
@@ -98,8 +98,8 @@ void ResonatorBoard::program_biases(std::span<const std::int16_t> codes, Deadlin
                 fmt::format("{} bias codes for {} cells", codes.size(), cells()));
   }
   check_codes(codes, description().bias, "bias");
-  resonator_protocol::expect_ack(
-      device_->request(resonator_protocol::program_biases(codes), deadline), "program_biases");
+  run_protocol::expect_ack(device_->request(resonator_protocol::program_biases(codes), deadline),
+                           "program_biases");
 }
 
 void ResonatorBoard::set_noise(std::uint32_t code, Deadline deadline) {
@@ -108,8 +108,8 @@ void ResonatorBoard::set_noise(std::uint32_t code, Deadline deadline) {
                 fmt::format("noise code {} is outside the DAC range [{}, {}]", code,
                             description().noise.min_code, description().noise.max_code));
   }
-  resonator_protocol::expect_ack(device_->request(resonator_protocol::set_noise(code), deadline),
-                                 "set_noise");
+  run_protocol::expect_ack(device_->request(resonator_protocol::set_noise(code), deadline),
+                           "set_noise");
 }
 
 RunTicket ResonatorBoard::start_run(const RunRequest& request, Deadline deadline) {
@@ -135,13 +135,14 @@ RunTicket ResonatorBoard::start_run(const RunRequest& request, Deadline deadline
     throw Error(ErrorKind::kNotSupported, "this board cannot reset its state");
   }
   const std::uint64_t ticks = request.samples * d.ticks_per_sample;
-  return resonator_protocol::parse_run_started(
+  const auto started = run_protocol::parse_run_started(
       device_->request(resonator_protocol::start_run(ticks, request), deadline));
+  return RunTicket{started.run_id, started.first_tick, started.sample_count};
 }
 
 RunResult ResonatorBoard::read_results(std::uint64_t run_id, Deadline deadline) {
   return resonator_protocol::parse_run_results(
-      device_->request(resonator_protocol::read_results(run_id), deadline), description(), run_id);
+      device_->request(run_protocol::read_results(run_id), deadline), description(), run_id);
 }
 
 RunResult ResonatorBoard::run(const RunRequest& request, Deadline deadline) {

@@ -1,5 +1,7 @@
 #include "resonator_protocol.hpp"
 
+#include "run_protocol.hpp"
+
 #include <fmt/format.h>
 
 #include "kelvin/driver/error.hpp"
@@ -26,11 +28,6 @@ std::vector<std::int16_t> unpack_le16(const std::string& bytes) {
     codes[i] = static_cast<std::int16_t>(static_cast<std::uint16_t>(lo | (hi << 8)));
   }
   return codes;
-}
-
-[[noreturn]] void unexpected(const wire::v1::Envelope& reply, const char* wanted) {
-  throw Error(ErrorKind::kProtocol, fmt::format("board answered {} where {} was expected",
-                                                protocol::body_name(reply), wanted));
 }
 
 }  // namespace
@@ -67,28 +64,10 @@ wire::v1::Envelope start_run(std::uint64_t duration_ticks, const RunRequest& req
   return env;
 }
 
-wire::v1::Envelope read_results(std::uint64_t run_id) {
-  wire::v1::Envelope env;
-  env.mutable_read_results()->set_run_id(run_id);
-  return env;
-}
-
-void expect_ack(const wire::v1::Envelope& reply, const char* request_name) {
-  if (!reply.has_ack())
-    unexpected(reply, fmt::format("ack of {}", request_name).c_str());
-}
-
-RunTicket parse_run_started(const wire::v1::Envelope& reply) {
-  if (!reply.has_run_started())
-    unexpected(reply, "run_started");
-  const auto& msg = reply.run_started();
-  return RunTicket{msg.run_id(), msg.first_tick(), msg.sample_count()};
-}
-
 RunResult parse_run_results(const wire::v1::Envelope& reply, const DeviceDescription& board,
                             std::uint64_t expected_run_id) {
   if (!reply.has_run_results())
-    unexpected(reply, "run_results");
+    run_protocol::unexpected_reply(reply, "run_results");
   const auto& msg = reply.run_results();
   const std::size_t n = board.cells;
   const std::size_t pairs = n * (n + 1) / 2;

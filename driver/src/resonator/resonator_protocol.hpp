@@ -15,12 +15,9 @@ wire::v1::Envelope program_couplings(const SymmetricCodes& codes);
 wire::v1::Envelope program_biases(std::span<const std::int16_t> codes);
 wire::v1::Envelope set_noise(std::uint32_t code);
 wire::v1::Envelope start_run(std::uint64_t duration_ticks, const RunRequest& request);
-wire::v1::Envelope read_results(std::uint64_t run_id);
 
 // Reply checks: throw Error(kProtocol) when the reply is not the expected message or its sizes
 // disagree with the board's description.
-void expect_ack(const wire::v1::Envelope& reply, const char* request_name);
-RunTicket parse_run_started(const wire::v1::Envelope& reply);
 RunResult parse_run_results(const wire::v1::Envelope& reply, const DeviceDescription& board,
                             std::uint64_t expected_run_id);
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,26 @@ inline constexpr std::uint64_t kStateReset = 4;     // runs can start from x = 0
 // Names of the set bits ("second_moments", "sample_record", "state_reset"; "bit_N" if unknown).
 std::vector<std::string> capability_names(std::uint64_t bits);
 
+// What a p-bit (stochastic-bit lattice) board adds (kelvin.wire.v1.PbitInfo). Codes are in
+// coupling units: weight J_ij per edge, bias b_i per node, beta (inverse temperature) Q8.8.
+struct PbitDescription {
+  std::uint32_t rows = 0;
+  std::uint32_t cols = 0;
+  std::uint32_t degree = 0;      // 8, 12 or 16
+  std::uint32_t edge_count = 0;  // of the lattice (kelvin/protocol/pbit_lattice.hpp)
+  CodeScale weight;
+  CodeScale bias;
+  CodeScale beta;
+  std::uint32_t lut_entries = 0;
+  std::uint32_t rng_bits = 0;
+  std::uint32_t max_chains = 0;
+  double sweep_rate_hz = 0.0;
+  std::uint64_t max_record_bits = 0;
+  std::uint32_t max_schedule_length = 0;
+
+  std::uint32_t nodes() const noexcept { return rows * cols; }
+};
+
 struct DeviceDescription {
   BoardFamily family = BoardFamily::kResonator;
   std::string serial;
@@ -43,6 +64,9 @@ struct DeviceDescription {
   std::uint32_t max_frame_payload = 0;
   std::uint64_t max_samples_per_run = 0;
   std::uint32_t max_record_samples = 0;
+
+  // Set for BoardFamily::kPbit only (validated when the device is opened).
+  std::optional<PbitDescription> pbit;
 
   double sample_rate_hz() const noexcept {
     return ticks_per_sample ? tick_rate_hz / ticks_per_sample : 0.0;

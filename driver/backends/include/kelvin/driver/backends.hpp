@@ -24,7 +24,11 @@ std::vector<DeviceAddress> find(std::string_view filter = {});
 
 // The emulated boards' URI parameters, for help texts:
 //   sim:resonator?cells=N&seed=S&serial=TEXT   cells 1..256 (default 8), seed (default 1)
+//   sim:pbit?rows=R&cols=C&degree=D&seed=S&serial=TEXT   rows, cols 1..256 (default 70),
+//                                                       degree 8, 12 or 16 (default 12)
 inline constexpr std::string_view kSimUriHelp =
-    "sim:resonator?cells=N&seed=S&serial=TEXT (cells 1..256, default 8; seed default 1)";
+    "sim:resonator?cells=N&seed=S&serial=TEXT (cells 1..256, default 8; seed default 1)\n  "
+    "sim:pbit?rows=R&cols=C&degree=D&seed=S&serial=TEXT (rows, cols 1..256, default 70; degree "
+    "8, 12 or 16, default 12; seed default 1)";
 
 }  // namespace kelvin::driver

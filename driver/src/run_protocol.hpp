@@ -1,0 +1,24 @@
+// Wire mapping shared by every board family: acknowledgements, the RunStarted reply and the
+// ReadResults request. Family-specific messages live in resonator/ and pbit/.
+#pragma once
+
+#include <cstdint>
+
+#include "kelvin/wire/v1/kelvin.pb.h"
+
+namespace kelvin::driver::run_protocol {
+
+// What RunStarted says about a run that was just started.
+struct StartedRun {
+  std::uint64_t run_id = 0;
+  std::uint64_t first_tick = 0;
+  std::uint64_t sample_count = 0;
+};
+
+// Throws Error(kProtocol) naming what arrived instead of `wanted`.
+[[noreturn]] void unexpected_reply(const wire::v1::Envelope& reply, const char* wanted);
+void expect_ack(const wire::v1::Envelope& reply, const char* request_name);
+StartedRun parse_run_started(const wire::v1::Envelope& reply);
+wire::v1::Envelope read_results(std::uint64_t run_id);
+
+}  // namespace kelvin::driver::run_protocol

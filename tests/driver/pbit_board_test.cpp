@@ -1,0 +1,171 @@
+// The p-bit board API and the host-side model mapping, against sim:pbit.
+#include "kelvin/driver/pbit/pbit_board.hpp"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "error_kind_of.hpp"
+#include "kelvin/driver/backends.hpp"
+#include "kelvin/driver/error.hpp"
+#include "kelvin/driver/pbit/ising_model.hpp"
+
+namespace kelvin::driver {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::kind_of;
+
+PbitBoard open_board(const std::string& uri = "sim:pbit?rows=3&cols=4&degree=8&seed=2") {
+  return PbitBoard(open(uri));
+}
+
+std::string message_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(PbitBoard, DescribesItsLattice) {
+  const PbitBoard board = open_board();
+  EXPECT_EQ(board.description().family, BoardFamily::kPbit);
+  EXPECT_EQ(board.nodes(), 12u);
+  ASSERT_TRUE(board.description().pbit.has_value());
+  EXPECT_EQ(board.pbit().degree, 8u);
+  EXPECT_EQ(board.pbit().edge_count, 17u);
+  EXPECT_EQ(board.pbit().weight.max_code, 6);
+  EXPECT_EQ(board.beta_code(1.0), 256u);
+  EXPECT_EQ(board.beta_code(0.5), 128u);
+  EXPECT_EQ(kind_of([&] { board.beta_code(300.0); }), ErrorKind::kOutOfRange);
+  EXPECT_EQ(kind_of([&] { board.beta_code(-1.0); }), ErrorKind::kOutOfRange);
+}
+
+TEST(PbitBoard, RefusesAResonatorDevice) {
+  EXPECT_EQ(kind_of([] { PbitBoard board(open("sim:resonator?cells=4")); }),
+            ErrorKind::kNotSupported);
+}
+
+TEST(PbitBoard, ValidatesBeforeSending) {
+  PbitBoard board = open_board();
+  const auto deadline = Deadline::after(5s);
+  const std::vector<std::int8_t> biases(12, 0);
+  EXPECT_EQ(
+      kind_of([&] { board.program_lattice(std::vector<std::int8_t>(16, 0), biases, deadline); }),
+      ErrorKind::kInvalidArgument);
+  std::vector<std::int8_t> weights(17, 0);
+  weights[4] = 7;
+  const std::string message = message_of([&] { board.program_lattice(weights, biases, deadline); });
+  EXPECT_NE(message.find("edge 4 (nodes 2, 6)"), std::string::npos) << message;
+  EXPECT_EQ(kind_of([&] { board.program_lattice(weights, biases, deadline); }),
+            ErrorKind::kOutOfRange);
+  weights[4] = 0;
+  std::vector<std::int8_t> bad_bias(12, 0);
+  bad_bias[3] = -128;
+  EXPECT_EQ(kind_of([&] { board.program_lattice(weights, bad_bias, deadline); }),
+            ErrorKind::kOutOfRange);
+  const std::vector<PbitClamp> clamps = {{12, 1}};
+  EXPECT_EQ(kind_of([&] { board.set_clamps(clamps, deadline); }), ErrorKind::kOutOfRange);
+  const std::vector<PbitClamp> zero = {{1, 0}};
+  EXPECT_EQ(kind_of([&] { board.set_clamps(zero, deadline); }), ErrorKind::kInvalidArgument);
+  const std::vector<std::uint32_t> schedule = {65536};
+  EXPECT_EQ(kind_of([&] { board.set_beta_schedule(schedule, deadline); }), ErrorKind::kOutOfRange);
+  SamplingRequest request;
+  request.chains = 65;
+  EXPECT_EQ(kind_of([&] { board.start_sampling(request, deadline); }), ErrorKind::kOutOfRange);
+  request.chains = 1;
+  request.sample_every = 2000;
+  EXPECT_EQ(kind_of([&] { board.start_sampling(request, deadline); }), ErrorKind::kOutOfRange);
+  // Nothing reached the board but the hello: every refusal happened on the host.
+  EXPECT_EQ(board.device().stats().requests, 1u);
+}
+
+TEST(IsingModelMapping, PlacesEdgesOnTheLattice) {
+  const PbitBoard board = open_board();
+  IsingModel model;
+  model.nodes = 6;
+  model.edges = {{1, 0, 3}, {1, 5, -2}};  // (0, 1) given reversed; (1, 5) is a down edge
+  model.bias = {1, 0, 0, 0, -4, 0};
+  const LatticeProgram program = map_to_lattice(model, board.pbit());
+  ASSERT_EQ(program.weights.size(), 17u);
+  ASSERT_EQ(program.biases.size(), 12u);
+  EXPECT_EQ(program.weights[*board.lattice().edge_index(0, 1)], 3);
+  EXPECT_EQ(program.weights[*board.lattice().edge_index(1, 5)], -2);
+  int nonzero = 0;
+  for (const auto w : program.weights)
+    nonzero += w != 0;
+  EXPECT_EQ(nonzero, 2);
+  EXPECT_EQ(program.biases[4], -4);
+  EXPECT_EQ(program.biases[11], 0);  // unused lattice nodes are uncoupled and unbiased
+}
+
+TEST(IsingModelMapping, NamesWhatTheBoardCannotRealize) {
+  const PbitDescription pbit =
+      *open("sim:pbit?rows=70&cols=70&degree=12&seed=1")->description().pbit;
+  IsingModel model;
+  model.nodes = 10;
+  model.edges = {{0, 1, 1}, {2, 5, 1}};
+  std::string message = message_of([&] { map_to_lattice(model, pbit); });
+  EXPECT_EQ(message, "(2, 5) is not a lattice edge for degree 12 on 70x70");
+  EXPECT_EQ(kind_of([&] { map_to_lattice(model, pbit); }), ErrorKind::kNotSupported);
+
+  model.edges = {{0, 1, 7}};
+  message = message_of([&] { map_to_lattice(model, pbit); });
+  EXPECT_NE(message.find("(0, 1)"), std::string::npos) << message;
+  EXPECT_EQ(kind_of([&] { map_to_lattice(model, pbit); }), ErrorKind::kOutOfRange);
+
+  model.edges = {{0, 1, 1}, {1, 0, 2}};
+  EXPECT_EQ(kind_of([&] { map_to_lattice(model, pbit); }), ErrorKind::kInvalidArgument);
+
+  model.edges = {};
+  model.bias = std::vector<int>(10, 0);
+  model.bias[7] = 128;
+  message = message_of([&] { map_to_lattice(model, pbit); });
+  EXPECT_NE(message.find("node 7"), std::string::npos) << message;
+  EXPECT_EQ(kind_of([&] { map_to_lattice(model, pbit); }), ErrorKind::kOutOfRange);
+
+  model.nodes = 4901;
+  model.bias.clear();
+  EXPECT_EQ(kind_of([&] { map_to_lattice(model, pbit); }), ErrorKind::kNotSupported);
+}
+
+TEST(PbitBoard, SamplesAModelThroughTheSimulator) {
+  PbitBoard board = open_board();
+  const auto deadline = Deadline::after(10s);
+  IsingModel model;
+  model.nodes = 3;
+  model.edges = {{0, 1, 2}, {1, 2, -2}};
+  model.bias = {3, 0, 0};
+  board.program_lattice(map_to_lattice(model, board.pbit()), deadline);
+  const std::vector<std::uint32_t> schedule = {256};
+  board.set_beta_schedule(schedule, deadline);
+  SamplingRequest request;
+  request.sweeps = 2000;
+  request.chains = 4;
+  request.burn_in_sweeps = 50;
+  request.accumulate_moments = true;
+  request.reset_state = true;
+  const SamplingResult result = board.sample(request, deadline);
+  EXPECT_EQ(result.sample_count, 8000u);
+  ASSERT_EQ(result.spin_sums.size(), 12u);
+  ASSERT_EQ(result.edge_sums.size(), 17u);
+  // Strong bias and couplings at beta 1: s0 ~ +1, s1 follows s0, s2 opposes s1.
+  EXPECT_GT(result.mean(0), 0.9);
+  EXPECT_GT(result.mean(1), 0.9);
+  EXPECT_LT(result.mean(2), -0.9);
+  EXPECT_GT(result.edge_correlation(*board.lattice().edge_index(0, 1)), 0.9);
+  EXPECT_LT(result.edge_correlation(*board.lattice().edge_index(1, 2)), -0.9);
+  // Clamping s0 to -1 flips the chain.
+  const std::vector<PbitClamp> clamps = {{0, -1}};
+  board.set_clamps(clamps, deadline);
+  const SamplingResult clamped = board.sample(request, deadline);
+  EXPECT_EQ(clamped.mean(0), -1.0);
+  EXPECT_LT(clamped.mean(1), -0.9);
+}
+
+}  // namespace
+}  // namespace kelvin::driver
