@@ -190,6 +190,60 @@ TEST(KelvinCli, MissingRequiredOptionIsAUsageError) {
   EXPECT_NE(line.find("--matrix"), std::string::npos) << line;
 }
 
+TEST(KelvinCli, ProbeJsonDescribesAPbitBoard) {
+  TempDir dir;
+  const Outcome outcome =
+      run_kelvin(dir, {"probe", "--uri", "sim:pbit?rows=70&cols=70&degree=12&seed=1", "--json"});
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  const json probe = parse_stdout(outcome);
+  EXPECT_EQ(probe.value("family", ""), "pbit");
+  EXPECT_EQ(probe.value("cells", 0), 4900);
+  ASSERT_TRUE(probe.contains("pbit"));
+  EXPECT_EQ(probe["pbit"].value("degree", 0), 12);
+  EXPECT_EQ(probe["pbit"]["weight"].value("max_code", 0), 6);
+  EXPECT_EQ(probe["pbit"]["beta"].value("lsb", 0.0), 1.0 / 256.0);
+}
+
+TEST(KelvinCli, SampleJsonGivesAMeanPerModelNode) {
+  TempDir dir;
+  const auto model = dir.write(
+      "model.json", R"({"nodes": 3, "edges": [[0, 1, 2], [1, 2, -1]], "bias": [1, 0, 0]})");
+  const Outcome outcome = run_kelvin(
+      dir, {"sample", "--uri", "sim:pbit?rows=4&cols=4&degree=8", "--model", model.string(),
+            "--sweeps", "500", "--chains", "2", "--beta", "0.5", "--json"});
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  const json result = parse_stdout(outcome);
+  ASSERT_TRUE(result["mean"].is_array());
+  EXPECT_EQ(result["mean"].size(), 3u);
+  EXPECT_EQ(result.value("samples", 0), 1000);
+  EXPECT_EQ(result.value("beta", 0.0), 0.5);
+  ASSERT_TRUE(result["edge_correlations"].is_array());
+  EXPECT_EQ(result["edge_correlations"].size(), 2u);
+  for (const auto& m : result["mean"]) {
+    EXPECT_GE(m.get<double>(), -1.0);
+    EXPECT_LE(m.get<double>(), 1.0);
+  }
+}
+
+TEST(KelvinCli, SampleRefusesAnOffLatticeEdgeWithOneErrorLine) {
+  TempDir dir;
+  const auto model = dir.write("model.json", R"({"nodes": 4, "edges": [[0, 3, 1]]})");
+  const Outcome outcome = run_kelvin(dir, {"sample", "--model", model.string()});
+  EXPECT_EQ(outcome.exit_code, 1);
+  const std::string line = expect_one_error_line(outcome);
+  EXPECT_NE(line.find("(0, 3) is not a lattice edge for degree 12 on 70x70"), std::string::npos)
+      << line;
+}
+
+TEST(KelvinCli, SampleReportsMalformedModelJson) {
+  TempDir dir;
+  const auto model = dir.write("model.json", R"({"nodes": 4, "edges": [[0, "x", 1]]})");
+  const Outcome outcome = run_kelvin(dir, {"sample", "--model", model.string()});
+  EXPECT_EQ(outcome.exit_code, 1);
+  const std::string line = expect_one_error_line(outcome);
+  EXPECT_NE(line.find("edges[0][1] must be an integer"), std::string::npos) << line;
+}
+
 TEST(KelvinCli, DemoJsonHasEightComponents) {
   TempDir dir;
   const Outcome outcome = run_kelvin(dir, {"demo", "--json"});

@@ -16,12 +16,15 @@
 #include <nlohmann/json.hpp>
 
 #include "kelvin/driver/device_description.hpp"
+#include "kelvin/driver/pbit/pbit_board.hpp"
 #include "kelvin/driver/resonator/resonator_board.hpp"
 #include "kelvin/runtime/solve.hpp"
 
 namespace kelvin::cli {
 
 inline constexpr const char* kDefaultUri = "sim:resonator?cells=8&seed=1";
+// Default device of `kelvin sample`.
+inline constexpr const char* kDefaultPbitUri = "sim:pbit?rows=70&cols=70&degree=12&seed=1";
 
 // A bad command line found after parsing (for example solver options out of range): reported
 // like CLI11's usage errors, with exit code 2.
@@ -42,6 +45,7 @@ Command add_find_command(CLI::App& app);
 Command add_probe_command(CLI::App& app);
 Command add_solve_command(CLI::App& app);
 Command add_demo_command(CLI::App& app);
+Command add_sample_command(CLI::App& app);
 
 // --- common.cpp ---
 // Adds "--uri URI" (default kDefaultUri) to a subcommand.

@@ -42,10 +42,24 @@ std::string description_text(const driver::DeviceDescription& d, const std::stri
   line("protocol version", std::to_string(d.protocol_version));
   line("model", d.model);
   line("cells", std::to_string(d.cells));
-  line("coupling DAC", scale_text(d.coupling));
-  line("bias DAC", scale_text(d.bias));
-  line("noise DAC", scale_text(d.noise));
-  line("ADC", scale_text(d.adc));
+  if (d.pbit) {
+    const driver::PbitDescription& p = *d.pbit;
+    line("lattice",
+         fmt::format("{}x{}, degree {}, {} edges", p.rows, p.cols, p.degree, p.edge_count));
+    line("weight", scale_text(p.weight));
+    line("bias", scale_text(p.bias));
+    line("beta", scale_text(p.beta));
+    line("sigmoid table", fmt::format("{} entries, {}-bit RNG words", p.lut_entries, p.rng_bits));
+    line("max chains", std::to_string(p.max_chains));
+    line("sweep rate", fmt::format("{} per chain", frequency(p.sweep_rate_hz)));
+    line("max record bits", std::to_string(p.max_record_bits));
+    line("max beta schedule", fmt::format("{} sweeps", p.max_schedule_length));
+  } else {
+    line("coupling DAC", scale_text(d.coupling));
+    line("bias DAC", scale_text(d.bias));
+    line("noise DAC", scale_text(d.noise));
+    line("ADC", scale_text(d.adc));
+  }
   line("tick rate", frequency(d.tick_rate_hz));
   line("ticks per sample", std::to_string(d.ticks_per_sample));
   line("sample rate", d.ticks_per_sample

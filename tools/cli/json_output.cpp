@@ -21,7 +21,7 @@ json code_scale_json(const driver::CodeScale& scale) {
 }
 
 json description_json(const driver::DeviceDescription& d, const std::string& uri) {
-  return json{
+  json out{
       {"uri", uri},
       {"family", driver::to_string(d.family)},
       {"serial", d.serial},
@@ -42,6 +42,26 @@ json description_json(const driver::DeviceDescription& d, const std::string& uri
       {"max_samples_per_run", d.max_samples_per_run},
       {"max_record_samples", d.max_record_samples},
   };
+  if (d.pbit) {
+    // A p-bit board has no DACs or ADC of the resonator kind; its formats are under "pbit".
+    for (const char* key : {"coupling_dac", "bias_dac", "noise_dac", "adc"})
+      out.erase(key);
+    const driver::PbitDescription& p = *d.pbit;
+    out["pbit"] = json{{"rows", p.rows},
+                       {"cols", p.cols},
+                       {"degree", p.degree},
+                       {"edge_count", p.edge_count},
+                       {"weight", code_scale_json(p.weight)},
+                       {"bias", code_scale_json(p.bias)},
+                       {"beta", code_scale_json(p.beta)},
+                       {"lut_entries", p.lut_entries},
+                       {"rng_bits", p.rng_bits},
+                       {"max_chains", p.max_chains},
+                       {"sweep_rate_hz", p.sweep_rate_hz},
+                       {"max_record_bits", p.max_record_bits},
+                       {"max_schedule_length", p.max_schedule_length}};
+  }
+  return out;
 }
 
 json summary_json(const runtime::SolveSummary& s) {

@@ -1,4 +1,4 @@
-// kelvin: the command-line front end of the host runtime (find, probe, solve, demo).
+// kelvin: the command-line front end of the host runtime (find, probe, solve, demo, sample).
 //
 // stdout carries only a command's output, written in one piece after the command succeeded;
 // logs and the one-line error message go to stderr. Exit codes: 0 success, 1 runtime or device
@@ -81,7 +81,8 @@ int main(int argc, char** argv) {
   std::vector<kelvin::cli::Command> commands;
   try {
     commands = {kelvin::cli::add_find_command(app), kelvin::cli::add_probe_command(app),
-                kelvin::cli::add_solve_command(app), kelvin::cli::add_demo_command(app)};
+                kelvin::cli::add_solve_command(app), kelvin::cli::add_demo_command(app),
+                kelvin::cli::add_sample_command(app)};
   } catch (const std::exception& e) {
     print_error(e.what());
     return kExitRuntimeError;
