@@ -199,9 +199,10 @@ Command add_sample_command(CLI::App& app) {
               }
             }
             fmt::format_to(std::back_inserter(out),
-                           "\n{} samples ({} chains x {} sweeps, every {}; burn-in {}) at beta "
+                           "\n{} samples ({} chain{} x {} sweeps, every {}; burn-in {}) at beta "
                            "{:g} on {}\n",
-                           result.sample_count, request.chains, request.sweeps,
+                           result.sample_count, request.chains, request.chains == 1 ? "" : "s",
+                           request.sweeps,
                            request.sample_every, request.burn_in_sweeps, beta,
                            board.device().address().to_string());
             return out;
