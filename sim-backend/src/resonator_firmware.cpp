@@ -23,6 +23,32 @@ using wire::v1::Envelope;
 
 static_assert(reg::kProtocolVersion == protocol::kProtocolVersion);
 
+Dynamics dynamics_from_wire(wire::v1::Dynamics dynamics) {
+  switch (dynamics) {
+    case wire::v1::DYNAMICS_OVERDAMPED:
+      return Dynamics::kOverdamped;
+    case wire::v1::DYNAMICS_RLC:
+      return Dynamics::kRlc;
+    default:
+      break;
+  }
+  throw BoardError(wire::v1::ERROR_CODE_INVALID_ARGUMENT,
+                   fmt::format("unknown dynamics {}; this board knows DYNAMICS_OVERDAMPED (0) "
+                               "and DYNAMICS_RLC (1)",
+                               static_cast<int>(dynamics)));
+}
+
+void fill_imperfections(wire::v1::ImperfectionSpec* spec, const ResonatorConfig& config) {
+  const ImperfectionModel& m = config.imperfections;
+  spec->set_name(config.imperfections_name);
+  spec->set_resistance(m.resistance);
+  spec->set_capacitance(m.capacitance);
+  spec->set_noise(m.noise);
+  spec->set_adc_offset_codes(m.adc_offset_codes);
+  spec->set_adc_gain(m.adc_gain);
+  spec->set_coupling_dac_gain(m.coupling_dac_gain);
+}
+
 }  // namespace
 
 ResonatorFirmware::ResonatorFirmware(const ResonatorConfig& config)
@@ -40,8 +66,9 @@ std::vector<std::uint8_t> ResonatorFirmware::on_idle() {
 
 std::vector<std::uint8_t> ResonatorFirmware::handle_request(const Envelope& request) {
   // Commands take effect in order: a run that was started but not yet integrated occupies the
-  // time before this request (and must use the registers it was started with).
-  model_.finish_pending();
+  // time before this request (and must use the registers it was started with), and so do the
+  // stream samples due by now.
+  model_.catch_up();
   detail::check_envelope_version(request);
   Envelope reply = reply_to(request);
   switch (request.body_case()) {
@@ -76,6 +103,9 @@ std::vector<std::uint8_t> ResonatorFirmware::handle_request(const Envelope& requ
       run.reset_state = body.reset_state();
       run.accumulate_products = body.accumulate_products();
       run.record_samples = body.record_samples();
+      run.dynamics = dynamics_from_wire(body.dynamics());
+      run.decimation = body.decimation();
+      run.average = body.average();
       const RunTicket ticket = model_.begin_run(run);
       auto* started = reply.mutable_run_started();
       started->set_run_id(ticket.run_id);
@@ -102,6 +132,56 @@ std::vector<std::uint8_t> ResonatorFirmware::handle_request(const Envelope& requ
       auto frame = protocol::encode_envelope(reply);
       model_.release(run_id);  // only once the reply exists
       return frame;
+    }
+    case Envelope::kSetQuartic: {
+      const auto& body = request.set_quartic();
+      model_.set_quartic(body.cells(), as_bytes(body.codes_le16()));
+      reply.mutable_ack();
+      return protocol::encode_envelope(reply);
+    }
+    case Envelope::kStartStream: {
+      const auto& body = request.start_stream();
+      StreamRequest stream;
+      stream.dynamics = dynamics_from_wire(body.dynamics());
+      stream.decimation = body.decimation();
+      stream.average = body.average();
+      stream.reset_state = body.reset_state();
+      const StreamTicket ticket = model_.begin_stream(stream);
+      auto* started = reply.mutable_stream_started();
+      started->set_stream_id(ticket.stream_id);
+      started->set_first_tick(ticket.first_tick);
+      started->set_ticks_per_output_sample(ticket.ticks_per_output_sample);
+      started->set_ring_capacity_samples(ticket.ring_capacity_samples);
+      return protocol::encode_envelope(reply);
+    }
+    case Envelope::kReadStream: {
+      const StreamRead read = model_.read_stream(request.read_stream().max_samples());
+      auto* data = reply.mutable_stream_data();
+      data->set_stream_id(read.stream_id);
+      data->set_cells(model_.cells());
+      data->set_first_sequence(read.chunk.first_sequence);
+      data->set_first_tick(read.first_tick);
+      data->set_sample_count(read.chunk.count);
+      std::string bytes(2 * read.chunk.codes.size(), '\0');
+      for (std::size_t k = 0; k < read.chunk.codes.size(); ++k) {
+        const auto u = static_cast<std::uint16_t>(read.chunk.codes[k]);
+        bytes[2 * k] = static_cast<char>(u & 0xFF);
+        bytes[2 * k + 1] = static_cast<char>(u >> 8);
+      }
+      data->set_samples_le16(std::move(bytes));
+      data->set_produced(read.produced);
+      data->set_lost_samples(read.lost);
+      data->set_overruns(read.overruns);
+      data->set_clipped_samples(read.chunk.clipped);
+      data->set_running(read.running);
+      data->set_buffered(read.buffered);
+      data->set_clock_slip_us(read.clock_slip_us);
+      return protocol::encode_envelope(reply);
+    }
+    case Envelope::kStopStream: {
+      model_.stop_stream();
+      reply.mutable_ack();
+      return protocol::encode_envelope(reply);
     }
     default:
       break;
@@ -132,6 +212,23 @@ wire::v1::DeviceInfo ResonatorFirmware::device_info() const {
   info.set_max_frame_payload(static_cast<std::uint32_t>(reg::kMaxFramePayload));
   info.set_max_samples_per_run(reg::kMaxSamplesPerRun);
   info.set_max_record_samples(reg::max_record_samples(config.cells));
+  auto* res = info.mutable_resonator();
+  res->set_coupling_kind(config.coupling_kind == CouplingKind::kCapacitive
+                             ? wire::v1::COUPLING_KIND_CAPACITIVE
+                             : wire::v1::COUPLING_KIND_SIGNED);
+  res->add_dynamics(wire::v1::DYNAMICS_OVERDAMPED);
+  res->add_dynamics(wire::v1::DYNAMICS_RLC);
+  fill_format(res->mutable_quartic_dac(), reg::kQuarticBits, false, reg::kQuarticMinCode,
+              reg::kQuarticMaxCode, reg::kQuarticLsb, reg::kQuarticUnit);
+  res->set_quartic_substeps(reg::kQuarticSubsteps);
+  res->set_max_decimation(reg::kMaxDecimation);
+  res->set_ring_capacity_samples(config.effective_ring_samples());
+  fill_imperfections(res->mutable_imperfections(), config);
+  res->set_resistance_ohm(reg::kRlcResistanceOhm);
+  res->set_inductance_henry(reg::kRlcInductanceHenry);
+  res->set_capacitance_per_unit(reg::kRlcCapacitancePerUnit);
+  res->set_noise_intensity_per_unit(reg::kRlcNoiseIntensityPerUnit);
+  res->set_bias_current_per_unit(reg::kRlcBiasCurrentPerUnit);
   return info;
 }
 

@@ -158,6 +158,42 @@ class BoardClient {
     return exchange(e);
   }
 
+  // Any StartRun (v3 fields included), then its results (asserting both succeed).
+  wire::v1::RunResults run(const wire::v1::StartRun& start) {
+    Envelope e = request();
+    *e.mutable_start_run() = start;
+    const Envelope started = exchange(e);
+    EXPECT_TRUE(started.has_run_started()) << started.DebugString();
+    const Envelope results = read_results(started.run_started().run_id());
+    EXPECT_TRUE(results.has_run_results()) << results.DebugString();
+    return results.run_results();
+  }
+
+  Envelope set_quartic(const std::vector<std::int16_t>& codes) {
+    Envelope e = request();
+    e.mutable_set_quartic()->set_cells(cells_);
+    e.mutable_set_quartic()->set_codes_le16(le16(codes));
+    return exchange(e);
+  }
+
+  Envelope start_stream(const wire::v1::StartStream& start) {
+    Envelope e = request();
+    *e.mutable_start_stream() = start;
+    return exchange(e);
+  }
+
+  Envelope read_stream(std::uint32_t max_samples = 0) {
+    Envelope e = request();
+    e.mutable_read_stream()->set_max_samples(max_samples);
+    return exchange(e);
+  }
+
+  Envelope stop_stream() {
+    Envelope e = request();
+    e.mutable_stop_stream();
+    return exchange(e);
+  }
+
   // Starts a run of `samples` samples and reads its results (asserting both succeed).
   wire::v1::RunResults run(std::uint64_t samples, bool reset_state, bool accumulate_products,
                            bool record_samples) {

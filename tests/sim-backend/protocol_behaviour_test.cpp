@@ -38,8 +38,8 @@ TEST(ProtocolBehaviour, HelloReturnsTheCompleteDeviceInfo) {
   const auto& info = reply.device_info();
   EXPECT_EQ(info.family(), wire::v1::BOARD_FAMILY_RESONATOR);
   EXPECT_EQ(info.serial(), "SIM-RES-8-1");
-  EXPECT_EQ(info.firmware_version(), "kelvin-sim 0.1.0");
-  EXPECT_EQ(info.protocol_version(), 2u);
+  EXPECT_EQ(info.firmware_version(), "kelvin-sim 0.2.0");
+  EXPECT_EQ(info.protocol_version(), 3u);
   EXPECT_EQ(info.model(), "overdamped-ou");
   EXPECT_EQ(info.cell_count(), 8u);
   expect_format(info.coupling_dac(), true, -32767, 32767, std::ldexp(1.0, -14), "1/us");
@@ -48,12 +48,28 @@ TEST(ProtocolBehaviour, HelloReturnsTheCompleteDeviceInfo) {
   expect_format(info.adc(), true, -32768, 32767, std::ldexp(1.0, -14), "V");
   EXPECT_EQ(info.tick_rate_hz(), 100e6);
   EXPECT_EQ(info.ticks_per_sample(), 100u);
-  EXPECT_EQ(info.capabilities(), static_cast<std::uint64_t>(wire::v1::CAPABILITY_SECOND_MOMENTS |
-                                                            wire::v1::CAPABILITY_SAMPLE_RECORD |
-                                                            wire::v1::CAPABILITY_STATE_RESET));
+  EXPECT_EQ(info.capabilities(),
+            static_cast<std::uint64_t>(
+                wire::v1::CAPABILITY_SECOND_MOMENTS | wire::v1::CAPABILITY_SAMPLE_RECORD |
+                wire::v1::CAPABILITY_STATE_RESET | wire::v1::CAPABILITY_RLC_DYNAMICS |
+                wire::v1::CAPABILITY_QUARTIC | wire::v1::CAPABILITY_DECIMATION |
+                wire::v1::CAPABILITY_STREAMING));
   EXPECT_EQ(info.max_frame_payload(), 1u << 20);
   EXPECT_EQ(info.max_samples_per_run(), std::uint64_t{1} << 32);
   EXPECT_EQ(info.max_record_samples(), ((1u << 20) - 4096) / 16);
+  ASSERT_TRUE(info.has_resonator());
+  const auto& r = info.resonator();
+  EXPECT_EQ(r.coupling_kind(), wire::v1::COUPLING_KIND_SIGNED);
+  ASSERT_EQ(r.dynamics_size(), 2);
+  EXPECT_EQ(r.dynamics(1), wire::v1::DYNAMICS_RLC);
+  expect_format(r.quartic_dac(), false, 0, 65535, std::ldexp(1.0, -12), "1/(V^2 us)");
+  EXPECT_EQ(r.quartic_substeps(), 16u);
+  EXPECT_EQ(r.max_decimation(), 65536u);
+  EXPECT_EQ(r.ring_capacity_samples(), (4u << 20) / 16);
+  EXPECT_EQ(r.imperfections().name(), "ideal");
+  EXPECT_EQ(r.imperfections().resistance(), 0.0);
+  EXPECT_EQ(r.resistance_ohm(), 1e3);
+  EXPECT_EQ(r.capacitance_per_unit(), 1e-9);
 }
 
 TEST(ProtocolBehaviour, ConfiguredSerialIsReported) {
@@ -74,19 +90,19 @@ TEST(ProtocolBehaviour, InvalidConfigIsRejectedAtPowerUp) {
   EXPECT_THROW(make_resonator_firmware(config), std::invalid_argument);
 }
 
-TEST(ProtocolBehaviour, HelloWithoutVersionTwoIsUnsupported) {
+TEST(ProtocolBehaviour, HelloWithoutVersionThreeIsUnsupported) {
   BoardClient board;
-  const Envelope reply = board.hello(3, 4);
+  const Envelope reply = board.hello(4, 5);
   ASSERT_TRUE(IsError(reply, ErrorCode::ERROR_CODE_UNSUPPORTED_VERSION));
-  EXPECT_NE(reply.error().message().find("version 2"), std::string::npos)
+  EXPECT_NE(reply.error().message().find("version 3"), std::string::npos)
       << reply.error().message();
 }
 
-TEST(ProtocolBehaviour, VersionOneHostGetsAClearError) {
+TEST(ProtocolBehaviour, OlderHostGetsAClearError) {
   BoardClient board;
-  const Envelope reply = board.hello(1, 1);
+  const Envelope reply = board.hello(1, 2);
   ASSERT_TRUE(IsError(reply, ErrorCode::ERROR_CODE_UNSUPPORTED_VERSION));
-  EXPECT_NE(reply.error().message().find("speaks version 2 only"), std::string::npos)
+  EXPECT_NE(reply.error().message().find("speaks version 3 only"), std::string::npos)
       << reply.error().message();
 }
 

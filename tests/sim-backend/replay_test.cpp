@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "board_client.hpp"
 
@@ -80,6 +81,58 @@ TEST(Replay, ResetStateRestartsFromZeroButNotTheNoiseStream) {
   EXPECT_NE(first.samples_le16(), second.samples_le16());
   EXPECT_EQ(second.first_tick(), first.first_tick() + 200 * 100);
   EXPECT_EQ(first.first_tick(), 100u);  // the first sample is taken one period after tick 0
+}
+
+// Golden hashes of the v3 modes, produced and pinned the same way as kGoldenHashSeed1 (the
+// reference system, seed 1, 8 cells, from power-up; FNV-1a over the recorded codes). Each pins
+// one path of the numerics: the 16-dimensional RLC step, the quartic splitting (J4 = 0.5 on every
+// cell), the typical imperfections of serial "GOLDEN-1" and on-board averaging by 8.
+struct GoldenMode {
+  const char* name;
+  std::uint64_t hash;
+};
+
+std::string record_mode(const std::string& mode) {
+  ResonatorConfig config;
+  config.cells = 8;
+  if (mode == "typical") {
+    config.serial = "GOLDEN-1";
+    config.imperfections = ImperfectionModel::typical();
+    config.imperfections_name = "typical";
+  }
+  BoardClient board(config);
+  program_reference_system(board);
+  wire::v1::StartRun start;
+  std::uint64_t samples = 4096;
+  start.set_reset_state(true);
+  start.set_record_samples(true);
+  if (mode == "rlc")
+    start.set_dynamics(wire::v1::DYNAMICS_RLC);
+  if (mode == "quartic") {
+    EXPECT_TRUE(board.set_quartic(std::vector<std::int16_t>(8, 2048)).has_ack());
+  }
+  if (mode == "average8") {
+    samples = 512;
+    start.set_decimation(8);
+    start.set_average(true);
+  }
+  start.set_duration_ticks(samples * 100 * (mode == "average8" ? 8 : 1));
+  const auto results = board.run(start);
+  EXPECT_EQ(results.samples_le16().size(), 2 * 8 * samples);
+  return results.samples_le16();
+}
+
+TEST(Replay, EveryDynamicsPathMatchesItsGoldenHash) {
+  const GoldenMode modes[] = {
+      {"rlc", 0xaf6405ce8c9bd872ull},
+      {"quartic", 0xc0196af031baf320ull},
+      {"typical", 0x5c9922db0d73a815ull},
+      {"average8", 0x4efee18d3720071aull}};
+  for (const auto& mode : modes) {
+    const std::uint64_t hash = fnv1a64(record_mode(mode.name));
+    EXPECT_EQ(hash, mode.hash) << mode.name << " stream hash is 0x" << std::hex << hash;
+    EXPECT_EQ(fnv1a64(record_mode(mode.name)), hash) << mode.name << " does not replay";
+  }
 }
 
 }  // namespace

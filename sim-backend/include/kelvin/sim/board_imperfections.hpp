@@ -27,6 +27,8 @@ struct ImperfectionModel {
   double adc_gain = 0.002;         // relative ADC gain error, per cell
   double coupling_dac_gain = 0.002;// relative coupling-DAC gain error, whole board
 
+  // The default spreads above.
+  static ImperfectionModel typical() { return {}; }
   // A board with no flaws (all spreads 0).
   static ImperfectionModel ideal() { return {0, 0, 0, 0, 0, 0}; }
   // Throws std::invalid_argument for a negative or non-finite spread, or a relative spread >= 0.5.

@@ -66,8 +66,55 @@
 // Result buffer results of up to 8 unread runs; starting a 9th evicts the oldest unread run
 //               and increments overflow_count (cumulative since power-up, reported in every
 //               RunResults). ReadResults returns and removes a run's results.
-// Identity      family BOARD_FAMILY_RESONATOR, firmware "kelvin-sim 0.1.0", protocol version 2,
-//               capabilities SECOND_MOMENTS | SAMPLE_RECORD | STATE_RESET,
+// Dynamics      (protocol v3) chosen per run or stream. DYNAMICS_OVERDAMPED is the board above.
+//               DYNAMICS_RLC integrates the underdamped RLC cells of rlc_circuit.hpp (reference.md
+//               section 1): the coupling codes program the Maxwell capacitance matrix
+//               C = A * 1e-9 F us (A = I/us gives 1 nF per cell, so RC = 1 us with R = 1 kOhm),
+//               L = 100 uH per cell, the noise DAC sets kappa0 = D * 1e-12 A^2 s per unit, so
+//               that the stationary voltage covariance kappa0 r C^-1 equals D A^-1 as in the
+//               overdamped mode, and each bias code injects b * 1 mA into its cell. The state
+//               is z = [v; i] (2N: capacitor voltages, then inductor currents); the exact step
+//               of the 2N-dimensional SDE (Van Loan, over h = 1 us) is taken like the
+//               overdamped one, with the noise normals of "cells" 0..2N-1 from the same stream;
+//               the rails clamp the voltages only, and the ADC reads the voltages. The inductors
+//               short DC, so the stationary mean voltage is 0 whatever b is: RLC runs are for
+//               second moments (inversion, Gaussian sampling). A must be positive definite
+//               (C is a capacitance matrix): StartRun refuses it otherwise. Overdamped runs
+//               disconnect the inductors: their currents are set to 0.
+// Quartic DAC   (v3) uint16 code per cell, lsb 2^-12 "1/(V^2 us)": J4_i = code * 2^-12, adding
+//               + 4 J4 x^3 to the overdamped drift (potential term J4 x^4; Whitelam, PRL 136,
+//               037101). While any J4 != 0, an overdamped sample period is integrated with
+//               kQuarticSubsteps = 16 Strang-split substeps (quartic_stepper.hpp); noise substep
+//               index s = 0..15. RLC runs refuse J4 != 0.
+// Decimation    (v3) StartRun/StartStream.decimation = K in [1, 65536] (0 means 1): one output
+//               sample per K ADC samples, either the last of them or (average) the mean of the
+//               K codes per cell, rounded half away from zero. duration_ticks must be a
+//               multiple of 100 K; sums, products and records hold output samples; an output
+//               sample counts as clipped if any of its ADC samples clipped.
+// Streaming     (v3) StartStream runs the board free, paced by the device clock (the emulator
+//               follows the host's steady clock: one ADC sample per microsecond), into a ring
+//               buffer of ring_capacity_samples output samples (default 4 MiB of codes:
+//               2^21 / N samples). When the host does not read in time, the oldest unread
+//               samples are overwritten and counted in lost_samples; each such episode counts
+//               one overrun. The emulator computes due samples when a request arrives; it
+//               spends at most 100 ms per request doing so, and if that does not suffice
+//               (large boards are slower than real time) its clock falls behind the wall clock,
+//               reported as clock_slip_us: those samples are late, never lost.
+// Couplings     (v3) a board is built `signed` (any off-diagonal sign) or `capacitive`: then an
+//               off-diagonal code > 0 is refused (ERROR_CODE_OUT_OF_RANGE), as coupling
+//               capacitors only realize A_ij <= 0.
+// Imperfections (v3) per-serial flaws (board_imperfections.hpp), when the board is built with
+//               them: with c_i, n_i, r_i the capacitance, noise and resistance scales, g the
+//               coupling-DAC gain and (o_i, a_i) the ADC offset and gain,
+//                 overdamped: dx = -diag(1/c) (g A x - b + 4 J4 x^3) dt
+//                                  + sqrt(2D) diag(n / c) dW
+//                 RLC:        C = g A * 1e-9 with C_ii scaled by c_i, R_i = r_i R,
+//                             kappa0_i = n_i^2 kappa0
+//                 ADC:        code = saturate(llround(a_i x_i / lsb + o_i)).
+//               An ideal board (the default) has c = n = r = a = g = 1, o = 0.
+// Identity      family BOARD_FAMILY_RESONATOR, firmware "kelvin-sim 0.2.0", protocol version 3,
+//               capabilities SECOND_MOMENTS | SAMPLE_RECORD | STATE_RESET | RLC_DYNAMICS |
+//               QUARTIC | DECIMATION | STREAMING,
 //               max_frame_payload = kelvin::protocol::kMaxFramePayload (1 MiB).
 #pragma once
 
@@ -82,8 +129,8 @@ namespace kelvin::sim::resonator {
 
 // Identity.
 inline constexpr std::string_view kModel = "overdamped-ou";
-inline constexpr std::string_view kFirmwareVersion = "kelvin-sim 0.1.0";
-inline constexpr std::uint32_t kProtocolVersion = 2;
+inline constexpr std::string_view kFirmwareVersion = "kelvin-sim 0.2.0";
+inline constexpr std::uint32_t kProtocolVersion = 3;
 
 // Cells.
 inline constexpr std::uint32_t kMinCells = 1;
@@ -139,8 +186,37 @@ inline constexpr std::uint32_t kRecordSampleCap = 65536;
 // Largest gain of one integration substep before the overflow guard splits the sample period.
 inline constexpr double kMaxStepGain = 1e12;
 
-// Capabilities (wire Capability bits): SECOND_MOMENTS | SAMPLE_RECORD | STATE_RESET.
-inline constexpr std::uint64_t kCapabilities = 1u | 2u | 4u;
+// Quartic DAC: J4_i = code * lsb, in 1/(V^2 us).
+inline constexpr std::uint32_t kQuarticBits = 16;
+inline constexpr std::uint32_t kQuarticMinCode = 0;
+inline constexpr std::uint32_t kQuarticMaxCode = 65535;
+inline constexpr double kQuarticLsb = 1.0 / 4096.0;  // 2^-12 per V^2 us
+inline constexpr std::string_view kQuarticUnit = "1/(V^2 us)";
+inline constexpr std::uint32_t kQuarticSubsteps = 16;
+
+// Decimation.
+inline constexpr std::uint32_t kMaxDecimation = 65536;
+
+// RLC dynamics: SI values per unit of the registers (see "Dynamics" above).
+inline constexpr double kRlcResistanceOhm = 1.0e3;
+inline constexpr double kRlcInductanceHenry = 1.0e-4;
+inline constexpr double kRlcCapacitancePerUnit = 1.0e-9;     // F per 1/us of A
+inline constexpr double kRlcNoiseIntensityPerUnit = 1.0e-12; // A^2 s per V^2/us of D
+inline constexpr double kRlcBiasCurrentPerUnit = 1.0e-3;     // A per V/us of b
+inline constexpr double kSamplePeriodSeconds = 1.0e-6;
+
+// Streaming: default ring of 4 MiB of int16 codes; at most 100 ms of catch-up per request.
+inline constexpr std::size_t kDefaultRingBytes = std::size_t{4} << 20;
+inline constexpr double kStreamCatchUpBudgetSeconds = 0.1;
+
+// Capabilities (wire Capability bits): SECOND_MOMENTS | SAMPLE_RECORD | STATE_RESET |
+// RLC_DYNAMICS | QUARTIC | DECIMATION | STREAMING.
+inline constexpr std::uint64_t kCapabilities = 1u | 2u | 4u | 8u | 16u | 32u | 64u;
+
+// Default ring capacity, in samples of `cells` codes.
+constexpr std::uint64_t default_ring_samples(std::uint32_t cells) {
+  return kDefaultRingBytes / (2 * std::uint64_t{cells});
+}
 
 // Largest StartRun.record_samples run, in samples, for a board of `cells` cells.
 constexpr std::uint32_t max_record_samples(std::uint32_t cells) {

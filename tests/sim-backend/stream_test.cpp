@@ -1,0 +1,177 @@
+// Streaming on the emulated resonator board, against a manual device clock: the ring buffer,
+// exact accounting of lost samples, pacing, and the rules around runs.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "board_client.hpp"
+#include "kelvin/sim/sample_ring.hpp"
+
+namespace kelvin::sim::testing {
+namespace {
+
+using std::chrono::microseconds;
+using std::chrono::nanoseconds;
+
+// A board whose stream clock the test moves by hand.
+struct ClockedBoard {
+  std::shared_ptr<nanoseconds> now = std::make_shared<nanoseconds>(0);
+  BoardClient board;
+
+  explicit ClockedBoard(std::uint64_t ring_samples, std::uint32_t cells = 4)
+      : board(config(ring_samples, cells, now)) {
+    program_reference_system(board);
+  }
+  static ResonatorConfig config(std::uint64_t ring, std::uint32_t cells,
+                                std::shared_ptr<nanoseconds> now) {
+    ResonatorConfig c;
+    c.cells = cells;
+    c.ring_samples = ring;
+    c.clock = [now] { return *now; };
+    return c;
+  }
+  void advance(microseconds us) { *now += us; }
+};
+
+wire::v1::StartStream stream_request(std::uint32_t decimation = 1) {
+  wire::v1::StartStream s;
+  s.set_decimation(decimation);
+  return s;
+}
+
+TEST(SampleRing, CountsEveryOverwrittenSampleAndEachEpisodeOnce) {
+  SampleRing ring(2, 4);
+  for (std::int16_t k = 0; k < 10; ++k) {
+    const std::int16_t sample[2] = {k, static_cast<std::int16_t>(-k)};
+    ring.push(sample, k == 9);
+  }
+  EXPECT_EQ(ring.produced(), 10u);
+  EXPECT_EQ(ring.lost(), 6u);
+  EXPECT_EQ(ring.overruns(), 1u);
+  const auto chunk = ring.pop(3);
+  EXPECT_EQ(chunk.first_sequence, 6u);
+  EXPECT_EQ(chunk.codes, (std::vector<std::int16_t>{6, -6, 7, -7, 8, -8}));
+  EXPECT_EQ(chunk.clipped, 0u);
+  const auto rest = ring.pop(100);
+  EXPECT_EQ(rest.count, 1u);
+  EXPECT_EQ(rest.clipped, 1u);
+  EXPECT_EQ(ring.delivered() + ring.lost() + ring.buffered(), ring.produced());
+  // A new overflow after a read is a second episode.
+  for (std::int16_t k = 0; k < 5; ++k) {
+    const std::int16_t sample[2] = {k, k};
+    ring.push(sample, false);
+  }
+  EXPECT_EQ(ring.overruns(), 2u);
+  EXPECT_EQ(ring.lost(), 7u);
+}
+
+TEST(Stream, ReadBeforeAnyStreamIsRefused) {
+  ClockedBoard b(4096);
+  EXPECT_TRUE(IsError(b.board.read_stream(), ErrorCode::ERROR_CODE_NO_STREAM));
+}
+
+// The stream produces one sample per microsecond of device time, and they are the very codes a
+// run over the same ticks records (the noise is keyed by the global sample index).
+TEST(Stream, DeliversTheSamplesDueByTheClockBitForBitLikeARun) {
+  ClockedBoard b(4096);
+  const Envelope started = b.board.start_stream(stream_request());
+  ASSERT_TRUE(started.has_stream_started()) << started.DebugString();
+  EXPECT_EQ(started.stream_started().first_tick(), 100u);
+  EXPECT_EQ(started.stream_started().ring_capacity_samples(), 4096u);
+  b.advance(microseconds(1000));
+  const Envelope reply = b.board.read_stream();
+  ASSERT_TRUE(reply.has_stream_data()) << reply.DebugString();
+  const auto& data = reply.stream_data();
+  EXPECT_EQ(data.sample_count(), 1000u);
+  EXPECT_EQ(data.first_sequence(), 0u);
+  EXPECT_EQ(data.first_tick(), 100u);
+  EXPECT_EQ(data.produced(), 1000u);
+  EXPECT_EQ(data.lost_samples(), 0u);
+  EXPECT_TRUE(data.running());
+
+  BoardClient twin([] {
+    ResonatorConfig c;
+    c.cells = 4;
+    return c;
+  }());
+  program_reference_system(twin);
+  const auto run = twin.run(1000, false, false, true);
+  EXPECT_EQ(data.samples_le16(), run.samples_le16());
+}
+
+// The host sleeps through 10 ms with a ring of 4096 samples: exactly the samples beyond the
+// ring's capacity are lost, counted, and the next read resumes at the oldest survivor.
+TEST(Stream, SlowHostLosesExactlyTheOverwrittenSamplesAndTheyAreCounted) {
+  ClockedBoard b(4096);
+  ASSERT_TRUE(b.board.start_stream(stream_request()).has_stream_started());
+  b.advance(microseconds(1000));
+  std::uint64_t delivered = b.board.read_stream().stream_data().sample_count();
+  ASSERT_EQ(delivered, 1000u);
+
+  b.advance(microseconds(10000));
+  const auto data = b.board.read_stream(100000).stream_data();
+  EXPECT_EQ(data.produced(), 11000u);
+  EXPECT_EQ(data.lost_samples(), 11000u - 1000u - 4096u);
+  EXPECT_EQ(data.overruns(), 1u);
+  EXPECT_EQ(data.first_sequence(), 1000u + data.lost_samples());
+  EXPECT_EQ(data.first_tick(), (data.first_sequence() + 1) * 100);
+  delivered += data.sample_count();
+  EXPECT_EQ(delivered + data.lost_samples() + data.buffered(), data.produced());
+
+  // Reads that keep up lose nothing more.
+  for (int k = 0; k < 5; ++k) {
+    b.advance(microseconds(3000));
+    const auto more = b.board.read_stream().stream_data();
+    delivered += more.sample_count();
+    EXPECT_EQ(more.lost_samples(), data.lost_samples());
+    EXPECT_EQ(delivered + more.lost_samples() + more.buffered(), more.produced());
+  }
+}
+
+TEST(Stream, DecimatedStreamTakesOneSamplePerBlock) {
+  ClockedBoard b(4096);
+  const Envelope started = b.board.start_stream(stream_request(10));
+  ASSERT_TRUE(started.has_stream_started());
+  EXPECT_EQ(started.stream_started().ticks_per_output_sample(), 1000u);
+  b.advance(microseconds(1000));
+  const auto data = b.board.read_stream().stream_data();
+  EXPECT_EQ(data.sample_count(), 100u);
+  EXPECT_EQ(data.first_tick(), 1000u);
+}
+
+TEST(Stream, RunsAndSecondStreamsAreRefusedWhileStreamingAndTheRingOutlivesStop) {
+  ClockedBoard b(4096);
+  ASSERT_TRUE(b.board.start_stream(stream_request()).has_stream_started());
+  b.advance(microseconds(500));
+  EXPECT_TRUE(IsError(b.board.start_stream(stream_request()), ErrorCode::ERROR_CODE_BUSY));
+  EXPECT_TRUE(IsError(b.board.start_run(100, false, false, false), ErrorCode::ERROR_CODE_BUSY));
+  // Registers may change while streaming.
+  EXPECT_TRUE(b.board.set_noise(100).has_ack());
+  ASSERT_TRUE(b.board.stop_stream().has_ack());
+  b.advance(microseconds(5000));  // nothing more is produced after the stop
+  const auto data = b.board.read_stream().stream_data();
+  EXPECT_FALSE(data.running());
+  EXPECT_EQ(data.produced(), 500u);
+  EXPECT_EQ(data.sample_count(), 500u);
+  EXPECT_EQ(b.board.read_stream().stream_data().sample_count(), 0u);
+  // After the stream, runs continue the device clock where the stream left it.
+  const Envelope run = b.board.start_run(100, false, false, false);
+  ASSERT_TRUE(run.has_run_started()) << run.DebugString();
+  EXPECT_EQ(run.run_started().first_tick(), 501u * 100);
+}
+
+TEST(Stream, ReadIsLimitedToOneFrame) {
+  ClockedBoard b(200000, 8);
+  ASSERT_TRUE(b.board.start_stream(stream_request()).has_stream_started());
+  b.advance(microseconds(100000));
+  const auto data = b.board.read_stream().stream_data();
+  EXPECT_EQ(data.sample_count(), ((1u << 20) - 4096) / 16);
+  EXPECT_EQ(data.buffered(), 100000u - data.sample_count());
+}
+
+}  // namespace
+}  // namespace kelvin::sim::testing
