@@ -1,5 +1,7 @@
 #include "kelvin/driver/device_description.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "device_info_mapping.hpp"
@@ -18,6 +20,22 @@ const char* to_string(BoardFamily family) noexcept {
   return "unknown";
 }
 
+const char* to_string(Dynamics dynamics) noexcept {
+  return dynamics == Dynamics::kRlc ? "rlc" : "overdamped";
+}
+
+const char* to_string(CouplingKind kind) noexcept {
+  return kind == CouplingKind::kCapacitive ? "capacitive" : "signed";
+}
+
+bool ResonatorDescription::supports(Dynamics d) const noexcept {
+  for (Dynamics x : dynamics) {
+    if (x == d)
+      return true;
+  }
+  return false;
+}
+
 std::vector<std::string> capability_names(std::uint64_t bits) {
   std::vector<std::string> names;
   for (unsigned bit = 0; bit < 64; ++bit) {
@@ -33,6 +51,18 @@ std::vector<std::string> capability_names(std::uint64_t bits) {
         break;
       case capability::kStateReset:
         names.emplace_back("state_reset");
+        break;
+      case capability::kRlcDynamics:
+        names.emplace_back("rlc_dynamics");
+        break;
+      case capability::kQuartic:
+        names.emplace_back("quartic");
+        break;
+      case capability::kDecimation:
+        names.emplace_back("decimation");
+        break;
+      case capability::kStreaming:
+        names.emplace_back("streaming");
         break;
       default:
         names.push_back(fmt::format("bit_{}", bit));
@@ -96,6 +126,46 @@ PbitDescription pbit_from_wire(const wire::v1::PbitInfo& info, std::uint32_t cel
   return p;
 }
 
+// The resonator part of DeviceInfo (protocol version >= 3).
+ResonatorDescription resonator_from_wire(const wire::v1::ResonatorInfo& info) {
+  ResonatorDescription r;
+  switch (info.coupling_kind()) {
+    case wire::v1::COUPLING_KIND_SIGNED:
+      r.coupling_kind = CouplingKind::kSigned;
+      break;
+    case wire::v1::COUPLING_KIND_CAPACITIVE:
+      r.coupling_kind = CouplingKind::kCapacitive;
+      break;
+    default:
+      throw Error(ErrorKind::kProtocol, fmt::format("device reported unknown coupling kind {}",
+                                                    static_cast<int>(info.coupling_kind())));
+  }
+  for (int d : info.dynamics()) {
+    if (d == wire::v1::DYNAMICS_OVERDAMPED)
+      r.dynamics.push_back(Dynamics::kOverdamped);
+    else if (d == wire::v1::DYNAMICS_RLC)
+      r.dynamics.push_back(Dynamics::kRlc);
+    // Dynamics this host does not know are not offered to its callers.
+  }
+  r.quartic = from_wire(info.quartic_dac());
+  r.quartic_substeps = info.quartic_substeps();
+  r.max_decimation = std::max<std::uint32_t>(1, info.max_decimation());
+  r.ring_capacity_samples = info.ring_capacity_samples();
+  const auto& spec = info.imperfections();
+  r.imperfections = ImperfectionSpec{spec.name(),     spec.resistance(),
+                                     spec.capacitance(), spec.noise(),
+                                     spec.adc_offset_codes(), spec.adc_gain(),
+                                     spec.coupling_dac_gain()};
+  r.resistance_ohm = info.resistance_ohm();
+  r.inductance_henry = info.inductance_henry();
+  r.capacitance_per_unit = info.capacitance_per_unit();
+  r.noise_intensity_per_unit = info.noise_intensity_per_unit();
+  r.bias_current_per_unit = info.bias_current_per_unit();
+  if (info.has_quartic_dac())
+    r.quartic.validate("quartic DAC");
+  return r;
+}
+
 }  // namespace
 
 DeviceDescription from_wire(const wire::v1::DeviceInfo& info) {
@@ -128,7 +198,11 @@ DeviceDescription from_wire(const wire::v1::DeviceInfo& info) {
   d.max_record_samples = info.max_record_samples();
   static_assert(capability::kSecondMoments == wire::v1::CAPABILITY_SECOND_MOMENTS &&
                 capability::kSampleRecord == wire::v1::CAPABILITY_SAMPLE_RECORD &&
-                capability::kStateReset == wire::v1::CAPABILITY_STATE_RESET);
+                capability::kStateReset == wire::v1::CAPABILITY_STATE_RESET &&
+                capability::kRlcDynamics == wire::v1::CAPABILITY_RLC_DYNAMICS &&
+                capability::kQuartic == wire::v1::CAPABILITY_QUARTIC &&
+                capability::kDecimation == wire::v1::CAPABILITY_DECIMATION &&
+                capability::kStreaming == wire::v1::CAPABILITY_STREAMING);
 
   if (d.cells == 0)
     throw Error(ErrorKind::kProtocol, "device reported zero cells");
@@ -142,6 +216,8 @@ DeviceDescription from_wire(const wire::v1::DeviceInfo& info) {
     d.bias.validate("bias DAC");
     d.noise.validate("noise DAC");
     d.adc.validate("ADC");
+    if (info.has_resonator())
+      d.resonator = resonator_from_wire(info.resonator());
   } else {
     if (!info.has_pbit())
       throw Error(ErrorKind::kProtocol, "p-bit device did not describe its lattice");

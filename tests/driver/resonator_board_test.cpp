@@ -1,6 +1,9 @@
 #include "kelvin/driver/resonator/resonator_board.hpp"
 
 #include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -131,6 +134,101 @@ TEST(ResonatorBoard, RecordedSamplesAgreeWithTheSums) {
     EXPECT_EQ(sum, r.sums[i]);
     EXPECT_EQ(square, r.product_sum(i, i));
   }
+}
+
+
+TEST(ResonatorBoard, DescribesItsCouplingKindDynamicsAndImperfectionModel) {
+  ResonatorBoard board(open("sim:resonator?cells=4&couplings=capacitive&imperfections=typical"));
+  ASSERT_TRUE(board.description().resonator.has_value());
+  const ResonatorDescription& r = *board.description().resonator;
+  EXPECT_EQ(r.coupling_kind, CouplingKind::kCapacitive);
+  EXPECT_TRUE(r.supports(Dynamics::kRlc));
+  EXPECT_EQ(r.imperfections.name, "typical");
+  EXPECT_DOUBLE_EQ(r.imperfections.resistance, 0.01);
+  EXPECT_EQ(r.quartic.bits, 16u);
+  EXPECT_EQ(r.max_decimation, 65536u);
+  EXPECT_TRUE(board.description().has_capability(capability::kStreaming));
+}
+
+TEST(ResonatorBoard, CapacitiveBoardRefusesAPositiveCouplingBeforeSending) {
+  ResonatorBoard board(open("sim:resonator?cells=3&couplings=capacitive"));
+  SymmetricCodes codes = diagonal(3, 16384);
+  codes.set(0, 2, -100);
+  board.program_couplings(codes, Deadline::after(5s));
+  codes.set(1, 2, 5);
+  const auto sent = board.device().stats().requests;
+  try {
+    board.program_couplings(codes, Deadline::after(5s));
+    FAIL() << "a positive coupling reached a capacitive board";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kOutOfRange);
+    EXPECT_NE(std::string(e.what()).find("(1, 2)"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(board.device().stats().requests, sent);
+}
+
+TEST(ResonatorBoard, RlcAndDecimatedRunsGoThroughTheDriver) {
+  auto board = open_board(4);
+  board.program_couplings(diagonal(4, 16384), Deadline::after(5s));
+  board.set_noise(6554, Deadline::after(5s));
+  RunRequest request;
+  request.samples = 1000;
+  request.dynamics = Dynamics::kRlc;
+  request.decimation = 4;
+  request.average = true;
+  request.accumulate_products = true;
+  const auto ticket = board.start_run(request, Deadline::after(5s));
+  EXPECT_EQ(ticket.sample_count, 1000u);
+  const auto result = board.read_results(ticket.run_id, Deadline::after(5s));
+  EXPECT_EQ(result.sample_count, 1000u);
+  EXPECT_GT(result.product_sum(0, 0), 0);
+  request.decimation = 0;
+  EXPECT_THROW(board.start_run(request, Deadline::after(5s)), Error);
+}
+
+TEST(ResonatorBoard, SetQuarticValidatesSizesBeforeSending) {
+  auto board = open_board(4);
+  const std::vector<std::uint16_t> three = {1, 2, 3};
+  EXPECT_THROW(board.set_quartic(three, Deadline::after(5s)), Error);
+  const std::vector<std::uint16_t> four = {0, 4096, 0, 0};
+  board.set_quartic(four, Deadline::after(5s));
+}
+
+// Streaming against the wall clock: whatever the timing, the counters add up exactly, and a
+// stopped stream stays readable.
+TEST(ResonatorBoard, StreamCountersAddUpAndTheRingOutlivesTheStream) {
+  ResonatorBoard board(open("sim:resonator?cells=4&ring=2048"));
+  board.program_couplings(diagonal(4, 16384), Deadline::after(5s));
+  board.set_noise(1000, Deadline::after(5s));
+  const auto ticket = board.start_stream(StreamRequest{}, Deadline::after(5s));
+  EXPECT_EQ(ticket.ring_capacity_samples, 2048u);
+  EXPECT_THROW(board.start_stream(StreamRequest{}, Deadline::after(5s)), Error);
+  std::uint64_t delivered = 0;
+  std::uint64_t next_sequence = 0;
+  StreamChunk chunk;
+  const auto check = [&](const StreamChunk& c) {
+    EXPECT_EQ(c.first_sequence, next_sequence + (c.lost - chunk.lost));
+    next_sequence = c.first_sequence + c.sample_count;
+    delivered += c.sample_count;
+    EXPECT_EQ(c.samples.size(), c.sample_count * 4);
+    EXPECT_EQ(delivered + c.lost + c.buffered, c.produced);
+    chunk = c;
+  };
+  for (int k = 0; k < 3; ++k) {
+    std::this_thread::sleep_for(5ms);  // 2048 samples take about 2 ms: this overflows
+    check(board.read_stream(0, Deadline::after(5s)));
+  }
+  EXPECT_GT(chunk.lost, 0u);
+  EXPECT_GE(chunk.overruns, 1u);
+  board.stop_stream(Deadline::after(5s));
+  StreamChunk last;
+  do {
+    last = board.read_stream(512, Deadline::after(5s));
+    check(last);
+  } while (last.sample_count > 0);
+  EXPECT_FALSE(last.running);
+  EXPECT_EQ(last.buffered, 0u);
+  EXPECT_EQ(delivered + last.lost, last.produced);
 }
 
 }  // namespace

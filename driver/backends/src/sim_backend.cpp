@@ -26,12 +26,41 @@ void check_known_params(const DeviceAddress& address, const std::set<std::string
   }
 }
 
+// One of a few named values, or a clear error listing them.
+std::string get_choice(const DeviceAddress& address, const std::string& key,
+                       const std::string& fallback, const std::set<std::string>& choices) {
+  const std::string value = address.get(key).value_or(fallback);
+  if (!choices.contains(value)) {
+    throw Error(ErrorKind::kInvalidArgument,
+                fmt::format("bad device address '{}': {}={} is not one of {}", address.to_string(),
+                            key, value, fmt::join(choices, ", ")));
+  }
+  return value;
+}
+
 sim::ResonatorConfig resonator_config(const DeviceAddress& address) {
-  check_known_params(address, {"cells", "seed", "serial"});
+  check_known_params(address, {"cells", "seed", "serial", "couplings", "imperfections", "ring"});
   sim::ResonatorConfig config;
   config.cells = static_cast<std::uint32_t>(address.get_uint("cells", config.cells, 1, 256));
   config.seed = address.get_uint("seed", config.seed, 0, UINT64_MAX);
   config.serial = address.get("serial").value_or("");
+  config.coupling_kind =
+      get_choice(address, "couplings", "signed", {"signed", "capacitive"}) == "capacitive"
+          ? sim::CouplingKind::kCapacitive
+          : sim::CouplingKind::kSigned;
+  config.imperfections_name = get_choice(address, "imperfections", "ideal", {"ideal", "typical"});
+  config.imperfections = config.imperfections_name == "typical"
+                             ? sim::ImperfectionModel::typical()
+                             : sim::ImperfectionModel::ideal();
+  // Ring capacity in samples; 0 (default) means 4 MiB of codes.
+  const std::uint64_t max_ring = (std::uint64_t{1} << 30) / (2 * std::uint64_t{config.cells});
+  config.ring_samples = address.get_uint("ring", 0, 0, max_ring);
+  if (config.ring_samples != 0 && config.ring_samples < 16) {
+    throw Error(ErrorKind::kInvalidArgument,
+                fmt::format("bad device address '{}': ring must be 0 (default) or at least 16 "
+                            "samples",
+                            address.to_string()));
+  }
   return config;
 }
 

@@ -19,6 +19,25 @@ void check_codes(std::span<const std::int16_t> codes, const CodeScale& scale, co
   }
 }
 
+// Dynamics, decimation and averaging: the parts runs and streams share.
+void check_acquisition(const DeviceDescription& d, Dynamics dynamics, std::uint32_t decimation,
+                       bool average) {
+  if (dynamics != Dynamics::kOverdamped &&
+      !(d.resonator && d.resonator->supports(dynamics) &&
+        d.has_capability(capability::kRlcDynamics))) {
+    throw Error(ErrorKind::kNotSupported,
+                fmt::format("this board cannot integrate {} dynamics", to_string(dynamics)));
+  }
+  const std::uint32_t max_decimation = d.resonator ? d.resonator->max_decimation : 1;
+  if (decimation == 0 || decimation > max_decimation) {
+    throw Error(ErrorKind::kOutOfRange,
+                fmt::format("decimation must be in [1, {}], got {}", max_decimation, decimation));
+  }
+  if ((decimation > 1 || average) && !d.has_capability(capability::kDecimation)) {
+    throw Error(ErrorKind::kNotSupported, "this board cannot decimate or average on board");
+  }
+}
+
 }  // namespace
 
 // ---- SymmetricCodes ----
@@ -88,6 +107,20 @@ void ResonatorBoard::program_couplings(const SymmetricCodes& codes, Deadline dea
         fmt::format("coupling matrix is {0}x{0}, the board has {1} cells", codes.size(), cells()));
   }
   check_codes(codes.upper(), description().coupling, "coupling");
+  if (description().resonator &&
+      description().resonator->coupling_kind == CouplingKind::kCapacitive) {
+    for (std::uint32_t i = 0; i < codes.size(); ++i) {
+      for (std::uint32_t j = i + 1; j < codes.size(); ++j) {
+        if (codes.get(i, j) > 0) {
+          throw Error(ErrorKind::kOutOfRange,
+                      fmt::format("coupling ({}, {}) has code {} > 0, but this board's couplings "
+                                  "are capacitive: off-diagonal couplings must be <= 0 (a general "
+                                  "matrix needs sign doubling first)",
+                                  i, j, codes.get(i, j)));
+        }
+      }
+    }
+  }
   run_protocol::expect_ack(device_->request(resonator_protocol::program_couplings(codes), deadline),
                            "program_couplings");
 }
@@ -112,8 +145,30 @@ void ResonatorBoard::set_noise(std::uint32_t code, Deadline deadline) {
                            "set_noise");
 }
 
+void ResonatorBoard::set_quartic(std::span<const std::uint16_t> codes, Deadline deadline) {
+  const auto& d = description();
+  if (!d.resonator || !d.has_capability(capability::kQuartic)) {
+    throw Error(ErrorKind::kNotSupported, "this board has no quartic term");
+  }
+  if (codes.size() != cells()) {
+    throw Error(ErrorKind::kInvalidArgument,
+                fmt::format("{} quartic codes for {} cells", codes.size(), cells()));
+  }
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    if (!d.resonator->quartic.contains(codes[i])) {
+      throw Error(ErrorKind::kOutOfRange,
+                  fmt::format("quartic code {} at index {} is outside the DAC range [{}, {}]",
+                              codes[i], i, d.resonator->quartic.min_code,
+                              d.resonator->quartic.max_code));
+    }
+  }
+  run_protocol::expect_ack(device_->request(resonator_protocol::set_quartic(codes), deadline),
+                           "set_quartic");
+}
+
 RunTicket ResonatorBoard::start_run(const RunRequest& request, Deadline deadline) {
   const auto& d = description();
+  check_acquisition(d, request.dynamics, request.decimation, request.average);
   if (request.samples == 0 || request.samples > d.max_samples_per_run) {
     throw Error(ErrorKind::kOutOfRange, fmt::format("a run takes 1 to {} samples, not {}",
                                                     d.max_samples_per_run, request.samples));
@@ -134,7 +189,7 @@ RunTicket ResonatorBoard::start_run(const RunRequest& request, Deadline deadline
   if (request.reset_state && !d.has_capability(capability::kStateReset)) {
     throw Error(ErrorKind::kNotSupported, "this board cannot reset its state");
   }
-  const std::uint64_t ticks = request.samples * d.ticks_per_sample;
+  const std::uint64_t ticks = request.samples * d.ticks_per_sample * request.decimation;
   const auto started = run_protocol::parse_run_started(
       device_->request(resonator_protocol::start_run(ticks, request), deadline));
   return RunTicket{started.run_id, started.first_tick, started.sample_count};
@@ -148,6 +203,29 @@ RunResult ResonatorBoard::read_results(std::uint64_t run_id, Deadline deadline) 
 RunResult ResonatorBoard::run(const RunRequest& request, Deadline deadline) {
   const auto ticket = start_run(request, deadline);
   return read_results(ticket.run_id, deadline);
+}
+
+StreamTicket ResonatorBoard::start_stream(const StreamRequest& request, Deadline deadline) {
+  const auto& d = description();
+  if (!d.has_capability(capability::kStreaming))
+    throw Error(ErrorKind::kNotSupported, "this board cannot stream");
+  check_acquisition(d, request.dynamics, request.decimation, request.average);
+  return resonator_protocol::parse_stream_started(
+      device_->request(resonator_protocol::start_stream(request), deadline));
+}
+
+StreamChunk ResonatorBoard::read_stream(std::uint32_t max_samples, Deadline deadline) {
+  if (!description().has_capability(capability::kStreaming))
+    throw Error(ErrorKind::kNotSupported, "this board cannot stream");
+  return resonator_protocol::parse_stream_data(
+      device_->request(resonator_protocol::read_stream(max_samples), deadline), description());
+}
+
+void ResonatorBoard::stop_stream(Deadline deadline) {
+  if (!description().has_capability(capability::kStreaming))
+    throw Error(ErrorKind::kNotSupported, "this board cannot stream");
+  run_protocol::expect_ack(device_->request(resonator_protocol::stop_stream(), deadline),
+                           "stop_stream");
 }
 
 }  // namespace kelvin::driver

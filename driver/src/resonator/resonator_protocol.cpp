@@ -30,6 +30,10 @@ std::vector<std::int16_t> unpack_le16(const std::string& bytes) {
   return codes;
 }
 
+wire::v1::Dynamics to_wire(Dynamics dynamics) {
+  return dynamics == Dynamics::kRlc ? wire::v1::DYNAMICS_RLC : wire::v1::DYNAMICS_OVERDAMPED;
+}
+
 }  // namespace
 
 wire::v1::Envelope program_couplings(const SymmetricCodes& codes) {
@@ -61,7 +65,90 @@ wire::v1::Envelope start_run(std::uint64_t duration_ticks, const RunRequest& req
   msg->set_reset_state(request.reset_state);
   msg->set_accumulate_products(request.accumulate_products);
   msg->set_record_samples(request.record_samples);
+  msg->set_dynamics(to_wire(request.dynamics));
+  msg->set_decimation(request.decimation);
+  msg->set_average(request.average);
   return env;
+}
+
+wire::v1::Envelope set_quartic(std::span<const std::uint16_t> codes) {
+  wire::v1::Envelope env;
+  auto* msg = env.mutable_set_quartic();
+  msg->set_cells(static_cast<std::uint32_t>(codes.size()));
+  std::string bytes(codes.size() * 2, '\0');
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    bytes[2 * i] = static_cast<char>(codes[i] & 0xFF);
+    bytes[2 * i + 1] = static_cast<char>(codes[i] >> 8);
+  }
+  msg->set_codes_le16(std::move(bytes));
+  return env;
+}
+
+wire::v1::Envelope start_stream(const StreamRequest& request) {
+  wire::v1::Envelope env;
+  auto* msg = env.mutable_start_stream();
+  msg->set_dynamics(to_wire(request.dynamics));
+  msg->set_decimation(request.decimation);
+  msg->set_average(request.average);
+  msg->set_reset_state(request.reset_state);
+  return env;
+}
+
+wire::v1::Envelope read_stream(std::uint32_t max_samples) {
+  wire::v1::Envelope env;
+  env.mutable_read_stream()->set_max_samples(max_samples);
+  return env;
+}
+
+wire::v1::Envelope stop_stream() {
+  wire::v1::Envelope env;
+  env.mutable_stop_stream();
+  return env;
+}
+
+StreamTicket parse_stream_started(const wire::v1::Envelope& reply) {
+  if (!reply.has_stream_started())
+    run_protocol::unexpected_reply(reply, "stream_started");
+  const auto& msg = reply.stream_started();
+  if (msg.ticks_per_output_sample() == 0 || msg.ring_capacity_samples() == 0) {
+    throw Error(ErrorKind::kProtocol, "malformed stream_started: zero period or ring capacity");
+  }
+  return StreamTicket{msg.stream_id(), msg.first_tick(), msg.ticks_per_output_sample(),
+                      msg.ring_capacity_samples()};
+}
+
+StreamChunk parse_stream_data(const wire::v1::Envelope& reply, const DeviceDescription& board) {
+  if (!reply.has_stream_data())
+    run_protocol::unexpected_reply(reply, "stream_data");
+  const auto& msg = reply.stream_data();
+  const std::size_t n = board.cells;
+  if (msg.cells() != n || msg.samples_le16().size() != 2 * n * msg.sample_count()) {
+    throw Error(ErrorKind::kProtocol,
+                fmt::format("malformed stream data: {} bytes for {} samples of {} cells (board "
+                            "has {})",
+                            msg.samples_le16().size(), msg.sample_count(), msg.cells(), n));
+  }
+  if (msg.lost_samples() + msg.buffered() > msg.produced()) {
+    throw Error(ErrorKind::kProtocol,
+                fmt::format("malformed stream data: {} lost + {} buffered exceed {} produced",
+                            msg.lost_samples(), msg.buffered(), msg.produced()));
+  }
+  StreamChunk chunk;
+  chunk.stream_id = msg.stream_id();
+  chunk.cells = msg.cells();
+  chunk.first_sequence = msg.first_sequence();
+  chunk.first_tick = msg.first_tick();
+  chunk.sample_count = msg.sample_count();
+  chunk.samples = unpack_le16(msg.samples_le16());
+  chunk.produced = msg.produced();
+  chunk.lost = msg.lost_samples();
+  chunk.overruns = msg.overruns();
+  chunk.clipped_samples = msg.clipped_samples();
+  chunk.buffered = msg.buffered();
+  chunk.running = msg.running();
+  chunk.clock_slip_us = msg.clock_slip_us();
+  chunk.adc = board.adc;
+  return chunk;
 }
 
 RunResult parse_run_results(const wire::v1::Envelope& reply, const DeviceDescription& board,

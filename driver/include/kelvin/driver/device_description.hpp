@@ -20,9 +20,14 @@ namespace capability {
 inline constexpr std::uint64_t kSecondMoments = 1;  // runs can accumulate sums of x_i x_j
 inline constexpr std::uint64_t kSampleRecord = 2;   // runs can return every raw sample
 inline constexpr std::uint64_t kStateReset = 4;     // runs can start from x = 0
+inline constexpr std::uint64_t kRlcDynamics = 8;    // runs can integrate the RLC circuit
+inline constexpr std::uint64_t kQuartic = 16;       // cells can have a quartic term J4 x^4
+inline constexpr std::uint64_t kDecimation = 32;    // runs can decimate and average on board
+inline constexpr std::uint64_t kStreaming = 64;     // free-running streams into a ring buffer
 }  // namespace capability
 
-// Names of the set bits ("second_moments", "sample_record", "state_reset"; "bit_N" if unknown).
+// Names of the set bits ("second_moments", "sample_record", "state_reset", "rlc_dynamics",
+// "quartic", "decimation", "streaming"; "bit_N" if unknown).
 std::vector<std::string> capability_names(std::uint64_t bits);
 
 // What a p-bit (stochastic-bit lattice) board adds (kelvin.wire.v1.PbitInfo). Codes are in
@@ -43,6 +48,44 @@ struct PbitDescription {
   std::uint32_t max_schedule_length = 0;
 
   std::uint32_t nodes() const noexcept { return rows * cols; }
+};
+
+// Dynamics a resonator run integrates (kelvin.wire.v1.Dynamics).
+enum class Dynamics { kOverdamped, kRlc };
+const char* to_string(Dynamics dynamics) noexcept;  // "overdamped", "rlc"
+
+// Which coupling matrices a resonator board realizes: any sign off the diagonal, or (coupling
+// capacitors) only A_ij <= 0.
+enum class CouplingKind { kSigned, kCapacitive };
+const char* to_string(CouplingKind kind) noexcept;  // "signed", "capacitive"
+
+// A board's component tolerances (half-widths of uniform spreads), as a datasheet states them.
+struct ImperfectionSpec {
+  std::string name;  // "ideal", "typical", ...
+  double resistance = 0.0;         // relative, per cell
+  double capacitance = 0.0;        // relative, per cell
+  double noise = 0.0;              // relative noise amplitude, per cell
+  double adc_offset_codes = 0.0;   // ADC codes, per cell
+  double adc_gain = 0.0;           // relative, per cell
+  double coupling_dac_gain = 0.0;  // relative, whole board
+};
+
+// What a resonator board of protocol version >= 3 adds (kelvin.wire.v1.ResonatorInfo).
+struct ResonatorDescription {
+  CouplingKind coupling_kind = CouplingKind::kSigned;
+  std::vector<Dynamics> dynamics;  // accepted by runs and streams
+  CodeScale quartic;               // J4 per cell
+  std::uint32_t quartic_substeps = 0;
+  std::uint32_t max_decimation = 1;
+  std::uint64_t ring_capacity_samples = 0;
+  ImperfectionSpec imperfections;
+  double resistance_ohm = 0.0;
+  double inductance_henry = 0.0;
+  double capacitance_per_unit = 0.0;      // F per 1/us of A (RLC dynamics)
+  double noise_intensity_per_unit = 0.0;  // A^2 s per V^2/us of D
+  double bias_current_per_unit = 0.0;     // A per V/us of b
+
+  bool supports(Dynamics d) const noexcept;
 };
 
 struct DeviceDescription {
@@ -67,6 +110,8 @@ struct DeviceDescription {
 
   // Set for BoardFamily::kPbit only (validated when the device is opened).
   std::optional<PbitDescription> pbit;
+  // Set for BoardFamily::kResonator boards that describe themselves (protocol version >= 3).
+  std::optional<ResonatorDescription> resonator;
 
   double sample_rate_hz() const noexcept {
     return ticks_per_sample ? tick_rate_hz / ticks_per_sample : 0.0;

@@ -23,11 +23,17 @@ std::unique_ptr<Device> open(std::string_view uri, const OpenOptions& options = 
 std::vector<DeviceAddress> find(std::string_view filter = {});
 
 // The emulated boards' URI parameters, for help texts:
-//   sim:resonator?cells=N&seed=S&serial=TEXT   cells 1..256 (default 8), seed (default 1)
+//   sim:resonator?cells=N&seed=S&serial=TEXT&couplings=K&imperfections=I&ring=R
+//       cells 1..256 (default 8), seed (default 1), couplings signed|capacitive (default
+//       signed), imperfections ideal|typical (default ideal: no flaws; typical: the serial's
+//       flaws drawn from +-1% component spreads), ring: stream ring buffer in samples (default
+//       4 MiB of codes)
 //   sim:pbit?rows=R&cols=C&degree=D&seed=S&serial=TEXT   rows, cols 1..256 (default 70),
 //                                                       degree 8, 12 or 16 (default 12)
 inline constexpr std::string_view kSimUriHelp =
-    "sim:resonator?cells=N&seed=S&serial=TEXT (cells 1..256, default 8; seed default 1)\n  "
+    "sim:resonator?cells=N&seed=S&serial=TEXT&couplings=signed|capacitive&imperfections="
+    "ideal|typical&ring=SAMPLES (cells 1..256, default 8; seed default 1; couplings default "
+    "signed; imperfections default ideal; ring default 4 MiB of codes)\n  "
     "sim:pbit?rows=R&cols=C&degree=D&seed=S&serial=TEXT (rows, cols 1..256, default 70; degree "
     "8, 12 or 16, default 12; seed default 1)";
 

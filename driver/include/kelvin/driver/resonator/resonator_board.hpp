@@ -35,7 +35,8 @@ class SymmetricCodes {
 };
 
 struct RunRequest {
-  // Samples to take (one per ADC sample period). Must be in [1, max_samples_per_run].
+  // Output samples to take (one per `decimation` ADC sample periods). Must be in
+  // [1, max_samples_per_run].
   std::uint64_t samples = 0;
   // Start from x = 0 instead of where the previous run left the cells. Default: warm start.
   bool reset_state = false;
@@ -44,6 +45,47 @@ struct RunRequest {
   // Also return every raw ADC sample (needs CAPABILITY_SAMPLE_RECORD; samples <=
   // max_record_samples).
   bool record_samples = false;
+  // Which dynamics to integrate (kRlc needs a board that lists it). Default: overdamped.
+  Dynamics dynamics = Dynamics::kOverdamped;
+  // ADC samples per output sample, 1 to the board's max_decimation (needs
+  // CAPABILITY_DECIMATION above 1). Default 1: every ADC sample.
+  std::uint32_t decimation = 1;
+  // Output the rounded mean of each block of `decimation` ADC samples instead of its last.
+  bool average = false;
+};
+
+// A free-running acquisition into the board's ring buffer (needs CAPABILITY_STREAMING).
+struct StreamRequest {
+  Dynamics dynamics = Dynamics::kOverdamped;
+  std::uint32_t decimation = 1;  // as RunRequest::decimation
+  bool average = false;          // as RunRequest::average
+  bool reset_state = false;      // start from x = 0
+};
+
+struct StreamTicket {
+  std::uint64_t stream_id = 0;
+  std::uint64_t first_tick = 0;               // device tick of the first output sample
+  std::uint64_t ticks_per_output_sample = 0;
+  std::uint64_t ring_capacity_samples = 0;
+};
+
+// One read from the ring, and the stream's counters after it. Counters are cumulative since the
+// stream started: produced == (all samples delivered so far) + lost + buffered, exactly.
+struct StreamChunk {
+  std::uint64_t stream_id = 0;
+  std::uint32_t cells = 0;
+  std::uint64_t first_sequence = 0;  // stream index of the first sample here
+  std::uint64_t first_tick = 0;
+  std::uint64_t sample_count = 0;
+  std::vector<std::int16_t> samples;  // sample-major ADC codes (convert with `adc`)
+  std::uint64_t produced = 0;
+  std::uint64_t lost = 0;       // overwritten in the ring before they were read
+  std::uint64_t overruns = 0;   // episodes of overwriting
+  std::uint64_t clipped_samples = 0;  // here
+  std::uint64_t buffered = 0;   // still in the ring
+  bool running = false;
+  double clock_slip_us = 0.0;   // emulated boards: device time behind the wall clock
+  CodeScale adc;
 };
 
 struct RunTicket {
@@ -86,11 +128,20 @@ class ResonatorBoard {
   void program_couplings(const SymmetricCodes& codes, Deadline deadline);
   void program_biases(std::span<const std::int16_t> codes, Deadline deadline);
   void set_noise(std::uint32_t code, Deadline deadline);
+  // J4 codes per cell (needs CAPABILITY_QUARTIC); all 0 makes the cells linear again.
+  void set_quartic(std::span<const std::uint16_t> codes, Deadline deadline);
 
   RunTicket start_run(const RunRequest& request, Deadline deadline);
   RunResult read_results(std::uint64_t run_id, Deadline deadline);
   // start_run + read_results within one deadline.
   RunResult run(const RunRequest& request, Deadline deadline);
+
+  // Streams. start_stream fails with Error(kDevice) while a stream runs; read_stream returns up
+  // to max_samples (0: as many as one frame holds) of the oldest unread samples, possibly none;
+  // stop_stream ends acquisition (the ring stays readable).
+  StreamTicket start_stream(const StreamRequest& request, Deadline deadline);
+  StreamChunk read_stream(std::uint32_t max_samples, Deadline deadline);
+  void stop_stream(Deadline deadline);
 
  private:
   std::shared_ptr<Device> device_;
