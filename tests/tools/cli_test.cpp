@@ -115,6 +115,27 @@ TEST(KelvinCli, ProbeJsonDescribesTheDefaultResonatorBoard) {
   ASSERT_TRUE(probe.contains("coupling_dac"));
   EXPECT_TRUE(probe["coupling_dac"].contains("lsb"));
   EXPECT_TRUE(probe["capabilities"].is_array());
+  EXPECT_EQ(probe["coupling_dac"].value("bits", 0), 16);
+  EXPECT_EQ(probe["adc"].value("bits", 0), 16);
+  ASSERT_TRUE(probe.contains("imperfections"));
+  EXPECT_EQ(probe["imperfections"].value("model", ""), "ideal");
+  ASSERT_TRUE(probe.contains("resonator"));
+  EXPECT_EQ(probe["resonator"].value("coupling_kind", ""), "signed");
+  EXPECT_EQ(probe["resonator"]["quartic_dac"].value("bits", 0), 16);
+}
+
+TEST(KelvinCli, ProbeReportsTheImperfectionModelAndCouplingKindOfTheUri) {
+  TempDir dir;
+  const Outcome outcome = run_kelvin(
+      dir, {"probe", "--uri", "sim:resonator?cells=4&imperfections=typical&couplings=capacitive",
+            "--json"});
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  const json probe = parse_stdout(outcome);
+  EXPECT_EQ(probe["imperfections"].value("model", ""), "typical");
+  EXPECT_DOUBLE_EQ(probe["imperfections"].value("capacitance", 0.0), 0.01);
+  EXPECT_DOUBLE_EQ(probe["imperfections"].value("adc_offset_codes", 0.0), 8.0);
+  EXPECT_EQ(probe["resonator"].value("coupling_kind", ""), "capacitive");
+  EXPECT_EQ(probe["resonator"]["dynamics"], json::array({"overdamped", "rlc"}));
 }
 
 TEST(KelvinCli, ProbeHonoursTheCellCountInTheUri) {

@@ -2,6 +2,7 @@
 #include <iterator>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -59,6 +60,24 @@ std::string description_text(const driver::DeviceDescription& d, const std::stri
     line("bias DAC", scale_text(d.bias));
     line("noise DAC", scale_text(d.noise));
     line("ADC", scale_text(d.adc));
+  }
+  if (d.resonator) {
+    const driver::ResonatorDescription& r = *d.resonator;
+    std::vector<std::string> dynamics;
+    for (driver::Dynamics x : r.dynamics)
+      dynamics.emplace_back(driver::to_string(x));
+    line("couplings", driver::to_string(r.coupling_kind));
+    line("dynamics", fmt::format("{}", fmt::join(dynamics, ", ")));
+    line("quartic DAC", fmt::format("{} ({} substeps per sample)", scale_text(r.quartic),
+                                    r.quartic_substeps));
+    line("max decimation", std::to_string(r.max_decimation));
+    line("stream ring", fmt::format("{} samples", r.ring_capacity_samples));
+    const driver::ImperfectionSpec& imp = r.imperfections;
+    line("imperfections",
+         fmt::format("{}: R {:g}%, C {:g}%, noise {:g}%, ADC offset {:g} codes, ADC gain {:g}%, "
+                     "coupling DAC gain {:g}%",
+                     imp.name, 100 * imp.resistance, 100 * imp.capacitance, 100 * imp.noise,
+                     imp.adc_offset_codes, 100 * imp.adc_gain, 100 * imp.coupling_dac_gain));
   }
   line("tick rate", frequency(d.tick_rate_hz));
   line("ticks per sample", std::to_string(d.ticks_per_sample));

@@ -61,6 +61,33 @@ json description_json(const driver::DeviceDescription& d, const std::string& uri
                        {"max_record_bits", p.max_record_bits},
                        {"max_schedule_length", p.max_schedule_length}};
   }
+  if (d.resonator) {
+    const driver::ResonatorDescription& r = *d.resonator;
+    json dynamics = json::array();
+    for (driver::Dynamics x : r.dynamics)
+      dynamics.push_back(driver::to_string(x));
+    const driver::ImperfectionSpec& imp = r.imperfections;
+    out["resonator"] = json{
+        {"coupling_kind", driver::to_string(r.coupling_kind)},
+        {"dynamics", dynamics},
+        {"quartic_dac", code_scale_json(r.quartic)},
+        {"quartic_substeps", r.quartic_substeps},
+        {"max_decimation", r.max_decimation},
+        {"ring_capacity_samples", r.ring_capacity_samples},
+        {"rlc", json{{"resistance_ohm", r.resistance_ohm},
+                     {"inductance_henry", r.inductance_henry},
+                     {"capacitance_per_unit", r.capacitance_per_unit},
+                     {"noise_intensity_per_unit", r.noise_intensity_per_unit},
+                     {"bias_current_per_unit", r.bias_current_per_unit}}},
+    };
+    out["imperfections"] = json{{"model", imp.name},
+                                {"resistance", imp.resistance},
+                                {"capacitance", imp.capacitance},
+                                {"noise", imp.noise},
+                                {"adc_offset_codes", imp.adc_offset_codes},
+                                {"adc_gain", imp.adc_gain},
+                                {"coupling_dac_gain", imp.coupling_dac_gain}};
+  }
   return out;
 }
 
