@@ -130,6 +130,8 @@ SolveResult solve(driver::ResonatorBoard& board, const Eigen::MatrixXd& A, const
   check_positive_definite(A);
   const auto deadline = Deadline::after(options.timeout);
   const auto& desc = board.description();
+  if (desc.resonator && desc.resonator->coupling_kind == driver::CouplingKind::kCapacitive)
+    check_capacitive_realizable(A);
   const Eigen::Index n = A.rows();
   auto log = common::logger("kelvin.runtime");
 

@@ -65,4 +65,26 @@ void check_positive_definite(const Eigen::MatrixXd& A) {
                           eig.eigenvalues()(0)));
 }
 
+void check_capacitive_realizable(const Eigen::MatrixXd& A) {
+  Eigen::Index worst_i = -1, worst_j = -1;
+  double worst = 0.0;
+  for (Eigen::Index i = 0; i < A.rows(); ++i) {
+    for (Eigen::Index j = i + 1; j < A.cols(); ++j) {
+      if (A(i, j) > worst) {
+        worst = A(i, j);
+        worst_i = i;
+        worst_j = j;
+      }
+    }
+  }
+  if (worst_i >= 0) {
+    throw driver::Error(
+        driver::ErrorKind::kNotSupported,
+        fmt::format("the board's couplings are capacitive (off-diagonal entries <= 0 only), but "
+                    "A({}, {}) = {:g} is positive; sign doubling to a 2N-cell system is not "
+                    "available yet, so use a board with signed couplings",
+                    worst_i, worst_j, worst));
+  }
+}
+
 }  // namespace kelvin::runtime

@@ -175,6 +175,35 @@ TEST(Solve, RefusesBadInputBeforeTouchingTheBoard) {
   EXPECT_EQ(board.device().stats().requests, requests);
 }
 
+// A capacitive board realizes M-matrices (off-diagonals <= 0), and solve() uses it for them; a
+// positive off-diagonal is refused before anything is sent, naming the entry.
+TEST(Solve, CapacitiveBoardSolvesAnMMatrixAndRefusesAPositiveCoupling) {
+  driver::ResonatorBoard board(std::shared_ptr<driver::Device>(
+      driver::open("sim:resonator?cells=6&seed=3&couplings=capacitive")));
+  Eigen::MatrixXd a = Eigen::MatrixXd::Identity(6, 6);
+  for (int i = 0; i + 1 < 6; ++i)
+    a(i, i + 1) = a(i + 1, i) = -0.4;
+  a(0, 5) = a(5, 0) = -0.1;
+  const Eigen::VectorXd b = testing::random_vector(6, 31);
+  const Eigen::VectorXd exact = a.llt().solve(b);
+  const auto result = solve(board, a, b);
+  for (Eigen::Index i = 0; i < 6; ++i) {
+    EXPECT_LE(std::abs(result.x(i) - exact(i)), kT19Bonferroni40 * result.standard_error(i))
+        << "component " << i << "\n"
+        << result.summary.full_report();
+  }
+  const auto requests = board.device().stats().requests;
+  a(1, 3) = a(3, 1) = 0.05;
+  try {
+    solve(board, a, b);
+    FAIL() << "a positive coupling was accepted for a capacitive board";
+  } catch (const driver::Error& e) {
+    EXPECT_EQ(e.kind(), driver::ErrorKind::kNotSupported);
+    EXPECT_NE(std::string(e.what()).find("A(1, 3)"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(board.device().stats().requests, requests);
+}
+
 TEST(Solve, HonoursItsTotalDeadline) {
   auto board = open_board(8, 2);
   SolveOptions options;

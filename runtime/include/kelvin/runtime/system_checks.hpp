@@ -17,4 +17,9 @@ void check_symmetric_system(const Eigen::MatrixXd& A, const Eigen::VectorXd& b,
 // driver::Error(kInvalidArgument) naming the smallest eigenvalue if A is not positive definite.
 void check_positive_definite(const Eigen::MatrixXd& A);
 
+// Checks that a board whose couplings are capacitive can realize A: every off-diagonal entry
+// must be <= 0. Throws driver::Error(kNotSupported) naming the largest positive entry otherwise.
+// (A general SPD matrix needs sign doubling first, a matrix-compiler step.)
+void check_capacitive_realizable(const Eigen::MatrixXd& A);
+
 }  // namespace kelvin::runtime
