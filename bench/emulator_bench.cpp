@@ -38,7 +38,8 @@ std::vector<std::int16_t> couplings(std::uint32_t n) {
   return upper;
 }
 
-void BM_EmulatedBoardRun(benchmark::State& state) {
+// One 2048-sample run per iteration of the given dynamics on an n-cell board.
+void run_board(benchmark::State& state, kelvin::sim::Dynamics dynamics, bool quartic) {
   const auto n = static_cast<std::uint32_t>(state.range(0));
   kelvin::sim::ResonatorConfig config;
   config.cells = n;
@@ -46,8 +47,13 @@ void BM_EmulatedBoardRun(benchmark::State& state) {
   const std::string codes = le16(couplings(n));
   model.program_couplings(n, {reinterpret_cast<const std::uint8_t*>(codes.data()), codes.size()});
   model.set_noise(1000);
+  if (quartic) {
+    const std::string j4 = le16(std::vector<std::int16_t>(n, 2048));  // J4 = 0.5 / (V^2 us)
+    model.set_quartic(n, {reinterpret_cast<const std::uint8_t*>(j4.data()), j4.size()});
+  }
   kelvin::sim::RunRequest request;
   request.duration_ticks = kSamplesPerRun * 100;
+  request.dynamics = dynamics;
   for (auto _ : state) {
     const auto ticket = model.begin_run(request);
     model.execute(ticket);
@@ -56,7 +62,23 @@ void BM_EmulatedBoardRun(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kSamplesPerRun));
 }
+
+void BM_EmulatedBoardRun(benchmark::State& state) {
+  run_board(state, kelvin::sim::Dynamics::kOverdamped, false);
+}
 BENCHMARK(BM_EmulatedBoardRun)->Arg(8)->Arg(64)->Arg(256)->Unit(benchmark::kMicrosecond);
+
+// The RLC step is 2N-dimensional (4x the multiply-adds of the overdamped step); the quartic
+// step takes 16 Strang substeps per sample. Both are compared with BM_EmulatedBoardRun.
+void BM_RlcBoardRun(benchmark::State& state) {
+  run_board(state, kelvin::sim::Dynamics::kRlc, false);
+}
+BENCHMARK(BM_RlcBoardRun)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
+
+void BM_QuarticBoardRun(benchmark::State& state) {
+  run_board(state, kelvin::sim::Dynamics::kOverdamped, true);
+}
+BENCHMARK(BM_QuarticBoardRun)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
 
 void BM_BaselineEigenStep(benchmark::State& state) {
   const auto n = static_cast<Eigen::Index>(state.range(0));

@@ -16,6 +16,8 @@ namespace {
 const std::vector<std::pair<std::string, std::string>> kRatios = {
     {"BM_EmulatedBoardRun", "BM_BaselineEigenStep"},
     {"BM_DeviceRequestRoundTrip", "BM_BaselineEncodeDecode"},
+    {"BM_RlcBoardRun", "BM_EmulatedBoardRun"},
+    {"BM_QuarticBoardRun", "BM_EmulatedBoardRun"},
 };
 
 class RecordingReporter : public benchmark::ConsoleReporter {
