@@ -152,9 +152,12 @@ ResonatorDescription resonator_from_wire(const wire::v1::ResonatorInfo& info) {
   r.max_decimation = std::max<std::uint32_t>(1, info.max_decimation());
   r.ring_capacity_samples = info.ring_capacity_samples();
   const auto& spec = info.imperfections();
-  r.imperfections = ImperfectionSpec{spec.name(),     spec.resistance(),
-                                     spec.capacitance(), spec.noise(),
-                                     spec.adc_offset_codes(), spec.adc_gain(),
+  r.imperfections = ImperfectionSpec{spec.name(),
+                                     spec.resistance(),
+                                     spec.capacitance(),
+                                     spec.noise(),
+                                     spec.adc_offset_codes(),
+                                     spec.adc_gain(),
                                      spec.coupling_dac_gain()};
   r.resistance_ohm = info.resistance_ohm();
   r.inductance_henry = info.inductance_henry();

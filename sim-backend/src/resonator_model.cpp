@@ -10,8 +10,8 @@
 #include "kelvin/common/logging.hpp"
 #include "kelvin/sim/exact_discretization.hpp"
 #include "kelvin/sim/quartic_stepper.hpp"
-#include "kelvin/sim/rlc_circuit.hpp"
 #include "kelvin/sim/resonator_registers.hpp"
+#include "kelvin/sim/rlc_circuit.hpp"
 
 namespace kelvin::sim {
 namespace {
@@ -156,11 +156,12 @@ void ResonatorModel::program_couplings(std::uint32_t cells,
                                      code, k, i, j, reg::kCouplingMinCode, reg::kCouplingMaxCode));
       }
       if (capacitive && i != j && code > 0) {
-        throw BoardError(ErrorCode::ERROR_CODE_OUT_OF_RANGE,
-                         fmt::format("coupling code {} at (row {}, column {}) is positive, but this "
-                                     "board's couplings are capacitive: off-diagonal codes must "
-                                     "be <= 0",
-                                     code, i, j));
+        throw BoardError(
+            ErrorCode::ERROR_CODE_OUT_OF_RANGE,
+            fmt::format("coupling code {} at (row {}, column {}) is positive, but this "
+                        "board's couplings are capacitive: off-diagonal codes must "
+                        "be <= 0",
+                        code, i, j));
       }
       a(i, j) = a(j, i) = code * reg::kCouplingLsb;
     }
@@ -437,9 +438,9 @@ RunTicket ResonatorModel::begin_run(const RunRequest& request) {
   finish_pending();  // runs happen one after another
   catch_up_stream();
   if (stream_.running) {
-    throw BoardError(ErrorCode::ERROR_CODE_BUSY,
-                     fmt::format("StartRun while stream {} runs; send StopStream first",
-                                 stream_.id));
+    throw BoardError(
+        ErrorCode::ERROR_CODE_BUSY,
+        fmt::format("StartRun while stream {} runs; send StopStream first", stream_.id));
   }
   const std::uint32_t decimation = effective_decimation(request.decimation);
   const std::uint64_t duration = request.duration_ticks;
@@ -551,9 +552,9 @@ void ResonatorModel::execute(const RunTicket& ticket) {
 StreamTicket ResonatorModel::begin_stream(const StreamRequest& request) {
   catch_up();
   if (stream_.running) {
-    throw BoardError(ErrorCode::ERROR_CODE_BUSY,
-                     fmt::format("stream {} is already running; send StopStream first",
-                                 stream_.id));
+    throw BoardError(
+        ErrorCode::ERROR_CODE_BUSY,
+        fmt::format("stream {} is already running; send StopStream first", stream_.id));
   }
   const std::uint32_t decimation = effective_decimation(request.decimation);
   check_mode(request.dynamics);
@@ -595,8 +596,9 @@ void ResonatorModel::catch_up_stream() {
   const std::chrono::nanoseconds now = clock_();
   const auto elapsed = now - stream_.start_time - stream_.slip;
   const std::uint64_t due = elapsed.count() <= 0 ? 0 : static_cast<std::uint64_t>(elapsed / period);
-  const auto budget_end = now + std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                    std::chrono::duration<double>(reg::kStreamCatchUpBudgetSeconds));
+  const auto budget_end =
+      now + std::chrono::duration_cast<std::chrono::nanoseconds>(
+                std::chrono::duration<double>(reg::kStreamCatchUpBudgetSeconds));
   const std::uint64_t ticks_per_output = std::uint64_t{reg::kTicksPerSample} * decimation;
   std::vector<std::int16_t> codes(config_.cells);
   std::uint64_t produced = ring_.produced();

@@ -10,9 +10,9 @@ namespace kelvin::sim {
 SampleRing::SampleRing(std::uint32_t cells, std::uint64_t capacity_samples)
     : cells_(cells), capacity_(capacity_samples) {
   if (cells == 0 || capacity_samples == 0) {
-    throw std::invalid_argument(fmt::format(
-        "a sample ring needs cells and capacity > 0, got {} cells, {} samples", cells,
-        capacity_samples));
+    throw std::invalid_argument(
+        fmt::format("a sample ring needs cells and capacity > 0, got {} cells, {} samples", cells,
+                    capacity_samples));
   }
   codes_.assign(static_cast<std::size_t>(capacity_ * cells_), 0);
   clipped_.assign(static_cast<std::size_t>(capacity_), 0);
@@ -37,7 +37,8 @@ void SampleRing::push(std::span<const std::int16_t> sample, bool clipped) {
     }
   }
   const std::size_t slot = static_cast<std::size_t>(produced_ % capacity_);
-  std::copy(sample.begin(), sample.end(), codes_.begin() + static_cast<std::ptrdiff_t>(slot * cells_));
+  std::copy(sample.begin(), sample.end(),
+            codes_.begin() + static_cast<std::ptrdiff_t>(slot * cells_));
   clipped_[slot] = clipped ? 1 : 0;
   ++produced_;
 }

@@ -48,8 +48,7 @@ TEST(Registry, RefusesBadSimAddresses) {
   EXPECT_EQ(kind_of([] { open("sim:resonator?cells=0"); }), ErrorKind::kInvalidArgument);
   EXPECT_EQ(kind_of([] { open("sim:resonator?cells=257"); }), ErrorKind::kInvalidArgument);
   EXPECT_EQ(kind_of([] { open("sim:resonator?cell=8"); }), ErrorKind::kInvalidArgument);
-  EXPECT_EQ(kind_of([] { open("sim:resonator?couplings=magnetic"); }),
-            ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([] { open("sim:resonator?couplings=magnetic"); }), ErrorKind::kInvalidArgument);
   EXPECT_EQ(kind_of([] { open("sim:resonator?imperfections=awful"); }),
             ErrorKind::kInvalidArgument);
   EXPECT_EQ(kind_of([] { open("sim:resonator?ring=3"); }), ErrorKind::kInvalidArgument);

@@ -136,7 +136,6 @@ TEST(ResonatorBoard, RecordedSamplesAgreeWithTheSums) {
   }
 }
 
-
 TEST(ResonatorBoard, DescribesItsCouplingKindDynamicsAndImperfectionModel) {
   ResonatorBoard board(open("sim:resonator?cells=4&couplings=capacitive&imperfections=typical"));
   ASSERT_TRUE(board.description().resonator.has_value());

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -206,9 +206,8 @@ TEST(BoardModes, DecimationKeepsEveryKthAdcSampleAndAveragingTheirRoundedMean) {
   program(raw_board);
   program(last_board);
   program(mean_board);
-  const auto raw =
-      from_le16(raw_board.run(start(kOut * kK, wire::v1::DYNAMICS_OVERDAMPED, false, true))
-                    .samples_le16());
+  const auto raw = from_le16(
+      raw_board.run(start(kOut * kK, wire::v1::DYNAMICS_OVERDAMPED, false, true)).samples_le16());
   const auto last_run =
       last_board.run(start(kOut, wire::v1::DYNAMICS_OVERDAMPED, true, true, kK, false));
   const auto mean_run =
@@ -301,7 +300,8 @@ TEST(BoardModes, TypicalBoardShiftsTheSolutionByItsCouplingGainAndAdcErrors) {
     const double want = x(i) * flaws.adc_gain(i) / kLsb + flaws.adc_offset_codes(i);
     EXPECT_LE(std::abs(flawed[static_cast<std::size_t>(i)] - want), 1.0) << "cell " << i;
     EXPECT_LE(std::abs(ideal[static_cast<std::size_t>(i)] - x_ideal(i) / kLsb), 1.0);
-    visible += std::abs(flawed[static_cast<std::size_t>(i)] - ideal[static_cast<std::size_t>(i)]) > 5;
+    visible +=
+        std::abs(flawed[static_cast<std::size_t>(i)] - ideal[static_cast<std::size_t>(i)]) > 5;
   }
   EXPECT_GT(visible, 0);
 }

@@ -123,11 +123,10 @@ std::string record_mode(const std::string& mode) {
 }
 
 TEST(Replay, EveryDynamicsPathMatchesItsGoldenHash) {
-  const GoldenMode modes[] = {
-      {"rlc", 0xaf6405ce8c9bd872ull},
-      {"quartic", 0xc0196af031baf320ull},
-      {"typical", 0x5c9922db0d73a815ull},
-      {"average8", 0x4efee18d3720071aull}};
+  const GoldenMode modes[] = {{"rlc", 0xaf6405ce8c9bd872ull},
+                              {"quartic", 0xc0196af031baf320ull},
+                              {"typical", 0x5c9922db0d73a815ull},
+                              {"average8", 0x4efee18d3720071aull}};
   for (const auto& mode : modes) {
     const std::uint64_t hash = fnv1a64(record_mode(mode.name));
     EXPECT_EQ(hash, mode.hash) << mode.name << " stream hash is 0x" << std::hex << hash;

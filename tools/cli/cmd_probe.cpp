@@ -68,8 +68,8 @@ std::string description_text(const driver::DeviceDescription& d, const std::stri
       dynamics.emplace_back(driver::to_string(x));
     line("couplings", driver::to_string(r.coupling_kind));
     line("dynamics", fmt::format("{}", fmt::join(dynamics, ", ")));
-    line("quartic DAC", fmt::format("{} ({} substeps per sample)", scale_text(r.quartic),
-                                    r.quartic_substeps));
+    line("quartic DAC",
+         fmt::format("{} ({} substeps per sample)", scale_text(r.quartic), r.quartic_substeps));
     line("max decimation", std::to_string(r.max_decimation));
     line("stream ring", fmt::format("{} samples", r.ring_capacity_samples));
     const driver::ImperfectionSpec& imp = r.imperfections;

@@ -49,9 +49,8 @@ sim::ResonatorConfig resonator_config(const DeviceAddress& address) {
           ? sim::CouplingKind::kCapacitive
           : sim::CouplingKind::kSigned;
   config.imperfections_name = get_choice(address, "imperfections", "ideal", {"ideal", "typical"});
-  config.imperfections = config.imperfections_name == "typical"
-                             ? sim::ImperfectionModel::typical()
-                             : sim::ImperfectionModel::ideal();
+  config.imperfections = config.imperfections_name == "typical" ? sim::ImperfectionModel::typical()
+                                                                : sim::ImperfectionModel::ideal();
   // Ring capacity in samples; 0 (default) means 4 MiB of codes.
   const std::uint64_t max_ring = (std::uint64_t{1} << 30) / (2 * std::uint64_t{config.cells});
   config.ring_samples = address.get_uint("ring", 0, 0, max_ring);

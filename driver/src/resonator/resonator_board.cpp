@@ -22,9 +22,8 @@ void check_codes(std::span<const std::int16_t> codes, const CodeScale& scale, co
 // Dynamics, decimation and averaging: the parts runs and streams share.
 void check_acquisition(const DeviceDescription& d, Dynamics dynamics, std::uint32_t decimation,
                        bool average) {
-  if (dynamics != Dynamics::kOverdamped &&
-      !(d.resonator && d.resonator->supports(dynamics) &&
-        d.has_capability(capability::kRlcDynamics))) {
+  if (dynamics != Dynamics::kOverdamped && !(d.resonator && d.resonator->supports(dynamics) &&
+                                             d.has_capability(capability::kRlcDynamics))) {
     throw Error(ErrorKind::kNotSupported,
                 fmt::format("this board cannot integrate {} dynamics", to_string(dynamics)));
   }
@@ -156,10 +155,10 @@ void ResonatorBoard::set_quartic(std::span<const std::uint16_t> codes, Deadline 
   }
   for (std::size_t i = 0; i < codes.size(); ++i) {
     if (!d.resonator->quartic.contains(codes[i])) {
-      throw Error(ErrorKind::kOutOfRange,
-                  fmt::format("quartic code {} at index {} is outside the DAC range [{}, {}]",
-                              codes[i], i, d.resonator->quartic.min_code,
-                              d.resonator->quartic.max_code));
+      throw Error(
+          ErrorKind::kOutOfRange,
+          fmt::format("quartic code {} at index {} is outside the DAC range [{}, {}]", codes[i], i,
+                      d.resonator->quartic.min_code, d.resonator->quartic.max_code));
     }
   }
   run_protocol::expect_ack(device_->request(resonator_protocol::set_quartic(codes), deadline),

@@ -61,7 +61,7 @@ const char* to_string(CouplingKind kind) noexcept;  // "signed", "capacitive"
 
 // A board's component tolerances (half-widths of uniform spreads), as a datasheet states them.
 struct ImperfectionSpec {
-  std::string name;  // "ideal", "typical", ...
+  std::string name;                // "ideal", "typical", ...
   double resistance = 0.0;         // relative, per cell
   double capacitance = 0.0;        // relative, per cell
   double noise = 0.0;              // relative noise amplitude, per cell

@@ -20,12 +20,12 @@ namespace kelvin::sim {
 // Spreads of the imperfections (half-widths of uniform distributions). Defaults follow the issue:
 // +-1% component mismatch; the converter errors are typical of 16-bit parts.
 struct ImperfectionModel {
-  double resistance = 0.01;        // relative, per cell
-  double capacitance = 0.01;       // relative, per cell (to ground)
-  double noise = 0.01;             // relative, per cell (noise amplitude sqrt(kappa0))
-  double adc_offset_codes = 8.0;   // ADC offset, in codes, per cell
-  double adc_gain = 0.002;         // relative ADC gain error, per cell
-  double coupling_dac_gain = 0.002;// relative coupling-DAC gain error, whole board
+  double resistance = 0.01;          // relative, per cell
+  double capacitance = 0.01;         // relative, per cell (to ground)
+  double noise = 0.01;               // relative, per cell (noise amplitude sqrt(kappa0))
+  double adc_offset_codes = 8.0;     // ADC offset, in codes, per cell
+  double adc_gain = 0.002;           // relative ADC gain error, per cell
+  double coupling_dac_gain = 0.002;  // relative coupling-DAC gain error, whole board
 
   // The default spreads above.
   static ImperfectionModel typical() { return {}; }

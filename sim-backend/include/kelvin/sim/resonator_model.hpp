@@ -182,11 +182,11 @@ class ResonatorModel {
   Eigen::MatrixXd coupling_;  // A, 1/us, as programmed
   Eigen::VectorXd bias_;      // b, V/us
   std::uint32_t noise_code_ = 0;
-  Eigen::VectorXd j4_;        // J4, 1/(V^2 us)
+  Eigen::VectorXd j4_;  // J4, 1/(V^2 us)
 
   // Discretized linear dynamics of one substep (row-major copies for the hot loop).
   struct LinearStep {
-    std::size_t dim = 0;      // n (overdamped) or 2n (RLC)
+    std::size_t dim = 0;  // n (overdamped) or 2n (RLC)
     std::uint32_t substeps = 1;
     Eigen::MatrixXd gamma;        // int_0^tau expm(F s) ds
     Eigen::MatrixXd input_map;    // maps b (V/us) to the drift's constant input
@@ -217,9 +217,9 @@ class ResonatorModel {
     std::uint64_t id = 0;
     StreamRequest request;
     bool running = false;
-    std::uint64_t start_tick = 0;       // tick before the first ADC sample
+    std::uint64_t start_tick = 0;  // tick before the first ADC sample
     std::chrono::nanoseconds start_time{0};
-    std::chrono::nanoseconds slip{0};   // device time the emulator fell behind
+    std::chrono::nanoseconds slip{0};  // device time the emulator fell behind
   };
   std::uint64_t next_stream_id_ = 1;
   StreamState stream_;

@@ -200,9 +200,9 @@ inline constexpr std::uint32_t kMaxDecimation = 65536;
 // RLC dynamics: SI values per unit of the registers (see "Dynamics" above).
 inline constexpr double kRlcResistanceOhm = 1.0e3;
 inline constexpr double kRlcInductanceHenry = 1.0e-4;
-inline constexpr double kRlcCapacitancePerUnit = 1.0e-9;     // F per 1/us of A
-inline constexpr double kRlcNoiseIntensityPerUnit = 1.0e-12; // A^2 s per V^2/us of D
-inline constexpr double kRlcBiasCurrentPerUnit = 1.0e-3;     // A per V/us of b
+inline constexpr double kRlcCapacitancePerUnit = 1.0e-9;      // F per 1/us of A
+inline constexpr double kRlcNoiseIntensityPerUnit = 1.0e-12;  // A^2 s per V^2/us of D
+inline constexpr double kRlcBiasCurrentPerUnit = 1.0e-3;      // A per V/us of b
 inline constexpr double kSamplePeriodSeconds = 1.0e-6;
 
 // Streaming: default ring of 4 MiB of int16 codes; at most 100 ms of catch-up per request.

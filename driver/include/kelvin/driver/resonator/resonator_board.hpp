@@ -64,7 +64,7 @@ struct StreamRequest {
 
 struct StreamTicket {
   std::uint64_t stream_id = 0;
-  std::uint64_t first_tick = 0;               // device tick of the first output sample
+  std::uint64_t first_tick = 0;  // device tick of the first output sample
   std::uint64_t ticks_per_output_sample = 0;
   std::uint64_t ring_capacity_samples = 0;
 };
@@ -79,12 +79,12 @@ struct StreamChunk {
   std::uint64_t sample_count = 0;
   std::vector<std::int16_t> samples;  // sample-major ADC codes (convert with `adc`)
   std::uint64_t produced = 0;
-  std::uint64_t lost = 0;       // overwritten in the ring before they were read
-  std::uint64_t overruns = 0;   // episodes of overwriting
+  std::uint64_t lost = 0;             // overwritten in the ring before they were read
+  std::uint64_t overruns = 0;         // episodes of overwriting
   std::uint64_t clipped_samples = 0;  // here
-  std::uint64_t buffered = 0;   // still in the ring
+  std::uint64_t buffered = 0;         // still in the ring
   bool running = false;
-  double clock_slip_us = 0.0;   // emulated boards: device time behind the wall clock
+  double clock_slip_us = 0.0;  // emulated boards: device time behind the wall clock
   CodeScale adc;
 };
 
