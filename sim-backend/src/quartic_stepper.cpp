@@ -6,19 +6,12 @@
 #include <string>
 
 #include "kelvin/sim/exact_discretization.hpp"
+#include "row_major.hpp"
 
 namespace kelvin::sim {
 namespace {
 
-std::vector<double> row_major(const Eigen::MatrixXd& m) {
-  std::vector<double> out(static_cast<std::size_t>(m.size()));
-  std::size_t k = 0;
-  for (Eigen::Index i = 0; i < m.rows(); ++i) {
-    for (Eigen::Index j = 0; j < m.cols(); ++j)
-      out[k++] = m(i, j);
-  }
-  return out;
-}
+using detail::row_major;
 
 std::string shape(const Eigen::MatrixXd& m) {
   return std::to_string(m.rows()) + "x" + std::to_string(m.cols());

@@ -12,6 +12,7 @@
 #include "kelvin/sim/quartic_stepper.hpp"
 #include "kelvin/sim/resonator_registers.hpp"
 #include "kelvin/sim/rlc_circuit.hpp"
+#include "row_major.hpp"
 
 namespace kelvin::sim {
 namespace {
@@ -97,15 +98,7 @@ std::uint32_t effective_decimation(std::uint32_t decimation) {
   return k;
 }
 
-std::vector<double> row_major(const Eigen::MatrixXd& m) {
-  std::vector<double> out(static_cast<std::size_t>(m.size()));
-  std::size_t k = 0;
-  for (Eigen::Index i = 0; i < m.rows(); ++i) {
-    for (Eigen::Index j = 0; j < m.cols(); ++j)
-      out[k++] = m(i, j);
-  }
-  return out;
-}
+using detail::row_major;
 
 }  // namespace
 
