@@ -1,0 +1,148 @@
+// Thermodynamic natural gradient (TNGD; Donatella et al., arXiv 2405.13817; reference.md
+// section 3). The trainer sends the gradient g and the curvature (a dense F, or the factors J
+// and H of the generalized Gauss-Newton matrix F = J^T H J) to a resonator board, which relaxes
+// under
+//     dx = -((F + lambda I) x - g) dt + noise,      x(0) = x0.
+// Its mean at analog time t is
+//     m(t) = e^{-(F + lambda I) t} x0 + (I - e^{-(F + lambda I) t}) (F + lambda I)^-1 g,
+// so starting from x0 = g, t = 0 returns the SGD direction g and t >> 1 / lambda_min the natural
+// gradient (F + lambda I)^-1 g; in between the estimate interpolates. Warm start (x0 = the
+// previous step's estimate) and an upload delay (the board keeps relaxing under the previous
+// step's curvature for t_d while the new one uploads) act like momentum, as in the paper.
+//
+// How one estimate is taken (each of `repeats` times, so that the spread gives error bars):
+//   1. load x0 into the cells: the board has no state DAC, so it relaxes, noise off, under
+//      A = a_load I and b = a_load x0 (a_load: the largest diagonal coupling) for
+//      load_relaxation_samples sample periods, which leaves exp(-a_load * that) of the old state;
+//   2. optionally run t_d with the previous step's codes (upload delay);
+//   3. program F + lambda I, g and the noise (problem_scaling.hpp: the spectrum into the coupling
+//      range, with randomized rounding per repeat; x0 and the bound ||g|| / lambda_min inside
+//      mean_fraction of the ADC range; the noise so that noise_sigmas deviations fit besides);
+//   4. run for t (rounded to whole sample periods) and read x(t) with one decimated ADC sample.
+// The estimate is the mean of the reads, scaled back to user units; the standard error is
+// their standard deviation / sqrt(repeats).
+//
+// Analog time is device time: t in microseconds of the board's clock, where the board's
+// relaxation rates are those of the scaled matrix, coupling_scale * (F + lambda I) in 1/us; the
+// summary reports coupling_scale and how far the slowest mode relaxed, exp(-lambda_min,dev t).
+//
+// Thread contract: a NaturalGradientEstimator uses its board exclusively during estimate(); one
+// thread at a time may call it. Different estimators on different boards are independent.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <Eigen/Core>
+
+#include "kelvin/driver/resonator/resonator_board.hpp"
+#include "kelvin/runtime/problem_scaling.hpp"
+
+namespace kelvin::runtime {
+
+struct NaturalGradientOptions {
+  // Damping lambda >= 0 added to the curvature; F + lambda I must be positive definite.
+  // Default 1e-3.
+  double damping = 1e-3;
+  // Analog time t per estimate, in device microseconds (tau = RC = 1 us on the resonator board).
+  // 0 gives the SGD direction. Default 50 (the paper's t = 50 tau). Range [0, 65536].
+  double time_us = 50.0;
+  // Independent reads per estimate; their spread is the error bar. Default 4; range [2, 1000].
+  int repeats = 4;
+  // Start each estimate from the previous one (TNGD's warm start) instead of from g. Default off.
+  bool warm_start = false;
+  // Device time the board keeps relaxing under the previous step's curvature and gradient before
+  // the new ones take over (only once there is a previous step). Default 0. Range [0, 65536].
+  double upload_delay_us = 0.0;
+  // Part of the ADC half-range that the larger of |x0| and the bound ||g|| / lambda_min may use.
+  // Default 0.5; range (0, 1).
+  double mean_fraction = 0.5;
+  // Noise standard deviations (of the widest cell) that fit between that bound and the rail.
+  // The board computes with noise; more sigmas mean less of it. Default 50 (a stationary
+  // deviation of about 1% of full scale, the paper's "kappa0 < 0.01 barely mattered").
+  double noise_sigmas = 50.0;
+  // Relaxation of the load step, in sample periods. Default 16 (e^-32 of the old state at
+  // a_load = 2/us).
+  int load_relaxation_samples = 16;
+  // Seed of the randomized rounding. Default 1.
+  std::uint64_t rounding_seed = 1;
+  // Total deadline of one estimate. Default 60 s.
+  std::chrono::milliseconds timeout = std::chrono::seconds(60);
+
+  // Throws driver::Error(kInvalidArgument) naming the first bad field.
+  void validate() const;
+};
+
+struct NaturalGradientSummary {
+  std::string serial;
+  std::size_t unknowns = 0;
+  double damping = 0.0;
+  double time_us = 0.0;  // analog time actually run (whole sample periods)
+  double upload_delay_us = 0.0;
+  bool warm_start = false;
+  double coupling_scale = 0.0;  // A_dev [1/us] = coupling_scale * (F + lambda I)
+  double state_scale = 0.0;     // user units per volt
+  std::uint32_t noise_code = 0;
+  double lambda_min = 0.0;  // of F + lambda I (user units)
+  double lambda_max = 0.0;
+  // exp(-lambda_min,dev * t): the part of the start (x0 - NGD) still left in the slowest mode.
+  // 1 means SGD-like, 0 fully natural.
+  double remaining_transient = 1.0;
+  double matrix_quantization_error = 0.0;
+  int repeats = 0;
+  std::uint64_t samples = 0;  // ADC sample periods run, loads included
+  double device_time_s = 0.0;
+  std::uint64_t clipped_samples = 0;
+  double wall_time_s = 0.0;
+
+  std::string brief_report() const;
+  std::string full_report() const;
+};
+
+struct NaturalGradientResult {
+  Eigen::VectorXd estimate;        // of (F + lambda I)^-1 g at time t
+  Eigen::VectorXd standard_error;  // per component, from the repeats
+  NaturalGradientSummary summary;
+};
+
+class NaturalGradientEstimator {
+ public:
+  // The board must outlive the estimator. Throws driver::Error(kInvalidArgument) for bad options.
+  NaturalGradientEstimator(driver::ResonatorBoard& board, NaturalGradientOptions options = {});
+
+  // With a dense curvature F (N x N, symmetric positive semidefinite; N <= the board's cells).
+  // Throws driver::Error: kInvalidArgument for bad sizes, non-finite values, an asymmetric F or
+  // F + lambda I not positive definite (the message names the defect); kNotSupported when N
+  // exceeds the cells or the quantized matrix is indefinite; board errors as they come.
+  NaturalGradientResult estimate(const Eigen::VectorXd& g, const Eigen::MatrixXd& F);
+  // With GGN factors: F = J^T H J, J (m x N), H (m x m, symmetric positive semidefinite). The
+  // board holds a dense coupling matrix, so F is formed here (N <= cells is small); problems
+  // larger than the board need the blocked outer loop.
+  NaturalGradientResult estimate(const Eigen::VectorXd& g, const Eigen::MatrixXd& J,
+                                 const Eigen::MatrixXd& H);
+
+  // Forgets the previous step (the next estimate starts from g even with warm_start).
+  void reset() noexcept;
+  const NaturalGradientOptions& options() const noexcept { return options_; }
+
+ private:
+  driver::ResonatorBoard& board_;
+  NaturalGradientOptions options_;
+  std::uint64_t rng_state_;
+  // The previous step, for warm start and upload delay.
+  std::optional<Eigen::VectorXd> previous_estimate_;
+  std::optional<ProgrammedSystem> previous_codes_;
+  std::uint32_t previous_noise_code_ = 0;
+};
+
+// TNGD as an optimizer step: theta <- theta - eta * u, with u the natural-gradient estimate
+// (kTngd) or, for kTngdAdam, the estimate fed through Adam with beta1 = beta2 = 0, that is
+// u_i = g~_i / (|g~_i| + epsilon) (the variant that won on DistilBERT in the paper).
+enum class TngdMode { kTngd, kTngdAdam };
+
+Eigen::VectorXd tngd_update(const Eigen::VectorXd& estimate, TngdMode mode, double learning_rate,
+                            double epsilon = 1e-8);
+
+}  // namespace kelvin::runtime

@@ -1,0 +1,240 @@
+#include "kelvin/runtime/natural_gradient.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "kelvin/common/logging.hpp"
+#include "kelvin/driver/error.hpp"
+#include "kelvin/runtime/system_checks.hpp"
+
+namespace kelvin::runtime {
+
+using driver::Deadline;
+using driver::Error;
+using driver::ErrorKind;
+
+namespace {
+
+constexpr double kMaxTimeUs = 65536.0;
+
+// Whole sample periods in `us` microseconds of device time.
+std::uint32_t periods(double us, double period_us) {
+  return static_cast<std::uint32_t>(std::llround(us / period_us));
+}
+
+// One run of `periods` sample periods that reads only its last ADC sample (decimation), in
+// device volts for the first n cells.
+struct Reader {
+  driver::ResonatorBoard& board;
+  Deadline deadline;
+  std::uint64_t samples = 0;
+  std::uint64_t clipped = 0;
+
+  Eigen::VectorXd run_and_read(std::uint32_t periods, Eigen::Index n) {
+    driver::RunRequest request;
+    request.samples = 1;
+    request.decimation = periods;
+    request.record_samples = true;
+    const auto result = board.run(request, deadline);
+    samples += periods;
+    clipped += result.clipped_samples;
+    Eigen::VectorXd x(n);
+    for (Eigen::Index i = 0; i < n; ++i)
+      x(i) = result.adc.to_physical(std::int64_t{result.samples[static_cast<std::size_t>(i)]});
+    return x;
+  }
+};
+
+void program(driver::ResonatorBoard& board, const ProgrammedSystem& codes, std::uint32_t noise,
+             Deadline deadline) {
+  board.program_couplings(codes.couplings, deadline);
+  board.program_biases(codes.bias_codes, deadline);
+  board.set_noise(noise, deadline);
+}
+
+double coupling_limit(const driver::DeviceDescription& d) {
+  return std::min(std::abs(d.coupling.to_physical(d.coupling.min_code)),
+                  std::abs(d.coupling.to_physical(d.coupling.max_code)));
+}
+
+double bias_limit(const driver::DeviceDescription& d) {
+  return std::min(std::abs(d.bias.to_physical(d.bias.min_code)),
+                  std::abs(d.bias.to_physical(d.bias.max_code)));
+}
+
+// Loads x0_dev [V] into the first cells: every cell relaxes, noise off, under a_load I with
+// bias a_load x0 (spare cells to 0). Returns the state read back.
+Eigen::VectorXd load_state(Reader& reader, const Eigen::VectorXd& x0_dev,
+                           const driver::DeviceDescription& d, std::uint32_t load_periods) {
+  const std::uint32_t cells = d.cells;
+  const double a_load = coupling_limit(d);
+  driver::SymmetricCodes diag(cells);
+  const auto load_code = static_cast<std::int16_t>(d.coupling.to_code(a_load));
+  for (std::uint32_t i = 0; i < cells; ++i)
+    diag.set(i, i, load_code);
+  std::vector<std::int16_t> bias(cells, 0);
+  const double b_max = bias_limit(d);
+  for (Eigen::Index i = 0; i < x0_dev.size(); ++i) {
+    const double b = std::clamp(a_load * x0_dev(i), -b_max, b_max);
+    bias[static_cast<std::size_t>(i)] = static_cast<std::int16_t>(d.bias.to_code(b));
+  }
+  ProgrammedSystem load;
+  load.couplings = diag;
+  load.bias_codes = bias;
+  program(reader.board, load, 0, reader.deadline);
+  return reader.run_and_read(load_periods, x0_dev.size());
+}
+
+}  // namespace
+
+void NaturalGradientOptions::validate() const {
+  const auto fail = [](const std::string& what) {
+    throw Error(ErrorKind::kInvalidArgument, "NaturalGradientOptions: " + what);
+  };
+  if (!(damping >= 0.0) || !std::isfinite(damping))
+    fail(fmt::format("damping = {} (finite, >= 0)", damping));
+  if (!(time_us >= 0.0 && time_us <= kMaxTimeUs))
+    fail(fmt::format("time_us = {} (allowed 0..{})", time_us, kMaxTimeUs));
+  if (repeats < 2 || repeats > 1000)
+    fail(fmt::format("repeats = {} (allowed 2..1000)", repeats));
+  if (!(upload_delay_us >= 0.0 && upload_delay_us <= kMaxTimeUs))
+    fail(fmt::format("upload_delay_us = {} (allowed 0..{})", upload_delay_us, kMaxTimeUs));
+  if (!(mean_fraction > 0.0 && mean_fraction < 1.0))
+    fail(fmt::format("mean_fraction = {} (allowed (0, 1))", mean_fraction));
+  if (!(noise_sigmas > 0.0) || !std::isfinite(noise_sigmas))
+    fail(fmt::format("noise_sigmas = {} (finite, > 0)", noise_sigmas));
+  if (load_relaxation_samples < 1 || load_relaxation_samples > 65536)
+    fail(fmt::format("load_relaxation_samples = {} (allowed 1..65536)", load_relaxation_samples));
+  if (timeout.count() <= 0)
+    fail(fmt::format("timeout = {} ms (> 0)", timeout.count()));
+}
+
+NaturalGradientEstimator::NaturalGradientEstimator(driver::ResonatorBoard& board,
+                                                   NaturalGradientOptions options)
+    : board_(board), options_(options), rng_state_(options.rounding_seed) {
+  options_.validate();
+}
+
+void NaturalGradientEstimator::reset() noexcept {
+  previous_estimate_.reset();
+  previous_codes_.reset();
+}
+
+NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& g,
+                                                         const Eigen::MatrixXd& J,
+                                                         const Eigen::MatrixXd& H) {
+  if (J.cols() != g.size() || H.rows() != J.rows() || H.cols() != J.rows()) {
+    throw Error(ErrorKind::kInvalidArgument,
+                fmt::format("GGN factors do not fit: g has {} entries, J is {}x{} (needs {} "
+                            "columns), H is {}x{} (needs {}x{})",
+                            g.size(), J.rows(), J.cols(), g.size(), H.rows(), H.cols(), J.rows(),
+                            J.rows()));
+  }
+  if (!J.allFinite() || !H.allFinite())
+    throw Error(ErrorKind::kInvalidArgument, "J or H has a non-finite entry");
+  if ((H - H.transpose()).cwiseAbs().maxCoeff() > 1e-10 * std::max(1.0, H.cwiseAbs().maxCoeff()))
+    throw Error(ErrorKind::kInvalidArgument, "H is not symmetric");
+  const Eigen::MatrixXd f = J.transpose() * H * J;
+  return estimate(g, Eigen::MatrixXd(0.5 * (f + f.transpose())));
+}
+
+NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& g,
+                                                         const Eigen::MatrixXd& F) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  const Eigen::Index n = g.size();
+  if (F.rows() != n || F.cols() != n) {
+    throw Error(
+        ErrorKind::kInvalidArgument,
+        fmt::format("curvature is {}x{} for a gradient of {} entries", F.rows(), F.cols(), n));
+  }
+  const Eigen::MatrixXd a = F + options_.damping * Eigen::MatrixXd::Identity(n, n);
+  check_symmetric_system(a, g, 1e-10);
+  check_positive_definite(a);
+  const auto& desc = board_.description();
+  if (desc.resonator && desc.resonator->coupling_kind == driver::CouplingKind::kCapacitive)
+    check_capacitive_realizable(a);
+
+  const Deadline deadline = Deadline::after(options_.timeout);
+  const bool warm = options_.warm_start && previous_estimate_ && previous_estimate_->size() == n;
+  const Eigen::VectorXd x0 = warm ? *previous_estimate_ : g;
+
+  // Compile F + lambda I and g, then widen the state scale if x0 would not fit the range.
+  CompiledSystem sys = compile_system(a, g, desc, {options_.mean_fraction, options_.noise_sigmas});
+  const double adc_half = std::min(std::abs(desc.adc.to_physical(desc.adc.min_code)),
+                                   std::abs(desc.adc.to_physical(desc.adc.max_code)));
+  const double x0_scale = x0.cwiseAbs().maxCoeff() / (options_.mean_fraction * adc_half);
+  if (x0_scale > sys.state_scale)
+    rescale_rhs(sys, g, desc, x0_scale);
+  const double s = sys.state_scale;
+
+  const double period_us = desc.sample_period_s() * 1e6;
+  const std::uint32_t t_periods = periods(options_.time_us, period_us);
+  const std::uint32_t delay_periods =
+      previous_codes_ ? periods(options_.upload_delay_us, period_us) : 0;
+  const auto load_periods = static_cast<std::uint32_t>(options_.load_relaxation_samples);
+
+  Reader reader{board_, deadline};
+  std::vector<Eigen::VectorXd> reads;
+  ProgrammedSystem last_codes;
+  for (int r = 0; r < options_.repeats; ++r) {
+    Eigen::VectorXd x = load_state(reader, x0 / s, desc, load_periods);
+    if (delay_periods > 0) {
+      program(board_, *previous_codes_, previous_noise_code_, deadline);
+      x = reader.run_and_read(delay_periods, n);
+    }
+    last_codes = round_randomly(sys, n, desc, rng_state_);
+    program(board_, last_codes, sys.noise_code, deadline);
+    if (t_periods > 0)
+      x = reader.run_and_read(t_periods, n);
+    reads.push_back(s * x);
+  }
+
+  NaturalGradientResult out;
+  out.estimate = Eigen::VectorXd::Zero(n);
+  for (const auto& x : reads)
+    out.estimate += x / static_cast<double>(reads.size());
+  Eigen::VectorXd var = Eigen::VectorXd::Zero(n);
+  for (const auto& x : reads)
+    var += (x - out.estimate).cwiseAbs2() / static_cast<double>(reads.size() - 1);
+  out.standard_error = (var / static_cast<double>(reads.size())).cwiseSqrt();
+
+  previous_estimate_ = out.estimate;
+  previous_codes_ = last_codes;
+  previous_noise_code_ = sys.noise_code;
+
+  NaturalGradientSummary& sum = out.summary;
+  sum.serial = desc.serial;
+  sum.unknowns = static_cast<std::size_t>(n);
+  sum.damping = options_.damping;
+  sum.time_us = t_periods * period_us;
+  sum.upload_delay_us = delay_periods * period_us;
+  sum.warm_start = warm;
+  sum.coupling_scale = sys.coupling_scale;
+  sum.state_scale = s;
+  sum.noise_code = sys.noise_code;
+  sum.lambda_min = sys.device_lambda_min / sys.coupling_scale;
+  sum.lambda_max = sys.device_lambda_max / sys.coupling_scale;
+  sum.remaining_transient = std::exp(-sys.device_lambda_min * sum.time_us);
+  sum.matrix_quantization_error = sys.matrix_quantization_error;
+  sum.repeats = options_.repeats;
+  sum.samples = reader.samples;
+  sum.device_time_s = static_cast<double>(reader.samples) * desc.sample_period_s();
+  sum.clipped_samples = reader.clipped;
+  sum.wall_time_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  common::logger("kelvin.runtime")->debug("natural gradient: {}", sum.brief_report());
+  return out;
+}
+
+Eigen::VectorXd tngd_update(const Eigen::VectorXd& estimate, TngdMode mode, double learning_rate,
+                            double epsilon) {
+  if (mode == TngdMode::kTngd)
+    return -learning_rate * estimate;
+  // Adam with beta1 = beta2 = 0: m = g~, v = g~^2, step = m / (sqrt(v) + eps).
+  return -learning_rate * estimate.array() / (estimate.array().abs() + epsilon);
+}
+
+}  // namespace kelvin::runtime
