@@ -138,6 +138,44 @@ TEST(KelvinCli, ProbeReportsTheImperfectionModelAndCouplingKindOfTheUri) {
   EXPECT_EQ(probe["resonator"]["dynamics"], json::array({"overdamped", "rlc"}));
 }
 
+// Long analog time (the slowest device rate is about 0.5/us here, so 60 us leaves about e^-30 of
+// the start): the estimate is the natural gradient, within the error bars of 16 reads (t with 15
+// dof, Bonferroni over 4 components at 1e-3: 4.7; 6 is used, as for solve).
+TEST(KelvinCli, NatgradJsonGivesTheNaturalGradientWithinItsErrorBars) {
+  TempDir dir;
+  const Eigen::MatrixXd f = small_spd_matrix();
+  Eigen::VectorXd g(4);
+  g << 1.0, -0.5, 0.25, 0.75;
+  write_matrix_text(dir / "F.txt", f);
+  write_npy(dir / "g.npy", g);
+  const Outcome outcome = run_kelvin(
+      dir, {"natgrad", "--fisher", (dir / "F.txt").string(), "--grad", (dir / "g.npy").string(),
+            "--damping", "0.1", "--time", "60", "--repeats", "16", "--json"});
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  const json result = parse_stdout(outcome);
+  ASSERT_EQ(result["estimate"].size(), 4u);
+  ASSERT_EQ(result["stderr"].size(), 4u);
+  EXPECT_LT(result["summary"].value("remaining_transient", 1.0), 1e-9);
+  const Eigen::VectorXd expected = (f + 0.1 * Eigen::MatrixXd::Identity(4, 4)).ldlt().solve(g);
+  for (std::size_t i = 0; i < 4; ++i) {
+    const double x = result["estimate"][i].get<double>();
+    const double se = result["stderr"][i].get<double>();
+    EXPECT_LE(std::abs(x - expected(static_cast<Eigen::Index>(i))), 6.0 * se)
+        << "component " << i << ": board " << x << ", Eigen "
+        << expected(static_cast<Eigen::Index>(i)) << ", stderr " << se;
+  }
+}
+
+TEST(KelvinCli, NatgradRefusesAnIndefiniteCurvatureWithOneErrorLine) {
+  TempDir dir;
+  write_matrix_text(dir / "F.txt", -small_spd_matrix());
+  write_npy(dir / "g.npy", Eigen::VectorXd(Eigen::VectorXd::Ones(4)));
+  const Outcome outcome = run_kelvin(
+      dir, {"natgrad", "--fisher", (dir / "F.txt").string(), "--grad", (dir / "g.npy").string()});
+  EXPECT_EQ(outcome.exit_code, 1);
+  EXPECT_NE(outcome.err.find("positive definite"), std::string::npos) << outcome.err;
+}
+
 TEST(KelvinCli, ProbeHonoursTheCellCountInTheUri) {
   TempDir dir;
   const Outcome outcome = run_kelvin(dir, {"probe", "--uri", "sim:resonator?cells=16", "--json"});

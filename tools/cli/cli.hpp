@@ -46,6 +46,7 @@ Command add_probe_command(CLI::App& app);
 Command add_solve_command(CLI::App& app);
 Command add_demo_command(CLI::App& app);
 Command add_sample_command(CLI::App& app);
+Command add_natgrad_command(CLI::App& app);
 
 // --- common.cpp ---
 // Adds "--uri URI" (default kDefaultUri) to a subcommand.

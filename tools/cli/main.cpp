@@ -80,9 +80,9 @@ int main(int argc, char** argv) {
 
   std::vector<kelvin::cli::Command> commands;
   try {
-    commands = {kelvin::cli::add_find_command(app), kelvin::cli::add_probe_command(app),
-                kelvin::cli::add_solve_command(app), kelvin::cli::add_demo_command(app),
-                kelvin::cli::add_sample_command(app)};
+    commands = {kelvin::cli::add_find_command(app),   kelvin::cli::add_probe_command(app),
+                kelvin::cli::add_solve_command(app),  kelvin::cli::add_demo_command(app),
+                kelvin::cli::add_sample_command(app), kelvin::cli::add_natgrad_command(app)};
   } catch (const std::exception& e) {
     print_error(e.what());
     return kExitRuntimeError;
