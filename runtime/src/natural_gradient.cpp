@@ -159,15 +159,23 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
 
   const Deadline deadline = Deadline::after(options_.timeout);
   const bool warm = options_.warm_start && previous_estimate_ && previous_estimate_->size() == n;
-  const Eigen::VectorXd x0 = warm ? *previous_estimate_ : g;
+  // Jacobi preconditioning works in the coordinates y = S^-1 x: the board sees S A S, S g and
+  // S^-1 x0. Without it S = I.
+  const Eigen::VectorXd s_diag = options_.jacobi
+                                     ? Eigen::VectorXd(a.diagonal().cwiseSqrt().cwiseInverse())
+                                     : Eigen::VectorXd(Eigen::VectorXd::Ones(n));
+  const Eigen::MatrixXd a_board = s_diag.asDiagonal() * a * s_diag.asDiagonal();
+  const Eigen::VectorXd g_board = s_diag.cwiseProduct(g);
+  const Eigen::VectorXd x0 = (warm ? *previous_estimate_ : g).cwiseQuotient(s_diag);
 
-  // Compile F + lambda I and g, then widen the state scale if x0 would not fit the range.
-  CompiledSystem sys = compile_system(a, g, desc, {options_.mean_fraction, options_.noise_sigmas});
+  // Compile the board's system, then widen the state scale if x0 would not fit the range.
+  CompiledSystem sys =
+      compile_system(a_board, g_board, desc, {options_.mean_fraction, options_.noise_sigmas});
   const double adc_half = std::min(std::abs(desc.adc.to_physical(desc.adc.min_code)),
                                    std::abs(desc.adc.to_physical(desc.adc.max_code)));
   const double x0_scale = x0.cwiseAbs().maxCoeff() / (options_.mean_fraction * adc_half);
   if (x0_scale > sys.state_scale)
-    rescale_rhs(sys, g, desc, x0_scale);
+    rescale_rhs(sys, g_board, desc, x0_scale);
   const double s = sys.state_scale;
 
   const double period_us = desc.sample_period_s() * 1e6;
@@ -189,7 +197,7 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
     program(board_, last_codes, sys.noise_code, deadline);
     if (t_periods > 0)
       x = reader.run_and_read(t_periods, n);
-    reads.push_back(s * x);
+    reads.push_back(s * s_diag.cwiseProduct(x));
   }
 
   NaturalGradientResult out;
@@ -215,6 +223,7 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
   sum.coupling_scale = sys.coupling_scale;
   sum.state_scale = s;
   sum.noise_code = sys.noise_code;
+  sum.jacobi = options_.jacobi;
   sum.lambda_min = sys.device_lambda_min / sys.coupling_scale;
   sum.lambda_max = sys.device_lambda_max / sys.coupling_scale;
   sum.remaining_transient = std::exp(-sys.device_lambda_min * sum.time_us);

@@ -123,6 +123,39 @@ TEST(NaturalGradient, ErrorFallsWithAnalogTimeAsTheRelaxationPredicts) {
   }
 }
 
+// A curvature whose parameters live on scales three decades apart: with Jacobi preconditioning
+// the board still returns g at t = 0 and the natural gradient at large t.
+TEST(NaturalGradient, JacobiPreconditioningKeepsTheEndPointsOnABadlyScaledCurvature) {
+  auto board = open_board(7);
+  const Eigen::VectorXd scales = Eigen::VectorXd::LinSpaced(kN, 0.0, 3.0).unaryExpr([](double e) {
+    return std::pow(10.0, -e / 2.0);
+  });
+  const Eigen::MatrixXd f = scales.asDiagonal() * curvature() * scales.asDiagonal();
+  const Eigen::VectorXd g = testing::random_vector(kN, 12);
+  const Eigen::MatrixXd a = f + 1e-6 * Eigen::MatrixXd::Identity(kN, kN);
+  const Eigen::VectorXd ngd = a.llt().solve(g);
+  NaturalGradientOptions o = options_with(0.0, 2);
+  o.damping = 1e-6;
+  o.jacobi = true;
+  const auto start = NaturalGradientEstimator(board, o).estimate(g, f);
+  EXPECT_TRUE(start.summary.jacobi);
+  // Load-and-read resolution (as in ZeroAnalogTimeReturnsTheGradient) in the board's
+  // coordinates, mapped back through S = diag(a)^-1/2.
+  for (Eigen::Index i = 0; i < kN; ++i) {
+    const double resolution =
+        1.5 * std::ldexp(1.0, -14) * start.summary.state_scale / std::sqrt(a(i, i));
+    EXPECT_NEAR(start.estimate(i), g(i), 2.0 * resolution) << "component " << i;
+  }
+  o.time_us = 200.0;
+  o.repeats = 16;
+  const auto end = NaturalGradientEstimator(board, o).estimate(g, f);
+  EXPECT_LT(end.summary.remaining_transient, 1e-9) << end.summary.full_report();
+  for (Eigen::Index i = 0; i < kN; ++i) {
+    EXPECT_LE(std::abs(end.estimate(i) - ngd(i)), kT15Over6 * end.standard_error(i))
+        << "component " << i << ": " << end.estimate(i) << " vs " << ngd(i);
+  }
+}
+
 TEST(NaturalGradient, FactorsGiveTheSameEstimateAsTheDenseCurvature) {
   const Eigen::MatrixXd j =
       Eigen::MatrixXd::NullaryExpr(10, kN, [](Eigen::Index r, Eigen::Index c) {

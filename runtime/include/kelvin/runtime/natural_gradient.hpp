@@ -63,6 +63,14 @@ struct NaturalGradientOptions {
   // The board computes with noise; more sigmas mean less of it. Default 50 (a stationary
   // deviation of about 1% of full scale, the paper's "kappa0 < 0.01 barely mattered").
   double noise_sigmas = 50.0;
+  // Jacobi preconditioning: the board relaxes under S (F + lambda I) S with S = diag(F + lambda
+  // I)^-1/2 instead, from S^-1 x0 with input S g, and the result is mapped back through S. The
+  // end points are unchanged (g at t = 0, the natural gradient at large t) but the path between
+  // them differs from plain TNGD. It helps when the curvature's scales differ across
+  // parameters: a 16-bit coupling DAC resolves only about 1e4 between the largest and the
+  // smallest entries, so badly scaled curvatures lose their flat directions to quantization.
+  // Default off.
+  bool jacobi = false;
   // Relaxation of the load step, in sample periods. Default 16 (e^-32 of the old state at
   // a_load = 2/us).
   int load_relaxation_samples = 16;
@@ -82,8 +90,10 @@ struct NaturalGradientSummary {
   double time_us = 0.0;  // analog time actually run (whole sample periods)
   double upload_delay_us = 0.0;
   bool warm_start = false;
-  double coupling_scale = 0.0;  // A_dev [1/us] = coupling_scale * (F + lambda I)
-  double state_scale = 0.0;     // user units per volt
+  bool jacobi = false;
+  // A_dev [1/us] = coupling_scale * (F + lambda I), or * S (F + lambda I) S with Jacobi.
+  double coupling_scale = 0.0;
+  double state_scale = 0.0;  // user units per volt
   std::uint32_t noise_code = 0;
   double lambda_min = 0.0;  // of F + lambda I (user units)
   double lambda_max = 0.0;
