@@ -9,6 +9,7 @@
 #include "kelvin/common/logging.hpp"
 #include "kelvin/driver/error.hpp"
 #include "kelvin/runtime/problem_scaling.hpp"
+#include "kelvin/runtime/sign_doubling.hpp"
 #include "kelvin/runtime/system_checks.hpp"
 
 namespace kelvin::runtime {
@@ -130,9 +131,33 @@ SolveResult solve(driver::ResonatorBoard& board, const Eigen::MatrixXd& A, const
   check_positive_definite(A);
   const auto deadline = Deadline::after(options.timeout);
   const auto& desc = board.description();
-  if (desc.resonator && desc.resonator->coupling_kind == driver::CouplingKind::kCapacitive)
-    check_capacitive_realizable(A);
   const Eigen::Index n = A.rows();
+  if (desc.resonator && desc.resonator->coupling_kind == driver::CouplingKind::kCapacitive &&
+      has_positive_off_diagonal(A)) {
+    // A capacitive board needs the 2N sign-doubled system; u = first half of its solution.
+    if (2 * n > static_cast<Eigen::Index>(desc.cells)) {
+      throw Error(ErrorKind::kNotSupported,
+                  fmt::format("A has positive off-diagonal entries, which a capacitive board "
+                              "realizes only by sign doubling into {} cells; this board has {}",
+                              2 * n, desc.cells));
+    }
+    const DoubledSystem doubled = sign_double(A, b);
+    SolveOptions inner = options;
+    inner.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline.when() - std::chrono::steady_clock::now());
+    if (inner.timeout.count() <= 0)
+      throw Error(ErrorKind::kTimeout, "solve deadline passed before the board was used");
+    SolveResult doubled_result = solve(board, doubled.matrix, doubled.rhs, inner);
+    SolveResult out;
+    out.x = doubled_result.x.head(n);
+    out.standard_error = doubled_result.standard_error.head(n);
+    out.summary = doubled_result.summary;
+    out.summary.unknowns = static_cast<std::size_t>(n);
+    out.summary.sign_doubled = true;
+    out.summary.wall_time_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    return out;
+  }
   auto log = common::logger("kelvin.runtime");
 
   SolveResult out;

@@ -20,7 +20,8 @@ std::string SolveSummary::full_report() const {
   };
   r += "Solve summary\n";
   line("board", fmt::format("{} ({} cells)", serial, cells));
-  line("unknowns", fmt::format("{}", unknowns));
+  line("unknowns", fmt::format("{}{}", unknowns,
+                               sign_doubled ? " (solved as the 2n sign-doubled system)" : ""));
   line("spectrum of A", fmt::format("[{:.6g}, {:.6g}], condition number {:.4g}", lambda_min,
                                     lambda_max, condition_number));
   line("coupling scale", fmt::format("{:.6g} (1/us per unit of A)", coupling_scale));

@@ -81,8 +81,8 @@ void check_capacitive_realizable(const Eigen::MatrixXd& A) {
     throw driver::Error(
         driver::ErrorKind::kNotSupported,
         fmt::format("the board's couplings are capacitive (off-diagonal entries <= 0 only), but "
-                    "A({}, {}) = {:g} is positive; sign doubling to a 2N-cell system is not "
-                    "available yet, so use a board with signed couplings",
+                    "A({}, {}) = {:g} is positive; solve() handles this by sign doubling, this "
+                    "job does not yet, so use a board with signed couplings",
                     worst_i, worst_j, worst));
   }
 }

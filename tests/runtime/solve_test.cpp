@@ -175,33 +175,50 @@ TEST(Solve, RefusesBadInputBeforeTouchingTheBoard) {
   EXPECT_EQ(board.device().stats().requests, requests);
 }
 
-// A capacitive board realizes M-matrices (off-diagonals <= 0), and solve() uses it for them; a
-// positive off-diagonal is refused before anything is sent, naming the entry.
-TEST(Solve, CapacitiveBoardSolvesAnMMatrixAndRefusesAPositiveCoupling) {
+// A capacitive board realizes M-matrices (off-diagonals <= 0) directly; a matrix with positive
+// off-diagonals goes through sign doubling on 2n cells; one whose doubled system is indefinite
+// is refused before anything is sent, with the reason.
+TEST(Solve, CapacitiveBoardSolvesMMatricesDirectlyAndOthersBySignDoubling) {
   driver::ResonatorBoard board(std::shared_ptr<driver::Device>(
-      driver::open("sim:resonator?cells=6&seed=3&couplings=capacitive")));
-  Eigen::MatrixXd a = Eigen::MatrixXd::Identity(6, 6);
-  for (int i = 0; i + 1 < 6; ++i)
-    a(i, i + 1) = a(i + 1, i) = -0.4;
-  a(0, 5) = a(5, 0) = -0.1;
-  const Eigen::VectorXd b = testing::random_vector(6, 31);
-  const Eigen::VectorXd exact = a.llt().solve(b);
-  const auto result = solve(board, a, b);
-  for (Eigen::Index i = 0; i < 6; ++i) {
-    EXPECT_LE(std::abs(result.x(i) - exact(i)), kT19Bonferroni40 * result.standard_error(i))
-        << "component " << i << "\n"
-        << result.summary.full_report();
+      driver::open("sim:resonator?cells=8&seed=3&couplings=capacitive")));
+  Eigen::MatrixXd a = Eigen::MatrixXd::Identity(4, 4);
+  for (int i = 0; i + 1 < 4; ++i)
+    a(i, i + 1) = a(i + 1, i) = -0.3;
+  const Eigen::VectorXd b = testing::random_vector(4, 31);
+  for (int variant = 0; variant < 2; ++variant) {
+    if (variant == 1) {
+      a(0, 2) = a(2, 0) = 0.25;  // positive: needs sign doubling
+      a(1, 3) = a(3, 1) = 0.2;
+    }
+    const Eigen::VectorXd exact = a.llt().solve(b);
+    const auto result = solve(board, a, b);
+    EXPECT_EQ(result.summary.sign_doubled, variant == 1);
+    ASSERT_EQ(result.x.size(), 4);
+    for (Eigen::Index i = 0; i < 4; ++i) {
+      EXPECT_LE(std::abs(result.x(i) - exact(i)), kT19Bonferroni40 * result.standard_error(i))
+          << "variant " << variant << " component " << i << "\n"
+          << result.summary.full_report();
+    }
   }
+  // Not diagonally dominant: A is SPD, but A with its positive entries negated is not.
+  Eigen::Matrix3d strong;
+  strong << 1.0, 0.9, 0.9, 0.9, 1.0, 0.9, 0.9, 0.9, 1.0;
   const auto requests = board.device().stats().requests;
-  a(1, 3) = a(3, 1) = 0.05;
   try {
-    solve(board, a, b);
-    FAIL() << "a positive coupling was accepted for a capacitive board";
+    solve(board, strong, Eigen::Vector3d(1, 2, 3));
+    FAIL() << "an unrealizable doubled system was accepted";
   } catch (const driver::Error& e) {
     EXPECT_EQ(e.kind(), driver::ErrorKind::kNotSupported);
-    EXPECT_NE(std::string(e.what()).find("A(1, 3)"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("sign doubling"), std::string::npos) << e.what();
   }
   EXPECT_EQ(board.device().stats().requests, requests);
+  // Doubling needs 2n cells.
+  EXPECT_EQ(kind_of([&] {
+              Eigen::MatrixXd big = Eigen::MatrixXd::Identity(5, 5);
+              big(0, 1) = big(1, 0) = 0.1;
+              solve(board, big, Eigen::VectorXd::Ones(5));
+            }),
+            driver::ErrorKind::kNotSupported);
 }
 
 TEST(Solve, HonoursItsTotalDeadline) {

@@ -96,6 +96,7 @@ json summary_json(const runtime::SolveSummary& s) {
       {"serial", s.serial},
       {"cells", s.cells},
       {"unknowns", s.unknowns},
+      {"sign_doubled", s.sign_doubled},
       {"coupling_scale", s.coupling_scale},
       {"state_scale", s.state_scale},
       {"noise_code", s.noise_code},

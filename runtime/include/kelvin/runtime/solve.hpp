@@ -72,6 +72,9 @@ struct SolveSummary {
   std::string serial;
   std::uint32_t cells = 0;
   std::size_t unknowns = 0;
+  // True when a capacitive board solved the 2N sign-doubled system (sign_doubling.hpp); the
+  // scales, spectrum and samples below then describe that system.
+  bool sign_doubled = false;
 
   // Scaling (user units <-> device units); see problem_scaling.hpp.
   double coupling_scale = 0.0;  // A_dev [1/us] = coupling_scale * A
@@ -115,7 +118,9 @@ struct SolveResult {
   SolveSummary summary;
 };
 
-// Solves A x = b (A symmetric positive definite, n <= board cells) on the board. Throws
+// Solves A x = b (A symmetric positive definite, n <= board cells) on the board. On a board
+// with capacitive couplings, an A with positive off-diagonals is solved through sign doubling
+// (2n <= cells; kNotSupported if the doubled system is not positive definite). Throws
 // driver::Error: kInvalidArgument for bad input (the message names the defect), kNotSupported
 // when n exceeds the board's cells or the quantized matrix is no longer positive definite,
 // kTimeout/kDisconnected/kDevice from the board.

@@ -19,7 +19,7 @@ void check_positive_definite(const Eigen::MatrixXd& A);
 
 // Checks that a board whose couplings are capacitive can realize A: every off-diagonal entry
 // must be <= 0. Throws driver::Error(kNotSupported) naming the largest positive entry otherwise.
-// (A general SPD matrix needs sign doubling first, a matrix-compiler step.)
+// (solve() sign-doubles such matrices instead; see sign_doubling.hpp.)
 void check_capacitive_realizable(const Eigen::MatrixXd& A);
 
 }  // namespace kelvin::runtime
