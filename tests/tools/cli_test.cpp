@@ -176,6 +176,30 @@ TEST(KelvinCli, NatgradRefusesAnIndefiniteCurvatureWithOneErrorLine) {
   EXPECT_NE(outcome.err.find("positive definite"), std::string::npos) << outcome.err;
 }
 
+// 40 unknowns on an 8-cell board: block-Jacobi conjugate gradients with the blocks on the board.
+TEST(KelvinCli, SolveLargerThanTheBoardReportsTheResidual) {
+  TempDir dir;
+  Eigen::MatrixXd a = Eigen::MatrixXd::Identity(40, 40) * 2.0;
+  for (Eigen::Index i = 0; i + 1 < 40; ++i)
+    a(i, i + 1) = a(i + 1, i) = -0.6;
+  for (Eigen::Index i = 0; i + 9 < 40; ++i)
+    a(i, i + 9) = a(i + 9, i) = 0.3;
+  const Eigen::VectorXd b = Eigen::VectorXd::LinSpaced(40, -1.0, 1.0);
+  write_matrix_text(dir / "A.txt", a);
+  write_npy(dir / "b.npy", b);
+  const Outcome outcome = run_kelvin(dir, {"solve", "--matrix", (dir / "A.txt").string(), "--rhs",
+                                           (dir / "b.npy").string(), "--json"});
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  const json result = parse_stdout(outcome);
+  ASSERT_EQ(result["x"].size(), 40u);
+  EXPECT_LE(result.value("residual", 1.0), 1e-3);
+  EXPECT_EQ(result["summary"].value("blocks", 0), 5);
+  Eigen::VectorXd x(40);
+  for (Eigen::Index i = 0; i < 40; ++i)
+    x(i) = result["x"][static_cast<std::size_t>(i)].get<double>();
+  EXPECT_NEAR((b - a * x).norm() / b.norm(), result.value("residual", 1.0), 1e-9);
+}
+
 TEST(KelvinCli, ProbeHonoursTheCellCountInTheUri) {
   TempDir dir;
   const Outcome outcome = run_kelvin(dir, {"probe", "--uri", "sim:resonator?cells=16", "--json"});
@@ -202,6 +226,11 @@ TEST(KelvinCli, SolveJsonAgreesWithEigenWithinSixStandardErrors) {
   EXPECT_EQ(result["summary"].value("unknowns", 0), 4);
 
   const Eigen::VectorXd expected = a.ldlt().solve(b);
+  // The residual of an x within 6 standard errors of the solution is at most || |A| 6 se ||.
+  Eigen::VectorXd se_vector(4);
+  for (std::size_t i = 0; i < 4; ++i)
+    se_vector(static_cast<Eigen::Index>(i)) = result["stderr"][i].get<double>();
+  EXPECT_LE(result.value("residual", 1.0), (a.cwiseAbs() * (6.0 * se_vector)).norm() / b.norm());
   for (std::size_t i = 0; i < 4; ++i) {
     const double x = result["x"][i].get<double>();
     const double se = result["stderr"][i].get<double>();

@@ -1,5 +1,5 @@
 // kelvin solve --matrix FILE --rhs FILE [--uri URI] [--json] [--batches N]
-//              [--batch-relaxation-times T] [--timeout-s S]
+//              [--batch-relaxation-times T] [--timeout-s S] [--tolerance R]
 #include <chrono>
 #include <exception>
 #include <iterator>
@@ -10,6 +10,7 @@
 
 #include "cli.hpp"
 #include "kelvin/driver/backends.hpp"
+#include "kelvin/runtime/block_solve.hpp"
 #include "kelvin/tools/matrix_io.hpp"
 
 namespace kelvin::cli {
@@ -29,6 +30,34 @@ std::string solution_text(const runtime::SolveResult& result) {
   return out;
 }
 
+double relative_residual(const Eigen::MatrixXd& a, const Eigen::VectorXd& b,
+                         const Eigen::VectorXd& x) {
+  const double norm = b.norm();
+  return norm > 0.0 ? (b - a * x).norm() / norm : (a * x).norm();
+}
+
+nlohmann::ordered_json block_summary_json(const runtime::BlockSolveSummary& s) {
+  return {{"brief", s.brief_report()},
+          {"unknowns", s.unknowns},
+          {"block_size", s.block_size},
+          {"blocks", s.blocks},
+          {"backend", s.backend},
+          {"iterations", s.iterations},
+          {"converged", s.converged},
+          {"relative_residual", s.relative_residual},
+          {"residual_history", s.residual_history},
+          {"block_solves", s.block_solves},
+          {"device_time_s", s.device_time_s},
+          {"wall_time_s", s.wall_time_s}};
+}
+
+std::string block_solution_text(const runtime::BlockSolveResult& result) {
+  std::string out = fmt::format("{:>5}  {:>18}\n", "i", "x");
+  for (Eigen::Index i = 0; i < result.x.size(); ++i)
+    fmt::format_to(std::back_inserter(out), "{:>5}  {:>18.10g}\n", i, result.x(i));
+  return out + "\n" + result.summary.full_report();
+}
+
 }  // namespace
 
 Command add_solve_command(CLI::App& app) {
@@ -39,6 +68,7 @@ Command add_solve_command(CLI::App& app) {
     bool json = false;
     runtime::SolveOptions solve;
     double timeout_s = 0.0;
+    double tolerance = 1e-3;
   };
   auto options = std::make_shared<Options>();
   options->timeout_s = std::chrono::duration<double>(options->solve.timeout).count();
@@ -63,7 +93,14 @@ Command add_solve_command(CLI::App& app) {
                    "Deadline for the whole solve (programming, runs, reads), in seconds")
       ->check(CLI::Range(1e-3, 1e7))
       ->capture_default_str();
+  command
+      ->add_option("--tolerance", options->tolerance,
+                   "Systems larger than the board: stop at this relative residual")
+      ->check(CLI::Range(1e-12, 0.5))
+      ->capture_default_str();
   command->footer(fmt::format(
+      "Systems with more unknowns than the board has cells are solved by block-Jacobi\n"
+      "preconditioned conjugate gradients, the blocks on the board (docs/architecture.md).\n"
       "Files: text (numbers separated by spaces or commas, one row per line, '#' comments) or\n"
       "NumPy .npy (<f8, <f4, <i8, <i4). b may be a column, a row, or a 1-D array.\n"
       "Device addresses:\n  {}",
@@ -82,9 +119,24 @@ Command add_solve_command(CLI::App& app) {
             }
 
             driver::ResonatorBoard board = open_resonator_board(options->uri);
+            if (a.rows() > static_cast<Eigen::Index>(board.cells())) {
+              runtime::BlockSolveOptions block;
+              block.tolerance = options->tolerance;
+              block.timeout = solve_options.timeout;
+              const auto result = runtime::block_solve(&board, a, b, block);
+              if (options->json) {
+                return dump_json({{"x", vector_json(result.x)},
+                                  {"residual", result.summary.relative_residual},
+                                  {"summary", block_summary_json(result.summary)}});
+              }
+              return block_solution_text(result);
+            }
             const runtime::SolveResult result = runtime::solve(board, a, b, solve_options);
-            if (options->json)
-              return dump_json(solve_result_json(result));
+            if (options->json) {
+              auto out = solve_result_json(result);
+              out["residual"] = relative_residual(a, b, result.x);
+              return dump_json(out);
+            }
             return solution_text(result);
           }};
 }

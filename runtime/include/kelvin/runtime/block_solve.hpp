@@ -1,0 +1,84 @@
+// Linear systems larger than the board: A x = b with N far above the cell count (8 to 256
+// cells, N up to 10,000 and beyond), by flexible preconditioned conjugate gradients with a
+// digital outer loop and a block-Jacobi preconditioner whose diagonal blocks (at most `cells`
+// unknowns each) are solved on the board.
+//
+// Why this method: the outer loop keeps the exact residual r = b - A x in double precision, so
+// the board's limited precision (16-bit DACs, statistical error of a few percent per solve)
+// costs iterations, not accuracy; the flexible variant (Notay, SIAM J. Sci. Comput. 2000:
+// beta_k = z_{k+1}^T (r_{k+1} - r_k) / z_k^T r_k) tolerates a preconditioner that changes from
+// one application to the next, which a stochastic board is. Block Jacobi maps directly onto the
+// board: each block is a small SPD system (a principal submatrix of an SPD A), programmed in
+// turn. Blocks are the consecutive index ranges [k c, (k + 1) c).
+//
+// The same loop runs with the blocks solved digitally (Eigen Cholesky): the reference that
+// checks the board path, and the fallback when no board is given.
+//
+// Thread contract: block_solve() uses the board exclusively for its duration.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "kelvin/driver/resonator/resonator_board.hpp"
+#include "kelvin/runtime/solve.hpp"
+
+namespace kelvin::runtime {
+
+enum class BlockBackend {
+  kBoard,    // diagonal blocks solved on the board (solve())
+  kDigital,  // diagonal blocks solved with Eigen's Cholesky: the reference and fallback
+};
+
+struct BlockSolveOptions {
+  // Stop when ||b - A x|| <= tolerance * ||b||. Default 1e-3; range (0, 1).
+  double tolerance = 1e-3;
+  // Outer iterations at most. Default 200.
+  int max_iterations = 200;
+  BlockBackend backend = BlockBackend::kBoard;
+  // Block size; 0 (default) means the board's cell count (8 for the digital backend without a
+  // board).
+  std::uint32_t block_size = 0;
+  // Options of each block solve on the board. The defaults are a short solve (4 batches of
+  // 25 relaxation times, no auto-ranging): the preconditioner needs a few percent, not more.
+  SolveOptions block = short_block_options();
+  // Total deadline. Default 600 s.
+  std::chrono::milliseconds timeout = std::chrono::seconds(600);
+
+  static SolveOptions short_block_options();
+  void validate() const;
+};
+
+struct BlockSolveSummary {
+  std::size_t unknowns = 0;
+  std::uint32_t block_size = 0;
+  std::size_t blocks = 0;
+  std::string backend;  // "board" or "digital"
+  int iterations = 0;
+  bool converged = false;
+  double relative_residual = 0.0;        // ||b - A x|| / ||b||, computed digitally
+  std::vector<double> residual_history;  // after each iteration, starting with 1 at x = 0
+  std::uint64_t block_solves = 0;
+  double device_time_s = 0.0;  // board time of all block solves
+  double wall_time_s = 0.0;
+
+  std::string brief_report() const;
+  std::string full_report() const;
+};
+
+struct BlockSolveResult {
+  Eigen::VectorXd x;
+  BlockSolveSummary summary;
+};
+
+// A symmetric positive definite, any size. `board` may be null only for the digital backend.
+// Throws driver::Error: kInvalidArgument for bad input (as solve()), kTimeout when the deadline
+// passes; not converging within max_iterations is reported in the summary, not thrown.
+BlockSolveResult block_solve(driver::ResonatorBoard* board, const Eigen::MatrixXd& A,
+                             const Eigen::VectorXd& b, const BlockSolveOptions& options = {});
+
+}  // namespace kelvin::runtime
