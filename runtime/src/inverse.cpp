@@ -45,6 +45,7 @@ void InverseOptions::validate() const {
 InverseResult inverse(driver::ResonatorBoard& board, const Eigen::MatrixXd& A,
                       const InverseOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
+  const BoardSnapshot energy_start = BoardSnapshot::of(board);
   options.validate();
   const Eigen::Index n = A.rows();
   const Eigen::VectorXd zero = Eigen::VectorXd::Zero(n);
@@ -146,6 +147,11 @@ InverseResult inverse(driver::ResonatorBoard& board, const Eigen::MatrixXd& A,
   sum.clipped_samples = clipped;
   sum.wall_time_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  {
+    const double nd = static_cast<double>(n);
+    sum.energy = ledger_since(board, energy_start,
+                              2.0 * nd * nd * nd + 4.0 * nd * nd * options.batches, nd * nd * nd);
+  }
   if (clipped > 0)
     common::logger("kelvin.runtime")
         ->warn("inverse: {} samples clipped; the estimate is biased", clipped);
@@ -179,6 +185,7 @@ std::string InverseSummary::full_report() const {
   line("device time", fmt::format("{:.6g} ms", device_time_s * 1e3));
   line("clipped samples", fmt::format("{}", clipped_samples));
   line("wall time", fmt::format("{:.3g} s", wall_time_s));
+  line("energy (model)", energy.brief());
   return r;
 }
 

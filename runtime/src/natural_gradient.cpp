@@ -144,6 +144,7 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
 NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& g,
                                                          const Eigen::MatrixXd& F) {
   const auto wall_start = std::chrono::steady_clock::now();
+  const BoardSnapshot energy_start = BoardSnapshot::of(board_);
   const Eigen::Index n = g.size();
   if (F.rows() != n || F.cols() != n) {
     throw Error(
@@ -234,6 +235,10 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
   sum.clipped_samples = reader.clipped;
   sum.wall_time_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  const double nd = static_cast<double>(n);
+  // Host: PD check and spectrum (about 2n^3), O(n^2) per repeat. GPU: Cholesky solve.
+  sum.energy = ledger_since(board_, energy_start, 2.0 * nd * nd * nd + 10.0 * nd * nd * sum.repeats,
+                            nd * nd * nd / 3.0 + 2.0 * nd * nd);
   common::logger("kelvin.runtime")->debug("natural gradient: {}", sum.brief_report());
   return out;
 }

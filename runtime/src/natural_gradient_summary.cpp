@@ -41,6 +41,7 @@ std::string NaturalGradientSummary::full_report() const {
        fmt::format("{:.6g} ms ({} sample periods, loads included)", device_time_s * 1e3, samples));
   line("clipped samples", fmt::format("{}", clipped_samples));
   line("wall time", fmt::format("{:.3g} s", wall_time_s));
+  line("energy (model)", energy.brief());
   return r;
 }
 

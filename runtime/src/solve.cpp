@@ -126,6 +126,7 @@ void SolveOptions::validate() const {
 SolveResult solve(driver::ResonatorBoard& board, const Eigen::MatrixXd& A, const Eigen::VectorXd& b,
                   const SolveOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
+  const BoardSnapshot energy_start = BoardSnapshot::of(board);
   options.validate();
   check_symmetric_system(A, b, options.symmetry_tolerance);
   check_positive_definite(A);
@@ -253,6 +254,13 @@ SolveResult solve(driver::ResonatorBoard& board, const Eigen::MatrixXd& A, const
     break;
   }
   sum.device_time_s = static_cast<double>(total_samples) * desc.sample_period_s();
+  {
+    // Host: the PD check and the quantization-shift Cholesky (n^3/3 each), the spectrum for the
+    // scaling (about 4n^3/3), and O(n^2) per batch. GPU: one Cholesky solve.
+    const double nd = static_cast<double>(n);
+    const double host = 2.0 * nd * nd * nd + 10.0 * nd * nd * options.batches;
+    sum.energy = ledger_since(board, energy_start, host, nd * nd * nd / 3.0 + 2.0 * nd * nd);
+  }
   sum.wall_time_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   log->info("solve: {}", sum.brief_report());

@@ -41,6 +41,7 @@ std::string SolveSummary::full_report() const {
   line("clipped samples", fmt::format("{}", clipped_samples));
   line("range retries", fmt::format("{}", range_retries));
   line("wall time", fmt::format("{:.3f} s", wall_time_s));
+  line("energy (model)", energy.brief());
   return r;
 }
 

@@ -155,6 +155,9 @@ TEST(KelvinCli, NatgradJsonGivesTheNaturalGradientWithinItsErrorBars) {
   const json result = parse_stdout(outcome);
   ASSERT_EQ(result["estimate"].size(), 4u);
   ASSERT_EQ(result["stderr"].size(), 4u);
+  ASSERT_TRUE(result.contains("energy"));
+  EXPECT_GT(result["energy"].value("total_j", 0.0), 0.0);
+  EXPECT_GT(result["energy"].value("gpu_equivalent_j", 0.0), 0.0);
   EXPECT_LT(result["summary"].value("remaining_transient", 1.0), 1e-9);
   const Eigen::VectorXd expected = (f + 0.1 * Eigen::MatrixXd::Identity(4, 4)).ldlt().solve(g);
   for (std::size_t i = 0; i < 4; ++i) {
@@ -194,6 +197,7 @@ TEST(KelvinCli, SolveLargerThanTheBoardReportsTheResidual) {
   ASSERT_EQ(result["x"].size(), 40u);
   EXPECT_LE(result.value("residual", 1.0), 1e-3);
   EXPECT_EQ(result["summary"].value("blocks", 0), 5);
+  EXPECT_GT(result["energy"].value("total_j", 0.0), 0.0);
   Eigen::VectorXd x(40);
   for (Eigen::Index i = 0; i < 40; ++i)
     x(i) = result["x"][static_cast<std::size_t>(i)].get<double>();
@@ -224,6 +228,9 @@ TEST(KelvinCli, SolveJsonAgreesWithEigenWithinSixStandardErrors) {
   ASSERT_EQ(result["stderr"].size(), 4u);
   EXPECT_TRUE(result["summary"].contains("brief"));
   EXPECT_EQ(result["summary"].value("unknowns", 0), 4);
+  ASSERT_TRUE(result.contains("energy"));
+  for (const char* key : {"analog_j", "dac_j", "adc_j", "io_j", "host_j"})
+    EXPECT_GT(result["energy"].value(key, 0.0), 0.0) << key;
 
   const Eigen::VectorXd expected = a.ldlt().solve(b);
   // The residual of an x within 6 standard errors of the solution is at most || |A| 6 se ||.

@@ -61,7 +61,9 @@ nlohmann::ordered_json description_json(const driver::DeviceDescription& descrip
                                         const std::string& uri);
 // Every SolveSummary field by name, plus "brief": brief_report().
 nlohmann::ordered_json summary_json(const runtime::SolveSummary& summary);
-// {"x": [...], "stderr": [...], "summary": {...}}
+// The energy ledger by component, with its counts and the GPU comparison.
+nlohmann::ordered_json energy_json(const runtime::EnergyLedger& ledger);
+// {"x": [...], "stderr": [...], "summary": {...}, "energy": {...}}
 nlohmann::ordered_json solve_result_json(const runtime::SolveResult& result);
 // Pretty-printed, with a final newline.
 std::string dump_json(const nlohmann::ordered_json& json);

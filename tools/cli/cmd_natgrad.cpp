@@ -104,7 +104,8 @@ Command add_natgrad_command(CLI::App& app) {
             if (options->json) {
               return dump_json(json{{"estimate", vector_json(result.estimate)},
                                     {"stderr", vector_json(result.standard_error)},
-                                    {"summary", natgrad_summary_json(result.summary)}});
+                                    {"summary", natgrad_summary_json(result.summary)},
+                                    {"energy", energy_json(result.summary.energy)}});
             }
             return estimate_text(result);
           }};

@@ -202,8 +202,7 @@ Command add_sample_command(CLI::App& app) {
                            "\n{} samples ({} chain{} x {} sweeps, every {}; burn-in {}) at beta "
                            "{:g} on {}\n",
                            result.sample_count, request.chains, request.chains == 1 ? "" : "s",
-                           request.sweeps,
-                           request.sample_every, request.burn_in_sweeps, beta,
+                           request.sweeps, request.sample_every, request.burn_in_sweeps, beta,
                            board.device().address().to_string());
             return out;
           }};

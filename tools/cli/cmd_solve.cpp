@@ -127,7 +127,8 @@ Command add_solve_command(CLI::App& app) {
               if (options->json) {
                 return dump_json({{"x", vector_json(result.x)},
                                   {"residual", result.summary.relative_residual},
-                                  {"summary", block_summary_json(result.summary)}});
+                                  {"summary", block_summary_json(result.summary)},
+                                  {"energy", energy_json(result.summary.energy)}});
               }
               return block_solution_text(result);
             }

@@ -118,10 +118,28 @@ json summary_json(const runtime::SolveSummary& s) {
   };
 }
 
+json energy_json(const runtime::EnergyLedger& e) {
+  return json{{"total_j", e.total_j()},
+              {"analog_j", e.analog_j},
+              {"dac_j", e.dac_j},
+              {"adc_j", e.adc_j},
+              {"io_j", e.io_j},
+              {"host_j", e.host_j},
+              {"gpu_equivalent_j", e.gpu_j},
+              {"dac_codes", e.activity.dac_codes},
+              {"adc_conversions", e.activity.adc_conversions},
+              {"cell_sample_periods", e.activity.cell_sample_periods},
+              {"io_bytes", e.io_bytes},
+              {"host_flops", e.host_flops},
+              {"gpu_flops", e.gpu_flops},
+              {"brief", e.brief()}};
+}
+
 json solve_result_json(const runtime::SolveResult& result) {
   return json{{"x", vector_json(result.x)},
               {"stderr", vector_json(result.standard_error)},
-              {"summary", summary_json(result.summary)}};
+              {"summary", summary_json(result.summary)},
+              {"energy", energy_json(result.summary.energy)}};
 }
 
 std::string dump_json(const json& value) {

@@ -89,7 +89,30 @@ std::int64_t RunResult::product_sum(std::uint32_t i, std::uint32_t j) const {
 
 // ---- ResonatorBoard ----
 
-ResonatorBoard::ResonatorBoard(std::shared_ptr<Device> device) : device_(std::move(device)) {
+struct ResonatorBoard::Counters {
+  std::atomic<std::uint64_t> dac_codes{0};
+  std::atomic<std::uint64_t> adc_conversions{0};
+  std::atomic<std::uint64_t> cell_sample_periods{0};
+  // The running stream: ADC periods per output sample, and lost samples already counted.
+  std::atomic<std::uint64_t> stream_periods_per_sample{1};
+  std::atomic<std::uint64_t> stream_lost_counted{0};
+};
+
+BoardActivity ResonatorBoard::activity() const noexcept {
+  return {counters_->dac_codes.load(std::memory_order_relaxed),
+          counters_->adc_conversions.load(std::memory_order_relaxed),
+          counters_->cell_sample_periods.load(std::memory_order_relaxed)};
+}
+
+void ResonatorBoard::count(std::uint64_t dac_codes, std::uint64_t sample_periods) noexcept {
+  counters_->dac_codes.fetch_add(dac_codes, std::memory_order_relaxed);
+  const std::uint64_t cell_periods = sample_periods * cells();
+  counters_->adc_conversions.fetch_add(cell_periods, std::memory_order_relaxed);
+  counters_->cell_sample_periods.fetch_add(cell_periods, std::memory_order_relaxed);
+}
+
+ResonatorBoard::ResonatorBoard(std::shared_ptr<Device> device)
+    : device_(std::move(device)), counters_(std::make_shared<Counters>()) {
   if (!device_)
     throw Error(ErrorKind::kInvalidArgument, "ResonatorBoard needs a device");
   if (device_->description().family != BoardFamily::kResonator) {
@@ -122,6 +145,7 @@ void ResonatorBoard::program_couplings(const SymmetricCodes& codes, Deadline dea
   }
   run_protocol::expect_ack(device_->request(resonator_protocol::program_couplings(codes), deadline),
                            "program_couplings");
+  count(codes.upper().size(), 0);
 }
 
 void ResonatorBoard::program_biases(std::span<const std::int16_t> codes, Deadline deadline) {
@@ -132,6 +156,7 @@ void ResonatorBoard::program_biases(std::span<const std::int16_t> codes, Deadlin
   check_codes(codes, description().bias, "bias");
   run_protocol::expect_ack(device_->request(resonator_protocol::program_biases(codes), deadline),
                            "program_biases");
+  count(codes.size(), 0);
 }
 
 void ResonatorBoard::set_noise(std::uint32_t code, Deadline deadline) {
@@ -142,6 +167,7 @@ void ResonatorBoard::set_noise(std::uint32_t code, Deadline deadline) {
   }
   run_protocol::expect_ack(device_->request(resonator_protocol::set_noise(code), deadline),
                            "set_noise");
+  count(1, 0);
 }
 
 void ResonatorBoard::set_quartic(std::span<const std::uint16_t> codes, Deadline deadline) {
@@ -163,6 +189,7 @@ void ResonatorBoard::set_quartic(std::span<const std::uint16_t> codes, Deadline 
   }
   run_protocol::expect_ack(device_->request(resonator_protocol::set_quartic(codes), deadline),
                            "set_quartic");
+  count(codes.size(), 0);
 }
 
 RunTicket ResonatorBoard::start_run(const RunRequest& request, Deadline deadline) {
@@ -191,6 +218,7 @@ RunTicket ResonatorBoard::start_run(const RunRequest& request, Deadline deadline
   const std::uint64_t ticks = request.samples * d.ticks_per_sample * request.decimation;
   const auto started = run_protocol::parse_run_started(
       device_->request(resonator_protocol::start_run(ticks, request), deadline));
+  count(0, request.samples * request.decimation);
   return RunTicket{started.run_id, started.first_tick, started.sample_count};
 }
 
@@ -209,15 +237,22 @@ StreamTicket ResonatorBoard::start_stream(const StreamRequest& request, Deadline
   if (!d.has_capability(capability::kStreaming))
     throw Error(ErrorKind::kNotSupported, "this board cannot stream");
   check_acquisition(d, request.dynamics, request.decimation, request.average);
-  return resonator_protocol::parse_stream_started(
+  const StreamTicket ticket = resonator_protocol::parse_stream_started(
       device_->request(resonator_protocol::start_stream(request), deadline));
+  counters_->stream_periods_per_sample.store(ticket.ticks_per_output_sample / d.ticks_per_sample);
+  counters_->stream_lost_counted.store(0);
+  return ticket;
 }
 
 StreamChunk ResonatorBoard::read_stream(std::uint32_t max_samples, Deadline deadline) {
   if (!description().has_capability(capability::kStreaming))
     throw Error(ErrorKind::kNotSupported, "this board cannot stream");
-  return resonator_protocol::parse_stream_data(
+  StreamChunk chunk = resonator_protocol::parse_stream_data(
       device_->request(resonator_protocol::read_stream(max_samples), deadline), description());
+  // Streams are counted as their samples arrive (lost ones were converted too).
+  const std::uint64_t newly_lost = chunk.lost - counters_->stream_lost_counted.exchange(chunk.lost);
+  count(0, (chunk.sample_count + newly_lost) * counters_->stream_periods_per_sample.load());
+  return chunk;
 }
 
 void ResonatorBoard::stop_stream(Deadline deadline) {

@@ -65,6 +65,9 @@ struct BlockSolveSummary {
   std::uint64_t block_solves = 0;
   double device_time_s = 0.0;  // board time of all block solves
   double wall_time_s = 0.0;
+  // Modelled energy of all block solves and the host's loop (docs/energy.md); GPU: a dense
+  // Cholesky solve, N^3/3 + 2 N^2 FLOPs. Empty for the digital backend without a board.
+  EnergyLedger energy;
 
   std::string brief_report() const;
   std::string full_report() const;

@@ -22,6 +22,7 @@
 #include <Eigen/Core>
 
 #include "kelvin/driver/resonator/resonator_board.hpp"
+#include "kelvin/runtime/energy.hpp"
 
 namespace kelvin::runtime {
 
@@ -60,6 +61,8 @@ struct InverseSummary {
   double device_time_s = 0.0;
   std::uint64_t clipped_samples = 0;
   double wall_time_s = 0.0;
+  // Modelled energy (docs/energy.md); GPU: an n^3 Cholesky-based inverse.
+  EnergyLedger energy;
 
   std::string brief_report() const;
   std::string full_report() const;

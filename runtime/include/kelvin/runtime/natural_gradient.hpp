@@ -38,6 +38,7 @@
 #include <Eigen/Core>
 
 #include "kelvin/driver/resonator/resonator_board.hpp"
+#include "kelvin/runtime/energy.hpp"
 #include "kelvin/runtime/problem_scaling.hpp"
 
 namespace kelvin::runtime {
@@ -106,6 +107,8 @@ struct NaturalGradientSummary {
   double device_time_s = 0.0;
   std::uint64_t clipped_samples = 0;
   double wall_time_s = 0.0;
+  // Modelled energy of the estimate (docs/energy.md); GPU: Cholesky of F + lambda I.
+  EnergyLedger energy;
 
   std::string brief_report() const;
   std::string full_report() const;

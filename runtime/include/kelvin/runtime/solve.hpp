@@ -28,6 +28,7 @@
 #include <Eigen/Core>
 
 #include "kelvin/driver/resonator/resonator_board.hpp"
+#include "kelvin/runtime/energy.hpp"
 
 namespace kelvin::runtime {
 
@@ -105,6 +106,8 @@ struct SolveSummary {
   int range_retries = 0;
   double range_gain = 1.0;  // how much auto-ranging scaled b up (1 = not at all)
   double wall_time_s = 0.0;
+  // Modelled energy of the whole solve (docs/energy.md); GPU: Cholesky, n^3/3 + 2 n^2 FLOPs.
+  EnergyLedger energy;
 
   // One line: "n=8 on SIM-RES-8-1: 20 x 2500 samples, 51 ms device time, cond 50, ..."
   std::string brief_report() const;

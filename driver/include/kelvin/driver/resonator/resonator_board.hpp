@@ -8,6 +8,7 @@
 // a caller that shares one board between threads must hold its own lock around sequences.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -114,6 +115,20 @@ struct RunResult {
   std::int64_t product_sum(std::uint32_t i, std::uint32_t j) const;
 };
 
+// What the host has asked this board to do, counted as requests succeed (for energy ledgers):
+// DAC codes written, ADC conversions (every ADC sample period of every cell, decimated or not)
+// and cell-sample-periods of analog integration.
+struct BoardActivity {
+  std::uint64_t dac_codes = 0;
+  std::uint64_t adc_conversions = 0;
+  std::uint64_t cell_sample_periods = 0;
+
+  BoardActivity operator-(const BoardActivity& earlier) const noexcept {
+    return {dac_codes - earlier.dac_codes, adc_conversions - earlier.adc_conversions,
+            cell_sample_periods - earlier.cell_sample_periods};
+  }
+};
+
 class ResonatorBoard {
  public:
   // Throws Error(kNotSupported) if the device is not a resonator board.
@@ -122,6 +137,8 @@ class ResonatorBoard {
   const DeviceDescription& description() const noexcept { return device_->description(); }
   std::uint32_t cells() const noexcept { return description().cells; }
   Device& device() noexcept { return *device_; }
+  // Cumulative since this board object (or the one it was copied from) was made.
+  BoardActivity activity() const noexcept;
 
   // Throws Error(kInvalidArgument) for a size mismatch, Error(kOutOfRange) for codes outside
   // the DAC's range, Error(kDevice) if the board refuses.
@@ -144,7 +161,11 @@ class ResonatorBoard {
   void stop_stream(Deadline deadline);
 
  private:
+  struct Counters;
+  void count(std::uint64_t dac_codes, std::uint64_t sample_periods) noexcept;
+
   std::shared_ptr<Device> device_;
+  std::shared_ptr<Counters> counters_;
 };
 
 }  // namespace kelvin::driver

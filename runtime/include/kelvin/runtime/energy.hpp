@@ -1,0 +1,73 @@
+// The energy ledger: modelled energy of a job on a resonator board, by component, from
+// per-operation constants, next to the estimated energy of a GPU doing the same work digitally.
+// The numbers are a model, not a measurement: each constant and its source is listed in
+// docs/energy.md, and a caller may replace any of them (EnergyModel is a plain struct).
+//
+// Thread contract: plain value types and pure functions; safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "kelvin/driver/resonator/resonator_board.hpp"
+
+namespace kelvin::runtime {
+
+// Joules per operation. Defaults and their sources: docs/energy.md.
+struct EnergyModel {
+  // Analog dynamics, per cell per microsecond of integration: the cell's resistor dissipates
+  // <v^2> / R; at 1 V rms across R = 1 kOhm that is 1 mW, so 1 nJ per cell-microsecond.
+  double analog_per_cell_us = 1e-9;
+  // One DAC code written (16-bit precision DAC, about 1 mW at 1 MS/s: 1 nJ per update).
+  double dac_per_code = 1e-9;
+  // One ADC conversion (Walden figure of merit 10 fJ per step at 14 effective bits:
+  // 10 fJ x 2^14 = 164 pJ).
+  double adc_per_conversion = 1.64e-10;
+  // One byte over the host link (USB 2.0 high speed, about 0.5 W of PHY and controller power at
+  // 40 MB/s: 12.5 nJ per byte).
+  double io_per_byte = 1.25e-8;
+  // One floating-point operation on the host CPU (about 100 pJ per double-precision FLOP for a
+  // scalar core).
+  double host_per_flop = 1e-10;
+  // One FLOP on a GPU doing the same job digitally: H100 at TDP, about 10 pJ per FP32 FLOP, a
+  // lower bound on real workloads (reference.md section 7).
+  double gpu_per_flop = 1e-11;
+};
+
+struct EnergyLedger {
+  double analog_j = 0.0;
+  double dac_j = 0.0;
+  double adc_j = 0.0;
+  double io_j = 0.0;
+  double host_j = 0.0;
+  // The counts behind them.
+  driver::BoardActivity activity;
+  std::uint64_t io_bytes = 0;
+  double host_flops = 0.0;
+  // The same job done digitally on a GPU: its FLOPs and their energy.
+  double gpu_flops = 0.0;
+  double gpu_j = 0.0;
+
+  double total_j() const noexcept { return analog_j + dac_j + adc_j + io_j + host_j; }
+  // "12.3 uJ (analog 10 uJ, DAC 1 uJ, ADC 0.2 uJ, I/O 1 uJ, host 0.1 uJ); GPU 3 nJ"
+  std::string brief() const;
+};
+
+// Ledger from the board activity and link bytes of a job (differences of before/after
+// snapshots), the host's FLOPs, and the FLOPs of a digital GPU doing the same job.
+EnergyLedger make_ledger(const driver::BoardActivity& activity, double sample_period_s,
+                         std::uint64_t io_bytes, double host_flops, double gpu_flops,
+                         const EnergyModel& model = {});
+
+// Snapshot of a board's counters, for ledgers of jobs that use it.
+struct BoardSnapshot {
+  driver::BoardActivity activity;
+  std::uint64_t io_bytes = 0;
+  static BoardSnapshot of(driver::ResonatorBoard& board);
+};
+
+// Ledger of the work done on `board` since `before`.
+EnergyLedger ledger_since(driver::ResonatorBoard& board, const BoardSnapshot& before,
+                          double host_flops, double gpu_flops, const EnergyModel& model = {});
+
+}  // namespace kelvin::runtime

@@ -1,0 +1,61 @@
+#include "kelvin/runtime/energy.hpp"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace kelvin::runtime {
+namespace {
+
+// "12.3 uJ" with an SI prefix.
+std::string joules(double j) {
+  static constexpr struct {
+    double scale;
+    const char* prefix;
+  } kUnits[] = {{1.0, ""}, {1e-3, "m"}, {1e-6, "u"}, {1e-9, "n"}, {1e-12, "p"}, {1e-15, "f"}};
+  for (const auto& u : kUnits) {
+    if (std::abs(j) >= u.scale)
+      return fmt::format("{:.3g} {}J", j / u.scale, u.prefix);
+  }
+  return fmt::format("{:.3g} J", j);
+}
+
+}  // namespace
+
+std::string EnergyLedger::brief() const {
+  return fmt::format("{} (analog {}, DAC {}, ADC {}, I/O {}, host {}); GPU digitally {}",
+                     joules(total_j()), joules(analog_j), joules(dac_j), joules(adc_j),
+                     joules(io_j), joules(host_j), joules(gpu_j));
+}
+
+EnergyLedger make_ledger(const driver::BoardActivity& activity, double sample_period_s,
+                         std::uint64_t io_bytes, double host_flops, double gpu_flops,
+                         const EnergyModel& model) {
+  EnergyLedger l;
+  l.activity = activity;
+  l.io_bytes = io_bytes;
+  l.host_flops = host_flops;
+  l.gpu_flops = gpu_flops;
+  l.analog_j = model.analog_per_cell_us * static_cast<double>(activity.cell_sample_periods) *
+               sample_period_s * 1e6;
+  l.dac_j = model.dac_per_code * static_cast<double>(activity.dac_codes);
+  l.adc_j = model.adc_per_conversion * static_cast<double>(activity.adc_conversions);
+  l.io_j = model.io_per_byte * static_cast<double>(io_bytes);
+  l.host_j = model.host_per_flop * host_flops;
+  l.gpu_j = model.gpu_per_flop * gpu_flops;
+  return l;
+}
+
+BoardSnapshot BoardSnapshot::of(driver::ResonatorBoard& board) {
+  const auto stats = board.device().stats();
+  return {board.activity(), stats.bytes_sent + stats.bytes_received};
+}
+
+EnergyLedger ledger_since(driver::ResonatorBoard& board, const BoardSnapshot& before,
+                          double host_flops, double gpu_flops, const EnergyModel& model) {
+  const BoardSnapshot now = BoardSnapshot::of(board);
+  return make_ledger(now.activity - before.activity, board.description().sample_period_s(),
+                     now.io_bytes - before.io_bytes, host_flops, gpu_flops, model);
+}
+
+}  // namespace kelvin::runtime
