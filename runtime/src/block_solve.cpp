@@ -23,7 +23,9 @@ struct Block {
   Eigen::Index start = 0;
   Eigen::Index size = 0;
   Eigen::MatrixXd matrix;
-  Eigen::LLT<Eigen::MatrixXd> llt;  // digital backend only
+  // Digital backend only. Optional, because a default-constructed LLT leaves its status
+  // uninitialized, and copying that is undefined behaviour (UBSan caught it).
+  std::optional<Eigen::LLT<Eigen::MatrixXd>> llt;
 };
 
 // z = M^-1 r, block by block.
@@ -38,8 +40,8 @@ class BlockJacobi {
       b.size = std::min(block_size, a.rows() - s);
       b.matrix = a.block(s, s, b.size, b.size);
       if (options.backend == BlockBackend::kDigital) {
-        b.llt.compute(b.matrix);
-        if (b.llt.info() != Eigen::Success) {
+        b.llt.emplace(b.matrix);
+        if (b.llt->info() != Eigen::Success) {
           throw Error(ErrorKind::kInvalidArgument,
                       fmt::format("A is not positive definite: its diagonal block at rows [{}, "
                                   "{}) is not",
@@ -55,7 +57,7 @@ class BlockJacobi {
     for (const Block& b : blocks_) {
       const Eigen::VectorXd rb = r.segment(b.start, b.size);
       if (options_.backend == BlockBackend::kDigital) {
-        z.segment(b.start, b.size) = b.llt.solve(rb);
+        z.segment(b.start, b.size) = b.llt->solve(rb);
         continue;
       }
       if (rb.squaredNorm() == 0.0) {
