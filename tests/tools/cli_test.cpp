@@ -314,6 +314,12 @@ TEST(KelvinCli, SampleJsonGivesAMeanPerModelNode) {
   EXPECT_EQ(result.value("beta", 0.0), 0.5);
   ASSERT_TRUE(result["edge_correlations"].is_array());
   EXPECT_EQ(result["edge_correlations"].size(), 2u);
+  // The p-bit ledger: 16 nodes x 2 chains x (burn-in + 500) sweeps of updates at 2 fJ each.
+  ASSERT_TRUE(result.contains("energy"));
+  const int updates = 16 * 2 * (500 + result.value("burn_in", -1000));
+  EXPECT_EQ(result["energy"].value("cell_sample_periods", 0), updates);
+  EXPECT_DOUBLE_EQ(result["energy"].value("analog_j", 0.0), updates * 2e-15);
+  EXPECT_GT(result["energy"].value("gpu_equivalent_j", 0.0), 0.0);
   for (const auto& m : result["mean"]) {
     EXPECT_GE(m.get<double>(), -1.0);
     EXPECT_LE(m.get<double>(), 1.0);

@@ -159,11 +159,22 @@ Command add_sample_command(CLI::App& app) {
             request.accumulate_moments = true;
             request.reset_state = true;
 
+            const auto link_before = board.device().stats();
             board.program_lattice(program, deadline);
             board.set_clamps({}, deadline);
             const std::uint32_t schedule[] = {beta_code};
             board.set_beta_schedule(schedule, deadline);
             const driver::SamplingResult result = board.sample(request, deadline);
+            const auto link_after = board.device().stats();
+            const auto& lattice_info = *board.description().pbit;
+            const std::uint64_t nodes = lattice_info.nodes();
+            const runtime::EnergyLedger energy = runtime::make_pbit_ledger(
+                nodes * request.chains * (request.burn_in_sweeps + request.sweeps),
+                lattice_info.edge_count + nodes + 1,  // weights, biases, one beta code
+                result.sample_count * nodes,
+                (link_after.bytes_sent + link_after.bytes_received) -
+                    (link_before.bytes_sent + link_before.bytes_received),
+                lattice_info.degree);
 
             json mean = json::array();
             for (std::uint32_t i = 0; i < model.nodes; ++i)
@@ -184,7 +195,8 @@ Command add_sample_command(CLI::App& app) {
                                     {"beta_code", beta_code},
                                     {"samples", result.sample_count},
                                     {"mean", mean},
-                                    {"edge_correlations", correlations}});
+                                    {"edge_correlations", correlations},
+                                    {"energy", energy_json(energy)}});
             }
             std::string out = fmt::format("{:>6}  {:>10}\n", "node", "<s_i>");
             for (std::uint32_t i = 0; i < model.nodes; ++i)

@@ -32,6 +32,16 @@ struct EnergyModel {
   // One FLOP on a GPU doing the same job digitally: H100 at TDP, about 10 pJ per FP32 FLOP, a
   // lower bound on real workloads (reference.md section 7).
   double gpu_per_flop = 1e-11;
+
+  // p-bit boards (reference.md section 4): one node update in a Gibbs sweep (E_cell, about
+  // 2 fJ), one node value read out (Z1: 1.69 pJ per read), one weight/bias/beta code written
+  // (Z1: 153.6 pJ per write).
+  double pbit_per_update = 2e-15;
+  double pbit_per_read = 1.69e-12;
+  double pbit_per_write = 153.6e-12;
+  // GPU FLOPs per node update done digitally: a multiply-add per neighbour, the sigmoid and a
+  // random number (about 30 FLOPs besides the 2 per neighbour).
+  double gpu_flops_per_pbit_update_base = 30.0;
 };
 
 struct EnergyLedger {
@@ -58,6 +68,13 @@ struct EnergyLedger {
 EnergyLedger make_ledger(const driver::BoardActivity& activity, double sample_period_s,
                          std::uint64_t io_bytes, double host_flops, double gpu_flops,
                          const EnergyModel& model = {});
+
+// Ledger of a p-bit sampling job. The fields map as: analog_j = node updates (the stochastic
+// dynamics), dac_j = codes written, adc_j = node values read out, io_j = link bytes; the GPU
+// comparison is the same sweeps done digitally.
+EnergyLedger make_pbit_ledger(std::uint64_t node_updates, std::uint64_t codes_written,
+                              std::uint64_t values_read, std::uint64_t io_bytes,
+                              std::uint32_t degree, const EnergyModel& model = {});
 
 // Snapshot of a board's counters, for ledgers of jobs that use it.
 struct BoardSnapshot {
