@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <spdlog/logger.h>
 
+#include "decimation.hpp"
 #include "kelvin/common/logging.hpp"
 #include "kelvin/sim/exact_discretization.hpp"
 #include "kelvin/sim/quartic_stepper.hpp"
@@ -86,16 +87,6 @@ Eigen::MatrixXd voltages_first(const Eigen::MatrixXd& m, Eigen::Index n) {
 const ResonatorConfig& validated(const ResonatorConfig& config) {
   config.validate();
   return config;
-}
-
-std::uint32_t effective_decimation(std::uint32_t decimation) {
-  const std::uint32_t k = decimation == 0 ? 1 : decimation;
-  if (k > reg::kMaxDecimation) {
-    throw BoardError(ErrorCode::ERROR_CODE_INVALID_ARGUMENT,
-                     fmt::format("decimation {} is above the board's maximum of {}", decimation,
-                                 reg::kMaxDecimation));
-  }
-  return k;
 }
 
 using detail::row_major;
@@ -435,7 +426,7 @@ RunTicket ResonatorModel::begin_run(const RunRequest& request) {
         ErrorCode::ERROR_CODE_BUSY,
         fmt::format("StartRun while stream {} runs; send StopStream first", stream_.id));
   }
-  const std::uint32_t decimation = effective_decimation(request.decimation);
+  const std::uint32_t decimation = detail::effective_decimation(request.decimation);
   const std::uint64_t duration = request.duration_ticks;
   const std::uint64_t ticks_per_output = std::uint64_t{reg::kTicksPerSample} * decimation;
   if (duration == 0 || duration % ticks_per_output != 0) {
@@ -540,110 +531,6 @@ void ResonatorModel::execute(const RunTicket& ticket) {
 
   if (const auto dropped = results_.push(std::move(record)))
     log_->debug("result buffer full: dropped unread run {}", *dropped);
-}
-
-StreamTicket ResonatorModel::begin_stream(const StreamRequest& request) {
-  catch_up();
-  if (stream_.running) {
-    throw BoardError(
-        ErrorCode::ERROR_CODE_BUSY,
-        fmt::format("stream {} is already running; send StopStream first", stream_.id));
-  }
-  const std::uint32_t decimation = effective_decimation(request.decimation);
-  check_mode(request.dynamics);
-  if (!programmed_) {
-    throw BoardError(ErrorCode::ERROR_CODE_NOT_PROGRAMMED,
-                     "StartStream before ProgramCouplings: the couplings are not programmed");
-  }
-  prepare(request.dynamics);
-  const std::size_t n = config_.cells;
-  if (request.reset_state)
-    std::fill(z_.begin(), z_.end(), 0.0);
-  if (request.dynamics == Dynamics::kOverdamped)
-    std::fill(z_.begin() + static_cast<std::ptrdiff_t>(n), z_.end(), 0.0);
-
-  stream_ = StreamState{};
-  stream_.id = next_stream_id_++;
-  stream_.request = request;
-  stream_.request.decimation = decimation;
-  stream_.running = true;
-  stream_.start_tick = tick_;
-  stream_.start_time = clock_();
-  ring_.reset();
-
-  StreamTicket ticket;
-  ticket.stream_id = stream_.id;
-  ticket.ticks_per_output_sample = std::uint64_t{reg::kTicksPerSample} * decimation;
-  ticket.first_tick = tick_ + ticket.ticks_per_output_sample;
-  ticket.ring_capacity_samples = ring_.capacity();
-  log_->debug("stream {} started: decimation {}, ring of {} samples", stream_.id, decimation,
-              ring_.capacity());
-  return ticket;
-}
-
-void ResonatorModel::catch_up_stream() {
-  if (!stream_.running || !powered())
-    return;
-  const std::uint32_t decimation = stream_.request.decimation;
-  const std::chrono::nanoseconds period{std::int64_t{1000} * decimation};  // K us per output
-  const std::chrono::nanoseconds now = clock_();
-  const auto elapsed = now - stream_.start_time - stream_.slip;
-  const std::uint64_t due = elapsed.count() <= 0 ? 0 : static_cast<std::uint64_t>(elapsed / period);
-  const auto budget_end =
-      now + std::chrono::duration_cast<std::chrono::nanoseconds>(
-                std::chrono::duration<double>(reg::kStreamCatchUpBudgetSeconds));
-  const std::uint64_t ticks_per_output = std::uint64_t{reg::kTicksPerSample} * decimation;
-  std::vector<std::int16_t> codes(config_.cells);
-  std::uint64_t produced = ring_.produced();
-  while (produced < due) {
-    if (produced % 64 == 0 && clock_() > budget_end)
-      break;
-    if (!powered())
-      return;
-    const std::uint64_t first_adc =
-        stream_.start_tick / reg::kTicksPerSample + produced * decimation + 1;
-    const bool clipped = produce_output(stream_.request.dynamics, decimation,
-                                        stream_.request.average, first_adc, codes);
-    if (!powered())
-      return;  // the last sample was cut short
-    ring_.push(codes, clipped);
-    ++produced;
-    tick_ = stream_.start_tick + produced * ticks_per_output;
-  }
-  if (produced < due) {
-    stream_.slip += period * static_cast<std::int64_t>(due - produced);
-    log_->debug("stream {}: the emulator fell {} samples behind the wall clock", stream_.id,
-                due - produced);
-  }
-}
-
-StreamRead ResonatorModel::read_stream(std::uint64_t max_samples) {
-  catch_up();
-  if (stream_.id == 0) {
-    throw BoardError(ErrorCode::ERROR_CODE_NO_STREAM, "ReadStream before any StartStream");
-  }
-  const std::uint64_t cap = reg::max_record_samples(config_.cells);
-  const std::uint64_t limit = max_samples == 0 ? cap : std::min(max_samples, cap);
-  StreamRead out;
-  out.stream_id = stream_.id;
-  out.chunk = ring_.pop(limit);
-  const std::uint64_t ticks_per_output =
-      std::uint64_t{reg::kTicksPerSample} * stream_.request.decimation;
-  out.first_tick = stream_.start_tick + (out.chunk.first_sequence + 1) * ticks_per_output;
-  out.produced = ring_.produced();
-  out.lost = ring_.lost();
-  out.overruns = ring_.overruns();
-  out.buffered = ring_.buffered();
-  out.running = stream_.running;
-  out.clock_slip_us = std::chrono::duration<double, std::micro>(stream_.slip).count();
-  return out;
-}
-
-void ResonatorModel::stop_stream() {
-  catch_up();
-  if (stream_.running)
-    log_->debug("stream {} stopped after {} samples", stream_.id, ring_.produced());
-  stream_.running = false;
 }
 
 const RunRecord& ResonatorModel::results(std::uint64_t run_id) const {

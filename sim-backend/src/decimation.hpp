@@ -1,0 +1,26 @@
+// Internal to kelvin_sim: the decimation rule that runs and streams share (a StartRun or
+// StartStream decimation of 0 means 1; above resonator::kMaxDecimation is refused).
+//
+// Thread contract: a pure function; safe from any thread.
+#pragma once
+
+#include <cstdint>
+
+#include <fmt/format.h>
+
+#include "kelvin/sim/board_error.hpp"
+#include "kelvin/sim/resonator_registers.hpp"
+
+namespace kelvin::sim::detail {
+
+inline std::uint32_t effective_decimation(std::uint32_t decimation) {
+  const std::uint32_t k = decimation == 0 ? 1 : decimation;
+  if (k > resonator::kMaxDecimation) {
+    throw BoardError(wire::v1::ErrorCode::ERROR_CODE_INVALID_ARGUMENT,
+                     fmt::format("decimation {} is above the board's maximum of {}", decimation,
+                                 resonator::kMaxDecimation));
+  }
+  return k;
+}
+
+}  // namespace kelvin::sim::detail
