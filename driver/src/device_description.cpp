@@ -64,6 +64,9 @@ std::vector<std::string> capability_names(std::uint64_t bits) {
       case capability::kStreaming:
         names.emplace_back("streaming");
         break;
+      case capability::kPerChainBeta:
+        names.emplace_back("per_chain_beta");
+        break;
       default:
         names.push_back(fmt::format("bit_{}", bit));
         break;
@@ -205,7 +208,8 @@ DeviceDescription from_wire(const wire::v1::DeviceInfo& info) {
                 capability::kRlcDynamics == wire::v1::CAPABILITY_RLC_DYNAMICS &&
                 capability::kQuartic == wire::v1::CAPABILITY_QUARTIC &&
                 capability::kDecimation == wire::v1::CAPABILITY_DECIMATION &&
-                capability::kStreaming == wire::v1::CAPABILITY_STREAMING);
+                capability::kStreaming == wire::v1::CAPABILITY_STREAMING &&
+                capability::kPerChainBeta == wire::v1::CAPABILITY_PER_CHAIN_BETA);
 
   if (d.cells == 0)
     throw Error(ErrorKind::kProtocol, "device reported zero cells");

@@ -76,6 +76,7 @@ std::vector<std::uint8_t> PbitFirmware::handle_request(const Envelope& request) 
       run.accumulate_moments = body.accumulate_moments();
       run.record_samples = body.record_samples();
       run.reset_state = body.reset_state();
+      run.chain_beta_codes.assign(body.chain_beta_codes().begin(), body.chain_beta_codes().end());
       const SamplingTicket ticket = model_.begin_run(run);
       auto* started = reply.mutable_run_started();
       started->set_run_id(ticket.run_id);

@@ -208,6 +208,20 @@ SamplingTicket PbitModel::begin_run(const SamplingRequest& request) {
   if (request.sample_every == 0 || request.sample_every > request.sweeps)
     invalid(fmt::format("StartSampling.sample_every must be in [1, sweeps = {}], got {}",
                         request.sweeps, request.sample_every));
+  if (!request.chain_beta_codes.empty()) {
+    if (request.chain_beta_codes.size() != request.chains) {
+      invalid(
+          fmt::format("StartSampling.chain_beta_codes holds {} codes for {} chains (one per "
+                      "chain, or none to follow the schedule)",
+                      request.chain_beta_codes.size(), request.chains));
+    }
+    for (std::size_t c = 0; c < request.chain_beta_codes.size(); ++c) {
+      if (request.chain_beta_codes[c] > reg::kBetaMaxCode) {
+        out_of_range(fmt::format("beta code {} of chain {} is outside [0, {}]",
+                                 request.chain_beta_codes[c], c, reg::kBetaMaxCode));
+      }
+    }
+  }
   const std::uint64_t per_chain = request.sweeps / request.sample_every;
   const std::uint64_t samples = per_chain * request.chains;
   const std::uint32_t n = nodes();
@@ -279,7 +293,10 @@ void PbitModel::run_chain(std::uint32_t chain, const SamplingTicket& ticket,
       aborted.store(true, std::memory_order_relaxed);
       return;
     }
-    const std::uint32_t beta = schedule_[std::min<std::uint64_t>(k, schedule_.size() - 1)];
+    // A chain's own code overrides the schedule; the RNG keying does not depend on either.
+    const std::uint32_t beta = request.chain_beta_codes.empty()
+                                   ? schedule_[std::min<std::uint64_t>(k, schedule_.size() - 1)]
+                                   : request.chain_beta_codes[chain];
     fill_words(ticket.first_sweep + k, 0);
     for (const auto& colour : free_nodes) {
       for (const std::uint32_t i : colour) {

@@ -2,6 +2,7 @@
 #include "kelvin/driver/pbit/pbit_board.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -165,6 +166,46 @@ TEST(PbitBoard, SamplesAModelThroughTheSimulator) {
   const SamplingResult clamped = board.sample(request, deadline);
   EXPECT_EQ(clamped.mean(0), -1.0);
   EXPECT_LT(clamped.mean(1), -0.9);
+}
+
+// Per-chain beta (protocol v4): the host checks the count and the codes, naming the chain,
+// before sending; a valid request reaches the board, whose two chains then sample at their own
+// betas. Node 0 with bias 3 and nothing else: <s_0> = tanh(3 beta), 0 at beta 0 and 0.995 at
+// beta 1; each chain's mean over 2000 i.i.d. samples has standard deviation at most
+// sqrt(1 / 2000) = 0.022, so 0.15 is more than 6 of them.
+TEST(PbitBoard, ChainBetaCodesAreCheckedOnTheHostAndReachTheBoard) {
+  PbitBoard board = open_board();
+  const auto deadline = Deadline::after(10s);
+  EXPECT_TRUE(board.description().has_capability(capability::kPerChainBeta));
+  EXPECT_EQ(capability_names(capability::kPerChainBeta),
+            std::vector<std::string>{"per_chain_beta"});
+  SamplingRequest request;
+  request.sweeps = 2000;
+  request.chains = 2;
+  request.chain_beta_codes = {0, 256, 256};
+  std::string message = message_of([&] { board.start_sampling(request, deadline); });
+  EXPECT_NE(message.find("3 chain beta codes for 2 chains"), std::string::npos) << message;
+  EXPECT_EQ(kind_of([&] { board.start_sampling(request, deadline); }), ErrorKind::kInvalidArgument);
+  request.chain_beta_codes = {0, 70000};
+  message = message_of([&] { board.start_sampling(request, deadline); });
+  EXPECT_NE(message.find("of chain 1"), std::string::npos) << message;
+  EXPECT_EQ(kind_of([&] { board.start_sampling(request, deadline); }), ErrorKind::kOutOfRange);
+  EXPECT_EQ(board.device().stats().requests, 1u);  // only the hello
+
+  IsingModel model;
+  model.nodes = 1;
+  model.bias = {3};
+  board.program_lattice(map_to_lattice(model, board.pbit()), deadline);
+  request.chain_beta_codes = {0, 256};
+  request.record_samples = true;
+  request.reset_state = true;
+  const SamplingResult result = board.sample(request, deadline);
+  ASSERT_EQ(result.recorded_samples(), 4000u);
+  double chain_sums[2] = {0.0, 0.0};
+  for (std::uint64_t k = 0; k < 4000; ++k)
+    chain_sums[k / 2000] += result.recorded_spin(k, 0);
+  EXPECT_NEAR(chain_sums[0] / 2000.0, 0.0, 0.15);
+  EXPECT_NEAR(chain_sums[1] / 2000.0, std::tanh(3.0), 0.15);
 }
 
 }  // namespace

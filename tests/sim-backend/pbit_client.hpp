@@ -28,6 +28,7 @@ struct SamplingOptions {
   bool moments = false;
   bool record = false;
   bool reset = false;
+  std::vector<std::uint32_t> chain_betas;  // v4: one beta code per chain, or empty
 };
 
 class PbitClient : public BoardClient {
@@ -69,6 +70,8 @@ class PbitClient : public BoardClient {
     s->set_accumulate_moments(o.moments);
     s->set_record_samples(o.record);
     s->set_reset_state(o.reset);
+    for (const auto c : o.chain_betas)
+      s->add_chain_beta_codes(c);
     return exchange(e);
   }
 

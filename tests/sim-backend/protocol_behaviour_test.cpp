@@ -33,13 +33,13 @@ void expect_format(const wire::v1::CodeFormat& f, bool is_signed, std::int64_t m
 
 TEST(ProtocolBehaviour, HelloReturnsTheCompleteDeviceInfo) {
   BoardClient board;
-  const Envelope reply = board.hello(1, 3);
+  const Envelope reply = board.hello(1, 4);
   ASSERT_TRUE(reply.has_device_info()) << reply.DebugString();
   const auto& info = reply.device_info();
   EXPECT_EQ(info.family(), wire::v1::BOARD_FAMILY_RESONATOR);
   EXPECT_EQ(info.serial(), "SIM-RES-8-1");
   EXPECT_EQ(info.firmware_version(), "kelvin-sim 0.2.0");
-  EXPECT_EQ(info.protocol_version(), 3u);
+  EXPECT_EQ(info.protocol_version(), 4u);
   EXPECT_EQ(info.model(), "overdamped-ou");
   EXPECT_EQ(info.cell_count(), 8u);
   expect_format(info.coupling_dac(), true, -32767, 32767, std::ldexp(1.0, -14), "1/us");
@@ -90,19 +90,19 @@ TEST(ProtocolBehaviour, InvalidConfigIsRejectedAtPowerUp) {
   EXPECT_THROW(make_resonator_firmware(config), std::invalid_argument);
 }
 
-TEST(ProtocolBehaviour, HelloWithoutVersionThreeIsUnsupported) {
+TEST(ProtocolBehaviour, HelloWithoutVersionFourIsUnsupported) {
   BoardClient board;
-  const Envelope reply = board.hello(4, 5);
+  const Envelope reply = board.hello(5, 6);
   ASSERT_TRUE(IsError(reply, ErrorCode::ERROR_CODE_UNSUPPORTED_VERSION));
-  EXPECT_NE(reply.error().message().find("version 3"), std::string::npos)
+  EXPECT_NE(reply.error().message().find("version 4"), std::string::npos)
       << reply.error().message();
 }
 
 TEST(ProtocolBehaviour, OlderHostGetsAClearError) {
   BoardClient board;
-  const Envelope reply = board.hello(1, 2);
+  const Envelope reply = board.hello(1, 3);
   ASSERT_TRUE(IsError(reply, ErrorCode::ERROR_CODE_UNSUPPORTED_VERSION));
-  EXPECT_NE(reply.error().message().find("speaks version 3 only"), std::string::npos)
+  EXPECT_NE(reply.error().message().find("speaks version 4 only"), std::string::npos)
       << reply.error().message();
 }
 

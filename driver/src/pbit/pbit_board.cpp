@@ -171,6 +171,27 @@ SamplingTicket PbitBoard::start_sampling(const SamplingRequest& request, Deadlin
                               request.sample_count(), nodes(), bits, pbit().max_record_bits));
     }
   }
+  if (!request.chain_beta_codes.empty()) {
+    if (!d.has_capability(capability::kPerChainBeta)) {
+      throw Error(ErrorKind::kNotSupported,
+                  "this board cannot give each chain its own beta (no per_chain_beta capability; "
+                  "it needs protocol version 4)");
+    }
+    if (request.chain_beta_codes.size() != request.chains) {
+      throw Error(ErrorKind::kInvalidArgument,
+                  fmt::format("{} chain beta codes for {} chains (one per chain, or none to "
+                              "follow the beta schedule)",
+                              request.chain_beta_codes.size(), request.chains));
+    }
+    for (std::size_t c = 0; c < request.chain_beta_codes.size(); ++c) {
+      if (!pbit().beta.contains(request.chain_beta_codes[c])) {
+        throw Error(
+            ErrorKind::kOutOfRange,
+            fmt::format("beta code {} of chain {} is outside [{}, {}]", request.chain_beta_codes[c],
+                        c, pbit().beta.min_code, pbit().beta.max_code));
+      }
+    }
+  }
   return pbit_protocol::parse_run_started(
       device_->request(pbit_protocol::start_sampling(request), deadline));
 }

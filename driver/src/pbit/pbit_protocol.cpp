@@ -57,6 +57,8 @@ wire::v1::Envelope start_sampling(const SamplingRequest& request) {
   msg->set_accumulate_moments(request.accumulate_moments);
   msg->set_record_samples(request.record_samples);
   msg->set_reset_state(request.reset_state);
+  msg->mutable_chain_beta_codes()->Assign(request.chain_beta_codes.begin(),
+                                          request.chain_beta_codes.end());
   return env;
 }
 
@@ -68,7 +70,8 @@ SamplingTicket parse_run_started(const wire::v1::Envelope& reply) {
 SamplingResult parse_sampling_results(const wire::v1::Envelope& reply,
                                       const protocol::PbitLattice& lattice,
                                       std::uint64_t expected_run_id) {
-  if (!reply.has_sampling_results()) run_protocol::unexpected_reply(reply, "sampling_results");
+  if (!reply.has_sampling_results())
+    run_protocol::unexpected_reply(reply, "sampling_results");
   const auto& msg = reply.sampling_results();
   const std::size_t n = lattice.nodes();
   const std::size_t edges = lattice.edges().size();

@@ -40,6 +40,9 @@ struct SamplingRequest {
   bool accumulate_moments = false;
   bool record_samples = false;
   bool reset_state = false;
+  // Empty: every chain follows the schedule; else one beta code per chain for every sweep of
+  // the run (pbit_registers.hpp, "Chain beta").
+  std::vector<std::uint32_t> chain_beta_codes;
 };
 
 // What StartSampling answers: the run's identity, fixed before the run is computed.

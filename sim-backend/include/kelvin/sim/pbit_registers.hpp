@@ -22,6 +22,13 @@
 //               [0, 65535] (unit "1/J", lsb 1/256). SetBetaSchedule holds 1..65536 codes; sweep
 //               k of a run (burn-in sweeps included, k from 0) uses schedule[min(k, size - 1)].
 //               Power-up schedule: [256] (beta = 1).
+// Chain beta    (v4, CAPABILITY_PER_CHAIN_BETA) StartSampling.chain_beta_codes: empty = every
+//               chain follows the schedule; otherwise exactly `chains` codes in [0, 65535], and
+//               chain c uses chain_beta_codes[c] on every sweep of that run (burn-in included),
+//               overriding the schedule. It holds for that run only (the schedule register is
+//               unchanged). A wrong count is INVALID_ARGUMENT, a code beyond 65535 OUT_OF_RANGE,
+//               both naming the chain. The RNG keying is the same either way, so a chain given
+//               the code the schedule would have given it samples bit for bit the same.
 // Update        exactly as fixed-point firmware: for node i with neighbours j,
 //                   h = b_i + sum_j J_ij s_j                          (int32)
 //                   x = 2 * beta_code * h                             (int64; Q8.8 of 2 beta h)
@@ -49,7 +56,8 @@
 //               StartSampling.reset_state. Clamped values are written into each chain of a run
 //               before its first sweep.
 // Runs          StartSampling{sweeps in [1, 2^32], chains in [1, 64], burn_in_sweeps in
-//               [0, 2^32], sample_every in [1, sweeps]} (INVALID_ARGUMENT otherwise). After the
+//               [0, 2^32], sample_every in [1, sweeps], chain_beta_codes (see Chain beta)}
+//               (INVALID_ARGUMENT otherwise). After the
 //               burn-in, every chain is sampled after each sample_every-th sweep:
 //               sample_count = chains * floor(sweeps / sample_every); first_tick (RunStarted) is
 //               the global sweep index of the sweep after which the first sample is taken.
@@ -65,9 +73,9 @@
 // Clock         DeviceInfo.tick_rate_hz = sweep_rate_hz = 1e6 (a documented nominal rate: one
 //               tick is one sweep), ticks_per_sample = 1.
 // Identity      family BOARD_FAMILY_PBIT, model "pbit-gibbs", firmware "kelvin-sim 0.1.0",
-//               protocol version 2, cell_count = nodes, capabilities SECOND_MOMENTS |
-//               SAMPLE_RECORD | STATE_RESET; the resonator DAC/ADC formats are left unset and
-//               DeviceInfo.pbit carries the formats above.
+//               protocol version 4, cell_count = nodes, capabilities SECOND_MOMENTS |
+//               SAMPLE_RECORD | STATE_RESET | PER_CHAIN_BETA; the resonator DAC/ADC formats are
+//               left unset and DeviceInfo.pbit carries the formats above.
 #pragma once
 
 #include <cstddef>
@@ -81,7 +89,7 @@ namespace kelvin::sim::pbit {
 // Identity.
 inline constexpr std::string_view kModel = "pbit-gibbs";
 inline constexpr std::string_view kFirmwareVersion = "kelvin-sim 0.1.0";
-inline constexpr std::uint32_t kProtocolVersion = 3;
+inline constexpr std::uint32_t kProtocolVersion = 4;
 
 // Geometry (defaults; limits live in kelvin/protocol/pbit_lattice.hpp).
 inline constexpr std::uint32_t kDefaultRows = 70;
@@ -119,8 +127,9 @@ inline constexpr std::uint64_t kMaxRecordBits =
     std::uint64_t{kMaxFramePayload - kRecordHeadroomBytes} * 8;
 inline constexpr double kSweepRateHz = 1e6;
 
-// Capabilities (wire Capability bits): SECOND_MOMENTS | SAMPLE_RECORD | STATE_RESET.
-inline constexpr std::uint64_t kCapabilities = 1u | 2u | 4u;
+// Capabilities (wire Capability bits): SECOND_MOMENTS | SAMPLE_RECORD | STATE_RESET |
+// PER_CHAIN_BETA.
+inline constexpr std::uint64_t kCapabilities = 1u | 2u | 4u | 128u;
 
 // Bytes of one recorded sample of `nodes` nodes.
 constexpr std::size_t sample_bytes(std::uint32_t nodes) {

@@ -112,7 +112,7 @@
 //                             kappa0_i = n_i^2 kappa0
 //                 ADC:        code = saturate(llround(a_i x_i / lsb + o_i)).
 //               An ideal board (the default) has c = n = r = a = g = 1, o = 0.
-// Identity      family BOARD_FAMILY_RESONATOR, firmware "kelvin-sim 0.2.0", protocol version 3,
+// Identity      family BOARD_FAMILY_RESONATOR, firmware "kelvin-sim 0.2.0", protocol version 4,
 //               capabilities SECOND_MOMENTS | SAMPLE_RECORD | STATE_RESET | RLC_DYNAMICS |
 //               QUARTIC | DECIMATION | STREAMING,
 //               max_frame_payload = kelvin::protocol::kMaxFramePayload (1 MiB).
@@ -130,7 +130,7 @@ namespace kelvin::sim::resonator {
 // Identity.
 inline constexpr std::string_view kModel = "overdamped-ou";
 inline constexpr std::string_view kFirmwareVersion = "kelvin-sim 0.2.0";
-inline constexpr std::uint32_t kProtocolVersion = 3;
+inline constexpr std::uint32_t kProtocolVersion = 4;
 
 // Cells.
 inline constexpr std::uint32_t kMinCells = 1;

@@ -1,6 +1,7 @@
-// The p-bit TSU board's API: lattice weights and biases, clamps, beta schedules and sampling
-// runs, in the board's integer codes, validated against the board's own DeviceDescription
-// before anything is sent (sizes, |J| cap, bias and beta ranges, chains, record limits). The
+// The p-bit TSU board's API: lattice weights and biases, clamps, beta schedules, per-chain betas
+// and sampling runs, in the board's integer codes, validated against the board's own
+// DeviceDescription before anything is sent (sizes, |J| cap, bias and beta ranges, chains,
+// record limits, capabilities). The
 // wire mapping lives apart, in src/pbit/pbit_protocol, as for the resonator board.
 //
 // Thread contract: a PbitBoard forwards to its Device, so its calls may come from several
@@ -40,6 +41,10 @@ struct SamplingRequest {
   bool accumulate_moments = false;   // sum s_i s_j per lattice edge
   bool record_samples = false;       // return every sample as bits (bounded by max_record_bits)
   bool reset_state = false;          // randomize the chains first (else: warm start)
+  // Empty (default): every chain follows the beta schedule. Otherwise exactly `chains` beta
+  // codes; chain c uses chain_beta_codes[c] on every sweep of this run, burn-in included
+  // (replicas at different temperatures). Needs capability::kPerChainBeta (protocol v4).
+  std::vector<std::uint32_t> chain_beta_codes;
 
   // chains * floor(sweeps / sample_every).
   std::uint64_t sample_count() const noexcept {
