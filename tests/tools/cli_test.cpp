@@ -345,6 +345,80 @@ TEST(KelvinCli, SampleReportsMalformedModelJson) {
   EXPECT_NE(line.find("edges[0][1] must be an integer"), std::string::npos) << line;
 }
 
+// A frustrated 4-cycle (three couplings +2, one -2) on nodes 0, 1, 4, 5 of a 4x4 lattice: at
+// most three of its four bonds can be satisfied, so the ground energy is -(2 + 2 + 2 - 2) = -4.
+TEST(KelvinCli, SampleTemperingJsonReportsTheLadderAndReachesTheTarget) {
+  TempDir dir;
+  const auto model = dir.write(
+      "model.json", R"({"nodes": 6, "edges": [[0, 1, 2], [0, 4, 2], [1, 5, 2], [4, 5, -2]]})");
+  const Outcome outcome =
+      run_kelvin(dir, {"sample", "--uri", "sim:pbit?rows=4&cols=4&degree=8", "--model",
+                       model.string(), "--tempering", "0.2:2:4", "--exchange-every", "5",
+                       "--sweeps", "400", "--burn-in", "0", "--target-energy", "-4", "--json"});
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.err;
+  const json result = parse_stdout(outcome);
+  EXPECT_EQ(result.value("chains", 0), 4);
+  ASSERT_TRUE(result.contains("tempering")) << outcome.out;
+  const json& t = result["tempering"];
+  ASSERT_EQ(t["betas"].size(), 4u);
+  EXPECT_NEAR(t["betas"][0].get<double>(), 0.2, 1.0 / 512);  // rounded to the Q8.8 code
+  EXPECT_EQ(t["betas"][3].get<double>(), 2.0);
+  EXPECT_EQ(t["acceptance"].size(), 3u);
+  EXPECT_EQ(t.value("best_energy", 0), -4);
+  EXPECT_EQ(t.value("target_energy", 0), -4);
+  ASSERT_TRUE(t["sweeps_to_target"].is_number()) << t.dump();
+  EXPECT_EQ(t["sweeps_to_target"].get<int>(), result.value("sweeps", -1));
+  EXPECT_GE(t["coldest_energy_trace"].value("points", 0), 1);
+  EXPECT_EQ(result["mean"].size(), 6u);
+  EXPECT_EQ(result["best_state"].size(), 6u);
+  // The ledger: 16 nodes x 4 chains x the sweeps run.
+  EXPECT_EQ(result["energy"].value("cell_sample_periods", 0),
+            16 * 4 * result.value("sweeps", -1000));
+}
+
+TEST(KelvinCli, SampleBetaScheduleAnnealsLinearlyOrFollowsAList) {
+  TempDir dir;
+  const auto model = dir.write("model.json", R"({"nodes": 2, "edges": [[0, 1, 1]]})");
+  const auto sample = [&](const std::string& schedule) {
+    const Outcome outcome =
+        run_kelvin(dir, {"sample", "--uri", "sim:pbit?rows=2&cols=2&degree=8", "--model",
+                         model.string(), "--sweeps", "50", "--beta-schedule", schedule, "--json"});
+    EXPECT_EQ(outcome.exit_code, 0) << outcome.err;
+    return parse_stdout(outcome);
+  };
+  const json anneal = sample("0.1:1.0:10");
+  EXPECT_EQ(anneal["beta_schedule"].value("length", 0), 10);
+  EXPECT_NEAR(anneal["beta_schedule"].value("first", 0.0), 0.1, 1.0 / 512);
+  EXPECT_EQ(anneal.value("beta", 0.0), 1.0);  // the last entry holds
+  const json list = sample("0.5,0.75,1.5");
+  EXPECT_EQ(list["beta_schedule"].value("length", 0), 3);
+  EXPECT_EQ(list.value("beta", 0.0), 1.5);
+  EXPECT_EQ(list.value("beta_code", 0), 384);
+}
+
+TEST(KelvinCli, SampleRefusesMalformedTemperingAndScheduleSpecs) {
+  TempDir dir;
+  const auto model = dir.write("model.json", R"({"nodes": 2, "edges": [[0, 1, 1]]})");
+  const auto refused = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"sample", "--uri", "sim:pbit?rows=2&cols=2&degree=8",
+                                     "--model", model.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const Outcome outcome = run_kelvin(dir, args);
+    EXPECT_EQ(outcome.exit_code, 2) << outcome.err;
+    return expect_one_error_line(outcome);
+  };
+  std::string line = refused({"--tempering", "1.0:0.5:4"});
+  EXPECT_NE(line.find("0 < BMIN < BMAX"), std::string::npos) << line;
+  line = refused({"--tempering", "0.1:1:1"});
+  EXPECT_NE(line.find("R = 1"), std::string::npos) << line;
+  line = refused({"--beta-schedule", "0.5,x"});
+  EXPECT_NE(line.find("'x' is not a number"), std::string::npos) << line;
+  line = refused({"--tempering", "0.1:1:4", "--beta", "2"});
+  EXPECT_NE(line.find("--beta"), std::string::npos) << line;
+  line = refused({"--exchange-every", "5"});
+  EXPECT_NE(line.find("--tempering"), std::string::npos) << line;
+}
+
 TEST(KelvinCli, DemoJsonHasEightComponents) {
   TempDir dir;
   const Outcome outcome = run_kelvin(dir, {"demo", "--json"});
