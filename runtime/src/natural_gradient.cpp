@@ -162,16 +162,16 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
   const bool warm = options_.warm_start && previous_estimate_ && previous_estimate_->size() == n;
   // Jacobi preconditioning works in the coordinates y = S^-1 x: the board sees S A S, S g and
   // S^-1 x0. Without it S = I.
-  const Eigen::VectorXd s_diag = options_.jacobi
-                                     ? Eigen::VectorXd(a.diagonal().cwiseSqrt().cwiseInverse())
-                                     : Eigen::VectorXd(Eigen::VectorXd::Ones(n));
+  const ScalingTargets targets{options_.mean_fraction, options_.noise_sigmas};
+  const PreconditioningChoice choice =
+      choose_preconditioning(a, g, desc, targets, options_.preconditioning);
+  const Eigen::VectorXd& s_diag = choice.scale;
   const Eigen::MatrixXd a_board = s_diag.asDiagonal() * a * s_diag.asDiagonal();
   const Eigen::VectorXd g_board = s_diag.cwiseProduct(g);
   const Eigen::VectorXd x0 = (warm ? *previous_estimate_ : g).cwiseQuotient(s_diag);
 
   // Compile the board's system, then widen the state scale if x0 would not fit the range.
-  CompiledSystem sys =
-      compile_system(a_board, g_board, desc, {options_.mean_fraction, options_.noise_sigmas});
+  CompiledSystem sys = compile_system(a_board, g_board, desc, targets);
   const double adc_half = std::min(std::abs(desc.adc.to_physical(desc.adc.min_code)),
                                    std::abs(desc.adc.to_physical(desc.adc.max_code)));
   const double x0_scale = x0.cwiseAbs().maxCoeff() / (options_.mean_fraction * adc_half);
@@ -194,7 +194,8 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
       program(board_, *previous_codes_, previous_noise_code_, deadline);
       x = reader.run_and_read(delay_periods, n);
     }
-    last_codes = round_randomly(sys, n, desc, rng_state_);
+    last_codes =
+        options_.randomized_rounding ? round_randomly(sys, n, desc, rng_state_) : sys.nearest;
     program(board_, last_codes, sys.noise_code, deadline);
     if (t_periods > 0)
       x = reader.run_and_read(t_periods, n);
@@ -224,7 +225,11 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
   sum.coupling_scale = sys.coupling_scale;
   sum.state_scale = s;
   sum.noise_code = sys.noise_code;
-  sum.jacobi = options_.jacobi;
+  sum.jacobi = choice.jacobi;
+  sum.preconditioning = choice.reason;
+  sum.predicted_quantization_error =
+      choice.jacobi ? choice.predicted_error_jacobi : choice.predicted_error_plain;
+  sum.randomized_rounding = options_.randomized_rounding;
   sum.lambda_min = sys.device_lambda_min / sys.coupling_scale;
   sum.lambda_max = sys.device_lambda_max / sys.coupling_scale;
   sum.remaining_transient = std::exp(-sys.device_lambda_min * sum.time_us);

@@ -28,7 +28,11 @@ std::string NaturalGradientSummary::full_report() const {
   line("analog time", fmt::format("{:g} us", time_us));
   line("upload delay", fmt::format("{:g} us", upload_delay_us));
   line("start", warm_start ? "previous estimate (warm start)" : "gradient");
-  line("preconditioning", jacobi ? "Jacobi (S A S, S = diag(A)^-1/2)" : "none");
+  line("preconditioning", preconditioning);
+  line("predicted quantization",
+       fmt::format("{:.3g} (relative error of the answer from nearest codes)",
+                   predicted_quantization_error));
+  line("rounding", randomized_rounding ? "randomized, fresh per repeat" : "to nearest");
   line("transient left",
        fmt::format("{:.4g} (exp(-lambda_min,dev t); 1 = SGD, 0 = NGD)", remaining_transient));
   line("coupling scale", fmt::format("{:.6g} (1/us per unit of F)", coupling_scale));

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 #include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>
 
 #include "kelvin/common/logging.hpp"
 #include "kelvin/driver/error.hpp"
@@ -161,6 +162,34 @@ SolveResult solve(driver::ResonatorBoard& board, const Eigen::MatrixXd& A, const
   }
   auto log = common::logger("kelvin.runtime");
 
+  const PreconditioningChoice choice = choose_preconditioning(
+      A, b, desc, {options.mean_fraction, options.noise_sigmas}, options.preconditioning);
+  if (choice.jacobi) {
+    // The board solves S A S y = S b; x = S y, and the error bars scale the same way.
+    const Eigen::VectorXd& s = choice.scale;
+    SolveOptions inner = options;
+    inner.preconditioning = Preconditioning::kNone;
+    inner.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline.when() - std::chrono::steady_clock::now());
+    if (inner.timeout.count() <= 0)
+      throw Error(ErrorKind::kTimeout, "solve deadline passed before the board was used");
+    SolveResult scaled = solve(board, Eigen::MatrixXd(s.asDiagonal() * A * s.asDiagonal()),
+                               s.cwiseProduct(b), inner);
+    scaled.x = s.cwiseProduct(scaled.x);
+    scaled.standard_error = s.cwiseProduct(scaled.standard_error);
+    scaled.summary.jacobi = true;
+    scaled.summary.preconditioning = choice.reason;
+    scaled.summary.predicted_quantization_error = choice.predicted_error_jacobi;
+    // The spectrum reported is A's own (the programmed S A S is better conditioned).
+    const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(A, Eigen::EigenvaluesOnly);
+    scaled.summary.lambda_min = eig.eigenvalues()(0);
+    scaled.summary.lambda_max = eig.eigenvalues()(n - 1);
+    scaled.summary.condition_number = scaled.summary.lambda_max / scaled.summary.lambda_min;
+    scaled.summary.wall_time_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    return scaled;
+  }
+
   SolveResult out;
   SolveSummary& sum = out.summary;
   sum.serial = desc.serial;
@@ -248,6 +277,8 @@ SolveResult solve(driver::ResonatorBoard& board, const Eigen::MatrixXd& A, const
     const double x_norm = out.x.norm();
     sum.quantization_shift = x_norm > 0.0 ? A.llt().solve(residual).norm() / x_norm : 0.0;
     sum.randomized_rounding = options.randomized_rounding;
+    sum.preconditioning = choice.reason;
+    sum.predicted_quantization_error = choice.predicted_error_plain;
     sum.samples = averaged;
     sum.burn_in_samples = total_samples - averaged;
     sum.clipped_samples = clipped;

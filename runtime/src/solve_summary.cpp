@@ -31,6 +31,9 @@ std::string SolveSummary::full_report() const {
   line("matrix quantization",
        fmt::format("{:.3e} (relative, Frobenius)", matrix_quantization_error));
   line("rhs quantization", fmt::format("{:.3e} (relative)", bias_quantization_error));
+  line("preconditioning", preconditioning);
+  line("predicted quantization", fmt::format("{:.3e} (relative error of x from nearest codes)",
+                                             predicted_quantization_error));
   line("quantization shift",
        fmt::format("{:.3e} (estimated relative error of x, not in stderr)", quantization_shift));
   line("batches", fmt::format("{} of {} samples", batches,

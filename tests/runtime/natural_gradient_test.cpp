@@ -136,7 +136,7 @@ TEST(NaturalGradient, JacobiPreconditioningKeepsTheEndPointsOnABadlyScaledCurvat
   const Eigen::VectorXd ngd = a.llt().solve(g);
   NaturalGradientOptions o = options_with(0.0, 2);
   o.damping = 1e-6;
-  o.jacobi = true;
+  o.preconditioning = Preconditioning::kJacobi;
   const auto start = NaturalGradientEstimator(board, o).estimate(g, f);
   EXPECT_TRUE(start.summary.jacobi);
   // Load-and-read resolution (as in ZeroAnalogTimeReturnsTheGradient) in the board's

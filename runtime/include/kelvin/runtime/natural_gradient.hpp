@@ -39,6 +39,7 @@
 
 #include "kelvin/driver/resonator/resonator_board.hpp"
 #include "kelvin/runtime/energy.hpp"
+#include "kelvin/runtime/preconditioning.hpp"
 #include "kelvin/runtime/problem_scaling.hpp"
 
 namespace kelvin::runtime {
@@ -64,14 +65,19 @@ struct NaturalGradientOptions {
   // The board computes with noise; more sigmas mean less of it. Default 50 (a stationary
   // deviation of about 1% of full scale, the paper's "kappa0 < 0.01 barely mattered").
   double noise_sigmas = 50.0;
-  // Jacobi preconditioning: the board relaxes under S (F + lambda I) S with S = diag(F + lambda
-  // I)^-1/2 instead, from S^-1 x0 with input S g, and the result is mapped back through S. The
-  // end points are unchanged (g at t = 0, the natural gradient at large t) but the path between
-  // them differs from plain TNGD. It helps when the curvature's scales differ across
-  // parameters: a 16-bit coupling DAC resolves only about 1e4 between the largest and the
-  // smallest entries, so badly scaled curvatures lose their flat directions to quantization.
-  // Default off.
-  bool jacobi = false;
+  // Jacobi preconditioning (preconditioning.hpp): the board relaxes under S (F + lambda I) S
+  // with S = diag(F + lambda I)^-1/2 instead, from S^-1 x0 with input S g, and the result is
+  // mapped back through S. The end points are unchanged (g at t = 0, the natural gradient at
+  // large t) but the path between them differs from plain TNGD. It helps when the curvature's
+  // scales differ across parameters: a 16-bit coupling DAC resolves only about 1e4 between the
+  // largest and the smallest entries, so badly scaled curvatures lose their flat directions to
+  // quantization. Default kAuto: Jacobi only when the compiler predicts it at least halves a
+  // quantization error above 1e-3 (so well-scaled curvatures keep the plain TNGD path).
+  Preconditioning preconditioning = Preconditioning::kAuto;
+  // Round the codes afresh, randomly and unbiased, for every repeat (error mitigation: the
+  // repeats then average the rounding error out instead of sharing one systematic error).
+  // Default on. Off: every repeat uses round-to-nearest codes.
+  bool randomized_rounding = true;
   // Relaxation of the load step, in sample periods. Default 16 (e^-32 of the old state at
   // a_load = 2/us).
   int load_relaxation_samples = 16;
@@ -91,7 +97,11 @@ struct NaturalGradientSummary {
   double time_us = 0.0;  // analog time actually run (whole sample periods)
   double upload_delay_us = 0.0;
   bool warm_start = false;
-  bool jacobi = false;
+  bool jacobi = false;          // the choice actually made (see preconditioning)
+  std::string preconditioning;  // why (the compiler's reason, with its predicted errors)
+  // Predicted relative error of the answer from round-to-nearest codes alone, as programmed.
+  double predicted_quantization_error = 0.0;
+  bool randomized_rounding = true;
   // A_dev [1/us] = coupling_scale * (F + lambda I), or * S (F + lambda I) S with Jacobi.
   double coupling_scale = 0.0;
   double state_scale = 0.0;  // user units per volt

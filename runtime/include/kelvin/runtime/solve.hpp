@@ -29,6 +29,7 @@
 
 #include "kelvin/driver/resonator/resonator_board.hpp"
 #include "kelvin/runtime/energy.hpp"
+#include "kelvin/runtime/preconditioning.hpp"
 
 namespace kelvin::runtime {
 
@@ -57,6 +58,10 @@ struct SolveOptions {
   bool randomized_rounding = true;
   // Seed of the rounding decisions (the board's noise has its own seed). Default 1.
   std::uint64_t rounding_seed = 1;
+  // Jacobi preconditioning in the compile step (preconditioning.hpp): kAuto (default) programs
+  // S A S, S = diag(A)^-1/2, only when that at least halves the quantization error predicted
+  // for round-to-nearest codes and that error is above 1e-3; x = S y is mapped back.
+  Preconditioning preconditioning = Preconditioning::kAuto;
   // Relative tolerance of the symmetry check: |A_ij - A_ji| <= tol * max|A|. Default 1e-10.
   double symmetry_tolerance = 1e-10;
   // Range retries after ADC clipping (each halves mean_fraction). Default 2.
@@ -95,6 +100,13 @@ struct SolveSummary {
   // not include; with randomized rounding it is random across batches and inside the error bars.
   double quantization_shift = 0.0;
   bool randomized_rounding = true;
+  // Preconditioning as programmed. With Jacobi, the scales, noise and quantization figures above
+  // describe the programmed system S A S (x = S y); the spectrum is A's own, from a host
+  // eigensolver; the estimate and its error bars are of x.
+  bool jacobi = false;
+  std::string preconditioning;  // the compiler's choice and why
+  // Predicted relative error of x from round-to-nearest codes alone (preconditioning.hpp).
+  double predicted_quantization_error = 0.0;
 
   // Acquisition
   int batches = 0;

@@ -1,0 +1,69 @@
+// Jacobi preconditioning in the matrix compiler, and the automatic choice between it and none.
+//
+// A board realizes A through one coupling DAC whose end code holds the largest |A_ij|; every
+// other entry is resolved to one part in 2^15 of that. A matrix whose scales differ across rows
+// (a curvature whose diagonal spans 1e4, say) puts its small entries on a few codes, and the
+// directions they carry are lost to rounding. Jacobi scaling programs S A S with
+// S = diag(A)^-1/2 instead (unit diagonal), solves S A S y = S b and maps back x = S y; the
+// answer is the same, the rounding is relative to each row's own scale.
+//
+// The automatic choice predicts, before the board is touched, the error that round-to-nearest
+// codes alone put into the answer, both ways: the compiled problem's realized matrix and
+// right-hand side, solved exactly in double precision, against A^-1 b (or, for b = 0, the
+// realized inverse against A^-1). Jacobi is chosen when it at least halves that error and the
+// plain error is above kAutoJacobiFloor: below it quantization is far under the board's
+// statistical error at default settings (about 1e-2), and plain programming keeps the
+// unpreconditioned relaxation path (which natural-gradient users may rely on; see
+// natural_gradient.hpp).
+//
+// Thread contract: pure functions, safe from any thread.
+#pragma once
+
+#include <string>
+
+#include <Eigen/Core>
+
+#include "kelvin/driver/device_description.hpp"
+#include "kelvin/runtime/problem_scaling.hpp"
+
+namespace kelvin::runtime {
+
+enum class Preconditioning {
+  kNone,    // program A as given
+  kJacobi,  // program S A S, S = diag(A)^-1/2
+  kAuto,    // Jacobi when it predicts at least half the quantization error (see above)
+};
+
+// Plain-programming quantization error above which kAuto considers Jacobi.
+inline constexpr double kAutoJacobiFloor = 1e-3;
+
+struct PreconditioningChoice {
+  bool jacobi = false;
+  // S (all ones without Jacobi): the board works in y = S^-1 x.
+  Eigen::VectorXd scale;
+  // Predicted relative error of the answer from round-to-nearest codes alone (no noise), for
+  // plain and for Jacobi programming; +infinity when that programming is impossible (the
+  // rounded matrix is indefinite). Both are computed in every mode.
+  double predicted_error_plain = 0.0;
+  double predicted_error_jacobi = 0.0;
+  // Why this choice, in one line (for reports and logs).
+  std::string reason;
+};
+
+// Predicted relative error of the answer from programming (A, b) with round-to-nearest codes:
+// ||A_q^-1 b_q - A^-1 b|| / ||A^-1 b||, or ||A_q^-1 - A^-1||_F / ||A^-1||_F when b = 0.
+// +infinity if the rounded matrix is not positive definite. A must be SPD, n <= cells.
+double predicted_quantization_error(const Eigen::MatrixXd& A, const Eigen::VectorXd& b,
+                                    const driver::DeviceDescription& board,
+                                    const ScalingTargets& targets);
+
+// Decides plain or Jacobi programming for A x = b (b may be zero). A symmetric positive
+// definite with a positive diagonal, n <= cells. Throws driver::Error(kNotSupported) when the
+// requested programming (or, for kAuto, both) cannot be realized.
+PreconditioningChoice choose_preconditioning(const Eigen::MatrixXd& A, const Eigen::VectorXd& b,
+                                             const driver::DeviceDescription& board,
+                                             const ScalingTargets& targets, Preconditioning mode);
+
+const char* to_string(Preconditioning mode) noexcept;
+
+}  // namespace kelvin::runtime
