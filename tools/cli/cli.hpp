@@ -47,6 +47,7 @@ Command add_solve_command(CLI::App& app);
 Command add_demo_command(CLI::App& app);
 Command add_sample_command(CLI::App& app);
 Command add_natgrad_command(CLI::App& app);
+Command add_logdet_command(CLI::App& app);
 
 // --- common.cpp ---
 // Adds "--uri URI" (default kDefaultUri) to a subcommand.

@@ -82,7 +82,8 @@ int main(int argc, char** argv) {
   try {
     commands = {kelvin::cli::add_find_command(app),   kelvin::cli::add_probe_command(app),
                 kelvin::cli::add_solve_command(app),  kelvin::cli::add_demo_command(app),
-                kelvin::cli::add_sample_command(app), kelvin::cli::add_natgrad_command(app)};
+                kelvin::cli::add_sample_command(app), kelvin::cli::add_natgrad_command(app),
+                kelvin::cli::add_logdet_command(app)};
   } catch (const std::exception& e) {
     print_error(e.what());
     return kExitRuntimeError;
