@@ -18,6 +18,7 @@ const std::vector<std::pair<std::string, std::string>> kRatios = {
     {"BM_DeviceRequestRoundTrip", "BM_BaselineEncodeDecode"},
     {"BM_RlcBoardRun", "BM_EmulatedBoardRun"},
     {"BM_QuarticBoardRun", "BM_EmulatedBoardRun"},
+    {"BM_PipelinedTrainingStep", "BM_SequentialTrainingStep"},
 };
 
 class RecordingReporter : public benchmark::ConsoleReporter {
