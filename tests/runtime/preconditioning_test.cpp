@@ -50,6 +50,7 @@ TEST(Preconditioning, AutoChoosesJacobiWhenRowScalesSpanFourDecades) {
   const Eigen::MatrixXd a = badly_scaled(4.0);
   const auto choice =
       choose_preconditioning(a, testing::random_vector(8, 4), board(), {}, Preconditioning::kAuto);
+  std::printf("[   INFO   ] %s\n", choice.reason.c_str());
   EXPECT_TRUE(choice.jacobi) << choice.reason;
   EXPECT_GT(choice.predicted_error_plain, kAutoJacobiFloor);
   EXPECT_LE(choice.predicted_error_jacobi, 0.5 * choice.predicted_error_plain);
