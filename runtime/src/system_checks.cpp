@@ -1,5 +1,6 @@
 #include "kelvin/runtime/system_checks.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -51,6 +52,51 @@ void check_symmetric_system(const Eigen::MatrixXd& A, const Eigen::VectorXd& b,
                 fmt::format("the matrix is not symmetric: A({0},{1}) = {2:.17g} but A({1},{0}) = "
                             "{3:.17g}",
                             wi, wj, A(wi, wj), A(wj, wi)));
+  }
+}
+
+void check_symmetric_system(const Eigen::SparseMatrix<double>& A, const Eigen::VectorXd& b,
+                            double symmetry_tolerance) {
+  if (A.rows() == 0 || A.cols() == 0)
+    throw Error(ErrorKind::kInvalidArgument, "the matrix is empty");
+  if (A.rows() != A.cols()) {
+    throw Error(ErrorKind::kInvalidArgument,
+                fmt::format("the matrix is {}x{}, not square", A.rows(), A.cols()));
+  }
+  if (b.size() != A.rows()) {
+    throw Error(ErrorKind::kInvalidArgument,
+                fmt::format("the right-hand side has {} entries but the matrix is {}x{}", b.size(),
+                            A.rows(), A.cols()));
+  }
+  double scale = 0.0;
+  for (Eigen::Index j = 0; j < A.outerSize(); ++j) {
+    for (Eigen::SparseMatrix<double>::InnerIterator it(A, j); it; ++it) {
+      if (!std::isfinite(it.value())) {
+        throw Error(ErrorKind::kInvalidArgument,
+                    fmt::format("matrix entry ({}, {}) is {}", it.row(), it.col(), it.value()));
+      }
+      scale = std::max(scale, std::abs(it.value()));
+    }
+  }
+  for (Eigen::Index i = 0; i < b.size(); ++i) {
+    if (!std::isfinite(b(i))) {
+      throw Error(ErrorKind::kInvalidArgument,
+                  fmt::format("right-hand side entry {} is {}", i, b(i)));
+    }
+  }
+  if (scale == 0.0)
+    throw Error(ErrorKind::kInvalidArgument, "the matrix is all zeros");
+  const Eigen::SparseMatrix<double> asym = A - Eigen::SparseMatrix<double>(A.transpose());
+  for (Eigen::Index j = 0; j < asym.outerSize(); ++j) {
+    for (Eigen::SparseMatrix<double>::InnerIterator it(asym, j); it; ++it) {
+      if (std::abs(it.value()) > symmetry_tolerance * scale) {
+        throw Error(ErrorKind::kInvalidArgument,
+                    fmt::format("the matrix is not symmetric: A({0},{1}) = {2:.17g} but A({1},{0}) "
+                                "= {3:.17g}",
+                                it.row(), it.col(), A.coeff(it.row(), it.col()),
+                                A.coeff(it.col(), it.row())));
+      }
+    }
   }
 }
 

@@ -14,6 +14,8 @@
 // The same loop runs with the blocks solved digitally (Eigen Cholesky): the reference that
 // checks the board path, and the fallback when no board is given.
 //
+// Dense or sparse A (Eigen::SparseMatrix<double>): a sparse A is what N = 10,000 needs.
+//
 // Thread contract: block_solve() uses the board exclusively for its duration.
 #pragma once
 
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include <Eigen/Core>
+#include <Eigen/SparseCore>
 
 #include "kelvin/driver/resonator/resonator_board.hpp"
 #include "kelvin/runtime/solve.hpp"
@@ -66,7 +69,8 @@ struct BlockSolveSummary {
   double device_time_s = 0.0;  // board time of all block solves
   double wall_time_s = 0.0;
   // Modelled energy of all block solves and the host's loop (docs/energy.md); GPU: a dense
-  // Cholesky solve, N^3/3 + 2 N^2 FLOPs. Empty for the digital backend without a board.
+  // Cholesky solve, N^3/3 + 2 N^2 FLOPs, for a dense A; the same PCG done digitally for a
+  // sparse A. Empty for the digital backend without a board.
   EnergyLedger energy;
 
   std::string brief_report() const;
@@ -82,6 +86,12 @@ struct BlockSolveResult {
 // Throws driver::Error: kInvalidArgument for bad input (as solve()), kTimeout when the deadline
 // passes; not converging within max_iterations is reported in the summary, not thrown.
 BlockSolveResult block_solve(driver::ResonatorBoard* board, const Eigen::MatrixXd& A,
+                             const Eigen::VectorXd& b, const BlockSolveOptions& options = {});
+// The same for a sparse A (what N = 10,000 and beyond needs: a dense 10,000 x 10,000 matrix is
+// 800 MB). Only the diagonal blocks are made dense, to be programmed; products with A stay
+// sparse. Symmetry is checked on the stored entries; the energy ledger's GPU comparison is the
+// same preconditioned CG done digitally (a sparse direct solve's cost depends on fill-in).
+BlockSolveResult block_solve(driver::ResonatorBoard* board, const Eigen::SparseMatrix<double>& A,
                              const Eigen::VectorXd& b, const BlockSolveOptions& options = {});
 
 }  // namespace kelvin::runtime

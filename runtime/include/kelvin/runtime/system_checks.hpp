@@ -5,12 +5,17 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <Eigen/SparseCore>
 
 namespace kelvin::runtime {
 
 // Checks that A is square, non-empty, finite and symmetric (|A_ij - A_ji| <= tol * max|A|) and
 // that b is finite with A's size. Throws driver::Error(kInvalidArgument).
 void check_symmetric_system(const Eigen::MatrixXd& A, const Eigen::VectorXd& b,
+                            double symmetry_tolerance);
+// The same checks for a sparse A (stored entries only; an entry missing on one side of the
+// diagonal counts as 0 there).
+void check_symmetric_system(const Eigen::SparseMatrix<double>& A, const Eigen::VectorXd& b,
                             double symmetry_tolerance);
 
 // Checks positive definiteness through a Cholesky factorization; throws
