@@ -14,19 +14,27 @@ namespace kelvin::runtime {
 using driver::Error;
 using driver::ErrorKind;
 
-void check_symmetric_system(const Eigen::MatrixXd& A, const Eigen::VectorXd& b,
-                            double symmetry_tolerance) {
-  if (A.size() == 0)
+namespace {
+
+// A square, non-empty matrix and a right-hand side of its size.
+void check_shapes(Eigen::Index rows, Eigen::Index cols, const Eigen::VectorXd& b) {
+  if (rows == 0 || cols == 0)
     throw Error(ErrorKind::kInvalidArgument, "the matrix is empty");
-  if (A.rows() != A.cols()) {
+  if (rows != cols)
     throw Error(ErrorKind::kInvalidArgument,
-                fmt::format("the matrix is {}x{}, not square", A.rows(), A.cols()));
-  }
-  if (b.size() != A.rows()) {
+                fmt::format("the matrix is {}x{}, not square", rows, cols));
+  if (b.size() != rows) {
     throw Error(ErrorKind::kInvalidArgument,
                 fmt::format("the right-hand side has {} entries but the matrix is {}x{}", b.size(),
-                            A.rows(), A.cols()));
+                            rows, cols));
   }
+}
+
+}  // namespace
+
+void check_symmetric_system(const Eigen::MatrixXd& A, const Eigen::VectorXd& b,
+                            double symmetry_tolerance) {
+  check_shapes(A.rows(), A.cols(), b);
   for (Eigen::Index j = 0; j < A.cols(); ++j) {
     for (Eigen::Index i = 0; i < A.rows(); ++i) {
       if (!std::isfinite(A(i, j))) {
@@ -57,17 +65,7 @@ void check_symmetric_system(const Eigen::MatrixXd& A, const Eigen::VectorXd& b,
 
 void check_symmetric_system(const Eigen::SparseMatrix<double>& A, const Eigen::VectorXd& b,
                             double symmetry_tolerance) {
-  if (A.rows() == 0 || A.cols() == 0)
-    throw Error(ErrorKind::kInvalidArgument, "the matrix is empty");
-  if (A.rows() != A.cols()) {
-    throw Error(ErrorKind::kInvalidArgument,
-                fmt::format("the matrix is {}x{}, not square", A.rows(), A.cols()));
-  }
-  if (b.size() != A.rows()) {
-    throw Error(ErrorKind::kInvalidArgument,
-                fmt::format("the right-hand side has {} entries but the matrix is {}x{}", b.size(),
-                            A.rows(), A.cols()));
-  }
+  check_shapes(A.rows(), A.cols(), b);
   double scale = 0.0;
   for (Eigen::Index j = 0; j < A.outerSize(); ++j) {
     for (Eigen::SparseMatrix<double>::InnerIterator it(A, j); it; ++it) {
