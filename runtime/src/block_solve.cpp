@@ -28,6 +28,36 @@ struct Block {
   std::optional<Eigen::LLT<Eigen::MatrixXd>> llt;
 };
 
+// The diagonal block [start, start + size) of A, dense: what a board (or Cholesky) solves.
+Eigen::MatrixXd diagonal_block(const Eigen::MatrixXd& a, Eigen::Index start, Eigen::Index size) {
+  return a.block(start, start, size, size);
+}
+Eigen::MatrixXd diagonal_block(const Eigen::SparseMatrix<double>& a, Eigen::Index start,
+                               Eigen::Index size) {
+  return Eigen::MatrixXd(a.block(start, start, size, size));
+}
+Eigen::MatrixXd diagonal_block(const DampedGgn& a, Eigen::Index start, Eigen::Index size) {
+  return a.diagonal_block(start, size);
+}
+
+// Input checks. The operator checked its factors when it was built; only b is left.
+void check_system(const Eigen::MatrixXd& a, const Eigen::VectorXd& b, double tolerance) {
+  check_symmetric_system(a, b, tolerance);
+}
+void check_system(const Eigen::SparseMatrix<double>& a, const Eigen::VectorXd& b,
+                  double tolerance) {
+  check_symmetric_system(a, b, tolerance);
+}
+void check_system(const DampedGgn& a, const Eigen::VectorXd& b, double) {
+  if (b.size() != a.rows()) {
+    throw Error(ErrorKind::kInvalidArgument,
+                fmt::format("the gradient has {} entries but the curvature has {} parameters",
+                            b.size(), a.rows()));
+  }
+  if (!b.allFinite())
+    throw Error(ErrorKind::kInvalidArgument, "the gradient has a non-finite entry");
+}
+
 // z = M^-1 r, block by block.
 class BlockJacobi {
  public:
@@ -39,7 +69,7 @@ class BlockJacobi {
       Block b;
       b.start = s;
       b.size = std::min(block_size, a.rows() - s);
-      b.matrix = Eigen::MatrixXd(a.block(s, s, b.size, b.size));
+      b.matrix = diagonal_block(a, s, b.size);
       if (options.backend == BlockBackend::kDigital) {
         b.llt.emplace(b.matrix);
         if (b.llt->info() != Eigen::Success) {
@@ -100,6 +130,9 @@ double matvec_flops(const Eigen::MatrixXd& a) {
 double matvec_flops(const Eigen::SparseMatrix<double>& a) {
   return 2.0 * static_cast<double>(a.nonZeros());
 }
+double matvec_flops(const DampedGgn& a) {
+  return a.product_flops();
+}
 
 // What a GPU doing the same job digitally would spend: a dense Cholesky solve (N^3/3 + 2 N^2)
 // for a dense A; for a sparse A, the same preconditioned CG digitally (its iterations, two
@@ -108,6 +141,12 @@ double matvec_flops(const Eigen::SparseMatrix<double>& a) {
 double gpu_flops(const Eigen::MatrixXd& a, double, int) {
   const double n = static_cast<double>(a.rows());
   return n * n * n / 3.0 + 2.0 * n * n;
+}
+// For GGN factors: forming F (2 m N^2 + 2 m^2 N) and a Cholesky solve, as a GPU trainer would.
+double gpu_flops(const DampedGgn& a, double, int) {
+  const double n = static_cast<double>(a.rows());
+  const double m = static_cast<double>(a.outputs());
+  return 2.0 * m * n * n + 2.0 * m * m * n + n * n * n / 3.0 + 2.0 * n * n;
 }
 double gpu_flops(const Eigen::SparseMatrix<double>& a, double block, int iterations) {
   const double n = static_cast<double>(a.rows());
@@ -152,6 +191,11 @@ BlockSolveResult block_solve(driver::ResonatorBoard* board, const Eigen::SparseM
   return block_solve_any(board, A, b, options);
 }
 
+BlockSolveResult block_solve(driver::ResonatorBoard* board, const DampedGgn& A,
+                             const Eigen::VectorXd& g, const BlockSolveOptions& options) {
+  return block_solve_any(board, A, g, options);
+}
+
 namespace {
 
 template <typename Matrix>
@@ -163,7 +207,7 @@ BlockSolveResult block_solve_any(driver::ResonatorBoard* board, const Matrix& A,
   if (board)
     energy_start = BoardSnapshot::of(*board);
   options.validate();
-  check_symmetric_system(A, b, options.block.symmetry_tolerance);
+  check_system(A, b, options.block.symmetry_tolerance);
   if (options.backend == BlockBackend::kBoard && board == nullptr)
     throw Error(ErrorKind::kInvalidArgument, "block_solve: the board backend needs a board");
   const Eigen::Index n = A.rows();

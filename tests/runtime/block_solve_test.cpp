@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 #include <Eigen/Dense>
+#include <Eigen/Eigenvalues>
 #include <Eigen/SparseCore>
 
 #include "kelvin/driver/backends.hpp"
@@ -144,6 +145,42 @@ TEST(BlockSolve, TenThousandSparseUnknownsReachTheToleranceAndMatchTheDigitalPat
         r.summary.energy.brief().c_str());
     EXPECT_LT(difference, 0.05);
   }
+}
+
+// Item 1 of issue 4 at scale: a natural gradient for N = 1,000 parameters from GGN factors
+// (J = X, m = 200 examples of a logistic model; H = diag(p (1 - p)) / m), with F = J^T H J never
+// formed by the solver, on an 8-cell board. Reference: the formed F + lambda I by Cholesky. The
+// residual stops at 1e-3, so the error is at most cond(F + lambda I) x 1e-3.
+TEST(BlockSolve, NaturalGradientOfAThousandParametersFromGgnFactorsWithoutFormingF) {
+  constexpr int kN = 1000;
+  constexpr int kM = 200;
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> normal;
+  const Eigen::MatrixXd x =
+      Eigen::MatrixXd::NullaryExpr(kM, kN, [&] { return normal(rng); }) / std::sqrt(kN);
+  const Eigen::VectorXd w = Eigen::VectorXd::NullaryExpr(kN, [&] { return normal(rng); });
+  const Eigen::ArrayXd p = (1.0 + (-(x * w).array()).exp()).inverse();
+  const Eigen::MatrixXd h = Eigen::VectorXd(p * (1.0 - p) / kM).asDiagonal();
+  const Eigen::VectorXd g = test_rhs(kN, 10) / kN;
+  const double damping = 1e-3;
+  const DampedGgn ggn(x, h, damping);
+
+  driver::ResonatorBoard board(
+      std::shared_ptr<driver::Device>(driver::open("sim:resonator?cells=8&seed=4")));
+  const auto r = block_solve(&board, ggn, g);
+  EXPECT_TRUE(r.summary.converged) << r.summary.full_report();
+  EXPECT_LE(r.summary.relative_residual, 1e-3);
+  Eigen::MatrixXd f = x.transpose() * h * x;
+  f.diagonal().array() += damping;
+  EXPECT_LE((g - f * r.x).norm() / g.norm(), 1e-3);  // the residual, recomputed from formed F
+  const Eigen::LLT<Eigen::MatrixXd> llt(f);
+  const Eigen::VectorXd exact = llt.solve(g);
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(f, Eigen::EigenvaluesOnly);
+  const double condition = eig.eigenvalues()(kN - 1) / eig.eigenvalues()(0);
+  const double error = (r.x - exact).norm() / exact.norm();
+  std::printf("[   INFO   ] %s; cond %.3g; error against Cholesky %.3g; energy %s\n",
+              r.summary.brief_report().c_str(), condition, error, r.summary.energy.brief().c_str());
+  EXPECT_LE(error, condition * 1e-3);
 }
 
 TEST(BlockSolve, RefusesAnAsymmetricSparseMatrixNamingTheEntry) {

@@ -14,7 +14,8 @@
 // The same loop runs with the blocks solved digitally (Eigen Cholesky): the reference that
 // checks the board path, and the fallback when no board is given.
 //
-// Dense or sparse A (Eigen::SparseMatrix<double>): a sparse A is what N = 10,000 needs.
+// Dense or sparse A (Eigen::SparseMatrix<double>): a sparse A is what N = 10,000 needs; or the
+// damped GGN curvature of a natural gradient as factors (damped_ggn.hpp), never formed.
 //
 // Thread contract: block_solve() uses the board exclusively for its duration.
 #pragma once
@@ -28,6 +29,7 @@
 #include <Eigen/SparseCore>
 
 #include "kelvin/driver/resonator/resonator_board.hpp"
+#include "kelvin/runtime/damped_ggn.hpp"
 #include "kelvin/runtime/solve.hpp"
 
 namespace kelvin::runtime {
@@ -93,5 +95,10 @@ BlockSolveResult block_solve(driver::ResonatorBoard* board, const Eigen::MatrixX
 // same preconditioned CG done digitally (a sparse direct solve's cost depends on fill-in).
 BlockSolveResult block_solve(driver::ResonatorBoard* board, const Eigen::SparseMatrix<double>& A,
                              const Eigen::VectorXd& b, const BlockSolveOptions& options = {});
+// The natural gradient (F + lambda I)^-1 g for F = J^T H J never formed (damped_ggn.hpp): the
+// blocks J_b^T H J_b + lambda I go to the board, products stay factored. GPU comparison: forming
+// F and a Cholesky solve.
+BlockSolveResult block_solve(driver::ResonatorBoard* board, const DampedGgn& A,
+                             const Eigen::VectorXd& g, const BlockSolveOptions& options = {});
 
 }  // namespace kelvin::runtime

@@ -141,8 +141,9 @@ class NaturalGradientEstimator {
   // exceeds the cells or the quantized matrix is indefinite; board errors as they come.
   NaturalGradientResult estimate(const Eigen::VectorXd& g, const Eigen::MatrixXd& F);
   // With GGN factors: F = J^T H J, J (m x N), H (m x m, symmetric positive semidefinite). The
-  // board holds a dense coupling matrix, so F is formed here (N <= cells is small); problems
-  // larger than the board need the blocked outer loop.
+  // board holds a dense coupling matrix, so F is formed here (N <= cells is small). For N above
+  // the cells, block_solve(board, DampedGgn(J, H, lambda), g) (block_solve.hpp, damped_ggn.hpp)
+  // returns the natural gradient itself (the large-t end) without ever forming F.
   NaturalGradientResult estimate(const Eigen::VectorXd& g, const Eigen::MatrixXd& J,
                                  const Eigen::MatrixXd& H);
 

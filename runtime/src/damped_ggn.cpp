@@ -1,0 +1,55 @@
+#include "kelvin/runtime/damped_ggn.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "kelvin/driver/error.hpp"
+
+namespace kelvin::runtime {
+
+using driver::Error;
+using driver::ErrorKind;
+
+DampedGgn::DampedGgn(Eigen::MatrixXd J, Eigen::MatrixXd H, double damping)
+    : j_(std::move(J)), h_(std::move(H)), damping_(damping) {
+  if (j_.size() == 0)
+    throw Error(ErrorKind::kInvalidArgument, "GGN: J is empty");
+  if (h_.rows() != j_.rows() || h_.cols() != j_.rows()) {
+    throw Error(
+        ErrorKind::kInvalidArgument,
+        fmt::format("GGN factors do not fit: J is {}x{}, so H must be {}x{}, but it is {}x{}",
+                    j_.rows(), j_.cols(), j_.rows(), j_.rows(), h_.rows(), h_.cols()));
+  }
+  if (!j_.allFinite() || !h_.allFinite())
+    throw Error(ErrorKind::kInvalidArgument, "GGN: J or H has a non-finite entry");
+  if ((h_ - h_.transpose()).cwiseAbs().maxCoeff() >
+      1e-10 * std::max(1.0, h_.cwiseAbs().maxCoeff())) {
+    throw Error(ErrorKind::kInvalidArgument, "GGN: H is not symmetric");
+  }
+  if (!(damping_ >= 0.0) || !std::isfinite(damping_))
+    throw Error(ErrorKind::kInvalidArgument,
+                fmt::format("GGN: damping = {} (finite, >= 0)", damping_));
+}
+
+Eigen::VectorXd DampedGgn::operator*(const Eigen::VectorXd& p) const {
+  return j_.transpose() * (h_ * (j_ * p)) + damping_ * p;
+}
+
+Eigen::MatrixXd DampedGgn::diagonal_block(Eigen::Index start, Eigen::Index size) const {
+  const auto jb = j_.middleCols(start, size);
+  Eigen::MatrixXd block = jb.transpose() * h_ * jb;
+  block = 0.5 * (block + block.transpose());  // exactly symmetric for the board
+  block.diagonal().array() += damping_;
+  return block;
+}
+
+double DampedGgn::product_flops() const noexcept {
+  const double m = static_cast<double>(j_.rows());
+  const double n = static_cast<double>(j_.cols());
+  return 4.0 * m * n + 2.0 * m * m + 2.0 * n;
+}
+
+}  // namespace kelvin::runtime
