@@ -13,6 +13,7 @@
 #include <Eigen/Dense>
 #include <nlohmann/json.hpp>
 
+#include "cli_runner.hpp"
 #include "kelvin/tools/matrix_io.hpp"
 #include "test_files.hpp"
 
@@ -20,44 +21,10 @@ namespace kelvin::tools {
 namespace {
 
 using nlohmann::json;
+using testing::Outcome;
+using testing::run_kelvin;
+using testing::small_spd_matrix;
 using testing::TempDir;
-
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-Outcome run_kelvin(const TempDir& dir, const std::vector<std::string>& args) {
-  const auto err_file = dir / "stderr.txt";
-  std::string command = std::string("'") + KELVIN_CLI_PATH + "'";
-  for (const auto& arg : args)
-    command += " '" + arg + "'";  // the test's own arguments: no quotes inside
-  command += " 2>'" + err_file.string() + "'";
-  Outcome outcome;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    ADD_FAILURE() << "popen failed for: " << command;
-    return outcome;
-  }
-  char buffer[4096];
-  for (std::size_t got = 0; (got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;)
-    outcome.out.append(buffer, got);
-  const int status = ::pclose(pipe);
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err(err_file);
-  outcome.err.assign(std::istreambuf_iterator<char>(err), std::istreambuf_iterator<char>());
-  return outcome;
-}
-
-Eigen::MatrixXd small_spd_matrix() {
-  Eigen::MatrixXd a(4, 4);
-  a << 3.0, -0.8, 0.4, 0.0,  //
-      -0.8, 2.5, 0.6, -0.3,  //
-      0.4, 0.6, 2.0, 0.5,    //
-      0.0, -0.3, 0.5, 1.5;
-  return a;
-}
 
 // The board's answer against Eigen's log det of A within 5 standard errors (normal, two-sided
 // 6e-7), plus the quantization allowance: |log det A_q - log det A| <= n * eps * cond(A) with

@@ -6,6 +6,7 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -355,6 +356,43 @@ TEST(MatrixIoNpy, RejectsNonFiniteValues) {
       dir.write("inf.npy", npy("<f4", false, "(3,)",
                                f4({1.0f, std::numeric_limits<float>::infinity(), 0.0f}))),
       "element [1] is not finite");
+}
+
+TEST(MatrixIoMarket, ReadsGeneralAndMirrorsSymmetricAndRoundTrips) {
+  TempDir dir;
+  const std::string h = "%%MatrixMarket matrix coordinate ";
+  const auto general =
+      dir.write("g.mtx", h + "real general\n% c\n\n2 3 3\n1 1 1.5\n2 3 -6.75\n1 2 -2\n");
+  EXPECT_EQ(Eigen::MatrixXd(read_sparse_matrix(general)),
+            (Eigen::MatrixXd(2, 3) << 1.5, -2, 0, 0, 0, -6.75).finished());
+  const auto sym = dir.write("s.mtx", h + "integer symmetric\n2 2 3\n1 1 4\n2 1 -1\n2 2 3\n");
+  EXPECT_EQ(read_matrix(sym), (Eigen::MatrixXd(2, 2) << 4, -1, -1, 3).finished());
+  write_matrix_market(dir / "w.mtx", read_sparse_matrix(sym));
+  EXPECT_EQ(read_matrix(dir / "w.mtx"), read_matrix(sym));
+  EXPECT_EQ(read_sparse_matrix(dir.write("d.txt", "1 0\n0 2\n")).nonZeros(), 2);
+}
+
+TEST(MatrixIoMarket, MalformedFilesAreRefusedNamingTheLine) {
+  TempDir dir;
+  const std::string h = "%%MatrixMarket matrix coordinate ", ok = h + "real general\n";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {h + "\n1 1 1\n1 1 1\n", "line 1: bad Matrix Market banner"},
+      {h + "complex general\n", "line 1: field 'complex'"},
+      {h + "pattern general\n", "line 1: field 'pattern'"},
+      {"%%MatrixMarket matrix array real general\n", "line 1: format 'array'"},
+      {ok + "2 2\n", "line 2: bad size line"},
+      {ok + "2 2 1\n3 0 1\n", "line 3: index (3, 0) is out of range"},
+      {ok + "2 2 2\n1 1 1\n", "has 1 entries, but the size line (line 2) declares 2"},
+      {ok + "2 2 1\n1 1 1\n2 2 1\n", "line 4: more entries than the 1 declared on line 2"},
+      {ok + "2 2 1\n1 1 x\n", "line 3: 'x' is not a number"},
+      {ok + "2 2 1\n1 1 nan\n", "line 3: value 'nan' is not finite"},
+      {ok + "2 2 2\n2 1 1\n% c\n2 1 5\n", "lines 3 and 5 both give entry (2, 1)"},
+      {h + "real symmetric\n2 2 1\n1 2 1\n", "line 3: entry (1, 2) is above"},
+      {h + "integer general\n1 1 1\n1 1 1.5\n", "line 3: '1.5' is not an integer"}};
+  for (std::size_t k = 0; k < cases.size(); ++k) {
+    const auto file = dir.write("bad" + std::to_string(k) + ".mtx", cases[k].first);
+    expect_error([&] { (void)read_sparse_matrix(file); }, file, cases[k].second);
+  }
 }
 
 }  // namespace

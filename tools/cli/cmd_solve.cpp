@@ -1,5 +1,9 @@
 // kelvin solve --matrix FILE --rhs FILE [--uri URI] [--json] [--batches N]
 //              [--batch-relaxation-times T] [--timeout-s S] [--tolerance R]
+//
+// FILE is text, .npy or Matrix Market (.mtx, coordinate real/integer, general/symmetric). A Matrix
+// Market A is read sparse: with more unknowns than the board's cells it stays sparse for the block
+// solve (so 10,000+ unknowns fit in memory); otherwise it is made dense for the direct solve.
 #include <chrono>
 #include <exception>
 #include <iterator>
@@ -76,7 +80,9 @@ Command add_solve_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "solve", "Solve A x = b (A symmetric positive definite) on a resonator board");
   add_uri_option(*command, options->uri);
-  command->add_option("--matrix", options->matrix, "A: text or .npy file, n x n")->required();
+  command
+      ->add_option("--matrix", options->matrix, "A: text, .npy or Matrix Market (.mtx) file, n x n")
+      ->required();
   command->add_option("--rhs", options->rhs, "b: text or .npy file, n values")->required();
   command->add_flag("--json", options->json,
                     "Print one JSON object {\"x\", \"stderr\", \"summary\"} instead of text");
@@ -102,12 +108,20 @@ Command add_solve_command(CLI::App& app) {
       "Systems with more unknowns than the board has cells are solved by block-Jacobi\n"
       "preconditioned conjugate gradients, the blocks on the board (docs/architecture.md).\n"
       "Files: text (numbers separated by spaces or commas, one row per line, '#' comments) or\n"
-      "NumPy .npy (<f8, <f4, <i8, <i4). b may be a column, a row, or a 1-D array.\n"
+      "NumPy .npy (<f8, <f4, <i8, <i4) or, for A, Matrix Market (coordinate real/integer,\n"
+      "general/symmetric; read sparse). b may be a column, a row, or a 1-D array.\n"
       "Device addresses:\n  {}",
       driver::kSimUriHelp));
 
   return {command, [options] {
-            const Eigen::MatrixXd a = tools::read_matrix(options->matrix);
+            // Matrix Market is read sparse, so that a large A never becomes dense.
+            const bool sparse_file = tools::is_matrix_market_file(options->matrix);
+            Eigen::SparseMatrix<double> sparse_a;
+            Eigen::MatrixXd a;
+            if (sparse_file)
+              sparse_a = tools::read_sparse_matrix(options->matrix);
+            else
+              a = tools::read_matrix(options->matrix);
             const Eigen::VectorXd b = tools::read_vector(options->rhs);
             runtime::SolveOptions solve_options = options->solve;
             solve_options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -119,11 +133,13 @@ Command add_solve_command(CLI::App& app) {
             }
 
             driver::ResonatorBoard board = open_resonator_board(options->uri);
-            if (a.rows() > static_cast<Eigen::Index>(board.cells())) {
+            const Eigen::Index n = sparse_file ? sparse_a.rows() : a.rows();
+            if (n > static_cast<Eigen::Index>(board.cells())) {
               runtime::BlockSolveOptions block;
               block.tolerance = options->tolerance;
               block.timeout = solve_options.timeout;
-              const auto result = runtime::block_solve(&board, a, b, block);
+              const auto result = sparse_file ? runtime::block_solve(&board, sparse_a, b, block)
+                                              : runtime::block_solve(&board, a, b, block);
               if (options->json) {
                 return dump_json({{"x", vector_json(result.x)},
                                   {"residual", result.summary.relative_residual},
@@ -132,6 +148,8 @@ Command add_solve_command(CLI::App& app) {
               }
               return block_solution_text(result);
             }
+            if (sparse_file)
+              a = Eigen::MatrixXd(sparse_a);
             const runtime::SolveResult result = runtime::solve(board, a, b, solve_options);
             if (options->json) {
               auto out = solve_result_json(result);

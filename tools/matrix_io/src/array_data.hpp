@@ -1,5 +1,6 @@
 // Internal to kelvin_matrix_io: the format-independent result of parsing a file, and the two
-// parsers. Not installed, not part of the public API.
+// parsers (and the Matrix Market one, which gives a sparse matrix). Not installed, not part of the
+// public API.
 //
 // Thread contract: plain functions and a plain value type.
 #pragma once
@@ -9,6 +10,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <Eigen/SparseCore>
 
 namespace kelvin::tools::detail {
 
@@ -27,6 +30,11 @@ struct ArrayData {
 ArrayData parse_text(std::string_view text, const std::string& name);
 ArrayData parse_npy(std::span<const unsigned char> bytes, const std::string& name);
 bool has_npy_magic(std::span<const unsigned char> bytes) noexcept;
+// Matrix Market coordinate real|integer general|symmetric (matrix_market_format.cpp).
+Eigen::SparseMatrix<double> parse_matrix_market(std::string_view text, const std::string& name);
+bool has_matrix_market_banner(std::span<const unsigned char> bytes) noexcept;
+// "coordinate real general", every stored entry, values as "%.17g".
+std::string format_matrix_market(const Eigen::SparseMatrix<double>& matrix);
 
 // Printable form of a piece of file content for an error message: at most `limit` characters,
 // non-printable bytes shown as '?'.

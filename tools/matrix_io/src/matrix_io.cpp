@@ -75,9 +75,28 @@ bool has_npz_extension(const fs::path& path) {
   return ext == ".npz";
 }
 
-ArrayData load(const fs::path& path) {
+bool has_mtx_extension(const fs::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext == ".mtx";
+}
+
+bool is_matrix_market(const std::vector<unsigned char>& bytes, const fs::path& path) {
+  return (detail::has_matrix_market_banner(bytes) || has_mtx_extension(path)) &&
+         !detail::has_npy_magic(bytes);
+}
+
+Eigen::SparseMatrix<double> parse_matrix_market(const std::vector<unsigned char>& bytes,
+                                                const fs::path& path) {
+  return detail::parse_matrix_market(
+      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+      display_name(path));
+}
+
+// Text or .npy (Matrix Market is handled by the callers, since it is sparse).
+ArrayData load(const std::vector<unsigned char>& bytes, const fs::path& path) {
   const std::string name = display_name(path);
-  const std::vector<unsigned char> bytes = read_file(path);
   if (detail::has_npy_magic(bytes) || has_npy_extension(path)) {
     return detail::parse_npy(bytes, name);
   }
@@ -87,6 +106,18 @@ ArrayData load(const fs::path& path) {
   }
   return detail::parse_text(
       std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), name);
+}
+
+Eigen::MatrixXd to_dense(const ArrayData& data) {
+  Eigen::MatrixXd matrix(static_cast<Eigen::Index>(data.rows),
+                         static_cast<Eigen::Index>(data.cols));
+  for (std::size_t i = 0; i < data.rows; ++i) {
+    for (std::size_t j = 0; j < data.cols; ++j) {
+      matrix(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) =
+          data.values[i * data.cols + j];
+    }
+  }
+  return matrix;
 }
 
 void write_file(const fs::path& path, std::string_view content) {
@@ -133,24 +164,51 @@ std::string npy_bytes(const std::string& shape, std::size_t rows, std::size_t co
 }  // namespace
 
 Eigen::MatrixXd read_matrix(const fs::path& path) {
-  const ArrayData data = load(path);
+  const std::vector<unsigned char> bytes = read_file(path);
+  if (is_matrix_market(bytes, path))
+    return Eigen::MatrixXd(parse_matrix_market(bytes, path));
+  const ArrayData data = load(bytes, path);
   if (data.ndim != 2) {
     throw MatrixFileError(fmt::format("{}: is a 1-D array of {} values; a matrix needs a 2-D array",
                                       display_name(path), data.rows));
   }
-  Eigen::MatrixXd matrix(static_cast<Eigen::Index>(data.rows),
-                         static_cast<Eigen::Index>(data.cols));
-  for (std::size_t i = 0; i < data.rows; ++i) {
-    for (std::size_t j = 0; j < data.cols; ++j) {
-      matrix(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) =
-          data.values[i * data.cols + j];
-    }
+  return to_dense(data);
+}
+
+Eigen::SparseMatrix<double> read_sparse_matrix(const fs::path& path) {
+  const std::vector<unsigned char> bytes = read_file(path);
+  if (is_matrix_market(bytes, path))
+    return parse_matrix_market(bytes, path);
+  const ArrayData data = load(bytes, path);
+  if (data.ndim != 2) {
+    throw MatrixFileError(fmt::format("{}: is a 1-D array of {} values; a matrix needs a 2-D array",
+                                      display_name(path), data.rows));
   }
-  return matrix;
+  return to_dense(data).sparseView(0.0, 0.0);
+}
+
+bool is_matrix_market_file(const fs::path& path) {
+  if (has_mtx_extension(path))
+    return true;
+  File file(std::fopen(path.c_str(), "rb"));
+  if (!file)
+    return false;
+  unsigned char start[16] = {};
+  const std::size_t got = std::fread(start, 1, sizeof start, file.get());
+  return detail::has_matrix_market_banner(std::span<const unsigned char>(start, got));
 }
 
 Eigen::VectorXd read_vector(const fs::path& path) {
-  const ArrayData data = load(path);
+  const std::vector<unsigned char> bytes = read_file(path);
+  if (is_matrix_market(bytes, path)) {
+    const Eigen::SparseMatrix<double> m = parse_matrix_market(bytes, path);
+    if (m.rows() != 1 && m.cols() != 1) {
+      throw MatrixFileError(fmt::format("{}: is a {} x {} matrix; a vector needs n x 1 or 1 x n",
+                                        display_name(path), m.rows(), m.cols()));
+    }
+    return Eigen::MatrixXd(m).reshaped();
+  }
+  const ArrayData data = load(bytes, path);
   if (data.ndim == 2 && data.rows != 1 && data.cols != 1) {
     if (data.source == detail::Source::kText) {
       throw MatrixFileError(fmt::format(
@@ -204,6 +262,10 @@ void write_npy(const fs::path& path, const Eigen::VectorXd& vector) {
   write_file(path, npy_bytes(fmt::format("({},)", n), n, 1, [&](std::size_t i, std::size_t) {
                return vector(static_cast<Eigen::Index>(i));
              }));
+}
+
+void write_matrix_market(const fs::path& path, const Eigen::SparseMatrix<double>& matrix) {
+  write_file(path, detail::format_matrix_market(matrix));
 }
 
 }  // namespace kelvin::tools
