@@ -22,6 +22,8 @@ const char* to_string(ErrorKind kind) noexcept {
       return "protocol error";
     case ErrorKind::kDevice:
       return "device error";
+    case ErrorKind::kPermissionDenied:
+      return "permission denied";
   }
   return "unknown error";
 }

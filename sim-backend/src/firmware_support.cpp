@@ -97,6 +97,19 @@ void check_envelope_version(const Envelope& request) {
   }
 }
 
+std::vector<std::uint8_t> pong(const Envelope& request, std::uint64_t device_tick) {
+  const std::string& payload = request.ping().payload();
+  if (payload.size() > kMaxPingPayload) {
+    throw BoardError(
+        ErrorCode::ERROR_CODE_INVALID_ARGUMENT,
+        fmt::format("ping payload of {} bytes exceeds {}", payload.size(), kMaxPingPayload));
+  }
+  Envelope reply = reply_to(request);
+  reply.mutable_pong()->set_payload(payload);
+  reply.mutable_pong()->set_device_tick(device_tick);
+  return protocol::encode_envelope(reply);
+}
+
 void check_hello_version(const wire::v1::Hello& hello) {
   if (hello.min_version() > protocol::kProtocolVersion ||
       hello.max_version() < protocol::kProtocolVersion) {
@@ -116,6 +129,10 @@ void refuse_request(const Envelope& request, std::string_view family) {
     case Envelope::kRunResults:
     case Envelope::kSamplingResults:
     case Envelope::kError:
+    case Envelope::kStreamStarted:
+    case Envelope::kStreamData:
+    case Envelope::kPong:
+    case Envelope::kAttached:
       throw BoardError(ErrorCode::ERROR_CODE_UNEXPECTED_MESSAGE,
                        fmt::format("{} is a reply, not a request", protocol::body_name(request)));
     case Envelope::BODY_NOT_SET:

@@ -31,6 +31,11 @@ std::span<const std::uint8_t> as_bytes(const std::string& s);
 void fill_format(wire::v1::CodeFormat* f, std::uint32_t bits, bool is_signed, std::int64_t min_code,
                  std::int64_t max_code, double lsb, std::string_view unit);
 
+// The Pong reply to a Ping (v5): the payload echoed with the board's clock. BoardError
+// (INVALID_ARGUMENT) for a payload above kMaxPingPayload.
+inline constexpr std::size_t kMaxPingPayload = 65536;
+std::vector<std::uint8_t> pong(const wire::v1::Envelope& request, std::uint64_t device_tick);
+
 // BoardError(UNSUPPORTED_VERSION) unless the envelope speaks this build's version.
 void check_envelope_version(const wire::v1::Envelope& request);
 // BoardError(UNSUPPORTED_VERSION), naming the version the board speaks, unless it lies in

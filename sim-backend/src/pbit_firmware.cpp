@@ -41,6 +41,8 @@ std::vector<std::uint8_t> PbitFirmware::handle_request(const Envelope& request) 
   detail::check_envelope_version(request);
   Envelope reply = detail::reply_to(request);
   switch (request.body_case()) {
+    case Envelope::kPing:
+      return detail::pong(request, model_.sweep());
     case Envelope::kHello: {
       detail::check_hello_version(request.hello());
       log_->debug("hello from '{}'", request.hello().client());

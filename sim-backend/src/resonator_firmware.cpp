@@ -72,6 +72,8 @@ std::vector<std::uint8_t> ResonatorFirmware::handle_request(const Envelope& requ
   detail::check_envelope_version(request);
   Envelope reply = reply_to(request);
   switch (request.body_case()) {
+    case Envelope::kPing:
+      return detail::pong(request, model_.tick());
     case Envelope::kHello: {
       const auto& hello = request.hello();
       detail::check_hello_version(hello);

@@ -90,20 +90,42 @@ TEST(ProtocolBehaviour, InvalidConfigIsRejectedAtPowerUp) {
   EXPECT_THROW(make_resonator_firmware(config), std::invalid_argument);
 }
 
-TEST(ProtocolBehaviour, HelloWithoutVersionFourIsUnsupported) {
+TEST(ProtocolBehaviour, HelloWithoutVersionFiveIsUnsupported) {
   BoardClient board;
-  const Envelope reply = board.hello(5, 6);
+  const Envelope reply = board.hello(6, 7);
   ASSERT_TRUE(IsError(reply, ErrorCode::ERROR_CODE_UNSUPPORTED_VERSION));
-  EXPECT_NE(reply.error().message().find("version 4"), std::string::npos)
+  EXPECT_NE(reply.error().message().find("version 5"), std::string::npos)
       << reply.error().message();
 }
 
 TEST(ProtocolBehaviour, OlderHostGetsAClearError) {
   BoardClient board;
-  const Envelope reply = board.hello(1, 3);
+  const Envelope reply = board.hello(1, 4);
   ASSERT_TRUE(IsError(reply, ErrorCode::ERROR_CODE_UNSUPPORTED_VERSION));
-  EXPECT_NE(reply.error().message().find("speaks version 4 only"), std::string::npos)
+  EXPECT_NE(reply.error().message().find("speaks version 5 only"), std::string::npos)
       << reply.error().message();
+}
+
+TEST(ProtocolBehaviour, PingEchoesItsPayloadWithTheBoardClock) {
+  BoardClient board;
+  ASSERT_EQ(board.hello().body_case(), Envelope::kDeviceInfo);
+  Envelope ping = board.request();
+  ping.mutable_ping()->set_payload(std::string("\x00\x01kelvin\xff", 9));
+  const Envelope pong = board.exchange(ping);
+  ASSERT_EQ(pong.body_case(), Envelope::kPong) << pong.DebugString();
+  EXPECT_EQ(pong.pong().payload(), ping.ping().payload());
+  EXPECT_EQ(pong.request_id(), ping.request_id());
+
+  Envelope huge = board.request();
+  huge.mutable_ping()->set_payload(std::string(65537, 'x'));
+  EXPECT_TRUE(IsError(board.exchange(huge), ErrorCode::ERROR_CODE_INVALID_ARGUMENT));
+}
+
+TEST(ProtocolBehaviour, BoardsRefuseTheServerHandshake) {
+  BoardClient board;
+  Envelope attach = board.request();
+  attach.mutable_attach()->set_board(0);
+  EXPECT_TRUE(IsError(board.exchange(attach), ErrorCode::ERROR_CODE_UNEXPECTED_MESSAGE));
 }
 
 TEST(ProtocolBehaviour, EnvelopeOfAnotherVersionIsUnsupportedAndItsBodyIgnored) {

@@ -12,15 +12,16 @@
 namespace kelvin::driver {
 
 enum class ErrorKind {
-  kInvalidArgument,  // caller's input is malformed (sizes, NaN, bad URI, ...)
-  kOutOfRange,       // a value does not fit the hardware's range (DAC codes, durations, ...)
-  kNotSupported,     // the device cannot do this (wrong family, missing capability)
-  kNotFound,         // no backend or device matches the address
-  kTimeout,          // the call's total deadline passed
-  kDisconnected,     // the transport closed or the device vanished
-  kBadFrame,         // bytes from the device could not be decoded
-  kProtocol,         // a well-formed reply that breaks the protocol (wrong type, wrong size)
-  kDevice,           // the device answered with an Error message (see device_code())
+  kInvalidArgument,   // caller's input is malformed (sizes, NaN, bad URI, ...)
+  kOutOfRange,        // a value does not fit the hardware's range (DAC codes, durations, ...)
+  kNotSupported,      // the device cannot do this (wrong family, missing capability)
+  kNotFound,          // no backend or device matches the address
+  kTimeout,           // the call's total deadline passed
+  kDisconnected,      // the transport closed or the device vanished
+  kBadFrame,          // bytes from the device could not be decoded
+  kProtocol,          // a well-formed reply that breaks the protocol (wrong type, wrong size)
+  kDevice,            // the device answered with an Error message (see device_code())
+  kPermissionDenied,  // the OS or a board server refused access (USB permissions, server token)
 };
 
 const char* to_string(ErrorKind kind) noexcept;

@@ -89,7 +89,7 @@ namespace kelvin::sim::pbit {
 // Identity.
 inline constexpr std::string_view kModel = "pbit-gibbs";
 inline constexpr std::string_view kFirmwareVersion = "kelvin-sim 0.1.0";
-inline constexpr std::uint32_t kProtocolVersion = 4;
+inline constexpr std::uint32_t kProtocolVersion = 5;
 
 // Geometry (defaults; limits live in kelvin/protocol/pbit_lattice.hpp).
 inline constexpr std::uint32_t kDefaultRows = 70;

@@ -130,7 +130,7 @@ namespace kelvin::sim::resonator {
 // Identity.
 inline constexpr std::string_view kModel = "overdamped-ou";
 inline constexpr std::string_view kFirmwareVersion = "kelvin-sim 0.2.0";
-inline constexpr std::uint32_t kProtocolVersion = 4;
+inline constexpr std::uint32_t kProtocolVersion = 5;
 
 // Cells.
 inline constexpr std::uint32_t kMinCells = 1;
