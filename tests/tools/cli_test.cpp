@@ -92,6 +92,49 @@ TEST(KelvinCli, NatgradJsonGivesTheNaturalGradientWithinItsErrorBars) {
   }
 }
 
+// A curvature whose rows span four decades: auto preconditioning reports Jacobi with its
+// predicted error; none and jacobi are honoured; a bad mode is a usage error.
+TEST(KelvinCli, NatgradReportsAndHonoursThePreconditioningChoice) {
+  TempDir dir;
+  Eigen::VectorXd scales(4);
+  scales << 1.0, 0.1, 0.01, 0.001;
+  write_matrix_text(dir / "F.txt", scales.asDiagonal() * small_spd_matrix() * scales.asDiagonal());
+  write_npy(dir / "g.npy", Eigen::VectorXd(Eigen::VectorXd::Ones(4)));
+  const std::vector<std::string> base{"natgrad",
+                                      "--fisher",
+                                      (dir / "F.txt").string(),
+                                      "--grad",
+                                      (dir / "g.npy").string(),
+                                      "--damping",
+                                      "1e-8",
+                                      "--json"};
+  const Outcome automatic = run_kelvin(dir, base);
+  ASSERT_EQ(automatic.exit_code, 0) << automatic.err;
+  const json chosen = parse_stdout(automatic)["summary"]["preconditioning"];
+  EXPECT_TRUE(chosen.value("jacobi", false)) << chosen.dump();
+  EXPECT_NE(chosen.value("reason", "").find("auto"), std::string::npos) << chosen.dump();
+  EXPECT_GT(chosen.value("predicted_quantization_error", -1.0), 0.0);
+
+  // Without preconditioning this matrix does not survive rounding to 16-bit codes: the choice
+  // is honoured and the board path refuses with one clear line instead of a wrong answer.
+  std::vector<std::string> none = base;
+  none.insert(none.end(), {"--preconditioning", "none"});
+  const Outcome plain = run_kelvin(dir, none);
+  EXPECT_EQ(plain.exit_code, 1);
+  EXPECT_NE(plain.err.find("without preconditioning"), std::string::npos) << plain.err;
+
+  std::vector<std::string> jacobi = base;
+  jacobi.insert(jacobi.end(), {"--preconditioning", "jacobi"});
+  const Outcome forced = run_kelvin(dir, jacobi);
+  ASSERT_EQ(forced.exit_code, 0) << forced.err;
+  EXPECT_EQ(parse_stdout(forced)["summary"]["preconditioning"].value("reason", ""),
+            "Jacobi (requested)");
+
+  std::vector<std::string> bad = base;
+  bad.insert(bad.end(), {"--preconditioning", "cholesky"});
+  EXPECT_EQ(run_kelvin(dir, bad).exit_code, 2);
+}
+
 TEST(KelvinCli, NatgradRefusesAnIndefiniteCurvatureWithOneErrorLine) {
   TempDir dir;
   write_matrix_text(dir / "F.txt", -small_spd_matrix());

@@ -52,6 +52,12 @@ Command add_logdet_command(CLI::App& app);
 // --- common.cpp ---
 // Adds "--uri URI" (default kDefaultUri) to a subcommand.
 CLI::Option* add_uri_option(CLI::App& command, std::string& uri);
+// Adds "--preconditioning auto|jacobi|none" (default auto; runtime/.../preconditioning.hpp).
+CLI::Option* add_preconditioning_option(CLI::App& command, runtime::Preconditioning& mode);
+// The summary's preconditioning fields as JSON: {"jacobi", "reason",
+// "predicted_quantization_error"}.
+nlohmann::ordered_json preconditioning_json(bool jacobi, const std::string& reason,
+                                            double predicted_quantization_error);
 // Opens the device at `uri` and wraps it as a resonator board (throws driver::Error).
 driver::ResonatorBoard open_resonator_board(const std::string& uri);
 

@@ -1,5 +1,5 @@
 // kelvin natgrad --fisher FILE --grad FILE [--uri URI] [--damping L] [--time T] [--repeats R]
-//                [--json]
+//                [--preconditioning auto|jacobi|none] [--json]
 #include <chrono>
 #include <exception>
 #include <iterator>
@@ -33,6 +33,9 @@ json natgrad_summary_json(const runtime::NaturalGradientSummary& s) {
               {"lambda_max", s.lambda_max},
               {"remaining_transient", s.remaining_transient},
               {"matrix_quantization_error", s.matrix_quantization_error},
+              {"preconditioning",
+               preconditioning_json(s.jacobi, s.preconditioning, s.predicted_quantization_error)},
+              {"randomized_rounding", s.randomized_rounding},
               {"repeats", s.repeats},
               {"samples", s.samples},
               {"device_time_s", s.device_time_s},
@@ -77,6 +80,7 @@ Command add_natgrad_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--repeats", options->natgrad.repeats, "Reads; their spread is the stderr")
       ->capture_default_str();
+  add_preconditioning_option(*command, options->natgrad.preconditioning);
   command->add_option("--timeout-s", options->timeout_s, "Deadline for the whole estimate, seconds")
       ->check(CLI::Range(1e-3, 1e7))
       ->capture_default_str();

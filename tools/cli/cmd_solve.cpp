@@ -1,5 +1,6 @@
 // kelvin solve --matrix FILE --rhs FILE [--uri URI] [--json] [--batches N]
 //              [--batch-relaxation-times T] [--timeout-s S] [--tolerance R]
+//              [--preconditioning auto|jacobi|none]
 //
 // FILE is text, .npy or Matrix Market (.mtx, coordinate real/integer, general/symmetric). A Matrix
 // Market A is read sparse: with more unknowns than the board's cells it stays sparse for the block
@@ -84,6 +85,7 @@ Command add_solve_command(CLI::App& app) {
       ->add_option("--matrix", options->matrix, "A: text, .npy or Matrix Market (.mtx) file, n x n")
       ->required();
   command->add_option("--rhs", options->rhs, "b: text or .npy file, n values")->required();
+  add_preconditioning_option(*command, options->solve.preconditioning);
   command->add_flag("--json", options->json,
                     "Print one JSON object {\"x\", \"stderr\", \"summary\"} instead of text");
   command
@@ -138,6 +140,7 @@ Command add_solve_command(CLI::App& app) {
               runtime::BlockSolveOptions block;
               block.tolerance = options->tolerance;
               block.timeout = solve_options.timeout;
+              block.block.preconditioning = solve_options.preconditioning;
               const auto result = sparse_file ? runtime::block_solve(&board, sparse_a, b, block)
                                               : runtime::block_solve(&board, a, b, block);
               if (options->json) {

@@ -107,6 +107,8 @@ json summary_json(const runtime::SolveSummary& s) {
       {"matrix_quantization_error", s.matrix_quantization_error},
       {"bias_quantization_error", s.bias_quantization_error},
       {"quantization_shift", s.quantization_shift},
+      {"preconditioning",
+       preconditioning_json(s.jacobi, s.preconditioning, s.predicted_quantization_error)},
       {"batches", s.batches},
       {"samples", s.samples},
       {"burn_in_samples", s.burn_in_samples},
