@@ -24,11 +24,12 @@ bool wait_until(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
 }  // namespace
 
 InProcessTransport::InProcessTransport(BoardHandler board, std::string description, BoardIdle idle,
-                                       BoardPowerOff power_off)
+                                       BoardPowerOff power_off, BoardWakeup wakeup)
     : board_(std::move(board)),
       description_(std::move(description)),
       idle_(std::move(idle)),
-      power_off_(std::move(power_off)) {
+      power_off_(std::move(power_off)),
+      wakeup_(std::move(wakeup)) {
   board_thread_ = std::thread([this] { board_loop(); });
 }
 
@@ -123,9 +124,15 @@ void InProcessTransport::board_loop() {
     try {
       if (idle) {
         deliver(idle_());
-        // Background work is done; sleep until the host sends something.
+        // Background work is done; sleep until the host sends something or the board asked to
+        // be woken.
+        const auto wake = wakeup_ ? wakeup_() : std::chrono::steady_clock::time_point::max();
         std::unique_lock lock(mutex_);
-        to_board_cv_.wait(lock, [&] { return closed_ || !to_board_.empty(); });
+        const auto woken = [&] { return closed_ || !to_board_.empty(); };
+        if (wake == std::chrono::steady_clock::time_point::max())
+          to_board_cv_.wait(lock, woken);
+        else
+          to_board_cv_.wait_until(lock, wake, woken);
         continue;
       }
       deliver(board_(chunk));

@@ -116,6 +116,14 @@ StreamRead ResonatorModel::read_stream(std::uint64_t max_samples) {
   return out;
 }
 
+std::uint64_t ResonatorModel::inject_overflow() {
+  catch_up();
+  const std::uint64_t discarded = ring_.discard_unread();
+  if (discarded > 0)
+    log_->debug("stream {}: injected overflow discarded {} samples", stream_.id, discarded);
+  return discarded;
+}
+
 void ResonatorModel::stop_stream() {
   catch_up();
   if (stream_.running)

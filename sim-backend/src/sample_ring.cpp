@@ -59,4 +59,14 @@ SampleRing::Chunk SampleRing::pop(std::uint64_t max_samples) {
   return chunk;
 }
 
+std::uint64_t SampleRing::discard_unread() noexcept {
+  const std::uint64_t discarded = buffered();
+  if (discarded > 0) {
+    lost_ += discarded;
+    ++overruns_;
+    overrunning_ = false;  // the next overwrite, if any, is a new episode
+  }
+  return discarded;
+}
+
 }  // namespace kelvin::sim

@@ -6,6 +6,7 @@
 
 #include "kelvin/driver/error.hpp"
 #include "kelvin/driver/inprocess_transport.hpp"
+#include "kelvin/sim/fault_injection.hpp"
 #include "kelvin/sim/pbit_config.hpp"
 #include "kelvin/sim/pbit_firmware.hpp"
 #include "kelvin/sim/resonator_config.hpp"
@@ -39,7 +40,8 @@ std::string get_choice(const DeviceAddress& address, const std::string& key,
 }
 
 sim::ResonatorConfig resonator_config(const DeviceAddress& address) {
-  check_known_params(address, {"cells", "seed", "serial", "couplings", "imperfections", "ring"});
+  check_known_params(address,
+                     {"cells", "seed", "serial", "couplings", "imperfections", "ring", "fault"});
   sim::ResonatorConfig config;
   config.cells = static_cast<std::uint32_t>(address.get_uint("cells", config.cells, 1, 256));
   config.seed = address.get_uint("seed", config.seed, 0, UINT64_MAX);
@@ -67,7 +69,7 @@ constexpr const char* kDefaultResonator = "sim:resonator?cells=8&seed=1";
 constexpr const char* kDefaultPbit = "sim:pbit?rows=70&cols=70&degree=12&seed=1";
 
 sim::PbitConfig pbit_config(const DeviceAddress& address) {
-  check_known_params(address, {"rows", "cols", "degree", "seed", "serial"});
+  check_known_params(address, {"rows", "cols", "degree", "seed", "serial", "fault"});
   sim::PbitConfig config;
   config.rows = static_cast<std::uint32_t>(address.get_uint("rows", config.rows, 1, 256));
   config.cols = static_cast<std::uint32_t>(address.get_uint("cols", config.cols, 1, 256));
@@ -82,16 +84,41 @@ sim::PbitConfig pbit_config(const DeviceAddress& address) {
   return config;
 }
 
+// The fault spec of `fault=...` (empty when absent), or a clear error.
+sim::FaultSpec fault_spec(const DeviceAddress& address) {
+  const auto text = address.get("fault");
+  if (!text)
+    return {};
+  try {
+    return sim::parse_fault_spec(*text);
+  } catch (const std::invalid_argument& e) {
+    throw Error(ErrorKind::kInvalidArgument,
+                fmt::format("bad device address '{}': {}", address.to_string(), e.what()));
+  }
+}
+
 // The firmware for an address, with its parameters validated (Error(kNotFound) for an unknown
-// board).
+// board), behind an emulated faulty link when the address asks for one.
 std::unique_ptr<sim::FirmwareEndpoint> make_firmware(const DeviceAddress& address) {
-  if (address.target == "resonator")
-    return sim::make_resonator_firmware(resonator_config(address));
-  if (address.target == "pbit")
-    return sim::make_pbit_firmware(pbit_config(address));
-  throw Error(ErrorKind::kNotFound,
-              fmt::format("no emulated board '{}' (known: resonator, pbit); try {} or {}",
-                          address.target, kDefaultResonator, kDefaultPbit));
+  std::unique_ptr<sim::FirmwareEndpoint> firmware;
+  std::uint64_t seed = 0;
+  if (address.target == "resonator") {
+    const sim::ResonatorConfig config = resonator_config(address);
+    seed = config.seed;
+    firmware = sim::make_resonator_firmware(config);
+  } else if (address.target == "pbit") {
+    const sim::PbitConfig config = pbit_config(address);
+    seed = config.seed;
+    firmware = sim::make_pbit_firmware(config);
+  } else {
+    throw Error(ErrorKind::kNotFound,
+                fmt::format("no emulated board '{}' (known: resonator, pbit); try {} or {}",
+                            address.target, kDefaultResonator, kDefaultPbit));
+  }
+  const sim::FaultSpec faults = fault_spec(address);
+  if (faults.none())
+    return firmware;
+  return std::make_unique<sim::FaultyLink>(std::move(firmware), faults, seed);
 }
 
 std::unique_ptr<Transport> connect(const DeviceAddress& address) {
@@ -101,9 +128,12 @@ std::unique_ptr<Transport> connect(const DeviceAddress& address) {
   };
   BoardIdle idle = [firmware] { return firmware->on_idle(); };
   BoardPowerOff power_off = [firmware]() noexcept { firmware->power_off(); };
+  BoardWakeup wakeup = [firmware] {
+    return firmware->next_wakeup().value_or(std::chrono::steady_clock::time_point::max());
+  };
   return std::make_unique<InProcessTransport>(std::move(handler),
                                               "in-process " + address.to_string(), std::move(idle),
-                                              std::move(power_off));
+                                              std::move(power_off), std::move(wakeup));
 }
 
 std::vector<DeviceAddress> find(const DeviceAddress& hint) {
@@ -111,6 +141,7 @@ std::vector<DeviceAddress> find(const DeviceAddress& hint) {
   // hint describes if it is valid.
   if (hint.target.empty())
     return {DeviceAddress::parse(kDefaultResonator), DeviceAddress::parse(kDefaultPbit)};
+  fault_spec(hint);  // validates the fault parameter
   if (hint.target == "resonator") {
     resonator_config(hint);  // validates the parameters
     return {hint};

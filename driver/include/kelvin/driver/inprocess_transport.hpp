@@ -5,6 +5,7 @@
 // Thread contract: as for Transport. The board handler runs only on the transport's board thread.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -27,11 +28,15 @@ using BoardIdle = std::function<std::vector<std::uint8_t>()>;
 // Called (from any thread) when the transport closes, to cut the board's power: a board busy in
 // a long handler call must return promptly so that close() and the destructor do not wait for it.
 using BoardPowerOff = std::function<void()>;
+// Called on the board thread after each piece of work: when the board next needs BoardIdle even
+// if the host sends nothing (an emulated link delay releasing a held frame, a scheduled
+// disconnect), or time_point::max() for never.
+using BoardWakeup = std::function<std::chrono::steady_clock::time_point()>;
 
 class InProcessTransport final : public Transport {
  public:
   InProcessTransport(BoardHandler board, std::string description, BoardIdle idle = {},
-                     BoardPowerOff power_off = {});
+                     BoardPowerOff power_off = {}, BoardWakeup wakeup = {});
   ~InProcessTransport() override;
   InProcessTransport(const InProcessTransport&) = delete;
   InProcessTransport& operator=(const InProcessTransport&) = delete;
@@ -50,6 +55,7 @@ class InProcessTransport final : public Transport {
   std::string description_;
   BoardIdle idle_;
   BoardPowerOff power_off_;
+  BoardWakeup wakeup_;
   mutable std::mutex mutex_;
   std::condition_variable to_board_cv_;
   std::condition_variable to_host_cv_;

@@ -7,7 +7,9 @@
 // be called from any thread at any time, also while on_bytes() runs.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -28,6 +30,17 @@ class FirmwareEndpoint {
   // Cuts the board's power: a run in progress stops within a few thousand samples, the
   // on_bytes() call computing it returns without a reply, and every later call returns nothing.
   virtual void power_off() noexcept = 0;
+
+  // Fault injection (board-side overflow): discards every unread sample of a running stream as
+  // if the ring had overflowed, counting them as lost. Returns how many; default: nothing to
+  // discard (boards without a stream ring).
+  virtual std::uint64_t inject_overflow() { return 0; }
+
+  // When the board next needs on_idle() even if the host sends nothing (for example a frame
+  // held back by an emulated link delay), or nullopt. Called on the hosting thread.
+  virtual std::optional<std::chrono::steady_clock::time_point> next_wakeup() const {
+    return std::nullopt;
+  }
 };
 
 }  // namespace kelvin::sim

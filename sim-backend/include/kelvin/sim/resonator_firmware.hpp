@@ -32,6 +32,7 @@ class ResonatorFirmware final : public FirmwareEndpoint {
   std::vector<std::uint8_t> on_bytes(std::span<const std::uint8_t> bytes) override;
   std::vector<std::uint8_t> on_idle() override;
   void power_off() noexcept override { model_.power_off(); }
+  std::uint64_t inject_overflow() override { return model_.inject_overflow(); }
 
   // The board behind the wire, for diagnostics and white-box tests.
   const ResonatorModel& model() const noexcept { return model_; }

@@ -128,6 +128,9 @@ class ResonatorModel {
   StreamTicket begin_stream(const StreamRequest& request);
   StreamRead read_stream(std::uint64_t max_samples);
   void stop_stream();
+  // Fault injection: produces the samples due, then discards the ring's unread samples as an
+  // overflow (SampleRing::discard_unread). Returns how many.
+  std::uint64_t inject_overflow();
   bool streaming() const noexcept { return stream_.running; }
 
   // Stops a run in progress (execute() then returns without storing results) and refuses to

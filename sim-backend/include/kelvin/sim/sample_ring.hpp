@@ -31,6 +31,9 @@ class SampleRing {
   void push(std::span<const std::int16_t> sample, bool clipped);
   // Removes and returns up to max_samples of the oldest unread samples.
   Chunk pop(std::uint64_t max_samples);
+  // Discards every unread sample as an overflow would (counted as lost, one overrun episode if
+  // any were discarded); returns how many.
+  std::uint64_t discard_unread() noexcept;
 
   std::uint32_t cells() const noexcept { return cells_; }
   std::uint64_t capacity() const noexcept { return capacity_; }

@@ -30,11 +30,15 @@ std::vector<DeviceAddress> find(std::string_view filter = {});
 //       4 MiB of codes)
 //   sim:pbit?rows=R&cols=C&degree=D&seed=S&serial=TEXT   rows, cols 1..256 (default 70),
 //                                                       degree 8, 12 or 16 (default 12)
+//   either board with &fault=drop:1e-3,delay:2ms,...: an emulated faulty link
+//       (sim-backend/include/kelvin/sim/fault_injection.hpp lists the faults)
 inline constexpr std::string_view kSimUriHelp =
     "sim:resonator?cells=N&seed=S&serial=TEXT&couplings=signed|capacitive&imperfections="
     "ideal|typical&ring=SAMPLES (cells 1..256, default 8; seed default 1; couplings default "
     "signed; imperfections default ideal; ring default 4 MiB of codes)\n  "
     "sim:pbit?rows=R&cols=C&degree=D&seed=S&serial=TEXT (rows, cols 1..256, default 70; degree "
-    "8, 12 or 16, default 12; seed default 1)";
+    "8, 12 or 16, default 12; seed default 1)\n  "
+    "either with &fault=drop:P,corrupt:P,duplicate:P,reorder:P,delay:D,stall:D@T,"
+    "disconnect:T,overflow:P (an emulated faulty link; D and T in us, ms or s)";
 
 }  // namespace kelvin::driver
