@@ -67,6 +67,9 @@ std::vector<std::string> capability_names(std::uint64_t bits) {
       case capability::kPerChainBeta:
         names.emplace_back("per_chain_beta");
         break;
+      case capability::kTimedStart:
+        names.emplace_back("timed_start");
+        break;
       default:
         names.push_back(fmt::format("bit_{}", bit));
         break;
@@ -209,7 +212,8 @@ DeviceDescription from_wire(const wire::v1::DeviceInfo& info) {
                 capability::kQuartic == wire::v1::CAPABILITY_QUARTIC &&
                 capability::kDecimation == wire::v1::CAPABILITY_DECIMATION &&
                 capability::kStreaming == wire::v1::CAPABILITY_STREAMING &&
-                capability::kPerChainBeta == wire::v1::CAPABILITY_PER_CHAIN_BETA);
+                capability::kPerChainBeta == wire::v1::CAPABILITY_PER_CHAIN_BETA &&
+                capability::kTimedStart == wire::v1::CAPABILITY_TIMED_START);
 
   if (d.cells == 0)
     throw Error(ErrorKind::kProtocol, "device reported zero cells");

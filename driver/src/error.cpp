@@ -24,6 +24,8 @@ const char* to_string(ErrorKind kind) noexcept {
       return "device error";
     case ErrorKind::kPermissionDenied:
       return "permission denied";
+    case ErrorKind::kLateCommand:
+      return "late command";
   }
   return "unknown error";
 }

@@ -148,6 +148,7 @@ std::vector<std::uint8_t> ResonatorFirmware::handle_request(const Envelope& requ
       stream.decimation = body.decimation();
       stream.average = body.average();
       stream.reset_state = body.reset_state();
+      stream.start_tick = body.start_tick();
       const StreamTicket ticket = model_.begin_stream(stream);
       auto* started = reply.mutable_stream_started();
       started->set_stream_id(ticket.stream_id);

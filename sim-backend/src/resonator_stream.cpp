@@ -19,6 +19,26 @@ using wire::v1::ErrorCode;
 
 }  // namespace
 
+void ResonatorModel::check_start_tick(std::uint64_t start_tick) const {
+  if (start_tick == 0)
+    return;
+  if (start_tick < tick_) {
+    throw BoardError(ErrorCode::ERROR_CODE_LATE_COMMAND,
+                     fmt::format("StartStream for tick {} arrived at tick {}: {} ticks late",
+                                 start_tick, tick_, tick_ - start_tick));
+  }
+  if (start_tick % reg::kTicksPerSample != 0) {
+    throw BoardError(ErrorCode::ERROR_CODE_INVALID_ARGUMENT,
+                     fmt::format("StartStream start_tick {} is not a multiple of {}", start_tick,
+                                 reg::kTicksPerSample));
+  }
+  if (start_tick - tick_ > reg::kMaxStartAheadTicks) {
+    throw BoardError(ErrorCode::ERROR_CODE_INVALID_ARGUMENT,
+                     fmt::format("StartStream start_tick {} lies {} ticks ahead; at most {}",
+                                 start_tick, start_tick - tick_, reg::kMaxStartAheadTicks));
+  }
+}
+
 StreamTicket ResonatorModel::begin_stream(const StreamRequest& request) {
   catch_up();
   if (stream_.running) {
@@ -32,6 +52,7 @@ StreamTicket ResonatorModel::begin_stream(const StreamRequest& request) {
     throw BoardError(ErrorCode::ERROR_CODE_NOT_PROGRAMMED,
                      "StartStream before ProgramCouplings: the couplings are not programmed");
   }
+  check_start_tick(request.start_tick);
   prepare(request.dynamics);
   const std::size_t n = config_.cells;
   if (request.reset_state)
@@ -44,14 +65,17 @@ StreamTicket ResonatorModel::begin_stream(const StreamRequest& request) {
   stream_.request = request;
   stream_.request.decimation = decimation;
   stream_.running = true;
-  stream_.start_tick = tick_;
-  stream_.start_time = clock_();
+  // A timed start lies ahead of the board's clock by (start_tick - tick_) ticks of 10 ns.
+  const std::uint64_t start_tick = request.start_tick != 0 ? request.start_tick : tick_;
+  stream_.start_tick = start_tick;
+  stream_.start_time =
+      clock_() + std::chrono::nanoseconds(static_cast<std::int64_t>(start_tick - tick_) * 10);
   ring_.reset();
 
   StreamTicket ticket;
   ticket.stream_id = stream_.id;
   ticket.ticks_per_output_sample = std::uint64_t{reg::kTicksPerSample} * decimation;
-  ticket.first_tick = tick_ + ticket.ticks_per_output_sample;
+  ticket.first_tick = start_tick + ticket.ticks_per_output_sample;
   ticket.ring_capacity_samples = ring_.capacity();
   log_->debug("stream {} started: decimation {}, ring of {} samples", stream_.id, decimation,
               ring_.capacity());

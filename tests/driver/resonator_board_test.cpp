@@ -147,6 +147,8 @@ TEST(ResonatorBoard, DescribesItsCouplingKindDynamicsAndImperfectionModel) {
   EXPECT_EQ(r.quartic.bits, 16u);
   EXPECT_EQ(r.max_decimation, 65536u);
   EXPECT_TRUE(board.description().has_capability(capability::kStreaming));
+  EXPECT_TRUE(board.description().has_capability(capability::kTimedStart));
+  EXPECT_EQ(capability_names(capability::kTimedStart), std::vector<std::string>{"timed_start"});
 }
 
 TEST(ResonatorBoard, CapacitiveBoardRefusesAPositiveCouplingBeforeSending) {

@@ -33,13 +33,13 @@ void expect_format(const wire::v1::CodeFormat& f, bool is_signed, std::int64_t m
 
 TEST(ProtocolBehaviour, HelloReturnsTheCompleteDeviceInfo) {
   BoardClient board;
-  const Envelope reply = board.hello(1, 4);
+  const Envelope reply = board.hello(1, 5);
   ASSERT_TRUE(reply.has_device_info()) << reply.DebugString();
   const auto& info = reply.device_info();
   EXPECT_EQ(info.family(), wire::v1::BOARD_FAMILY_RESONATOR);
   EXPECT_EQ(info.serial(), "SIM-RES-8-1");
   EXPECT_EQ(info.firmware_version(), "kelvin-sim 0.2.0");
-  EXPECT_EQ(info.protocol_version(), 4u);
+  EXPECT_EQ(info.protocol_version(), 5u);
   EXPECT_EQ(info.model(), "overdamped-ou");
   EXPECT_EQ(info.cell_count(), 8u);
   expect_format(info.coupling_dac(), true, -32767, 32767, std::ldexp(1.0, -14), "1/us");
@@ -53,7 +53,7 @@ TEST(ProtocolBehaviour, HelloReturnsTheCompleteDeviceInfo) {
                 wire::v1::CAPABILITY_SECOND_MOMENTS | wire::v1::CAPABILITY_SAMPLE_RECORD |
                 wire::v1::CAPABILITY_STATE_RESET | wire::v1::CAPABILITY_RLC_DYNAMICS |
                 wire::v1::CAPABILITY_QUARTIC | wire::v1::CAPABILITY_DECIMATION |
-                wire::v1::CAPABILITY_STREAMING));
+                wire::v1::CAPABILITY_STREAMING | wire::v1::CAPABILITY_TIMED_START));
   EXPECT_EQ(info.max_frame_payload(), 1u << 20);
   EXPECT_EQ(info.max_samples_per_run(), std::uint64_t{1} << 32);
   EXPECT_EQ(info.max_record_samples(), ((1u << 20) - 4096) / 16);

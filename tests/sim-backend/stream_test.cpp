@@ -69,6 +69,42 @@ TEST(SampleRing, CountsEveryOverwrittenSampleAndEachEpisodeOnce) {
   EXPECT_EQ(ring.lost(), 7u);
 }
 
+// v5 timed start: acquisition begins at the requested tick of the board's clock; a tick the
+// clock has passed is LATE_COMMAND, and nothing starts.
+TEST(Stream, TimedStartBeginsAtItsTickAndRefusesAPassedOne) {
+  ClockedBoard b(4096);
+  ASSERT_TRUE(b.board.start_stream(stream_request()).has_stream_started());
+  b.advance(microseconds(50));
+  ASSERT_EQ(b.board.read_stream().stream_data().sample_count(), 50u);
+  ASSERT_TRUE(b.board.stop_stream().has_ack());
+  const std::uint64_t now_tick = 50 * 100;  // 50 samples of 100 ticks
+
+  auto late = stream_request();
+  late.set_start_tick(now_tick - 100);
+  const Envelope refused = b.board.start_stream(late);
+  EXPECT_TRUE(IsError(refused, ErrorCode::ERROR_CODE_LATE_COMMAND));
+  EXPECT_NE(refused.error().message().find("late"), std::string::npos);
+  auto odd = stream_request();
+  odd.set_start_tick(now_tick + 150);
+  EXPECT_TRUE(IsError(b.board.start_stream(odd), ErrorCode::ERROR_CODE_INVALID_ARGUMENT));
+  auto far = stream_request();
+  far.set_start_tick(now_tick + 6'000'000'100ULL);
+  EXPECT_TRUE(IsError(b.board.start_stream(far), ErrorCode::ERROR_CODE_INVALID_ARGUMENT));
+
+  auto timed = stream_request();
+  timed.set_start_tick(now_tick + 1000);  // 10 us ahead
+  const Envelope started = b.board.start_stream(timed);
+  ASSERT_TRUE(started.has_stream_started()) << started.DebugString();
+  EXPECT_EQ(started.stream_started().first_tick(), now_tick + 1100);
+  b.advance(microseconds(9));
+  EXPECT_EQ(b.board.read_stream().stream_data().sample_count(), 0u);
+  b.advance(microseconds(6));  // 5 us past the start
+  const Envelope data = b.board.read_stream();
+  EXPECT_EQ(data.stream_data().sample_count(), 5u);
+  EXPECT_EQ(data.stream_data().first_sequence(), 0u);
+  EXPECT_EQ(data.stream_data().first_tick(), now_tick + 1100);
+}
+
 TEST(Stream, ReadBeforeAnyStreamIsRefused) {
   ClockedBoard b(4096);
   EXPECT_TRUE(IsError(b.board.read_stream(), ErrorCode::ERROR_CODE_NO_STREAM));

@@ -237,8 +237,21 @@ StreamTicket ResonatorBoard::start_stream(const StreamRequest& request, Deadline
   if (!d.has_capability(capability::kStreaming))
     throw Error(ErrorKind::kNotSupported, "this board cannot stream");
   check_acquisition(d, request.dynamics, request.decimation, request.average);
-  const StreamTicket ticket = resonator_protocol::parse_stream_started(
-      device_->request(resonator_protocol::start_stream(request), deadline));
+  if (request.start_tick != 0 && !d.has_capability(capability::kTimedStart)) {
+    throw Error(ErrorKind::kNotSupported,
+                "this board cannot start a stream at a given tick (no timed_start capability)");
+  }
+  StreamTicket ticket;
+  try {
+    ticket = resonator_protocol::parse_stream_started(
+        device_->request(resonator_protocol::start_stream(request), deadline));
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::kDevice &&
+        e.device_code() == static_cast<int>(wire::v1::ERROR_CODE_LATE_COMMAND)) {
+      throw Error(ErrorKind::kLateCommand, e.what(), e.device_code());
+    }
+    throw;
+  }
   counters_->stream_periods_per_sample.store(ticket.ticks_per_output_sample / d.ticks_per_sample);
   counters_->stream_lost_counted.store(0);
   return ticket;

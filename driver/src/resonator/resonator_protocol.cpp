@@ -91,6 +91,7 @@ wire::v1::Envelope start_stream(const StreamRequest& request) {
   msg->set_decimation(request.decimation);
   msg->set_average(request.average);
   msg->set_reset_state(request.reset_state);
+  msg->set_start_tick(request.start_tick);
   return env;
 }
 

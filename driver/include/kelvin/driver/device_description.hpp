@@ -25,6 +25,7 @@ inline constexpr std::uint64_t kQuartic = 16;        // cells can have a quartic
 inline constexpr std::uint64_t kDecimation = 32;     // runs can decimate and average on board
 inline constexpr std::uint64_t kStreaming = 64;      // free-running streams into a ring buffer
 inline constexpr std::uint64_t kPerChainBeta = 128;  // p-bit runs can give each chain its beta
+inline constexpr std::uint64_t kTimedStart = 256;    // streams can start at a given device tick
 }  // namespace capability
 
 // Names of the set bits ("second_moments", "sample_record", "state_reset", "rlc_dynamics",

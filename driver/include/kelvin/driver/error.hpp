@@ -22,6 +22,7 @@ enum class ErrorKind {
   kProtocol,          // a well-formed reply that breaks the protocol (wrong type, wrong size)
   kDevice,            // the device answered with an Error message (see device_code())
   kPermissionDenied,  // the OS or a board server refused access (USB permissions, server token)
+  kLateCommand,       // a timed command reached the board after its time had passed
 };
 
 const char* to_string(ErrorKind kind) noexcept;

@@ -73,7 +73,7 @@
 // Clock         DeviceInfo.tick_rate_hz = sweep_rate_hz = 1e6 (a documented nominal rate: one
 //               tick is one sweep), ticks_per_sample = 1.
 // Identity      family BOARD_FAMILY_PBIT, model "pbit-gibbs", firmware "kelvin-sim 0.1.0",
-//               protocol version 4, cell_count = nodes, capabilities SECOND_MOMENTS |
+//               protocol version 5, cell_count = nodes, capabilities SECOND_MOMENTS |
 //               SAMPLE_RECORD | STATE_RESET | PER_CHAIN_BETA; the resonator DAC/ADC formats are
 //               left unset and DeviceInfo.pbit carries the formats above.
 #pragma once

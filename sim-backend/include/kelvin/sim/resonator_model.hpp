@@ -52,6 +52,7 @@ struct StreamRequest {
   std::uint32_t decimation = 1;
   bool average = false;
   bool reset_state = false;
+  std::uint64_t start_tick = 0;  // 0: now (v5 timed start)
 };
 
 struct StreamTicket {
@@ -172,6 +173,8 @@ class ResonatorModel {
   bool produce_output(Dynamics dynamics, std::uint32_t decimation, bool average,
                       std::uint64_t first_adc_index, std::span<std::int16_t> codes);
   void catch_up_stream();
+  // BoardError(LATE_COMMAND, INVALID_ARGUMENT) for a timed start the board cannot honour.
+  void check_start_tick(std::uint64_t start_tick) const;
 
   ResonatorConfig config_;
   GaussianStream noise_;

@@ -112,9 +112,15 @@
 //                             kappa0_i = n_i^2 kappa0
 //                 ADC:        code = saturate(llround(a_i x_i / lsb + o_i)).
 //               An ideal board (the default) has c = n = r = a = g = 1, o = 0.
-// Identity      family BOARD_FAMILY_RESONATOR, firmware "kelvin-sim 0.2.0", protocol version 4,
+// Timed start   (v5) StartStream.start_tick = T > 0: acquisition begins at device tick T, the
+//               first output sample has tick T + ticks_per_output_sample. The board's clock is
+//               its tick counter, which runs only while the board integrates (runs, streams),
+//               so T is compared with it: T below it is refused with ERROR_CODE_LATE_COMMAND;
+//               T must be a multiple of 100 and at most kMaxStartAheadTicks (60 s) ahead
+//               (INVALID_ARGUMENT). The emulator maps T onto its steady clock at 10 ns a tick.
+// Identity      family BOARD_FAMILY_RESONATOR, firmware "kelvin-sim 0.2.0", protocol version 5,
 //               capabilities SECOND_MOMENTS | SAMPLE_RECORD | STATE_RESET | RLC_DYNAMICS |
-//               QUARTIC | DECIMATION | STREAMING,
+//               QUARTIC | DECIMATION | STREAMING | TIMED_START,
 //               max_frame_payload = kelvin::protocol::kMaxFramePayload (1 MiB).
 #pragma once
 
@@ -211,7 +217,9 @@ inline constexpr double kStreamCatchUpBudgetSeconds = 0.1;
 
 // Capabilities (wire Capability bits): SECOND_MOMENTS | SAMPLE_RECORD | STATE_RESET |
 // RLC_DYNAMICS | QUARTIC | DECIMATION | STREAMING.
-inline constexpr std::uint64_t kCapabilities = 1u | 2u | 4u | 8u | 16u | 32u | 64u;
+inline constexpr std::uint64_t kCapabilities = 1u | 2u | 4u | 8u | 16u | 32u | 64u | 256u;
+// Furthest a timed stream start may lie ahead of the board's clock: 60 s of ticks.
+inline constexpr std::uint64_t kMaxStartAheadTicks = 6'000'000'000ULL;
 
 // Default ring capacity, in samples of `cells` codes.
 constexpr std::uint64_t default_ring_samples(std::uint32_t cells) {

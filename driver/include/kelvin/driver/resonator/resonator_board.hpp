@@ -61,6 +61,10 @@ struct StreamRequest {
   std::uint32_t decimation = 1;  // as RunRequest::decimation
   bool average = false;          // as RunRequest::average
   bool reset_state = false;      // start from x = 0
+  // Device tick at which acquisition begins (needs capability::kTimedStart); 0 (default): now.
+  // A multiple of ticks_per_sample; a tick the board's clock has passed gives
+  // Error(kLateCommand) and nothing starts.
+  std::uint64_t start_tick = 0;
 };
 
 struct StreamTicket {
@@ -153,7 +157,8 @@ class ResonatorBoard {
   // start_run + read_results within one deadline.
   RunResult run(const RunRequest& request, Deadline deadline);
 
-  // Streams. start_stream fails with Error(kDevice) while a stream runs; read_stream returns up
+  // Streams. start_stream fails with Error(kDevice) while a stream runs and Error(kLateCommand)
+  // for a start_tick already passed; read_stream returns up
   // to max_samples (0: as many as one frame holds) of the oldest unread samples, possibly none;
   // stop_stream ends acquisition (the ring stays readable).
   StreamTicket start_stream(const StreamRequest& request, Deadline deadline);
