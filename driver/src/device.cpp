@@ -27,7 +27,25 @@ Device::Device(std::unique_ptr<Transport> transport, DeviceAddress address,
   hello.mutable_hello()->set_max_version(protocol::kProtocolVersion);
   hello.mutable_hello()->set_client(options.client_name);
   try {
-    const auto reply = request(std::move(hello), deadline);
+    // Hello is idempotent: a lost or damaged reply is asked for again, so that a lossy link does
+    // not make opening fail. The wait doubles after each attempt; the deadline bounds them all,
+    // and replies to earlier attempts are skipped as stale.
+    Deadline::Clock::duration attempt = kHelloAttemptTimeout;
+    wire::Envelope reply;
+    for (;;) {
+      try {
+        reply = request(hello, deadline.min(Deadline::after(attempt)));
+        break;
+      } catch (const Error& e) {
+        if ((e.kind() != ErrorKind::kTimeout && e.kind() != ErrorKind::kBadFrame) ||
+            deadline.expired())
+          throw;
+        common::logger("kelvin.driver")
+            ->debug("{}: hello got no intact reply ({}); asking again", address_.to_string(),
+                    e.what());
+        attempt *= 2;
+      }
+    }
     if (!reply.has_device_info()) {
       throw Error(ErrorKind::kProtocol,
                   fmt::format("board answered hello with {}", protocol::body_name(reply)));

@@ -7,6 +7,7 @@
 // destructor closes and never throws.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -27,8 +28,13 @@ class FrameDecoder;
 
 namespace kelvin::driver {
 
+// The hello of Device's constructor is sent again when no intact reply came within this
+// (doubling after each attempt), all within OpenOptions::open_timeout.
+inline constexpr std::chrono::milliseconds kHelloAttemptTimeout{250};
+
 struct OpenOptions {
-  // Total budget for connecting and the hello handshake. Default 5 s.
+  // Total budget for connecting and the hello handshake (retried after lost or damaged replies,
+  // see kHelloAttemptTimeout). Default 5 s.
   Deadline::Clock::duration open_timeout = std::chrono::seconds(5);
   // Reported to the board in Hello.client. Default "kelvin".
   std::string client_name = "kelvin";

@@ -1,0 +1,30 @@
+// A liveness and latency check that touches no board state (protocol v5 Ping/Pong), for
+// `kelvin ping` and for callers that want to know a link is alive before a long job.
+//
+// Thread contract: ping() goes through Device::request(), so it may run concurrently with other
+// requests on the same device (they are serialized).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+#include "kelvin/driver/deadline.hpp"
+#include "kelvin/driver/device.hpp"
+
+namespace kelvin::driver {
+
+struct PingReply {
+  std::chrono::nanoseconds round_trip{0};  // request written to reply decoded, on the host
+  std::uint64_t device_tick = 0;           // the board's clock when it answered
+};
+
+// Largest payload a board echoes.
+inline constexpr std::size_t kMaxPingPayload = 65536;
+
+// Sends `payload_bytes` of pattern bytes and checks that they come back unchanged. Throws
+// Error(kInvalidArgument) above kMaxPingPayload, Error(kProtocol) for a wrong echo, and what
+// Device::request() throws (kTimeout, kDisconnected, kDevice for a board without Ping).
+PingReply ping(Device& device, std::size_t payload_bytes, Deadline deadline);
+
+}  // namespace kelvin::driver

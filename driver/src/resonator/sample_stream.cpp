@@ -1,0 +1,269 @@
+#include "kelvin/driver/resonator/sample_stream.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "kelvin/common/logging.hpp"
+#include "kelvin/driver/error.hpp"
+#include "kelvin/wire/v1/kelvin.pb.h"
+
+namespace kelvin::driver {
+namespace {
+
+constexpr const char* kLogger = "kelvin.stream";
+
+bool is_device_code(const Error& e, wire::v1::ErrorCode code) {
+  return e.kind() == ErrorKind::kDevice && e.device_code() == static_cast<int>(code);
+}
+
+}  // namespace
+
+const char* to_string(StreamErrorKind kind) noexcept {
+  switch (kind) {
+    case StreamErrorKind::kNone:
+      return "none";
+    case StreamErrorKind::kOverflow:
+      return "overflow";
+    case StreamErrorKind::kSequenceGap:
+      return "sequence gap";
+    case StreamErrorKind::kBadFrame:
+      return "bad frame";
+    case StreamErrorKind::kTimeout:
+      return "timeout";
+  }
+  return "unknown";
+}
+
+void StreamOptions::validate() const {
+  if (reply_timeout <= std::chrono::milliseconds::zero()) {
+    throw Error(
+        ErrorKind::kInvalidArgument,
+        fmt::format("stream reply_timeout must be positive, got {} ms", reply_timeout.count()));
+  }
+  if (poll_interval <= std::chrono::microseconds::zero() ||
+      poll_interval > std::chrono::seconds(1)) {
+    throw Error(
+        ErrorKind::kInvalidArgument,
+        fmt::format("stream poll_interval must be in (0, 1 s], got {} us", poll_interval.count()));
+  }
+  if (request.decimation == 0) {
+    throw Error(ErrorKind::kInvalidArgument, "stream decimation must be at least 1");
+  }
+}
+
+SampleStream::SampleStream(ResonatorBoard board, const StreamOptions& options, Deadline deadline)
+    : board_(std::move(board)), options_(options) {
+  options_.validate();
+  start(deadline);
+}
+
+SampleStream::~SampleStream() {
+  if (stopped_ || !board_.device().is_open())
+    return;
+  try {
+    stop(Deadline::after(std::chrono::milliseconds(500)));
+  } catch (const std::exception& e) {
+    common::logger(kLogger)->warn("stream {}: could not stop the board's acquisition: {}",
+                                  ticket_.stream_id, e.what());
+  }
+}
+
+template <typename Call>
+auto SampleStream::with_retries(const char* what, Deadline deadline, Call call) {
+  // Consecutive timeouts double the wait (up to 16x): a board that answers slowly (an emulator
+  // behind real time, a congested link) then gets its replies through instead of every reply
+  // arriving just after its request was given up, which would starve the stream.
+  auto reply_timeout =
+      std::chrono::duration_cast<Deadline::Clock::duration>(options_.reply_timeout);
+  const auto longest = 16 * reply_timeout;
+  for (;;) {
+    const Deadline attempt = deadline.min(Deadline::after(reply_timeout));
+    try {
+      return call(attempt);
+    } catch (const Error& e) {
+      // Only a lost or damaged reply is worth another try; the deadline bounds them all.
+      if (e.kind() != ErrorKind::kTimeout && e.kind() != ErrorKind::kBadFrame)
+        throw;
+      if (deadline.expired()) {
+        throw Error(ErrorKind::kTimeout,
+                    fmt::format("{}: no intact reply before the deadline ({})", what, e.what()));
+      }
+      std::lock_guard lock(counters_mutex_);
+      if (e.kind() == ErrorKind::kTimeout) {
+        ++counters_.retries;
+        reply_timeout = std::min(2 * reply_timeout, longest);
+      } else {
+        ++counters_.bad_frames;
+        pending_bad_frame_ = true;
+      }
+      common::logger(kLogger)->debug("{}: {}; asking again", what, e.what());
+    }
+  }
+}
+
+void SampleStream::start(Deadline deadline) {
+  try {
+    ticket_ = with_retries("start stream", deadline, [&](Deadline attempt) {
+      return board_.start_stream(options_.request, attempt);
+    });
+  } catch (const Error& e) {
+    if (!is_device_code(e, wire::v1::ERROR_CODE_BUSY))
+      throw;
+    common::logger(kLogger)->warn(
+        "a stream was already running on {} (an earlier start whose reply was lost, or another "
+        "program's): stopping it",
+        board_.description().serial);
+    with_retries("stop stream", deadline, [&](Deadline attempt) {
+      board_.stop_stream(attempt);
+      return 0;
+    });
+    ticket_ = with_retries("start stream", deadline, [&](Deadline attempt) {
+      return board_.start_stream(options_.request, attempt);
+    });
+  }
+  common::logger(kLogger)->info("stream {} started at tick {} ({} ticks per sample, ring {})",
+                                ticket_.stream_id, ticket_.first_tick,
+                                ticket_.ticks_per_output_sample, ticket_.ring_capacity_samples);
+}
+
+void SampleStream::stop(Deadline deadline) {
+  if (stopped_)
+    return;
+  with_retries("stop stream", deadline, [&](Deadline attempt) {
+    board_.stop_stream(attempt);
+    return 0;
+  });
+  stopped_ = true;
+}
+
+std::uint64_t SampleStream::account(const StreamChunk& chunk, bool* overflowed) {
+  if (chunk.stream_id != ticket_.stream_id) {
+    throw Error(ErrorKind::kProtocol, fmt::format("stream data of stream {} while stream {} runs",
+                                                  chunk.stream_id, ticket_.stream_id));
+  }
+  if (chunk.first_sequence < expected_sequence_ || chunk.lost < board_lost_seen_) {
+    throw Error(ErrorKind::kProtocol,
+                fmt::format("stream {} went backwards: sequence {} after {}, lost {} after {}",
+                            ticket_.stream_id, chunk.first_sequence, expected_sequence_, chunk.lost,
+                            board_lost_seen_));
+  }
+  const std::uint64_t gap = chunk.first_sequence - expected_sequence_;
+  const std::uint64_t overwritten = chunk.lost - board_lost_seen_;
+  if (overwritten > gap) {
+    throw Error(ErrorKind::kProtocol,
+                fmt::format("stream {}: the board reports {} samples overwritten but the sequence "
+                            "skipped only {}",
+                            ticket_.stream_id, overwritten, gap));
+  }
+  const std::uint64_t transit = gap - overwritten;
+  expected_sequence_ = chunk.first_sequence + chunk.sample_count;
+  board_lost_seen_ = chunk.lost;
+  *overflowed = overwritten > 0;
+
+  std::lock_guard lock(counters_mutex_);
+  counters_.overflow_lost += overwritten;
+  counters_.transit_lost += transit;
+  counters_.lost += gap;
+  counters_.received += chunk.sample_count;
+  counters_.overflows = chunk.overruns;
+  counters_.produced = chunk.produced;
+  counters_.buffered = chunk.buffered;
+  counters_.clock_slip_us = chunk.clock_slip_us;
+  if (counters_.produced != counters_.received + counters_.lost + counters_.buffered) {
+    throw Error(ErrorKind::kProtocol,
+                fmt::format("stream {}: the board produced {} samples but {} were received, {} "
+                            "lost and {} are buffered",
+                            ticket_.stream_id, counters_.produced, counters_.received,
+                            counters_.lost, counters_.buffered));
+  }
+  if (transit > 0) {
+    common::logger(kLogger)->debug("stream {}: {} samples lost on the link before sequence {}",
+                                   ticket_.stream_id, transit, chunk.first_sequence);
+  }
+  return gap;
+}
+
+void SampleStream::sleep_before_polling(Deadline deadline) {
+  const auto wake = std::min(Deadline::Clock::now() + options_.poll_interval, deadline.when());
+  std::this_thread::sleep_until(wake);
+}
+
+StreamFrame SampleStream::recv(Deadline deadline) {
+  for (;;) {
+    if (!board_.device().is_open()) {
+      throw Error(ErrorKind::kDisconnected,
+                  fmt::format("stream {}: {} is closed", ticket_.stream_id,
+                              board_.device().address().to_string()));
+    }
+    StreamFrame frame;
+    frame.metadata.stream_id = ticket_.stream_id;
+    if (ended_) {
+      frame.metadata.end_of_stream = true;
+      frame.metadata.first_sequence = expected_sequence_;
+      return frame;
+    }
+    StreamChunk chunk;
+    try {
+      chunk = with_retries("read stream", deadline, [&](Deadline attempt) {
+        return board_.read_stream(options_.max_samples_per_frame, attempt);
+      });
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::kTimeout)
+        throw;
+      frame.metadata.error = StreamErrorKind::kTimeout;
+      frame.metadata.first_sequence = expected_sequence_;
+      return frame;
+    }
+    bool overflowed = false;
+    pending_lost_ += account(chunk, &overflowed);
+    pending_overflow_ = pending_overflow_ || overflowed;
+    const bool drained = stopped_ && !chunk.running && chunk.buffered == 0;
+    if (chunk.sample_count == 0 && !drained) {
+      if (deadline.expired()) {
+        frame.metadata.error = StreamErrorKind::kTimeout;
+        frame.metadata.first_sequence = expected_sequence_;
+        return frame;
+      }
+      if (chunk.buffered == 0)
+        sleep_before_polling(deadline);
+      continue;
+    }
+    StreamMetadata& m = frame.metadata;
+    m.first_sequence = chunk.first_sequence;
+    m.first_tick = chunk.first_tick;
+    m.sample_count = chunk.sample_count;
+    m.lost_before = pending_lost_;
+    m.board_overflows = chunk.overruns;
+    m.end_of_stream = drained;
+    if (pending_overflow_)
+      m.error = StreamErrorKind::kOverflow;
+    else if (pending_lost_ > 0)
+      m.error = StreamErrorKind::kSequenceGap;
+    else if (pending_bad_frame_)
+      m.error = StreamErrorKind::kBadFrame;
+    frame.cells = chunk.cells;
+    frame.samples = std::move(chunk.samples);
+    frame.adc = chunk.adc;
+    {
+      std::lock_guard lock(counters_mutex_);
+      if (pending_lost_ > 0)
+        ++counters_.gaps;
+      if (chunk.sample_count > 0)
+        ++counters_.frames;
+    }
+    pending_lost_ = 0;
+    pending_overflow_ = false;
+    pending_bad_frame_ = false;
+    ended_ = drained;
+    return frame;
+  }
+}
+
+StreamCounters SampleStream::counters() const {
+  std::lock_guard lock(counters_mutex_);
+  return counters_;
+}
+
+}  // namespace kelvin::driver
