@@ -48,6 +48,24 @@ Command add_demo_command(CLI::App& app);
 Command add_sample_command(CLI::App& app);
 Command add_natgrad_command(CLI::App& app);
 Command add_logdet_command(CLI::App& app);
+Command add_stream_command(CLI::App& app);
+Command add_ping_command(CLI::App& app);
+
+// Exit code of a command that finished but lost data under --strict.
+inline constexpr int kExitDataLoss = 3;
+// A command that has a result to print and still fails: main prints `output` on stdout, then
+// the reason on stderr, and exits with `exit_code`.
+class ExitWithOutput : public std::runtime_error {
+ public:
+  ExitWithOutput(std::string output, int exit_code, const std::string& reason)
+      : std::runtime_error(reason), output_(std::move(output)), exit_code_(exit_code) {}
+  const std::string& output() const noexcept { return output_; }
+  int exit_code() const noexcept { return exit_code_; }
+
+ private:
+  std::string output_;
+  int exit_code_;
+};
 
 // --- common.cpp ---
 // Adds "--uri URI" (default kDefaultUri) to a subcommand.

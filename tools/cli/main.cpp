@@ -83,7 +83,8 @@ int main(int argc, char** argv) {
     commands = {kelvin::cli::add_find_command(app),   kelvin::cli::add_probe_command(app),
                 kelvin::cli::add_solve_command(app),  kelvin::cli::add_demo_command(app),
                 kelvin::cli::add_sample_command(app), kelvin::cli::add_natgrad_command(app),
-                kelvin::cli::add_logdet_command(app)};
+                kelvin::cli::add_logdet_command(app), kelvin::cli::add_stream_command(app),
+                kelvin::cli::add_ping_command(app)};
   } catch (const std::exception& e) {
     print_error(e.what());
     return kExitRuntimeError;
@@ -112,6 +113,11 @@ int main(int argc, char** argv) {
     std::string output;
     try {
       output = command.run();
+    } catch (const kelvin::cli::ExitWithOutput& e) {
+      std::fwrite(e.output().data(), 1, e.output().size(), stdout);
+      std::fflush(stdout);
+      print_error(e.what());
+      return e.exit_code();
     } catch (const kelvin::cli::UsageError& e) {
       print_error(e.what());
       return kExitUsageError;

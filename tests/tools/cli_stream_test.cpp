@@ -1,0 +1,120 @@
+// kelvin stream and kelvin ping, end to end on the emulated board (healthy and faulty links).
+#include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "cli_runner.hpp"
+
+namespace kelvin::tools::testing {
+namespace {
+
+TEST(KelvinStream, JsonAccountsForEverySampleOnAHealthyLink) {
+  TempDir dir;
+  // A reply slower than the reply timeout counts as lost; a loaded test machine can be slow.
+  const Outcome o = run_kelvin(
+      dir, {"stream", "--duration", "0.2", "--reply-timeout-ms", "5000", "--json", "--strict"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const json r = parse_stdout(o);
+  EXPECT_GT(r["received"].get<std::uint64_t>(), 10'000u);
+  EXPECT_EQ(r["lost"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(r["gaps"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(r["overflows"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(r["produced"].get<std::uint64_t>(), r["received"].get<std::uint64_t>());
+  EXPECT_TRUE(r["accounted"].get<bool>());
+  EXPECT_TRUE(r.contains("energy"));
+}
+
+TEST(KelvinStream, StrictExitsNonZeroOnLossAfterPrintingTheCounts) {
+  TempDir dir;
+  const Outcome o = run_kelvin(
+      dir, {"stream", "--uri", "sim:resonator?cells=8&seed=1&fault=drop:0.05,overflow:0.05",
+            "--duration", "0.3", "--reply-timeout-ms", "200", "--json", "--strict"});
+  EXPECT_EQ(o.exit_code, 3) << o.err;
+  const json r = parse_stdout(o);
+  const auto lost = r["lost"].get<std::uint64_t>();
+  EXPECT_GT(lost, 0u);
+  EXPECT_EQ(r["overflow_lost"].get<std::uint64_t>() + r["transit_lost"].get<std::uint64_t>(), lost);
+  EXPECT_GT(r["gaps"].get<std::uint64_t>(), 0u);
+  EXPECT_EQ(r["produced"].get<std::uint64_t>(), r["received"].get<std::uint64_t>() + lost);
+  EXPECT_NE(o.err.find("--strict"), std::string::npos) << o.err;
+
+  // Without --strict the same loss is reported and the exit code is 0.
+  const Outcome lenient =
+      run_kelvin(dir, {"stream", "--uri", "sim:resonator?cells=8&seed=1&fault=drop:0.05",
+                       "--duration", "0.2", "--reply-timeout-ms", "200", "--json"});
+  EXPECT_EQ(lenient.exit_code, 0) << lenient.err;
+}
+
+TEST(KelvinStream, OutputFileHoldsTheSamplesAndListsTheGaps) {
+  TempDir dir;
+  const auto file = dir / "run.npy";
+  const Outcome o = run_kelvin(
+      dir, {"stream", "--uri", "sim:resonator?cells=4&seed=2&fault=drop:0.05", "--duration", "0.2",
+            "--reply-timeout-ms", "200", "-o", file.string(), "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const json r = parse_stdout(o);
+  const auto received = r["received"].get<std::uint64_t>();
+
+  std::ifstream npy(file, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(npy)), std::istreambuf_iterator<char>());
+  ASSERT_GE(bytes.size(), 128u);
+  EXPECT_EQ(bytes.substr(1, 5), "NUMPY");
+  EXPECT_NE(bytes.find("'shape': (" + std::to_string(received) + ", 4)"), std::string::npos)
+      << bytes.substr(0, 128);
+  EXPECT_EQ(bytes.size(), 128u + received * 4 * sizeof(std::int16_t));
+
+  std::ifstream sidecar(file.string() + ".json");
+  const json meta = json::parse(sidecar);
+  EXPECT_EQ(meta["rows"].get<std::uint64_t>(), received);
+  EXPECT_EQ(meta["gaps_total"].get<std::uint64_t>(), r["gaps"].get<std::uint64_t>());
+  std::uint64_t listed_lost = 0;
+  for (const auto& gap : meta["gaps"])
+    listed_lost += gap["lost"].get<std::uint64_t>();
+  EXPECT_EQ(listed_lost, r["lost"].get<std::uint64_t>());
+  EXPECT_GT(meta["adc"]["lsb"].get<double>(), 0.0);
+}
+
+TEST(KelvinStream, ADisconnectFailsWithOneErrorLineAndKeepsTheFile) {
+  TempDir dir;
+  const auto file = dir / "cut.npy";
+  const Outcome o =
+      run_kelvin(dir, {"stream", "--uri", "sim:resonator?cells=4&fault=disconnect:200ms",
+                       "--duration", "5", "-o", file.string()});
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_NE(o.err.find("disconnected"), std::string::npos) << o.err;
+  std::ifstream sidecar(file.string() + ".json");
+  ASSERT_TRUE(sidecar.good());
+  const json meta = json::parse(sidecar);
+  EXPECT_TRUE(meta.contains("error"));
+  EXPECT_GT(meta["rows"].get<std::uint64_t>(), 0u);
+}
+
+TEST(KelvinPing, JsonReportsRoundTripStatistics) {
+  TempDir dir;
+  const Outcome o = run_kelvin(dir, {"ping", "-n", "20", "--payload", "256", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const json r = parse_stdout(o);
+  EXPECT_EQ(r["received"].get<int>(), 20);
+  EXPECT_EQ(r["lost"].get<int>(), 0);
+  EXPECT_GT(r["median_us"].get<double>(), 0.0);
+  EXPECT_LE(r["min_us"].get<double>(), r["median_us"].get<double>());
+  EXPECT_LE(r["median_us"].get<double>(), r["max_us"].get<double>());
+  EXPECT_EQ(r["round_trips_us"].size(), 20u);
+}
+
+TEST(KelvinPing, CountsLostPingsOnALossyLink) {
+  TempDir dir;
+  const Outcome o = run_kelvin(dir, {"ping", "--uri", "sim:resonator?cells=4&fault=drop:0.3", "-n",
+                                     "40", "--timeout-ms", "30", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const json r = parse_stdout(o);
+  EXPECT_GT(r["lost"].get<int>(), 0);
+  EXPECT_EQ(r["lost"].get<int>() + r["received"].get<int>(), 40);
+}
+
+}  // namespace
+}  // namespace kelvin::tools::testing

@@ -1,0 +1,266 @@
+// kelvin stream [--uri URI] --duration S [-o FILE] [--strict] [--json] [--decimation D]
+//               [--max-samples N] [--reply-timeout-ms T] [--diagonal-code C] [--noise-code C]
+//               [--no-program]
+//
+// Unless --no-program, the board is first programmed as independent relaxing cells: coupling
+// diagonal C (default 9830, 0.6/us on the emulated board), no off-diagonal couplings, biases 0,
+// noise code (default 2000); with --no-program it streams whatever the board holds.
+//
+// Streams the board's ADC samples for S seconds, then stops the board and drains its ring, so
+// the final counts cover every sample the stream produced: received + lost + buffered ==
+// produced. On a terminal, live counters go to stderr twice a second. --strict exits with code
+// 3 if any sample was lost (after printing the result).
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli.hpp"
+#include "kelvin/driver/backends.hpp"
+#include "kelvin/driver/error.hpp"
+#include "kelvin/driver/resonator/sample_stream.hpp"
+#include "kelvin/runtime/energy.hpp"
+#include "stream_file.hpp"
+
+namespace kelvin::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+using Clock = std::chrono::steady_clock;
+
+struct StreamCliOptions {
+  std::string uri = kDefaultUri;
+  double duration_s = 1.0;
+  std::string output;
+  bool strict = false;
+  bool json = false;
+  std::uint32_t decimation = 1;
+  std::uint32_t max_samples = 0;
+  int reply_timeout_ms = 250;
+  std::int16_t diagonal_code = 9830;
+  std::uint32_t noise_code = 2000;
+  bool no_program = false;
+};
+
+// Programs the cells as independent relaxing cells. Register writes are idempotent, so a write
+// whose reply was lost or damaged is simply sent again (within 10 s in all).
+void program_independent_cells(driver::ResonatorBoard& board, const StreamCliOptions& o) {
+  const auto deadline = driver::Deadline::after(std::chrono::seconds(10));
+  const auto retried = [&](const auto& write) {
+    for (;;) {
+      try {
+        write(deadline.min(driver::Deadline::after(std::chrono::milliseconds(o.reply_timeout_ms))));
+        return;
+      } catch (const driver::Error& e) {
+        const bool lost =
+            e.kind() == driver::ErrorKind::kTimeout || e.kind() == driver::ErrorKind::kBadFrame;
+        if (!lost || deadline.expired())
+          throw;
+      }
+    }
+  };
+  driver::SymmetricCodes couplings(board.cells());
+  for (std::uint32_t i = 0; i < board.cells(); ++i)
+    couplings.set(i, i, o.diagonal_code);
+  const std::vector<std::int16_t> biases(board.cells(), 0);
+  retried([&](driver::Deadline d) { board.program_couplings(couplings, d); });
+  retried([&](driver::Deadline d) { board.program_biases(biases, d); });
+  retried([&](driver::Deadline d) { board.set_noise(o.noise_code, d); });
+}
+
+json counters_json(const driver::StreamCounters& c) {
+  return json{{"received", c.received},
+              {"lost", c.lost},
+              {"overflow_lost", c.overflow_lost},
+              {"transit_lost", c.transit_lost},
+              {"gaps", c.gaps},
+              {"overflows", c.overflows},
+              {"bad_frames", c.bad_frames},
+              {"retries", c.retries},
+              {"frames", c.frames},
+              {"produced", c.produced},
+              {"buffered", c.buffered},
+              {"accounted", c.produced == c.received + c.lost + c.buffered},
+              {"clock_slip_us", c.clock_slip_us}};
+}
+
+void print_live(const driver::StreamCounters& c, double elapsed_s) {
+  std::fprintf(stderr,
+               "\r%8.1f s  received %12llu  lost %10llu  gaps %6llu  overflows %6llu  "
+               "%7.3f MS/s ",
+               elapsed_s, static_cast<unsigned long long>(c.received),
+               static_cast<unsigned long long>(c.lost), static_cast<unsigned long long>(c.gaps),
+               static_cast<unsigned long long>(c.overflows),
+               elapsed_s > 0 ? static_cast<double>(c.received) / elapsed_s / 1e6 : 0.0);
+  std::fflush(stderr);
+}
+
+std::string run_stream(const StreamCliOptions& o) {
+  auto device = std::shared_ptr<driver::Device>(driver::open(o.uri));
+  driver::ResonatorBoard board(device);
+  if (!o.no_program)
+    program_independent_cells(board, o);
+  const runtime::BoardSnapshot before = runtime::BoardSnapshot::of(board);
+  driver::StreamOptions options;
+  options.request.decimation = o.decimation;
+  options.max_samples_per_frame = o.max_samples;
+  options.reply_timeout = std::chrono::milliseconds(o.reply_timeout_ms);
+  const auto begin = Clock::now();
+  driver::SampleStream stream(board, options, driver::Deadline::after(std::chrono::seconds(10)));
+  std::optional<StreamFile> file;
+  if (!o.output.empty())
+    file.emplace(o.output, board.cells());
+
+  const bool live = isatty(STDERR_FILENO) != 0;
+  auto next_live = begin;
+  const auto end = begin + std::chrono::duration_cast<Clock::duration>(
+                               std::chrono::duration<double>(o.duration_s));
+  std::uint64_t first_tick = 0;
+  bool have_first = false;
+  const auto take = [&](const driver::StreamFrame& frame) {
+    if (!have_first && frame.metadata.sample_count > 0) {
+      first_tick = frame.metadata.first_tick;
+      have_first = true;
+    }
+    if (file && (frame.metadata.sample_count > 0 || frame.metadata.lost_before > 0))
+      file->append(frame.samples, frame.metadata.first_sequence, frame.metadata.lost_before);
+  };
+  const auto acquire_and_drain = [&] {
+    while (Clock::now() < end) {
+      take(stream.recv(driver::Deadline::at(end)));
+      if (live && Clock::now() >= next_live) {
+        print_live(stream.counters(), std::chrono::duration<double>(Clock::now() - begin).count());
+        next_live = Clock::now() + std::chrono::milliseconds(500);
+      }
+    }
+    // Stop, then drain: what the ring still holds is delivered or counted.
+    const auto drain_deadline = driver::Deadline::after(std::chrono::seconds(10));
+    stream.stop(drain_deadline);
+    for (;;) {
+      const driver::StreamFrame frame = stream.recv(drain_deadline);
+      take(frame);
+      if (frame.metadata.end_of_stream)
+        break;
+      if (frame.metadata.error == driver::StreamErrorKind::kTimeout) {
+        throw driver::Error(driver::ErrorKind::kTimeout,
+                            "the board's ring did not drain within 10 s after stop");
+      }
+    }
+  };
+  try {
+    acquire_and_drain();
+  } catch (const std::exception& e) {
+    // Keep what arrived: the file is finished (with the error noted) before the error is reported.
+    if (file) {
+      try {
+        file->finish(json{
+            {"uri", o.uri}, {"error", e.what()}, {"counters", counters_json(stream.counters())}});
+      } catch (const std::exception& write_error) {
+        throw std::runtime_error(fmt::format("{}; and then: {}", e.what(), write_error.what()));
+      }
+    }
+    throw;
+  }
+  const double elapsed_s = std::chrono::duration<double>(Clock::now() - begin).count();
+  const driver::StreamCounters c = stream.counters();
+  if (live) {
+    print_live(c, elapsed_s);
+    std::fprintf(stderr, "\n");
+  }
+  const driver::DeviceDescription& d = board.description();
+  const double sample_period_s =
+      static_cast<double>(stream.ticket().ticks_per_output_sample) / d.tick_rate_hz;
+  json result = counters_json(c);
+  result["uri"] = o.uri;
+  result["serial"] = d.serial;
+  result["cells"] = d.cells;
+  result["stream_id"] = stream.ticket().stream_id;
+  result["first_tick"] = first_tick;
+  result["sample_period_s"] = sample_period_s;
+  result["duration_s"] = elapsed_s;
+  result["samples_per_s"] = static_cast<double>(c.received) / elapsed_s;
+  result["strict"] = o.strict;
+  result["link"] = json{{"bad_frames", device->stats().bad_frames},
+                        {"stale_replies", device->stats().stale_replies},
+                        {"bytes_received", device->stats().bytes_received}};
+  result["energy"] = energy_json(runtime::ledger_since(board, before, 0.0, 0.0));
+  if (file) {
+    json meta{{"uri", o.uri},
+              {"serial", d.serial},
+              {"stream_id", stream.ticket().stream_id},
+              {"first_tick", first_tick},
+              {"ticks_per_sample", stream.ticket().ticks_per_output_sample},
+              {"tick_rate_hz", d.tick_rate_hz},
+              {"adc", json{{"lsb", d.adc.lsb}, {"offset", d.adc.offset}, {"unit", d.adc.unit}}},
+              {"counters", counters_json(c)}};
+    file->finish(std::move(meta));
+    result["file"] = file->path().string();
+  }
+
+  std::string out;
+  if (o.json) {
+    out = result.dump() + "\n";
+  } else {
+    out = fmt::format(
+        "streamed {:.2f} s from {} ({} cells): received {} samples ({:.3f} MS/s), lost {} "
+        "({} overflowed in the board's ring, {} on the link) in {} gaps; {} overflows, {} bad "
+        "frames, {} retries; produced {} = received + lost + buffered {}: {}\n",
+        elapsed_s, d.serial, d.cells, c.received, static_cast<double>(c.received) / elapsed_s / 1e6,
+        c.lost, c.overflow_lost, c.transit_lost, c.gaps, c.overflows, c.bad_frames, c.retries,
+        c.produced, c.buffered,
+        c.produced == c.received + c.lost + c.buffered ? "exact" : "MISMATCH");
+    if (file)
+      out += fmt::format("samples in {} (metadata and gaps in {}.json)\n", o.output, o.output);
+  }
+  if (o.strict && c.lost > 0) {
+    throw ExitWithOutput(out, kExitDataLoss,
+                         fmt::format("--strict: {} samples lost ({} overflowed, {} on the link)",
+                                     c.lost, c.overflow_lost, c.transit_lost));
+  }
+  return out;
+}
+
+}  // namespace
+
+Command add_stream_command(CLI::App& app) {
+  auto options = std::make_shared<StreamCliOptions>();
+  CLI::App* command =
+      app.add_subcommand("stream", "Stream ADC samples with every lost sample counted");
+  add_uri_option(*command, options->uri);
+  command->add_option("--duration", options->duration_s, "Seconds to stream")
+      ->required()
+      ->check(CLI::Range(1e-3, 1e6));
+  command->add_option("-o,--output", options->output,
+                      "Write the samples to FILE (.npy int16 codes) and FILE.json (gaps, scale)");
+  command->add_flag("--strict", options->strict, "Exit with code 3 if any sample was lost");
+  command->add_flag("--json", options->json, "Print one JSON object instead of text");
+  command->add_option("--decimation", options->decimation, "ADC samples per output sample")
+      ->check(CLI::Range(1u, 1u << 20))
+      ->capture_default_str();
+  command
+      ->add_option("--max-samples", options->max_samples,
+                   "Largest frame in samples (0: one full wire frame)")
+      ->capture_default_str();
+  command
+      ->add_option("--reply-timeout-ms", options->reply_timeout_ms,
+                   "A reply not in by then is presumed lost and asked for again")
+      ->check(CLI::Range(1, 60000))
+      ->capture_default_str();
+  command
+      ->add_option("--diagonal-code", options->diagonal_code,
+                   "Coupling diagonal code programmed into every cell")
+      ->check(CLI::Range(1, 32767))
+      ->capture_default_str();
+  command->add_option("--noise-code", options->noise_code, "Noise DAC code")->capture_default_str();
+  command->add_flag("--no-program", options->no_program,
+                    "Stream what the board holds instead of programming independent cells");
+  return {command, [options] { return run_stream(*options); }};
+}
+
+}  // namespace kelvin::cli
