@@ -314,7 +314,7 @@ struct BoardServer::Impl final : SessionHost {
 };
 
 BoardServer::BoardServer(ServerOptions options)
-    : impl_(std::make_shared<Impl>(std::move(options))) {}
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
 
 BoardServer::~BoardServer() {
   stop();

@@ -28,7 +28,10 @@ class SocketTransport final : public Transport {
  public:
   // Resolves host and connects (TCP_NODELAY on), all within the deadline. Throws
   // Error(kNotFound) when nothing listens there (connection refused, unknown host),
-  // Error(kTimeout) or Error(kDisconnected) for other socket failures.
+  // Error(kTimeout) or Error(kDisconnected) for other socket failures. One exception to the
+  // total deadline: the system resolver (getaddrinfo) cannot be interrupted, so a host name
+  // whose DNS lookup hangs returns kTimeout only when the lookup ends; numeric addresses and
+  // /etc/hosts names never wait.
   static std::unique_ptr<SocketTransport> connect_tcp(const std::string& host, std::uint16_t port,
                                                       Deadline deadline);
   // Connects to a Unix-domain stream socket. Throws as connect_tcp (kNotFound: no such socket).
@@ -44,9 +47,8 @@ class SocketTransport final : public Transport {
   bool is_open() const noexcept override;
   std::string describe() const override;
 
-  struct Impl;
-
  private:
+  struct Impl;
   explicit SocketTransport(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

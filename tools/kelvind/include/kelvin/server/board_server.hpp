@@ -79,10 +79,9 @@ class BoardServer {
 
   ServerStats stats() const;
 
-  struct Impl;
-
  private:
-  std::shared_ptr<Impl> impl_;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace kelvin::server
