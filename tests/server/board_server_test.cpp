@@ -278,6 +278,21 @@ TEST(BoardServer, RequestsBeforeAttachAreRefused) {
   EXPECT_TRUE(client.closed_by_server());
 }
 
+TEST(BoardServer, AClientThatNeverAttachesIsClosedAfterTheAttachTimeout) {
+  auto options = two_boards();
+  options.attach_timeout = 200ms;
+  BoardServer server(options);
+  server.start();
+  RawClient idle(port_of(server.listening_address()));
+  const auto start = std::chrono::steady_clock::now();
+  const auto reply = idle.read_envelope(5s);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->error().code(), wire::ERROR_CODE_UNEXPECTED_MESSAGE);
+  EXPECT_TRUE(idle.closed_by_server());
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 200ms);
+  EXPECT_TRUE(eventually([&] { return server.stats().active_clients == 0; }));
+}
+
 TEST(BoardServer, ClientThatNeverReadsIsDroppedWithoutDisturbingOthers) {
   auto options = two_boards();
   options.max_queued_bytes = 256 * 1024;
