@@ -52,6 +52,11 @@ std::unique_ptr<Device> Registry::make(std::string_view uri, const OpenOptions& 
   return std::make_unique<Device>(std::move(transport), std::move(address), options);
 }
 
+std::unique_ptr<Transport> Registry::connect(std::string_view uri) const {
+  const auto address = DeviceAddress::parse(uri);
+  return backend_for(address.scheme).connect(address);
+}
+
 std::vector<std::string> Registry::schemes() const {
   std::vector<std::string> names;
   for (const auto& backend : backends_)

@@ -1,6 +1,7 @@
 // One string addresses a device everywhere (C++, CLI, Python): "scheme:target?key=value&...".
 //   sim:resonator?cells=8&seed=1   an emulated board, in process
-//   tcp:host:port                  a board served by kelvind (later)
+//   tcp:host:port?board=N          a board served by kelvind over TCP
+//   unix:/path/to/socket?board=N   a board served by kelvind on a Unix-domain socket
 //   usb:serial=ABC123              a board on USB (later)
 // Keys are case-sensitive; values are kept as text and parsed by the backend that uses them.
 //

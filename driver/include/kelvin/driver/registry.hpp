@@ -36,6 +36,9 @@ class Registry {
   std::vector<DeviceAddress> find(std::string_view filter = {}) const;
   // Connects and performs hello. Throws Error(kNotFound) for an unknown scheme.
   std::unique_ptr<Device> make(std::string_view uri, const OpenOptions& options = {}) const;
+  // Only the backend's connect(): a raw transport, no hello (for relays such as kelvind, whose
+  // clients do their own). Throws as make().
+  std::unique_ptr<Transport> connect(std::string_view uri) const;
   std::vector<std::string> schemes() const;
 
  private:

@@ -1,0 +1,38 @@
+// The client side of a board server's session handshake (protocol v5): the first frame on a
+// connection to kelvind is Attach{board, token, client}; the server answers Attached (the board
+// is leased to this connection until it closes) or Error. From then on the connection is a plain
+// byte pipe to the board, and Device performs its Hello through it as with any transport.
+//
+// Thread contract: attach_remote_board() uses the transport from the calling thread only and
+// must finish before anyone else uses the transport; close() from another thread wakes it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "kelvin/driver/deadline.hpp"
+#include "kelvin/driver/transport.hpp"
+
+namespace kelvin::driver {
+
+struct AttachRequest {
+  std::uint32_t board = 0;  // index among the server's boards, from 0
+  std::string token;        // the server's shared secret; empty when it requires none
+  std::string client = "kelvin";
+};
+
+struct AttachResult {
+  std::uint32_t board = 0;
+  std::uint32_t boards = 0;  // how many boards the server serves
+  std::string device_uri;    // the board's address on the server
+  std::uint64_t lease_id = 0;
+};
+
+// Sends Attach and waits for the answer within the deadline. `server` names the server in
+// errors ("tcp:host:port"). Throws Error: kPermissionDenied (the token was refused), kDevice with
+// device_code LEASED (another client holds the board), kNotFound (no such board; the message
+// says how many the server has), kTimeout, kDisconnected, kBadFrame or kProtocol.
+AttachResult attach_remote_board(Transport& transport, const AttachRequest& request,
+                                 const std::string& server, Deadline deadline);
+
+}  // namespace kelvin::driver

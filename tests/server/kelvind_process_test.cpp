@@ -1,0 +1,158 @@
+// The real kelvind binary end to end: started as a child process on port 0, it prints its
+// address first; the kelvin CLI probes a board through it; SIGTERM ends it with exit code 0.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+extern char** environ;
+
+namespace kelvin::server {
+namespace {
+
+using namespace std::chrono_literals;
+
+// kelvind as a child process with its stdout on a pipe (stderr inherited, for the logs).
+class Kelvind {
+ public:
+  explicit Kelvind(const std::vector<std::string>& args) {
+    int fds[2];
+    if (::pipe(fds) != 0)
+      throw std::runtime_error("pipe failed");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    std::vector<std::string> all = {KELVIND_PATH};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : all)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const int rc = ::posix_spawn(&pid_, KELVIND_PATH, &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(fds[1]);
+    out_ = fds[0];
+    if (rc != 0)
+      throw std::runtime_error("cannot start " + std::string(KELVIND_PATH));
+  }
+
+  ~Kelvind() {
+    if (pid_ > 0 && !exit_code_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    ::close(out_);
+  }
+
+  // The first line on stdout, waiting at most `budget`.
+  std::string first_line(std::chrono::milliseconds budget) {
+    std::string line;
+    const auto deadline = std::chrono::steady_clock::now() + budget;
+    while (line.find('\n') == std::string::npos) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd p{out_, POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+        return line;
+      char c = 0;
+      if (::read(out_, &c, 1) != 1)
+        return line;
+      line += c;
+    }
+    line.pop_back();
+    return line;
+  }
+
+  // Sends SIGTERM and waits (polling) for the exit; nullopt if it did not exit in `budget` or
+  // died from a signal.
+  std::optional<int> terminate(std::chrono::milliseconds budget) {
+    ::kill(pid_, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + budget;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        return WIFEXITED(status) ? std::optional<int>(WEXITSTATUS(status)) : std::nullopt;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  std::optional<int> exit_code_;
+};
+
+struct Run {
+  int exit_code = -1;
+  std::string out;
+};
+
+Run run_kelvin(const std::string& args) {
+  Run run;
+  FILE* pipe = ::popen((std::string(KELVIN_CLI_PATH) + " " + args).c_str(), "r");
+  if (pipe == nullptr)
+    return run;
+  char buffer[4096];
+  std::size_t got = 0;
+  while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
+    run.out.append(buffer, got);
+  const int status = ::pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+TEST(Kelvind, PrintsItsAddressServesTheCliAndExitsCleanlyOnSigterm) {
+  Kelvind server({"--listen", "tcp:127.0.0.1:0", "--device", "sim:resonator?cells=4&seed=3",
+                  "--log-level", "warn"});
+  const std::string line = server.first_line(10s);
+  const std::string prefix = "listening tcp:127.0.0.1:";
+  ASSERT_EQ(line.rfind(prefix, 0), 0u) << "first stdout line: '" << line << "'";
+  const std::string uri = line.substr(std::string("listening ").size());
+  EXPECT_NE(uri, "tcp:127.0.0.1:0");
+
+  const auto probe = run_kelvin("probe --uri " + uri + " --json");
+  ASSERT_EQ(probe.exit_code, 0) << probe.out;
+  const auto json = nlohmann::json::parse(probe.out);
+  EXPECT_EQ(json.at("cells"), 4);
+  EXPECT_EQ(json.at("serial"), "SIM-RES-4-3");
+
+  // The lease was released when the CLI exited: a second run attaches again.
+  const auto again = run_kelvin("probe --uri '" + uri + "?board=0' --json 2>/dev/null");
+  EXPECT_EQ(again.exit_code, 0);
+
+  EXPECT_EQ(server.terminate(5s), std::optional<int>(0));
+}
+
+TEST(Kelvind, RefusesABadDeviceAtStartWithExitCode1) {
+  const std::string command =
+      std::string(KELVIND_PATH) + " --listen tcp:127.0.0.1:0 --device sim:toaster 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  char buffer[4096];
+  std::size_t got = 0;
+  while ((got = std::fread(buffer, 1, sizeof buffer, pipe)) > 0)
+    out.append(buffer, got);
+  const int status = ::pclose(pipe);
+  EXPECT_EQ(WEXITSTATUS(status), 1) << out;
+  EXPECT_NE(out.find("kelvind: error: device 0 (sim:toaster)"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace kelvin::server

@@ -1,0 +1,88 @@
+// kelvind: serves boards to remote kelvin clients. All logic is in kelvin_server
+// (board_server.hpp); this file parses the command line, sets up logging and prints.
+//
+//   kelvind --listen tcp:127.0.0.1:0 --device sim:resonator?cells=8&seed=1 [--device URI ...]
+//           [--token-file F] [--max-clients N] [--max-frame-bytes B] [--log-level L]
+//
+// The first line on stdout is the address clients use ("listening tcp:127.0.0.1:40123"),
+// flushed at once so that scripts can read the real port. Exit 0 after SIGINT/SIGTERM, 1 on a
+// start-up failure, 2 on a usage error.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include "kelvin/driver/backends.hpp"
+#include "kelvin/driver/error.hpp"
+#include "kelvin/server/auth.hpp"
+#include "kelvin/server/board_server.hpp"
+
+namespace {
+
+void print_error(const std::string& reason) {
+  std::fprintf(stderr, "kelvind: error: %s\n", reason.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Library loggers copy the default logger's sinks on first use, so this comes first.
+  auto logger = spdlog::stderr_color_mt("kelvind");
+  logger->set_pattern("[%H:%M:%S.%e] [%^%l%$] %n: %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::info);
+
+  CLI::App app{"kelvind: serves kelvin boards to remote clients (tcp: and unix: URIs).", "kelvind"};
+  kelvin::server::ServerOptions options;
+  std::string token_file;
+  std::string log_level = "info";
+  app.add_option("--listen", options.listen, "tcp:HOST:PORT (port 0: any free port) or unix:/path")
+      ->capture_default_str();
+  app.add_option("--device", options.devices, "A board to serve (driver URI); repeat for more")
+      ->required();
+  app.add_option("--token-file", token_file,
+                 "File whose first line is the token clients must send (else $KELVIND_TOKEN; "
+                 "neither: no token)");
+  app.add_option("--max-clients", options.max_clients, "Connections served at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--max-frame-bytes", options.max_frame_bytes,
+                 "Largest frame payload accepted from a client")
+      ->capture_default_str();
+  app.add_option("--log-level", log_level, "Log verbosity on stderr")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+  app.footer(fmt::format("Device addresses (--device):\n  {}\n", kelvin::driver::kSimUriHelp));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    print_error(fmt::format("{} (see 'kelvind --help')", e.what()));
+    return 2;
+  }
+  spdlog::set_level(spdlog::level::from_str(log_level));
+
+  try {
+    if (!token_file.empty()) {
+      options.token = kelvin::server::read_token_file(token_file);
+    } else if (const char* env = std::getenv("KELVIND_TOKEN")) {
+      options.token = env;
+    }
+    options.stop_on_signals = true;
+    kelvin::server::BoardServer server(std::move(options));
+    std::printf("listening %s\n", server.listening_address().c_str());
+    std::fflush(stdout);
+    server.run();
+  } catch (const std::exception& e) {
+    print_error(e.what());
+    return 1;
+  }
+  return 0;
+}
