@@ -1,6 +1,7 @@
 #include "kelvin/driver/backends.hpp"
 
 #include "sim_backend.hpp"
+#include "usb_backend.hpp"
 
 namespace kelvin::driver {
 
@@ -8,6 +9,7 @@ const Registry& builtin_registry() {
   static const Registry registry = [] {
     Registry r;
     r.add(backends::make_sim_backend());
+    r.add(backends::make_usb_backend());
     return r;
   }();
   return registry;

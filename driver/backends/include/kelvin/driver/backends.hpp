@@ -1,6 +1,8 @@
 // The registry with every built-in backend, and the one-line way to open a device by URI:
 //   auto device = kelvin::driver::open("sim:resonator?cells=8&seed=1");
-// Built-in schemes: "sim" (emulated boards, in process). "tcp" and "usb" come later.
+// Built-in schemes: "sim" (emulated boards, in process) and "usb" (boards on USB through
+// libusb: usb:serial=ABC, usb:bus=1&address=2, or usb: for the first; docs/usb.md). "tcp" comes
+// later.
 //
 // The backends live apart from the driver core (kelvin_driver) so that the core does not depend
 // on the emulator: kelvin_driver_backends links both.
