@@ -10,7 +10,9 @@
 #include <gtest/gtest.h>
 
 #include "error_kind_of.hpp"
+#include "kelvin/driver/backends.hpp"
 #include "kelvin/driver/device.hpp"
+#include "kelvin/driver/resonator/resonator_board.hpp"
 #include "kelvin/driver/error.hpp"
 #include "usb_fixture.hpp"
 
@@ -127,6 +129,38 @@ TEST_F(UsbTransportTest, UnplugFailsABlockedReadAndEveryLaterCall) {
             ErrorKind::kDisconnected);
   transport.reset();  // the destructor must return although the device is gone
   EXPECT_TRUE(eventually([] { return list_usb_boards().empty(); }));
+}
+
+TEST_F(UsbTransportTest, AFullHostQueueParksTransfersAndDropsNothing) {
+  UsbSelector selector;
+  selector.serial = kSerial;
+  UsbTransportOptions options;
+  options.transfer_size = 4096;
+  options.queue_limit = 4096;  // room for one transfer: the 512 KiB reply must wait on the board
+  auto owned = UsbTransport::open(selector, options);
+  UsbTransport* transport = owned.get();
+  ResonatorBoard board(std::make_unique<Device>(std::move(owned),
+                                                DeviceAddress::parse("usb:serial=KLV-EMU-0001")));
+  SymmetricCodes couplings(4);
+  for (std::uint32_t i = 0; i < 4; ++i)
+    couplings.set(i, i, 16384);
+  board.program_couplings(couplings, Deadline::after(5s));
+  board.set_noise(4096, Deadline::after(5s));
+  RunRequest request;
+  request.samples = board.description().max_record_samples;
+  request.record_samples = true;
+  const auto result = board.run(request, Deadline::after(8s));
+  ASSERT_EQ(result.samples.size(), request.samples * 4);
+  const auto stats = transport->stats();
+  EXPECT_GT(stats.parked_transfers, 0u);
+  EXPECT_EQ(stats.bytes_dropped, 0u);
+  EXPECT_EQ(stats.transfer_errors, 0u);
+  EXPECT_GT(stats.bytes_in, request.samples * 8);
+  // Nothing was lost: the same job in process gives the same samples.
+  ResonatorBoard reference(open(same_board_in_process()));
+  reference.program_couplings(couplings, Deadline::after(5s));
+  reference.set_noise(4096, Deadline::after(5s));
+  EXPECT_EQ(reference.run(request, Deadline::after(8s)).samples, result.samples);
 }
 
 TEST_F(UsbTransportTest, ListsTheAttachedBoardWithItsSerial) {
