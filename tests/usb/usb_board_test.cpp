@@ -62,6 +62,9 @@ TEST_F(UsbBoardJobTest, AJobMatchesTheInProcessBoardBitForBit) {
   ResonatorBoard usb(open(kUri));
   ResonatorBoard in_process(open(same_board_in_process()));
   EXPECT_EQ(usb.description().serial, kSerial);
+  // find() opens a second handle to read the serial while the transport's IN transfers wait:
+  // neither may disturb the other.
+  EXPECT_EQ(find("usb").size(), 1u);
   const RunResult over_usb = run_small_job(usb);
   const RunResult reference = run_small_job(in_process);
   EXPECT_EQ(over_usb.sample_count, 2000u);
