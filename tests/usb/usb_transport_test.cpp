@@ -12,8 +12,8 @@
 #include "error_kind_of.hpp"
 #include "kelvin/driver/backends.hpp"
 #include "kelvin/driver/device.hpp"
-#include "kelvin/driver/resonator/resonator_board.hpp"
 #include "kelvin/driver/error.hpp"
+#include "kelvin/driver/resonator/resonator_board.hpp"
 #include "usb_fixture.hpp"
 
 namespace kelvin::driver::testing {
@@ -139,8 +139,8 @@ TEST_F(UsbTransportTest, AFullHostQueueParksTransfersAndDropsNothing) {
   options.queue_limit = 4096;  // room for one transfer: the 512 KiB reply must wait on the board
   auto owned = UsbTransport::open(selector, options);
   UsbTransport* transport = owned.get();
-  ResonatorBoard board(std::make_unique<Device>(std::move(owned),
-                                                DeviceAddress::parse("usb:serial=KLV-EMU-0001")));
+  ResonatorBoard board(
+      std::make_unique<Device>(std::move(owned), DeviceAddress::parse("usb:serial=KLV-EMU-0001")));
   SymmetricCodes couplings(4);
   for (std::uint32_t i = 0; i < 4; ++i)
     couplings.set(i, i, 16384);
