@@ -24,6 +24,8 @@ FirmwarePump::~FirmwarePump() {
 }
 
 void FirmwarePump::push(std::span<const std::uint8_t> bytes) {
+  if (bytes.empty())
+    return;  // a zero-length packet carries nothing (and an empty chunk means "idle" below)
   std::lock_guard lock(mutex_);
   inbox_.emplace_back(bytes.begin(), bytes.end());
   cv_.notify_all();
