@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <libusb-1.0/libusb.h>
 
 #include "error_kind_of.hpp"
 #include "kelvin/driver/backends.hpp"
@@ -129,6 +130,28 @@ TEST_F(UsbTransportTest, UnplugFailsABlockedReadAndEveryLaterCall) {
             ErrorKind::kDisconnected);
   transport.reset();  // the destructor must return although the device is gone
   EXPECT_TRUE(eventually([] { return list_usb_boards().empty(); }));
+}
+
+TEST_F(UsbTransportTest, HotplugLeftAloneFailsABlockedRead) {
+  if (libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG) == 0)
+    GTEST_SKIP() << "libusb has no hotplug support here";
+  auto transport = open_emulated();
+  auto reader = std::async(std::launch::async, [&] {
+    std::vector<std::uint8_t> buffer(64);
+    const auto start = Clock::now();
+    const ErrorKind kind = kind_of([&] { transport->read_some(buffer, Deadline::after(8s)); });
+    return std::make_pair(kind, Clock::now() - start);
+  });
+  std::this_thread::sleep_for(100ms);  // either order must hold, as above
+  // The URBs stay pending: only the hotplug LEFT event can tell the transport.
+  board_.unplug(sim::usb::EmulatedUsbBoard::Unplug::kAnnounceOnly);
+  ASSERT_EQ(reader.wait_for(6s), std::future_status::ready);
+  const auto [kind, waited] = reader.get();
+  EXPECT_EQ(kind, ErrorKind::kDisconnected);
+  EXPECT_LT(waited, 6s);
+  EXPECT_FALSE(transport->is_open());
+  transport.reset();  // cancels the URBs the board still holds, and returns
+  EXPECT_EQ(board_.stats().in_urbs_pending, 0u);
 }
 
 TEST_F(UsbTransportTest, AFullHostQueueParksTransfersAndDropsNothing) {

@@ -373,7 +373,7 @@ void EmulatedUsbBoard::plug() {
   impl_->add_device();  // emits the "add" uevent
 }
 
-void EmulatedUsbBoard::unplug() {
+void EmulatedUsbBoard::unplug(Unplug style) {
   std::unique_ptr<FirmwarePump> old;
   {
     std::lock_guard lock(impl_->mutex);
@@ -382,6 +382,8 @@ void EmulatedUsbBoard::unplug() {
     impl_->present = false;
     // As the kernel does on disconnect: every URB in flight completes with -ENODEV.
     for (auto& [client, urbs] : impl_->clients) {
+      if (style == Unplug::kAnnounceOnly)
+        break;
       for (Urb& u : urbs.in_pending) {
         u.fields()->status = -ENODEV;
         u.fields()->actual_length = 0;
@@ -389,7 +391,7 @@ void EmulatedUsbBoard::unplug() {
       }
       urbs.in_pending.clear();
     }
-    impl_->stats.in_urbs_pending = 0;
+    impl_->stats.in_urbs_pending = impl_->in_pending_count_locked();
     old = std::move(impl_->pump);
   }
   old.reset();  // powers the firmware off and joins its thread

@@ -54,9 +54,18 @@ class EmulatedUsbBoard {
   EmulatedUsbBoard(const EmulatedUsbBoard&) = delete;
   EmulatedUsbBoard& operator=(const EmulatedUsbBoard&) = delete;
 
-  // Cuts the cable: every pending URB completes with -ENODEV, later ioctls fail with ENODEV,
-  // the firmware is powered off and udev announces "remove". No-op when already unplugged.
-  void unplug();
+  // How unplug() behaves towards URBs the host has queued.
+  enum class Unplug {
+    // As the kernel does: every pending URB completes with -ENODEV at once.
+    kCompleteUrbs,
+    // Pending URBs stay pending (until discarded); only udev's "remove" tells the host. This
+    // isolates the host's hotplug path from its transfer-status path.
+    kAnnounceOnly,
+  };
+
+  // Cuts the cable: later ioctls fail with ENODEV, the firmware is powered off and udev
+  // announces "remove". No-op when already unplugged.
+  void unplug(Unplug style = Unplug::kCompleteUrbs);
   // Plugs the board back in with freshly powered-up firmware ("add" uevent). No-op when plugged.
   void plug();
   bool plugged() const;
