@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <set>
 
@@ -307,6 +308,11 @@ UsbTransport::~UsbTransport() {
 void UsbTransport::write(std::span<const std::uint8_t> bytes, Deadline deadline) {
   if (bytes.empty())
     return;
+  if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    throw Error(
+        ErrorKind::kInvalidArgument,
+        fmt::format("a USB write of {} B is larger than one libusb transfer can be", bytes.size()));
+  }
   Impl& impl = *impl_;
   std::unique_lock lock(impl.mutex);
   if (impl.closed || impl.gone)
@@ -336,8 +342,7 @@ void UsbTransport::write(std::span<const std::uint8_t> bytes, Deadline deadline)
     throw usb::libusb_failure(rc, "bulk OUT to " + impl.description + " failed");
   }
   impl.flying.insert(t);
-  const bool done =
-      wait_until(impl.cv, lock, deadline, [&] { return op->done || impl.closed || impl.gone; });
+  wait_until(impl.cv, lock, deadline, [&] { return op->done || impl.closed || impl.gone; });
   if (!op->done) {
     // Timed out, closed or unplugged: cancel, then wait for the callback (cancellation is
     // prompt: the event thread reaps the discarded URB) so that op and t can be freed here.
@@ -349,7 +354,6 @@ void UsbTransport::write(std::span<const std::uint8_t> bytes, Deadline deadline)
     }
   }
   libusb_free_transfer(t);
-  (void)done;
   if (op->status == LIBUSB_TRANSFER_COMPLETED && op->actual == static_cast<int>(bytes.size()))
     return;
   if (impl.closed || impl.gone)
