@@ -21,6 +21,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev
   libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libusb-1.0-0-dev umockdev libumockdev-dev
 )
 
 log() { printf '\033[1m[kelvin]\033[0m %s\n' "$*" >&2; }

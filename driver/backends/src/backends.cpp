@@ -2,6 +2,7 @@
 
 #include "sim_backend.hpp"
 #include "tcp_backend.hpp"
+#include "usb_backend.hpp"
 
 namespace kelvin::driver {
 
@@ -11,6 +12,7 @@ const Registry& builtin_registry() {
     r.add(backends::make_sim_backend());
     r.add(backends::make_tcp_backend());
     r.add(backends::make_unix_backend());
+    r.add(backends::make_usb_backend());
     return r;
   }();
   return registry;

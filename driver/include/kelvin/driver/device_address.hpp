@@ -2,7 +2,8 @@
 //   sim:resonator?cells=8&seed=1   an emulated board, in process
 //   tcp:host:port?board=N          a board served by kelvind over TCP
 //   unix:/path/to/socket?board=N   a board served by kelvind on a Unix-domain socket
-//   usb:serial=ABC123              a board on USB (later)
+//   usb:serial=ABC123              a board on USB (also usb:bus=1&address=2, or usb: for the
+//                                  first board; docs/usb.md)
 // Keys are case-sensitive; values are kept as text and parsed by the backend that uses them.
 //
 // Thread contract: a plain value type.

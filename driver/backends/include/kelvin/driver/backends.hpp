@@ -2,7 +2,8 @@
 //   auto device = kelvin::driver::open("sim:resonator?cells=8&seed=1");
 // Built-in schemes: "sim" (emulated boards, in process), "tcp" and "unix" (boards served by
 // kelvind: tcp:HOST:PORT or unix:/path, with ?board=N&token_file=PATH; the token otherwise comes
-// from the environment variable KELVIN_TOKEN; see docs/remote-boards.md). "usb" comes later.
+// from the environment variable KELVIN_TOKEN; see docs/remote-boards.md) and "usb" (boards on
+// USB through libusb: usb:serial=ABC, usb:bus=1&address=2, or usb: for the first; docs/usb.md).
 //
 // The backends live apart from the driver core (kelvin_driver) so that the core does not depend
 // on the emulator: kelvin_driver_backends links both.
