@@ -27,7 +27,8 @@ using driver::Deadline;
 using driver::ErrorKind;
 using Clock = std::chrono::steady_clock;
 
-// The board every target serves: 4 cells, seed 21 (conformance_targets.hpp).
+// The board every target serves: 4 cells, seed 21, serial KLV-CONFORMANCE
+// (conformance_targets.hpp).
 constexpr std::uint32_t kCells = 4;
 
 ErrorKind kind_of(const std::function<void()>& fn) {
