@@ -4,24 +4,11 @@
 
 #include <fmt/format.h>
 
+#include "deadline_wait.hpp"
 #include "kelvin/common/logging.hpp"
 #include "kelvin/driver/error.hpp"
 
 namespace kelvin::driver {
-namespace {
-
-// Waits on cv until pred() holds or the deadline passes; returns pred().
-template <typename Pred>
-bool wait_until(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
-                const Deadline& deadline, Pred pred) {
-  if (deadline.is_never()) {
-    cv.wait(lock, pred);
-    return true;
-  }
-  return cv.wait_until(lock, deadline.when(), pred);
-}
-
-}  // namespace
 
 InProcessTransport::InProcessTransport(BoardHandler board, std::string description, BoardIdle idle,
                                        BoardPowerOff power_off, BoardWakeup wakeup)
@@ -56,7 +43,7 @@ std::size_t InProcessTransport::read_some(std::span<std::uint8_t> out, Deadline 
     return 0;
   std::unique_lock lock(mutex_);
   const bool ready =
-      wait_until(to_host_cv_, lock, deadline, [&] { return closed_ || !to_host_.empty(); });
+      detail::wait_until(to_host_cv_, lock, deadline, [&] { return closed_ || !to_host_.empty(); });
   // Bytes the board sent before closing are still delivered.
   if (!to_host_.empty()) {
     const std::size_t n = std::min(out.size(), to_host_.size());

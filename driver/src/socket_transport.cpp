@@ -20,6 +20,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include "deadline_wait.hpp"
 #include "kelvin/driver/error.hpp"
 
 namespace kelvin::driver {
@@ -37,17 +38,6 @@ constexpr std::size_t kInboundLimit = std::size_t{4} << 20;
 // Queued-but-unsent bytes above which write() waits for room (only reached when the peer stops
 // reading and the caller keeps writing after timeouts).
 constexpr std::size_t kOutboundLimit = std::size_t{4} << 20;
-
-// Waits on cv until pred() holds or the deadline passes; returns pred().
-template <typename Pred>
-bool wait_until(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
-                const Deadline& deadline, Pred pred) {
-  if (deadline.is_never()) {
-    cv.wait(lock, pred);
-    return true;
-  }
-  return cv.wait_until(lock, deadline.when(), pred);
-}
 
 bool is_not_found(const boost::system::error_code& ec) {
   return ec == asio::error::connection_refused || ec == asio::error::host_not_found ||
@@ -110,7 +100,7 @@ struct SocketTransport::Impl {
 
   void wait_connected(Deadline deadline) {
     std::unique_lock lock(mutex);
-    if (!wait_until(cv, lock, deadline, [&] { return connect_result.has_value(); })) {
+    if (!detail::wait_until(cv, lock, deadline, [&] { return connect_result.has_value(); })) {
       lock.unlock();
       shut();
       throw Error(ErrorKind::kTimeout,
@@ -160,7 +150,7 @@ struct SocketTransport::Impl {
     if (out.empty())
       return 0;
     std::unique_lock lock(mutex);
-    wait_until(cv, lock, deadline, [&] { return closed || peer_gone || !inbound.empty(); });
+    detail::wait_until(cv, lock, deadline, [&] { return closed || peer_gone || !inbound.empty(); });
     if (closed)
       throw Error(ErrorKind::kDisconnected, description + " is closed");
     if (!inbound.empty()) {
@@ -187,7 +177,7 @@ struct SocketTransport::Impl {
       return closed || peer_gone || queued_bytes == 0 ||
              queued_bytes + bytes.size() <= kOutboundLimit;
     };
-    if (!wait_until(cv, lock, deadline, room)) {
+    if (!detail::wait_until(cv, lock, deadline, room)) {
       throw Error(ErrorKind::kTimeout,
                   fmt::format("{} did not accept bytes before the deadline", description));
     }
@@ -202,8 +192,8 @@ struct SocketTransport::Impl {
       writing = true;
       asio::post(io, [this] { write_next(); });
     }
-    const bool sent = wait_until(cv, lock, deadline,
-                                 [&] { return closed || peer_gone || written_total >= target; });
+    const bool sent = detail::wait_until(
+        cv, lock, deadline, [&] { return closed || peer_gone || written_total >= target; });
     if (written_total >= target)
       return;
     throw_if_down_locked();
@@ -321,7 +311,7 @@ std::unique_ptr<SocketTransport> SocketTransport::connect_tcp(const std::string&
       });
   {
     std::unique_lock lock(mutex);
-    if (!wait_until(cv, lock, deadline, [&] { return resolved.has_value(); })) {
+    if (!detail::wait_until(cv, lock, deadline, [&] { return resolved.has_value(); })) {
       asio::post(impl->io, [&resolver] { resolver.cancel(); });
       cv.wait(lock, [&] { return resolved.has_value(); });  // the handler refers to locals
       throw Error(ErrorKind::kTimeout,

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <libusb-1.0/libusb.h>
 
+#include "deadline_wait.hpp"
 #include "kelvin/common/logging.hpp"
 #include "kelvin/driver/error.hpp"
 #include "usb/usb_context.hpp"
@@ -46,16 +47,6 @@ const char* status_name(libusb_transfer_status status) {
       return "overflow";
   }
   return "unknown";
-}
-
-template <typename Pred>
-bool wait_until(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
-                const Deadline& deadline, Pred pred) {
-  if (deadline.is_never()) {
-    cv.wait(lock, pred);
-    return true;
-  }
-  return cv.wait_until(lock, deadline.when(), pred);
 }
 
 }  // namespace
@@ -342,7 +333,7 @@ void UsbTransport::write(std::span<const std::uint8_t> bytes, Deadline deadline)
     throw usb::libusb_failure(rc, "bulk OUT to " + impl.description + " failed");
   }
   impl.flying.insert(t);
-  wait_until(impl.cv, lock, deadline, [&] { return op->done || impl.closed || impl.gone; });
+  detail::wait_until(impl.cv, lock, deadline, [&] { return op->done || impl.closed || impl.gone; });
   if (!op->done) {
     // Timed out, closed or unplugged: cancel, then wait for the callback (cancellation is
     // prompt: the event thread reaps the discarded URB) so that op and t can be freed here.
@@ -372,8 +363,8 @@ std::size_t UsbTransport::read_some(std::span<std::uint8_t> out, Deadline deadli
     return 0;
   Impl& impl = *impl_;
   std::unique_lock lock(impl.mutex);
-  wait_until(impl.cv, lock, deadline,
-             [&] { return impl.closed || impl.gone || !impl.queue.empty(); });
+  detail::wait_until(impl.cv, lock, deadline,
+                     [&] { return impl.closed || impl.gone || !impl.queue.empty(); });
   // Bytes that arrived before an unplug are still delivered; after close() nothing is.
   if (!impl.queue.empty() && !impl.closed) {
     const std::size_t n = std::min(out.size(), impl.queue.size());
