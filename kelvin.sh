@@ -82,10 +82,13 @@ build() {
   cmake --build "$BUILD_DIR" --parallel "$(nproc)"
 }
 
-ccache_launcher() {
+# Sets LAUNCHER to the CMake argument that puts ccache in front of the compiler, and exports
+# ccache's settings (in this shell, not a subshell, so that the builds see them).
+LAUNCHER=()
+use_ccache() {
   if command -v ccache >/dev/null 2>&1; then
     export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$ROOT}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
-    echo "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"
+    LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   fi
 }
 
@@ -99,13 +102,14 @@ sanitize() {
     *) log "unknown sanitizer '$name' (asan or tsan)"; exit 2 ;;
   esac
   install_deps
+  use_ccache
   local dir="$ROOT/build-$name" exclude=()
   # umockdev's glib locks are invisible to TSan (false reports); the USB tests run under ASan.
   [ "$name" = tsan ] && exclude=(-E 'Usb|/usb')
   log "building the driver-side tests with $name in $dir"
   cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=None -DKELVIN_DRIVER_ONLY=ON \
     -DKELVIN_BUILD_BENCH=OFF "-DCMAKE_CXX_FLAGS=-O1 -g1 -fno-omit-frame-pointer $flags" \
-    $(ccache_launcher) >/dev/null
+    "${LAUNCHER[@]}" >/dev/null
   cmake --build "$dir" --parallel "$(nproc)"
   log "running the driver-side tests under $name"
   # The umockdev preload library must not come before the ASan runtime; it is harmless here.
@@ -123,13 +127,14 @@ fuzz() {
   local seconds="${1:-60}"
   install_deps
   install_packages "${FUZZ_PACKAGES[@]}"
+  use_ccache
   local dir="$ROOT/build-fuzz"
   log "building the fuzzers in $dir"
   cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=None -DKELVIN_DRIVER_ONLY=ON \
     -DKELVIN_BUILD_TESTS=OFF -DKELVIN_BUILD_BENCH=OFF -DKELVIN_FUZZ=ON \
     -DCMAKE_CXX_COMPILER=clang++-14 \
     "-DCMAKE_CXX_FLAGS=-O1 -g1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" \
-    $(ccache_launcher) >/dev/null
+    "${LAUNCHER[@]}" >/dev/null
   local targets=(frame_decoder firmware_requests server_requests)
   cmake --build "$dir" --parallel "$(nproc)" --target "${targets[@]/%/_fuzz}"
   local pids=() t
