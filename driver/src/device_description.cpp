@@ -70,6 +70,9 @@ std::vector<std::string> capability_names(std::uint64_t bits) {
       case capability::kTimedStart:
         names.emplace_back("timed_start");
         break;
+      case capability::kResumableRead:
+        names.emplace_back("resumable_read");
+        break;
       default:
         names.push_back(fmt::format("bit_{}", bit));
         break;

@@ -1,6 +1,7 @@
 #include "kelvin/sim/resonator_firmware.hpp"
 
 #include <exception>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -158,7 +159,11 @@ std::vector<std::uint8_t> ResonatorFirmware::handle_request(const Envelope& requ
       return protocol::encode_envelope(reply);
     }
     case Envelope::kReadStream: {
-      const StreamRead read = model_.read_stream(request.read_stream().max_samples());
+      const auto& read_request = request.read_stream();
+      const StreamRead read = model_.read_stream(read_request.max_samples(),
+                                                 read_request.has_from_sequence()
+                                                     ? std::optional(read_request.from_sequence())
+                                                     : std::nullopt);
       auto* data = reply.mutable_stream_data();
       data->set_stream_id(read.stream_id);
       data->set_cells(model_.cells());

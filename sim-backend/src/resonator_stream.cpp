@@ -2,6 +2,8 @@
 // clock (resonator_registers.hpp, "Streaming"). The rest of the model is resonator_model.cpp.
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <stdexcept>
 #include <vector>
 
 #include <fmt/format.h>
@@ -118,7 +120,8 @@ void ResonatorModel::catch_up_stream() {
   }
 }
 
-StreamRead ResonatorModel::read_stream(std::uint64_t max_samples) {
+StreamRead ResonatorModel::read_stream(std::uint64_t max_samples,
+                                       std::optional<std::uint64_t> from_sequence) {
   catch_up();
   if (stream_.id == 0) {
     throw BoardError(ErrorCode::ERROR_CODE_NO_STREAM, "ReadStream before any StartStream");
@@ -127,14 +130,25 @@ StreamRead ResonatorModel::read_stream(std::uint64_t max_samples) {
   const std::uint64_t limit = max_samples == 0 ? cap : std::min(max_samples, cap);
   StreamRead out;
   out.stream_id = stream_.id;
-  out.chunk = ring_.pop(limit);
+  if (from_sequence.has_value()) {
+    try {
+      out.chunk = ring_.read_from(*from_sequence, limit);
+    } catch (const std::out_of_range& e) {
+      throw BoardError(ErrorCode::ERROR_CODE_INVALID_ARGUMENT,
+                       fmt::format("ReadStream of stream {}: {}", stream_.id, e.what()));
+    }
+  } else {
+    out.chunk = ring_.pop(limit);
+  }
   const std::uint64_t ticks_per_output =
       std::uint64_t{reg::kTicksPerSample} * stream_.request.decimation;
   out.first_tick = stream_.start_tick + (out.chunk.first_sequence + 1) * ticks_per_output;
   out.produced = ring_.produced();
   out.lost = ring_.lost();
   out.overruns = ring_.overruns();
-  out.buffered = ring_.buffered();
+  // What follows this reply: with a resumable read that was lost before, samples after the
+  // chunk may have been sent already, and the host's account needs the ones after its chunk.
+  out.buffered = out.produced - (out.chunk.first_sequence + out.chunk.count);
   out.running = stream_.running;
   out.clock_slip_us = std::chrono::duration<double, std::micro>(stream_.slip).count();
   return out;

@@ -19,7 +19,7 @@ SampleRing::SampleRing(std::uint32_t cells, std::uint64_t capacity_samples)
 }
 
 void SampleRing::reset() noexcept {
-  produced_ = delivered_ = lost_ = overruns_ = 0;
+  produced_ = tail_ = next_unsent_ = lost_ = evicted_ = overruns_ = 0;
   overrunning_ = false;
 }
 
@@ -28,13 +28,19 @@ void SampleRing::push(std::span<const std::int16_t> sample, bool clipped) {
     throw std::invalid_argument(
         fmt::format("sample of {} codes pushed into a ring of {} cells", sample.size(), cells_));
   }
-  if (buffered() == capacity_) {
-    // The oldest unread sample (sequence delivered_ + lost_) is about to be overwritten.
-    ++lost_;
-    if (!overrunning_) {
-      overrunning_ = true;
-      ++overruns_;
+  if (held() == capacity_) {
+    // The oldest sample held (tail_) is about to be overwritten.
+    if (tail_ < next_unsent_) {
+      ++evicted_;  // sent once; the host has it unless that reply was lost
+    } else {
+      ++lost_;
+      ++next_unsent_;
+      if (!overrunning_) {
+        overrunning_ = true;
+        ++overruns_;
+      }
     }
+    ++tail_;
   }
   const std::size_t slot = static_cast<std::size_t>(produced_ % capacity_);
   std::copy(sample.begin(), sample.end(),
@@ -43,29 +49,50 @@ void SampleRing::push(std::span<const std::int16_t> sample, bool clipped) {
   ++produced_;
 }
 
-SampleRing::Chunk SampleRing::pop(std::uint64_t max_samples) {
+SampleRing::Chunk SampleRing::copy_out(std::uint64_t first, std::uint64_t max_samples) const {
   Chunk chunk;
-  chunk.first_sequence = delivered_ + lost_;
-  chunk.count = std::min(max_samples, buffered());
+  chunk.first_sequence = first;
+  chunk.count = std::min(max_samples, produced_ - first);
   chunk.codes.reserve(static_cast<std::size_t>(chunk.count * cells_));
   for (std::uint64_t k = 0; k < chunk.count; ++k) {
-    const std::size_t slot = static_cast<std::size_t>((chunk.first_sequence + k) % capacity_);
+    const std::size_t slot = static_cast<std::size_t>((first + k) % capacity_);
     const auto begin = codes_.begin() + static_cast<std::ptrdiff_t>(slot * cells_);
     chunk.codes.insert(chunk.codes.end(), begin, begin + cells_);
     chunk.clipped += clipped_[slot];
   }
-  delivered_ += chunk.count;
+  return chunk;
+}
+
+SampleRing::Chunk SampleRing::pop(std::uint64_t max_samples) {
+  Chunk chunk = copy_out(next_unsent_, max_samples);
+  next_unsent_ += chunk.count;
+  tail_ = next_unsent_;  // no retransmission: forgotten once sent
+  overrunning_ = false;
+  return chunk;
+}
+
+SampleRing::Chunk SampleRing::read_from(std::uint64_t from_sequence, std::uint64_t max_samples) {
+  if (from_sequence > next_unsent_) {
+    throw std::out_of_range(
+        fmt::format("read from sequence {}, but only samples before {} have been sent",
+                    from_sequence, next_unsent_));
+  }
+  tail_ = std::max(tail_, from_sequence);  // the acknowledgement frees what came before
+  Chunk chunk = copy_out(tail_, max_samples);
+  next_unsent_ = std::max(next_unsent_, tail_ + chunk.count);
   overrunning_ = false;
   return chunk;
 }
 
 std::uint64_t SampleRing::discard_unread() noexcept {
-  const std::uint64_t discarded = buffered();
+  const std::uint64_t discarded = unsent();
+  evicted_ += next_unsent_ - tail_;
   if (discarded > 0) {
     lost_ += discarded;
     ++overruns_;
     overrunning_ = false;  // the next overwrite, if any, is a new episode
   }
+  tail_ = next_unsent_ = produced_;
   return discarded;
 }
 

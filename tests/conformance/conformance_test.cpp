@@ -73,7 +73,7 @@ TEST_P(Conformance, OpensAndDescribesTheBoard) {
   EXPECT_EQ(board.description().family, driver::BoardFamily::kResonator);
   EXPECT_EQ(board.cells(), kCells);
   EXPECT_FALSE(board.description().serial.empty());
-  EXPECT_EQ(board.description().protocol_version, 5u);
+  EXPECT_EQ(board.description().protocol_version, 6u);
 }
 
 TEST_P(Conformance, PingEchoesItsPayload) {

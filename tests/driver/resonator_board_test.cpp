@@ -149,6 +149,8 @@ TEST(ResonatorBoard, DescribesItsCouplingKindDynamicsAndImperfectionModel) {
   EXPECT_TRUE(board.description().has_capability(capability::kStreaming));
   EXPECT_TRUE(board.description().has_capability(capability::kTimedStart));
   EXPECT_EQ(capability_names(capability::kTimedStart), std::vector<std::string>{"timed_start"});
+  EXPECT_EQ(capability_names(capability::kResumableRead),
+            std::vector<std::string>{"resumable_read"});
 }
 
 TEST(ResonatorBoard, CapacitiveBoardRefusesAPositiveCouplingBeforeSending) {

@@ -188,6 +188,14 @@ class BoardClient {
     return exchange(e);
   }
 
+  // The resumable read (v6): acknowledges every sample before from_sequence.
+  Envelope read_stream_from(std::uint64_t from_sequence, std::uint32_t max_samples = 0) {
+    Envelope e = request();
+    e.mutable_read_stream()->set_max_samples(max_samples);
+    e.mutable_read_stream()->set_from_sequence(from_sequence);
+    return exchange(e);
+  }
+
   Envelope stop_stream() {
     Envelope e = request();
     e.mutable_stop_stream();

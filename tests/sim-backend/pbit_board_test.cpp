@@ -80,7 +80,7 @@ TEST(PbitBoard, HelloDescribesTheLattice) {
   const auto& info = reply.device_info();
   EXPECT_EQ(info.family(), wire::v1::BOARD_FAMILY_PBIT);
   EXPECT_EQ(info.serial(), "SIM-PBIT-70x70-1");
-  EXPECT_EQ(info.protocol_version(), 5u);
+  EXPECT_EQ(info.protocol_version(), 6u);
   EXPECT_EQ(info.model(), "pbit-gibbs");
   EXPECT_EQ(info.cell_count(), 4900u);
   const auto& p = info.pbit();

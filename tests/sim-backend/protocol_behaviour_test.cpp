@@ -33,13 +33,13 @@ void expect_format(const wire::v1::CodeFormat& f, bool is_signed, std::int64_t m
 
 TEST(ProtocolBehaviour, HelloReturnsTheCompleteDeviceInfo) {
   BoardClient board;
-  const Envelope reply = board.hello(1, 5);
+  const Envelope reply = board.hello(1, 6);
   ASSERT_TRUE(reply.has_device_info()) << reply.DebugString();
   const auto& info = reply.device_info();
   EXPECT_EQ(info.family(), wire::v1::BOARD_FAMILY_RESONATOR);
   EXPECT_EQ(info.serial(), "SIM-RES-8-1");
   EXPECT_EQ(info.firmware_version(), "kelvin-sim 0.2.0");
-  EXPECT_EQ(info.protocol_version(), 5u);
+  EXPECT_EQ(info.protocol_version(), 6u);
   EXPECT_EQ(info.model(), "overdamped-ou");
   EXPECT_EQ(info.cell_count(), 8u);
   expect_format(info.coupling_dac(), true, -32767, 32767, std::ldexp(1.0, -14), "1/us");
@@ -53,7 +53,8 @@ TEST(ProtocolBehaviour, HelloReturnsTheCompleteDeviceInfo) {
                 wire::v1::CAPABILITY_SECOND_MOMENTS | wire::v1::CAPABILITY_SAMPLE_RECORD |
                 wire::v1::CAPABILITY_STATE_RESET | wire::v1::CAPABILITY_RLC_DYNAMICS |
                 wire::v1::CAPABILITY_QUARTIC | wire::v1::CAPABILITY_DECIMATION |
-                wire::v1::CAPABILITY_STREAMING | wire::v1::CAPABILITY_TIMED_START));
+                wire::v1::CAPABILITY_STREAMING | wire::v1::CAPABILITY_TIMED_START |
+                wire::v1::CAPABILITY_RESUMABLE_READ));
   EXPECT_EQ(info.max_frame_payload(), 1u << 20);
   EXPECT_EQ(info.max_samples_per_run(), std::uint64_t{1} << 32);
   EXPECT_EQ(info.max_record_samples(), ((1u << 20) - 4096) / 16);
@@ -90,11 +91,11 @@ TEST(ProtocolBehaviour, InvalidConfigIsRejectedAtPowerUp) {
   EXPECT_THROW(make_resonator_firmware(config), std::invalid_argument);
 }
 
-TEST(ProtocolBehaviour, HelloWithoutVersionFiveIsUnsupported) {
+TEST(ProtocolBehaviour, HelloWithoutVersionSixIsUnsupported) {
   BoardClient board;
-  const Envelope reply = board.hello(6, 7);
+  const Envelope reply = board.hello(7, 8);
   ASSERT_TRUE(IsError(reply, ErrorCode::ERROR_CODE_UNSUPPORTED_VERSION));
-  EXPECT_NE(reply.error().message().find("version 5"), std::string::npos)
+  EXPECT_NE(reply.error().message().find("version 6"), std::string::npos)
       << reply.error().message();
 }
 
@@ -102,7 +103,7 @@ TEST(ProtocolBehaviour, OlderHostGetsAClearError) {
   BoardClient board;
   const Envelope reply = board.hello(1, 4);
   ASSERT_TRUE(IsError(reply, ErrorCode::ERROR_CODE_UNSUPPORTED_VERSION));
-  EXPECT_NE(reply.error().message().find("speaks version 5 only"), std::string::npos)
+  EXPECT_NE(reply.error().message().find("speaks version 6 only"), std::string::npos)
       << reply.error().message();
 }
 

@@ -59,7 +59,7 @@ TEST(SampleRing, CountsEveryOverwrittenSampleAndEachEpisodeOnce) {
   const auto rest = ring.pop(100);
   EXPECT_EQ(rest.count, 1u);
   EXPECT_EQ(rest.clipped, 1u);
-  EXPECT_EQ(ring.delivered() + ring.lost() + ring.buffered(), ring.produced());
+  EXPECT_EQ(chunk.count + rest.count + ring.lost() + ring.unsent(), ring.produced());
   // A new overflow after a read is a second episode.
   for (std::int16_t k = 0; k < 5; ++k) {
     const std::int16_t sample[2] = {k, k};
@@ -166,6 +166,64 @@ TEST(Stream, SlowHostLosesExactlyTheOverwrittenSamplesAndTheyAreCounted) {
     EXPECT_EQ(more.lost_samples(), data.lost_samples());
     EXPECT_EQ(delivered + more.lost_samples() + more.buffered(), more.produced());
   }
+}
+
+// A resumable read whose reply the host lost is simply asked again: the board kept the samples
+// it sent until a later read acknowledged them, and sends the same codes with the same counters.
+TEST(Stream, ResumableReadSendsALostReplysSamplesAgain) {
+  ClockedBoard b(4096);
+  ASSERT_TRUE(b.board.start_stream(stream_request()).has_stream_started());
+  b.advance(microseconds(1000));
+  const auto lost_reply = b.board.read_stream_from(0, 300).stream_data();
+  ASSERT_EQ(lost_reply.first_sequence(), 0u);
+  ASSERT_EQ(lost_reply.sample_count(), 300u);
+  EXPECT_EQ(lost_reply.buffered(), 700u);
+
+  const auto again = b.board.read_stream_from(0, 300).stream_data();
+  EXPECT_EQ(again.first_sequence(), 0u);
+  EXPECT_EQ(again.samples_le16(), lost_reply.samples_le16());
+  EXPECT_EQ(again.lost_samples(), 0u);
+  EXPECT_EQ(again.buffered(), 700u);
+
+  // Reading on acknowledges the first 300 and continues after them.
+  const auto next = b.board.read_stream_from(300, 100000).stream_data();
+  EXPECT_EQ(next.first_sequence(), 300u);
+  EXPECT_EQ(next.sample_count(), 700u);
+  EXPECT_EQ(next.buffered(), 0u);
+  EXPECT_EQ(next.produced(), 1000u);
+}
+
+// Sent-but-unacknowledged samples hold ring space; when the ring must overwrite them they are
+// gone, but they were sent once, so the board does not count them lost: the reply starts later
+// and the gap is the host's to count. Unsent overwritten samples are counted as always.
+TEST(Stream, ResumableReadCountsOnlyUnsentOverwrittenSamplesAsLost) {
+  ClockedBoard b(1000);
+  ASSERT_TRUE(b.board.start_stream(stream_request()).has_stream_started());
+  b.advance(microseconds(1000));
+  ASSERT_EQ(b.board.read_stream_from(0, 600).stream_data().sample_count(), 600u);
+  b.advance(microseconds(1500));
+  const auto data = b.board.read_stream_from(0, 100000).stream_data();
+  // Held before: [0, 1000) with 600 sent. 1,500 pushes overwrite [0, 1500): 600 sent (evicted,
+  // not lost) and 900 unsent (lost).
+  EXPECT_EQ(data.produced(), 2500u);
+  EXPECT_EQ(data.lost_samples(), 900u);
+  EXPECT_EQ(data.overruns(), 1u);
+  EXPECT_EQ(data.first_sequence(), 1500u);
+  EXPECT_EQ(data.sample_count(), 1000u);
+  EXPECT_EQ(data.buffered(), 0u);
+}
+
+TEST(Stream, ResumableReadRefusesASequenceNeverSent) {
+  ClockedBoard b(4096);
+  ASSERT_TRUE(b.board.start_stream(stream_request()).has_stream_started());
+  b.advance(microseconds(1000));
+  ASSERT_EQ(b.board.read_stream_from(0, 100).stream_data().sample_count(), 100u);
+  const Envelope reply = b.board.read_stream_from(101);
+  ASSERT_TRUE(IsError(reply, ErrorCode::ERROR_CODE_INVALID_ARGUMENT)) << reply.DebugString();
+  EXPECT_NE(reply.error().message().find("only samples before 100"), std::string::npos)
+      << reply.error().message();
+  // The refusal changed nothing.
+  EXPECT_EQ(b.board.read_stream_from(100, 10).stream_data().first_sequence(), 100u);
 }
 
 TEST(Stream, DecimatedStreamTakesOneSamplePerBlock) {

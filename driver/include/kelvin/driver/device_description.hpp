@@ -17,19 +17,21 @@ const char* to_string(BoardFamily family) noexcept;
 
 // Bits of DeviceDescription::capabilities (kelvin.wire.v1.Capability).
 namespace capability {
-inline constexpr std::uint64_t kSecondMoments = 1;   // runs can accumulate sums of x_i x_j
-inline constexpr std::uint64_t kSampleRecord = 2;    // runs can return every raw sample
-inline constexpr std::uint64_t kStateReset = 4;      // runs can start from x = 0
-inline constexpr std::uint64_t kRlcDynamics = 8;     // runs can integrate the RLC circuit
-inline constexpr std::uint64_t kQuartic = 16;        // cells can have a quartic term J4 x^4
-inline constexpr std::uint64_t kDecimation = 32;     // runs can decimate and average on board
-inline constexpr std::uint64_t kStreaming = 64;      // free-running streams into a ring buffer
-inline constexpr std::uint64_t kPerChainBeta = 128;  // p-bit runs can give each chain its beta
-inline constexpr std::uint64_t kTimedStart = 256;    // streams can start at a given device tick
+inline constexpr std::uint64_t kSecondMoments = 1;    // runs can accumulate sums of x_i x_j
+inline constexpr std::uint64_t kSampleRecord = 2;     // runs can return every raw sample
+inline constexpr std::uint64_t kStateReset = 4;       // runs can start from x = 0
+inline constexpr std::uint64_t kRlcDynamics = 8;      // runs can integrate the RLC circuit
+inline constexpr std::uint64_t kQuartic = 16;         // cells can have a quartic term J4 x^4
+inline constexpr std::uint64_t kDecimation = 32;      // runs can decimate and average on board
+inline constexpr std::uint64_t kStreaming = 64;       // free-running streams into a ring buffer
+inline constexpr std::uint64_t kPerChainBeta = 128;   // p-bit runs can give each chain its beta
+inline constexpr std::uint64_t kTimedStart = 256;     // streams can start at a given device tick
+inline constexpr std::uint64_t kResumableRead = 512;  // stream reads can be asked for again
 }  // namespace capability
 
 // Names of the set bits ("second_moments", "sample_record", "state_reset", "rlc_dynamics",
-// "quartic", "decimation", "streaming", "per_chain_beta"; "bit_N" if unknown).
+// "quartic", "decimation", "streaming", "per_chain_beta", "timed_start", "resumable_read";
+// "bit_N" if unknown).
 std::vector<std::string> capability_names(std::uint64_t bits);
 
 // What a p-bit (stochastic-bit lattice) board adds (kelvin.wire.v1.PbitInfo). Codes are in

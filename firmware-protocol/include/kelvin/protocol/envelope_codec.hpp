@@ -15,7 +15,7 @@
 namespace kelvin::protocol {
 
 // The protocol version this build speaks (Envelope.protocol_version).
-inline constexpr std::uint32_t kProtocolVersion = 5;
+inline constexpr std::uint32_t kProtocolVersion = 6;
 
 // The payload of a well-formed frame was not a valid Envelope.
 class MessageError : public std::runtime_error {

@@ -70,7 +70,7 @@ struct StreamRead {
   std::uint64_t produced = 0;
   std::uint64_t lost = 0;
   std::uint64_t overruns = 0;
-  std::uint64_t buffered = 0;
+  std::uint64_t buffered = 0;  // produced - (chunk.first_sequence + chunk.count)
   bool running = false;
   double clock_slip_us = 0.0;
 };
@@ -126,8 +126,11 @@ class ResonatorModel {
   // Streams (see resonator_registers.hpp). begin_stream throws BoardError(BUSY) while a stream
   // runs, and the same errors as begin_run for bad settings; read_stream throws
   // BoardError(NO_STREAM) before the first stream. Samples due are produced before each.
+  // read_stream with from_sequence is the resumable read (SampleRing::read_from; a sequence
+  // beyond every sample sent is BoardError(INVALID_ARGUMENT)); without, SampleRing::pop.
   StreamTicket begin_stream(const StreamRequest& request);
-  StreamRead read_stream(std::uint64_t max_samples);
+  StreamRead read_stream(std::uint64_t max_samples,
+                         std::optional<std::uint64_t> from_sequence = std::nullopt);
   void stop_stream();
   // Fault injection: produces the samples due, then discards the ring's unread samples as an
   // overflow (SampleRing::discard_unread). Returns how many.

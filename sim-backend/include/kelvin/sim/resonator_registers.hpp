@@ -100,6 +100,9 @@
 //               spends at most 100 ms per request doing so, and if that does not suffice
 //               (large boards are slower than real time) its clock falls behind the wall clock,
 //               reported as clock_slip_us: those samples are late, never lost.
+//               (v6) ReadStream.from_sequence makes reads resumable: samples sent but not
+//               acknowledged stay in the ring until a later from_sequence passes them
+//               (SampleRing::read_from), so a lost reply can be read again.
 // Couplings     (v3) a board is built `signed` (any off-diagonal sign) or `capacitive`: then an
 //               off-diagonal code > 0 is refused (ERROR_CODE_OUT_OF_RANGE), as coupling
 //               capacitors only realize A_ij <= 0.
@@ -118,9 +121,9 @@
 //               so T is compared with it: T below it is refused with ERROR_CODE_LATE_COMMAND;
 //               T must be a multiple of 100 and at most kMaxStartAheadTicks (60 s) ahead
 //               (INVALID_ARGUMENT). The emulator maps T onto its steady clock at 10 ns a tick.
-// Identity      family BOARD_FAMILY_RESONATOR, firmware "kelvin-sim 0.2.0", protocol version 5,
+// Identity      family BOARD_FAMILY_RESONATOR, firmware "kelvin-sim 0.2.0", protocol version 6,
 //               capabilities SECOND_MOMENTS | SAMPLE_RECORD | STATE_RESET | RLC_DYNAMICS |
-//               QUARTIC | DECIMATION | STREAMING | TIMED_START,
+//               QUARTIC | DECIMATION | STREAMING | TIMED_START | RESUMABLE_READ,
 //               max_frame_payload = kelvin::protocol::kMaxFramePayload (1 MiB).
 #pragma once
 
@@ -136,7 +139,7 @@ namespace kelvin::sim::resonator {
 // Identity.
 inline constexpr std::string_view kModel = "overdamped-ou";
 inline constexpr std::string_view kFirmwareVersion = "kelvin-sim 0.2.0";
-inline constexpr std::uint32_t kProtocolVersion = 5;
+inline constexpr std::uint32_t kProtocolVersion = 6;
 
 // Cells.
 inline constexpr std::uint32_t kMinCells = 1;
@@ -216,8 +219,8 @@ inline constexpr std::size_t kDefaultRingBytes = std::size_t{4} << 20;
 inline constexpr double kStreamCatchUpBudgetSeconds = 0.1;
 
 // Capabilities (wire Capability bits): SECOND_MOMENTS | SAMPLE_RECORD | STATE_RESET |
-// RLC_DYNAMICS | QUARTIC | DECIMATION | STREAMING.
-inline constexpr std::uint64_t kCapabilities = 1u | 2u | 4u | 8u | 16u | 32u | 64u | 256u;
+// RLC_DYNAMICS | QUARTIC | DECIMATION | STREAMING | TIMED_START | RESUMABLE_READ.
+inline constexpr std::uint64_t kCapabilities = 1u | 2u | 4u | 8u | 16u | 32u | 64u | 256u | 512u;
 // Furthest a timed stream start may lie ahead of the board's clock: 60 s of ticks.
 inline constexpr std::uint64_t kMaxStartAheadTicks = 6'000'000'000ULL;
 
