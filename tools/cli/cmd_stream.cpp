@@ -46,6 +46,7 @@ struct StreamCliOptions {
   std::int16_t diagonal_code = 9830;
   std::uint32_t noise_code = 2000;
   bool no_program = false;
+  bool plain_reads = false;
 };
 
 // Programs the cells as independent relaxing cells. Register writes are idempotent, so a write
@@ -111,6 +112,7 @@ std::string run_stream(const StreamCliOptions& o) {
   options.request.decimation = o.decimation;
   options.max_samples_per_frame = o.max_samples;
   options.reply_timeout = std::chrono::milliseconds(o.reply_timeout_ms);
+  options.resume_reads = !o.plain_reads;
   const auto begin = Clock::now();
   driver::SampleStream stream(board, options, driver::Deadline::after(std::chrono::seconds(10)));
   std::optional<StreamFile> file;
@@ -188,6 +190,7 @@ std::string run_stream(const StreamCliOptions& o) {
   result["duration_s"] = elapsed_s;
   result["samples_per_s"] = static_cast<double>(c.received) / elapsed_s;
   result["strict"] = o.strict;
+  result["resumable_reads"] = stream.resumable();
   result["link"] = json{{"bad_frames", device->stats().bad_frames},
                         {"stale_replies", device->stats().stale_replies},
                         {"bytes_received", device->stats().bytes_received}};
@@ -262,6 +265,9 @@ Command add_stream_command(CLI::App& app) {
   command->add_option("--noise-code", options->noise_code, "Noise DAC code")->capture_default_str();
   command->add_flag("--no-program", options->no_program,
                     "Stream what the board holds instead of programming independent cells");
+  command->add_flag("--plain-reads", options->plain_reads,
+                    "Do not resume reads after a lost reply (protocol v3 reads: the lost reply's "
+                    "samples are counted as transit loss); for comparison");
   return {command, [options] { return run_stream(*options); }};
 }
 

@@ -1,5 +1,8 @@
 #include "kelvin/driver/resonator/resonator_board.hpp"
 
+#include <optional>
+#include <utility>
+
 #include <fmt/format.h>
 
 #include "kelvin/driver/error.hpp"
@@ -260,8 +263,26 @@ StreamTicket ResonatorBoard::start_stream(const StreamRequest& request, Deadline
 StreamChunk ResonatorBoard::read_stream(std::uint32_t max_samples, Deadline deadline) {
   if (!description().has_capability(capability::kStreaming))
     throw Error(ErrorKind::kNotSupported, "this board cannot stream");
+  return counted(resonator_protocol::parse_stream_data(
+      device_->request(resonator_protocol::read_stream(max_samples, std::nullopt), deadline),
+      description()));
+}
+
+StreamChunk ResonatorBoard::read_stream_from(std::uint64_t from_sequence, std::uint32_t max_samples,
+                                             Deadline deadline) {
+  if (!description().has_capability(capability::kResumableRead))
+    throw Error(ErrorKind::kNotSupported, "this board cannot resume stream reads");
   StreamChunk chunk = resonator_protocol::parse_stream_data(
-      device_->request(resonator_protocol::read_stream(max_samples), deadline), description());
+      device_->request(resonator_protocol::read_stream(max_samples, from_sequence), deadline),
+      description());
+  if (chunk.first_sequence < from_sequence) {
+    throw Error(ErrorKind::kProtocol, fmt::format("stream read from sequence {} answered from {}",
+                                                  from_sequence, chunk.first_sequence));
+  }
+  return counted(std::move(chunk));
+}
+
+StreamChunk ResonatorBoard::counted(StreamChunk chunk) noexcept {
   // Streams are counted as their samples arrive (lost ones were converted too).
   const std::uint64_t newly_lost = chunk.lost - counters_->stream_lost_counted.exchange(chunk.lost);
   count(0, (chunk.sample_count + newly_lost) * counters_->stream_periods_per_sample.load());

@@ -95,9 +95,13 @@ wire::v1::Envelope start_stream(const StreamRequest& request) {
   return env;
 }
 
-wire::v1::Envelope read_stream(std::uint32_t max_samples) {
+wire::v1::Envelope read_stream(std::uint32_t max_samples,
+                               std::optional<std::uint64_t> from_sequence) {
   wire::v1::Envelope env;
-  env.mutable_read_stream()->set_max_samples(max_samples);
+  auto* read = env.mutable_read_stream();
+  read->set_max_samples(max_samples);
+  if (from_sequence.has_value())
+    read->set_from_sequence(*from_sequence);
   return env;
 }
 

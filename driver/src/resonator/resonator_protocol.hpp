@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "kelvin/driver/resonator/resonator_board.hpp"
@@ -17,7 +18,9 @@ wire::v1::Envelope set_noise(std::uint32_t code);
 wire::v1::Envelope start_run(std::uint64_t duration_ticks, const RunRequest& request);
 wire::v1::Envelope set_quartic(std::span<const std::uint16_t> codes);
 wire::v1::Envelope start_stream(const StreamRequest& request);
-wire::v1::Envelope read_stream(std::uint32_t max_samples);
+// With from_sequence: the resumable read (protocol v6).
+wire::v1::Envelope read_stream(std::uint32_t max_samples,
+                               std::optional<std::uint64_t> from_sequence);
 wire::v1::Envelope stop_stream();
 
 // Reply checks: throw Error(kProtocol) when the reply is not the expected message or its sizes

@@ -56,6 +56,8 @@ void StreamOptions::validate() const {
 SampleStream::SampleStream(ResonatorBoard board, const StreamOptions& options, Deadline deadline)
     : board_(std::move(board)), options_(options) {
   options_.validate();
+  resumable_ =
+      options_.resume_reads && board_.description().has_capability(capability::kResumableRead);
   start(deadline);
 }
 
@@ -123,9 +125,10 @@ void SampleStream::start(Deadline deadline) {
       return board_.start_stream(options_.request, attempt);
     });
   }
-  common::logger(kLogger)->info("stream {} started at tick {} ({} ticks per sample, ring {})",
-                                ticket_.stream_id, ticket_.first_tick,
-                                ticket_.ticks_per_output_sample, ticket_.ring_capacity_samples);
+  common::logger(kLogger)->info(
+      "stream {} started at tick {} ({} ticks per sample, ring {}, {} reads)", ticket_.stream_id,
+      ticket_.first_tick, ticket_.ticks_per_output_sample, ticket_.ring_capacity_samples,
+      resumable_ ? "resumable" : "plain");
 }
 
 void SampleStream::stop(Deadline deadline) {
@@ -207,7 +210,11 @@ StreamFrame SampleStream::recv(Deadline deadline) {
     StreamChunk chunk;
     try {
       chunk = with_retries("read stream", deadline, [&](Deadline attempt) {
-        return board_.read_stream(options_.max_samples_per_frame, attempt);
+        // A resumable read names the first sample still needed, so a retry after a lost
+        // reply gets the same samples again.
+        return resumable_ ? board_.read_stream_from(expected_sequence_,
+                                                    options_.max_samples_per_frame, attempt)
+                          : board_.read_stream(options_.max_samples_per_frame, attempt);
       });
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::kTimeout)

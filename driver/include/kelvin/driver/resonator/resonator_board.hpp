@@ -75,7 +75,8 @@ struct StreamTicket {
 };
 
 // One read from the ring, and the stream's counters after it. Counters are cumulative since the
-// stream started: produced == (all samples delivered so far) + lost + buffered, exactly.
+// stream started: produced == first_sequence + sample_count + buffered, and every sample before
+// first_sequence + sample_count was sent once or is counted in lost.
 struct StreamChunk {
   std::uint64_t stream_id = 0;
   std::uint32_t cells = 0;
@@ -84,10 +85,10 @@ struct StreamChunk {
   std::uint64_t sample_count = 0;
   std::vector<std::int16_t> samples;  // sample-major ADC codes (convert with `adc`)
   std::uint64_t produced = 0;
-  std::uint64_t lost = 0;             // overwritten in the ring before they were read
+  std::uint64_t lost = 0;             // overwritten in the ring before they were ever sent
   std::uint64_t overruns = 0;         // episodes of overwriting
   std::uint64_t clipped_samples = 0;  // here
-  std::uint64_t buffered = 0;         // still in the ring
+  std::uint64_t buffered = 0;         // produced after this chunk's last sample
   bool running = false;
   double clock_slip_us = 0.0;  // emulated boards: device time behind the wall clock
   CodeScale adc;
@@ -158,16 +159,24 @@ class ResonatorBoard {
   RunResult run(const RunRequest& request, Deadline deadline);
 
   // Streams. start_stream fails with Error(kDevice) while a stream runs and Error(kLateCommand)
-  // for a start_tick already passed; read_stream returns up
-  // to max_samples (0: as many as one frame holds) of the oldest unread samples, possibly none;
-  // stop_stream ends acquisition (the ring stays readable).
+  // for a start_tick already passed; read_stream returns up to max_samples (0: as many as one
+  // frame holds) of the oldest unsent samples, possibly none, and the board forgets them;
+  // read_stream_from (needs capability::kResumableRead) acknowledges every sample before
+  // from_sequence and returns up to max_samples from there (or from the oldest the ring still
+  // holds), keeping them on the board until a later read acknowledges them, so that a read
+  // whose reply was lost can be asked again; stop_stream ends acquisition (the ring stays
+  // readable).
   StreamTicket start_stream(const StreamRequest& request, Deadline deadline);
   StreamChunk read_stream(std::uint32_t max_samples, Deadline deadline);
+  StreamChunk read_stream_from(std::uint64_t from_sequence, std::uint32_t max_samples,
+                               Deadline deadline);
   void stop_stream(Deadline deadline);
 
  private:
   struct Counters;
   void count(std::uint64_t dac_codes, std::uint64_t sample_periods) noexcept;
+  // Adds a stream read's samples to the energy ledger.
+  StreamChunk counted(StreamChunk chunk) noexcept;
 
   std::shared_ptr<Device> device_;
   std::shared_ptr<Counters> counters_;

@@ -7,14 +7,19 @@
 //   - overflow: the host fell behind and the board's ring overwrote unread samples (the board
 //     counts them);
 //   - transit: a reply carrying samples never arrived intact (dropped, damaged or overtaken on
-//     the link); the next reply's sequence number jumps and the host counts the gap.
+//     the link) and the board could not send them again; the next reply's sequence number
+//     jumps and the host counts the gap.
 // At every report from the board, produced == received + lost + buffered holds exactly
 // (StreamCounters), so a stream that ends (stop() and drain) accounts for every sample it made.
 //
 // Recovery: a reply not in within Options::reply_timeout is presumed lost and the read is sent
 // again, with a doubled wait after each consecutive timeout (one lost reply never stalls or
 // breaks the stream, and a slow board is not buried in retries); a damaged reply is discarded
-// and counted. Deadlines are total: recv() returns by its deadline whatever happens inside.
+// and counted. On a board with capability::kResumableRead (protocol v6) every read names the
+// first sequence the host still needs, and the board keeps what it sent until a later read
+// acknowledges it, so the retry gets the same samples again and a lost reply loses nothing;
+// transit loss is then left only for a retry that came after the ring overwrote them.
+// Deadlines are total: recv() returns by its deadline whatever happens inside.
 //
 // Thread contract: recv(), stop() and the destructor belong to one thread (the stream's
 // reader). counters() may be called from any thread. A disconnect (the device closed from any
@@ -55,13 +60,17 @@ struct StreamOptions {
   // A reply not in by then is presumed lost and the request is sent again (each consecutive
   // timeout doubles the wait, up to 16x). Default 250 ms: far above a healthy round trip (about
   // 0.1 ms in process, 2 ms over USB) and above the emulator's 100 ms catch-up budget when it
-  // falls behind real time, and short enough that a lost reply costs a small part of the ring
-  // (4 MiB of codes last 0.26 s at 8 cells). The samples of a reply that comes later than this
-  // are counted lost: its request was given up.
+  // falls behind real time, and short enough that a retry comes well within the ring (4 MiB of
+  // codes last 0.26 s at 8 cells). A reply that comes later than this is discarded as stale;
+  // with resumable reads its samples come again with the retry, else they are counted lost.
   std::chrono::milliseconds reply_timeout{250};
   // How long to wait before asking again when the ring was empty. Default 1 ms (1,000 samples
   // at the emulated board's 1 MHz).
   std::chrono::microseconds poll_interval{1000};
+  // Resume reads after a lost reply (ask for the same samples again) when the board has
+  // capability::kResumableRead. Default true; false gives protocol v3 reads, where the board
+  // forgets samples once sent and a lost reply's samples are counted as transit loss.
+  bool resume_reads = true;
 
   // Throws Error(kInvalidArgument) naming the bad field.
   void validate() const;
@@ -127,6 +136,8 @@ class SampleStream {
   const StreamTicket& ticket() const noexcept { return ticket_; }
   ResonatorBoard& board() noexcept { return board_; }
   bool stopped() const noexcept { return stopped_; }
+  // True when reads are resumable (Options::resume_reads and a board that can).
+  bool resumable() const noexcept { return resumable_; }
 
  private:
   // One request with retries on lost and damaged replies, each attempt bounded by the reply
@@ -143,6 +154,7 @@ class SampleStream {
   StreamTicket ticket_;
   bool stopped_ = false;
   bool ended_ = false;
+  bool resumable_ = false;
   std::uint64_t expected_sequence_ = 0;
   std::uint64_t board_lost_seen_ = 0;
   // Loss and damage seen since the last frame handed out (reported with the next one).
