@@ -40,23 +40,19 @@ wire::Envelope read_one_envelope(Transport& transport, const std::string& server
   }
 }
 
-}  // namespace
-
-AttachResult attach_remote_board(Transport& transport, const AttachRequest& request,
-                                 const std::string& server, Deadline deadline) {
+// Sends one Attach and returns the server's Attached, or throws the error it answered with,
+// mapped as attach_remote_board() documents.
+wire::Attached exchange_attach(Transport& transport, const wire::Attach& body,
+                               const std::string& server, Deadline deadline) {
   wire::Envelope attach;
   attach.set_protocol_version(protocol::kProtocolVersion);
   attach.set_request_id(1);
-  attach.mutable_attach()->set_board(request.board);
-  attach.mutable_attach()->set_token(request.token);
-  attach.mutable_attach()->set_client(request.client);
+  *attach.mutable_attach() = body;
   transport.write(protocol::encode_envelope(attach), deadline);
 
   const wire::Envelope reply = read_one_envelope(transport, server, deadline);
-  if (reply.has_attached()) {
-    const auto& a = reply.attached();
-    return AttachResult{a.board(), a.boards(), a.device_uri(), a.lease_id()};
-  }
+  if (reply.has_attached())
+    return reply.attached();
   if (!reply.has_error()) {
     throw Error(ErrorKind::kProtocol,
                 fmt::format("{} answered Attach with {}", server, protocol::body_name(reply)));
@@ -74,11 +70,11 @@ AttachResult attach_remote_board(Transport& transport, const AttachRequest& requ
       throw Error(ErrorKind::kDevice,
                   fmt::format("{}: board {} is busy: leased to another client ({}); try again "
                               "when it disconnects, or use another board=N",
-                              server, request.board, err.message()),
+                              server, body.board(), err.message()),
                   code);
     case wire::ERROR_CODE_NO_SUCH_BOARD:
       throw Error(ErrorKind::kNotFound,
-                  fmt::format("{}: no board {} there: {}", server, request.board, err.message()),
+                  fmt::format("{}: no board {} there: {}", server, body.board(), err.message()),
                   code);
     case wire::ERROR_CODE_UNEXPECTED_MESSAGE:
       throw Error(ErrorKind::kProtocol,
@@ -92,6 +88,35 @@ AttachResult attach_remote_board(Transport& transport, const AttachRequest& requ
                               wire::ErrorCode_Name(err.code())),
                   code);
   }
+}
+
+}  // namespace
+
+AttachResult attach_remote_board(Transport& transport, const AttachRequest& request,
+                                 const std::string& server, Deadline deadline) {
+  wire::Attach body;
+  body.set_board(request.board);
+  body.set_token(request.token);
+  body.set_client(request.client);
+  const wire::Attached a = exchange_attach(transport, body, server, deadline);
+  return AttachResult{a.board(), a.boards(), a.device_uri(), a.lease_id()};
+}
+
+std::vector<RemoteBoard> list_remote_boards(Transport& transport, const std::string& token,
+                                            const std::string& server, Deadline deadline) {
+  wire::Attach body;
+  body.set_token(token);
+  body.set_client("kelvin find");
+  body.set_list_only(true);
+  const wire::Attached a = exchange_attach(transport, body, server, deadline);
+  if (static_cast<std::size_t>(a.listing_size()) != a.boards()) {
+    throw Error(ErrorKind::kProtocol, fmt::format("{} listed {} boards but says it serves {}",
+                                                  server, a.listing_size(), a.boards()));
+  }
+  std::vector<RemoteBoard> boards;
+  for (const auto& entry : a.listing())
+    boards.push_back(RemoteBoard{entry.board(), entry.device_uri(), entry.leased()});
+  return boards;
 }
 
 }  // namespace kelvin::driver

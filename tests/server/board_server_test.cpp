@@ -18,7 +18,10 @@
 
 #include "kelvin/driver/backends.hpp"
 #include "kelvin/driver/error.hpp"
+#include "kelvin/driver/remote_attach.hpp"
 #include "kelvin/driver/resonator/resonator_board.hpp"
+#include "kelvin/driver/resonator/sample_stream.hpp"
+#include "kelvin/driver/socket_transport.hpp"
 #include "kelvin/protocol/envelope_codec.hpp"
 #include "kelvin/server/auth.hpp"
 #include "raw_client.hpp"
@@ -210,6 +213,95 @@ TEST(BoardServer, NoSuchBoardIsNotFoundAndSaysHowManyThereAre) {
   const auto message = error_message([&] { driver::open(server.listening_address() + "?board=5"); },
                                      ErrorKind::kNotFound);
   EXPECT_NE(message.find("2 boards"), std::string::npos) << message;
+}
+
+// Attach.list_only: every board with its lease state, nothing leased by the listing; driver::find
+// on a server address turns that into one address per board; a refused token lists nothing.
+TEST(BoardServer, ListingNamesEveryBoardAndItsLeaseWithoutLeasingAny) {
+  auto options = two_boards();
+  options.token = "s3cret";
+  BoardServer server(options);
+  server.start();
+  const auto address = server.listening_address();
+  const auto port = static_cast<std::uint16_t>(port_of(address));
+  ::setenv("KELVIN_TOKEN", "s3cret", 1);
+  ResonatorBoard holder(driver::open(address + "?board=1"));
+
+  auto socket = driver::SocketTransport::connect_tcp("127.0.0.1", port, Deadline::after(5s));
+  const auto boards = driver::list_remote_boards(*socket, "s3cret", address, Deadline::after(5s));
+  ASSERT_EQ(boards.size(), 2u);
+  EXPECT_EQ(boards[0].board, 0u);
+  EXPECT_EQ(boards[0].device_uri, kBoard0);
+  EXPECT_FALSE(boards[0].leased);
+  EXPECT_EQ(boards[1].device_uri, kBoard1);
+  EXPECT_TRUE(boards[1].leased);
+  // The same session may attach after listing.
+  const auto attached =
+      driver::attach_remote_board(*socket, {0, "s3cret", "test"}, address, Deadline::after(5s));
+  EXPECT_EQ(attached.board, 0u);
+  socket->close();
+
+  std::vector<std::string> found;
+  for (const auto& a : driver::find(address))  // leased boards are listed too
+    found.push_back(a.to_string());
+  EXPECT_EQ(found, (std::vector<std::string>{address + "?board=0", address + "?board=1"}));
+  EXPECT_EQ(driver::find(address + "?board=1").size(), 1u);
+  ::setenv("KELVIN_REMOTES", ("unix:/nonexistent/kelvind.sock, " + address).c_str(), 1);
+  EXPECT_EQ(driver::find("tcp").size(), 2u);
+  EXPECT_TRUE(driver::find("unix").empty());  // the dead socket is skipped (and logged)
+  ::unsetenv("KELVIN_REMOTES");
+
+  ::setenv("KELVIN_TOKEN", "wrong", 1);
+  EXPECT_TRUE(driver::find(address).empty());
+  ::unsetenv("KELVIN_TOKEN");
+  EXPECT_EQ(server.stats().leases, 2u);  // the holder and the attach above; listings lease none
+}
+
+// A board whose link to the server drops and damages replies, streamed through the server:
+// every sample is delivered or counted, exactly, and resumable reads leave no transit loss.
+TEST(BoardServer, StreamThroughTheServerFromAFaultyBoardAccountsForEverySample) {
+  ServerOptions options;
+  options.listen = "tcp:127.0.0.1:0";
+  options.devices = {"sim:resonator?cells=4&seed=7&fault=drop:0.05,corrupt:0.02,duplicate:0.02"};
+  BoardServer server(options);
+  server.start();
+  ResonatorBoard board(driver::open(server.listening_address()));
+  driver::SymmetricCodes a(4);
+  for (std::uint32_t i = 0; i < 4; ++i)
+    a.set(i, i, 9830);
+  for (int attempt = 0;; ++attempt) {  // the faulty link may eat the reply to this write
+    try {
+      board.program_couplings(a, Deadline::after(200ms));
+      break;
+    } catch (const Error& e) {
+      ASSERT_LT(attempt, 20) << e.what();
+    }
+  }
+  driver::StreamOptions stream_options;
+  stream_options.reply_timeout = 200ms;
+  stream_options.max_samples_per_frame = 2048;
+  driver::SampleStream stream(board, stream_options, Deadline::after(10s));
+  ASSERT_TRUE(stream.resumable());
+  const auto end = std::chrono::steady_clock::now() + 300ms;
+  std::uint64_t delivered = 0;
+  while (std::chrono::steady_clock::now() < end)
+    delivered += stream.recv(Deadline::after(10s)).metadata.sample_count;
+  stream.stop(Deadline::after(10s));
+  for (;;) {
+    const auto frame = stream.recv(Deadline::after(10s));
+    delivered += frame.metadata.sample_count;
+    if (frame.metadata.end_of_stream)
+      break;
+    ASSERT_NE(frame.metadata.error, driver::StreamErrorKind::kTimeout) << "no drain";
+  }
+  const auto n = stream.counters();
+  EXPECT_EQ(n.produced, n.received + n.lost);
+  EXPECT_EQ(delivered, n.received);
+  EXPECT_GT(n.received, 1000u);
+  EXPECT_GT(n.retries + n.bad_frames, 0u) << "the faults never struck";
+  if (std::getenv("KELVIN_SANITIZER") == nullptr) {
+    EXPECT_EQ(n.lost, 0u);  // no overflow on a healthy machine, and no transit loss
+  }
 }
 
 TEST(BoardServer, GarbageFromOneClientDoesNotDisturbAnother) {

@@ -20,8 +20,12 @@ Command add_find_command(CLI::App& app) {
   command->add_option("filter", options->filter,
                       "Only devices of this scheme or partial address, for example \"sim\"");
   command->add_flag("--json", options->json, "Print {\"devices\": [ADDRESS, ...]} instead of text");
-  command->footer(
-      fmt::format("Schemes: {}.", fmt::join(driver::builtin_registry().schemes(), ", ")));
+  command->footer(fmt::format(
+      "Schemes: {}. Board servers (kelvind) are listed board by board: name one "
+      "(kelvin find tcp:HOST:PORT) or list them, comma-separated, in KELVIN_REMOTES "
+      "(for example KELVIN_REMOTES=tcp:lab-pc:7817,unix:/run/kelvind.sock); a server that does "
+      "not answer within 2 s is skipped with a warning.",
+      fmt::join(driver::builtin_registry().schemes(), ", ")));
 
   return {command, [options] {
             const auto addresses = driver::find(options->filter);

@@ -1,5 +1,6 @@
 #include "tcp_backend.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -114,21 +115,93 @@ std::unique_ptr<Transport> connect_unix(const DeviceAddress& address) {
                 deadline);
 }
 
-// A server's boards cannot be listed without connecting, so find() returns the hint itself when
-// it names a server, and nothing for a bare scheme.
-std::vector<DeviceAddress> find_tcp(const DeviceAddress& hint) {
-  if (hint.target.empty())
-    return {};
-  check_params(hint);
-  parse_host_port(hint);
-  return {hint};
+void validate_server(const DeviceAddress& address) {
+  check_params(address);
+  if (address.scheme == "tcp")
+    parse_host_port(address);
+  else if (address.target.empty())
+    bad(address, "expected unix:/path/to/socket");
 }
 
-std::vector<DeviceAddress> find_unix(const DeviceAddress& hint) {
-  if (hint.target.empty())
+// Every board of one server, as addresses that open it (?board=N, keeping token_file). A server
+// that cannot be reached or refuses is logged and lists nothing: find() reports what can be
+// opened, and one dead server must not hide the others.
+// A malformed address throws Error(kInvalidArgument) (validate_server).
+std::vector<DeviceAddress> list_server(const DeviceAddress& server_address) {
+  const std::string server = server_address.scheme + ":" + server_address.target;
+  validate_server(server_address);
+  try {
+    std::string token = token_for(server_address);
+    const auto deadline = Deadline::after(kFindBudget);
+    std::unique_ptr<SocketTransport> transport;
+    if (server_address.scheme == "tcp") {
+      const HostPort hp = parse_host_port(server_address);
+      transport = SocketTransport::connect_tcp(hp.host, hp.port, deadline);
+    } else {
+      transport = SocketTransport::connect_unix(server_address.target, deadline);
+    }
+    std::vector<DeviceAddress> found;
+    for (const RemoteBoard& board : list_remote_boards(*transport, token, server, deadline)) {
+      DeviceAddress address{server_address.scheme, server_address.target, {}};
+      if (const auto token_file = server_address.get("token_file"))
+        address.params["token_file"] = *token_file;
+      address.params["board"] = std::to_string(board.board);
+      found.push_back(std::move(address));
+    }
+    return found;
+  } catch (const std::exception& e) {
+    common::logger("kelvin.driver")->warn("find: {} lists no boards: {}", server, e.what());
     return {};
-  check_params(hint);
-  return {hint};
+  }
+}
+
+// The servers named in $KELVIN_REMOTES (comma-separated tcp:/unix: addresses) of one scheme.
+std::vector<DeviceAddress> configured_servers(const std::string& scheme) {
+  std::vector<DeviceAddress> servers;
+  const char* env = std::getenv(kRemotesVariable);
+  if (env == nullptr)
+    return servers;
+  const std::string list(env);
+  std::size_t begin = 0;
+  while (begin <= list.size()) {
+    const auto comma = std::min(list.find(',', begin), list.size());
+    const auto first = list.find_first_not_of(" \t", begin);
+    if (first < comma) {
+      const auto last = list.find_last_not_of(" \t", comma - 1);
+      const std::string uri = list.substr(first, last - first + 1);
+      try {
+        auto address = DeviceAddress::parse(uri);
+        if (address.scheme != "tcp" && address.scheme != "unix")
+          throw Error(ErrorKind::kInvalidArgument, "only tcp: and unix: servers can be listed");
+        validate_server(address);
+        if (address.scheme == scheme)
+          servers.push_back(std::move(address));
+      } catch (const std::exception& e) {
+        common::logger("kelvin.driver")
+            ->warn("{}: ignoring '{}': {}", kRemotesVariable, uri, e.what());
+      }
+    }
+    begin = comma + 1;
+  }
+  return servers;
+}
+
+// A named server (tcp:HOST:PORT) lists its boards; a bare scheme lists the boards of the
+// servers configured in $KELVIN_REMOTES. With ?board=N the hint names one board: it is listed
+// if the server has it.
+std::vector<DeviceAddress> find_remote(const DeviceAddress& hint) {
+  std::vector<DeviceAddress> found;
+  const auto servers =
+      hint.target.empty() ? configured_servers(hint.scheme) : std::vector<DeviceAddress>{hint};
+  for (const auto& server : servers) {
+    auto boards = list_server(server);
+    for (auto& board : boards) {
+      if (const auto wanted = hint.get("board"); wanted && board.get("board") != wanted)
+        continue;
+      found.push_back(std::move(board));
+    }
+  }
+  return found;
 }
 
 }  // namespace
@@ -137,14 +210,14 @@ Backend make_tcp_backend() {
   return Backend{"tcp",
                  "boards served by kelvind over TCP (tcp:HOST:PORT?board=N&token_file=PATH; "
                  "token also from KELVIN_TOKEN)",
-                 find_tcp, connect_tcp};
+                 find_remote, connect_tcp};
 }
 
 Backend make_unix_backend() {
   return Backend{"unix",
                  "boards served by kelvind on a Unix-domain socket "
                  "(unix:/path/to/socket?board=N&token_file=PATH)",
-                 find_unix, connect_unix};
+                 find_remote, connect_unix};
 }
 
 }  // namespace kelvin::driver::backends

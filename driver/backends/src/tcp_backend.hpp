@@ -3,6 +3,10 @@
 // board: the server's board index (default 0). The token is the first line of token_file, or
 // else the environment variable KELVIN_TOKEN, or else empty. Connecting and the Attach
 // handshake share one budget of kConnectBudget; Device's Hello follows over the same socket.
+// find(): a named server lists every board it serves (tcp:HOST:PORT?board=N for each); a bare
+// scheme lists the boards of the servers in $KELVIN_REMOTES (comma-separated tcp:/unix:
+// addresses, for example "tcp:lab-pc:7817,unix:/run/kelvind.sock"); each server gets
+// kFindBudget, and one that does not answer is logged and skipped.
 #pragma once
 
 #include <chrono>
@@ -12,6 +16,8 @@
 namespace kelvin::driver::backends {
 
 inline constexpr std::chrono::seconds kConnectBudget{5};
+inline constexpr std::chrono::seconds kFindBudget{2};
+inline constexpr const char* kRemotesVariable = "KELVIN_REMOTES";
 
 Backend make_tcp_backend();
 Backend make_unix_backend();

@@ -278,6 +278,7 @@ struct BoardServer::Impl final : SessionHost {
     leases_[board] = session;
     return true;
   }
+  bool leased(std::uint32_t board) const override { return leases_.at(board).has_value(); }
   void release(std::uint32_t board, std::uint64_t session) override {
     if (board < leases_.size() && leases_[board] == session)
       leases_[board].reset();

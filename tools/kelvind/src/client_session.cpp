@@ -177,6 +177,10 @@ void ClientSession::handle_attach(const wire::Envelope& request) {
     return;
   }
   const auto boards = options.devices.size();
+  if (attach.list_only()) {
+    send_listing(request.request_id());
+    return;
+  }
   if (attach.board() >= boards) {
     fail(wire::ERROR_CODE_NO_SUCH_BOARD,
          fmt::format("this server has {} board{} (board=0..{})", boards, boards == 1 ? "" : "s",
@@ -230,6 +234,24 @@ void ClientSession::handle_attach(const wire::Envelope& request) {
   SessionHost* host = &host_;
   link_ = std::make_unique<BoardLink>([host, board] { return host->connect_board(board); },
                                       std::move(callbacks));
+}
+
+void ClientSession::send_listing(std::uint64_t request_id) {
+  // The session stays unattached (and its attach timer keeps running): it may attach next.
+  const auto& devices = host_.options().devices;
+  log()->debug("client {} ({}, '{}'): listed {} boards", id_, peer_, client_name_, devices.size());
+  wire::Envelope reply;
+  reply.set_protocol_version(protocol::kProtocolVersion);
+  reply.set_request_id(request_id);
+  auto* attached = reply.mutable_attached();
+  attached->set_boards(static_cast<std::uint32_t>(devices.size()));
+  for (std::uint32_t k = 0; k < devices.size(); ++k) {
+    auto* entry = attached->add_listing();
+    entry->set_board(k);
+    entry->set_device_uri(devices[k]);
+    entry->set_leased(host_.leased(k));
+  }
+  send_envelope(reply);
 }
 
 void ClientSession::on_board_opened(const std::string& error) {

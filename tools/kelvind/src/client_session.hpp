@@ -46,6 +46,8 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void on_read(std::size_t n);
   void handle_payload(std::vector<std::uint8_t> payload);
   void handle_attach(const wire::v1::Envelope& request);
+  // Answers Attach.list_only with every board and its lease state; attaches nothing.
+  void send_listing(std::uint64_t request_id);
   // Sends an Error, stops reading, releases the board and closes once the Error went out (or
   // after a short linger, for a client that does not read).
   void fail(wire::v1::ErrorCode code, const std::string& message, std::uint64_t request_id = 0);

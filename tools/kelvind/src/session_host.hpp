@@ -31,6 +31,7 @@ class SessionHost {
   // Leases board to the session; false if another session holds it.
   virtual bool try_lease(std::uint32_t board, std::uint64_t session) = 0;
   virtual void release(std::uint32_t board, std::uint64_t session) = 0;
+  virtual bool leased(std::uint32_t board) const = 0;
   virtual std::unique_ptr<driver::Transport> connect_board(std::uint32_t board) = 0;
   virtual std::uint64_t next_lease_id() = 0;
   virtual void session_ended(std::uint64_t session) = 0;

@@ -2,6 +2,7 @@
 // connection to kelvind is Attach{board, token, client}; the server answers Attached (the board
 // is leased to this connection until it closes) or Error. From then on the connection is a plain
 // byte pipe to the board, and Device performs its Hello through it as with any transport.
+// Attach with list_only (v6) lists the server's boards instead (`kelvin find`).
 //
 // Thread contract: attach_remote_board() uses the transport from the calling thread only and
 // must finish before anyone else uses the transport; close() from another thread wakes it.
@@ -9,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "kelvin/driver/deadline.hpp"
 #include "kelvin/driver/transport.hpp"
@@ -34,5 +36,17 @@ struct AttachResult {
 // says how many the server has), kTimeout, kDisconnected, kBadFrame or kProtocol.
 AttachResult attach_remote_board(Transport& transport, const AttachRequest& request,
                                  const std::string& server, Deadline deadline);
+
+// One board of a server's listing (protocol v6 Attach.list_only).
+struct RemoteBoard {
+  std::uint32_t board = 0;  // index for ?board=N
+  std::string device_uri;   // its address on the server
+  bool leased = false;      // leased to a client when listed
+};
+
+// Asks the server for its boards without attaching (nothing is leased). Same errors as
+// attach_remote_board() (kPermissionDenied for a refused token).
+std::vector<RemoteBoard> list_remote_boards(Transport& transport, const std::string& token,
+                                            const std::string& server, Deadline deadline);
 
 }  // namespace kelvin::driver
