@@ -1,5 +1,6 @@
 // The real kelvind binary end to end: started as a child process on port 0, it prints its
-// address first; the kelvin CLI probes a board through it; SIGTERM ends it with exit code 0.
+// address first; the kelvin CLI probes and finds boards through it; SIGTERM ends it with exit
+// code 0; SIGKILL in the middle of a stream fails the client cleanly.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -16,6 +17,10 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include "kelvin/driver/backends.hpp"
+#include "kelvin/driver/error.hpp"
+#include "kelvin/driver/resonator/sample_stream.hpp"
 
 extern char** environ;
 
@@ -76,6 +81,14 @@ class Kelvind {
     return line;
   }
 
+  // SIGKILL: the server vanishes without a word to its clients, as after a crash.
+  void kill_now() {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    exit_code_ = -1;
+  }
+
   // Sends SIGTERM and waits (polling) for the exit; nullopt if it did not exit in `budget` or
   // died from a signal.
   std::optional<int> terminate(std::chrono::milliseconds budget) {
@@ -103,9 +116,10 @@ struct Run {
   std::string out;
 };
 
-Run run_kelvin(const std::string& args) {
+// Runs the kelvin CLI through the shell, with `env` ("NAME=value ...") in front of it.
+Run run_kelvin(const std::string& args, const std::string& env = "") {
   Run run;
-  FILE* pipe = ::popen((std::string(KELVIN_CLI_PATH) + " " + args).c_str(), "r");
+  FILE* pipe = ::popen((env + " " + std::string(KELVIN_CLI_PATH) + " " + args).c_str(), "r");
   if (pipe == nullptr)
     return run;
   char buffer[4096];
@@ -136,6 +150,97 @@ TEST(Kelvind, PrintsItsAddressServesTheCliAndExitsCleanlyOnSigterm) {
   const auto again = run_kelvin("probe --uri '" + uri + "?board=0' --json 2>/dev/null");
   EXPECT_EQ(again.exit_code, 0);
 
+  EXPECT_EQ(server.terminate(5s), std::optional<int>(0));
+}
+
+// The server dies (SIGKILL) in the middle of a stream: the reader blocked in recv() fails with
+// kDisconnected well within its deadline, every later call says the same, and the process goes
+// on working (a new board streams).
+TEST(Kelvind, KillingTheServerMidStreamFailsTheReaderWithDisconnectedWithinItsDeadline) {
+  Kelvind server({"--listen", "tcp:127.0.0.1:0", "--device", "sim:resonator?cells=4&seed=3",
+                  "--log-level", "warn"});
+  const std::string line = server.first_line(10s);
+  ASSERT_EQ(line.rfind("listening tcp:", 0), 0u) << line;
+  const std::string uri = line.substr(std::string("listening ").size());
+
+  const auto program = [](driver::ResonatorBoard& board) {
+    driver::SymmetricCodes a(4);
+    for (std::uint32_t i = 0; i < 4; ++i)
+      a.set(i, i, 9830);
+    board.program_couplings(a, driver::Deadline::after(5s));
+  };
+  driver::ResonatorBoard remote(driver::open(uri));
+  program(remote);
+  driver::StreamOptions options;
+  options.reply_timeout = 2s;
+  driver::SampleStream stream(remote, options, driver::Deadline::after(5s));
+  std::uint64_t received = 0;
+  for (int k = 0; k < 5; ++k)
+    received += stream.recv(driver::Deadline::after(5s)).metadata.sample_count;
+  EXPECT_GT(received, 0u);
+
+  std::thread killer([&] {
+    std::this_thread::sleep_for(100ms);
+    server.kill_now();
+  });
+  const auto deadline = driver::Deadline::after(10s);
+  const auto before = std::chrono::steady_clock::now();
+  std::optional<driver::ErrorKind> kind;
+  try {
+    while (!deadline.expired())
+      (void)stream.recv(deadline);  // streams until the server is gone
+  } catch (const driver::Error& e) {
+    kind = e.kind();
+  }
+  const auto waited = std::chrono::steady_clock::now() - before;
+  killer.join();
+  EXPECT_EQ(kind, std::optional(driver::ErrorKind::kDisconnected));
+  // The kill comes after 100 ms; the reader must notice within a reply timeout or so, not wait
+  // out its 10 s deadline.
+  EXPECT_LT(waited, 3s);
+  try {
+    (void)stream.recv(driver::Deadline::after(1s));
+    ADD_FAILURE() << "a stream on a dead server delivered";
+  } catch (const driver::Error& e) {
+    EXPECT_EQ(e.kind(), driver::ErrorKind::kDisconnected) << e.what();
+  }
+
+  driver::ResonatorBoard local(driver::open("sim:resonator?cells=4&seed=3"));
+  program(local);
+  driver::SampleStream fresh(local, options, driver::Deadline::after(5s));
+  EXPECT_GT(fresh.recv(driver::Deadline::after(5s)).metadata.sample_count +
+                fresh.recv(driver::Deadline::after(5s)).metadata.sample_count,
+            0u);
+}
+
+// `kelvin find` lists the boards of the servers named in KELVIN_REMOTES next to the emulated
+// ones, and skips a server that does not answer.
+TEST(Kelvind, FindListsTheBoardsOfConfiguredRemotes) {
+  Kelvind server({"--listen", "tcp:127.0.0.1:0", "--device", "sim:resonator?cells=4&seed=3",
+                  "--device", "sim:pbit?rows=8&cols=8", "--log-level", "warn"});
+  const std::string line = server.first_line(10s);
+  ASSERT_EQ(line.rfind("listening tcp:", 0), 0u) << line;
+  const std::string uri = line.substr(std::string("listening ").size());
+
+  // Port 1 on loopback refuses connections: a dead server in the list.
+  const auto found = run_kelvin("find --json", "KELVIN_REMOTES='" + uri + ",tcp:127.0.0.1:1'");
+  ASSERT_EQ(found.exit_code, 0) << found.out;
+  const auto devices = nlohmann::json::parse(found.out).at("devices");
+  std::vector<std::string> remote;
+  bool sim_listed = false;
+  for (const auto& d : devices) {
+    const auto address = d.get<std::string>();
+    if (address.rfind("tcp:", 0) == 0)
+      remote.push_back(address);
+    sim_listed = sim_listed || address.rfind("sim:", 0) == 0;
+  }
+  EXPECT_TRUE(sim_listed) << found.out;
+  EXPECT_EQ(remote, (std::vector<std::string>{uri + "?board=0", uri + "?board=1"})) << found.out;
+
+  // Listing leased nothing: the second board opens.
+  const auto probe = run_kelvin("probe --uri '" + uri + "?board=1' --json");
+  ASSERT_EQ(probe.exit_code, 0) << probe.out;
+  EXPECT_EQ(nlohmann::json::parse(probe.out).at("family"), "pbit");
   EXPECT_EQ(server.terminate(5s), std::optional<int>(0));
 }
 
