@@ -169,16 +169,25 @@ std::vector<DeviceAddress> configured_servers(const std::string& scheme) {
     if (first < comma) {
       const auto last = list.find_last_not_of(" \t", comma - 1);
       const std::string uri = list.substr(first, last - first + 1);
+      // find() asks once per scheme; each bad entry is reported once: by its own scheme's
+      // call, or by the tcp call when it has no usable scheme.
+      const bool reporter = scheme == "tcp";
       try {
         auto address = DeviceAddress::parse(uri);
-        if (address.scheme != "tcp" && address.scheme != "unix")
-          throw Error(ErrorKind::kInvalidArgument, "only tcp: and unix: servers can be listed");
-        validate_server(address);
-        if (address.scheme == scheme)
+        if (address.scheme != "tcp" && address.scheme != "unix") {
+          if (reporter) {
+            throw Error(ErrorKind::kInvalidArgument, "only tcp: and unix: servers can be listed");
+          }
+        } else if (address.scheme == scheme) {
+          validate_server(address);
           servers.push_back(std::move(address));
-      } catch (const std::exception& e) {
-        common::logger("kelvin.driver")
-            ->warn("{}: ignoring '{}': {}", kRemotesVariable, uri, e.what());
+        }
+      } catch (const Error& e) {
+        const bool own_scheme = uri.rfind(scheme + ":", 0) == 0;
+        if (own_scheme || (reporter && uri.rfind("unix:", 0) != 0)) {
+          common::logger("kelvin.driver")
+              ->warn("{}: ignoring '{}': {}", kRemotesVariable, uri, e.what());
+        }
       }
     }
     begin = comma + 1;
