@@ -1,6 +1,7 @@
 #include "kelvin/driver/remote_attach.hpp"
 
 #include <array>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -40,24 +41,9 @@ wire::Envelope read_one_envelope(Transport& transport, const std::string& server
   }
 }
 
-// Sends one Attach and returns the server's Attached, or throws the error it answered with,
-// mapped as attach_remote_board() documents.
-wire::Attached exchange_attach(Transport& transport, const wire::Attach& body,
-                               const std::string& server, Deadline deadline) {
-  wire::Envelope attach;
-  attach.set_protocol_version(protocol::kProtocolVersion);
-  attach.set_request_id(1);
-  *attach.mutable_attach() = body;
-  transport.write(protocol::encode_envelope(attach), deadline);
-
-  const wire::Envelope reply = read_one_envelope(transport, server, deadline);
-  if (reply.has_attached())
-    return reply.attached();
-  if (!reply.has_error()) {
-    throw Error(ErrorKind::kProtocol,
-                fmt::format("{} answered Attach with {}", server, protocol::body_name(reply)));
-  }
-  const auto& err = reply.error();
+// Throws the Error a server answered Attach with, mapped as attach_remote_board() documents.
+[[noreturn]] void raise_attach_error(const wire::Error& err, const wire::Attach& body,
+                                     const std::string& server) {
   const int code = static_cast<int>(err.code());
   switch (err.code()) {
     case wire::ERROR_CODE_UNAUTHENTICATED:
@@ -88,6 +74,42 @@ wire::Attached exchange_attach(Transport& transport, const wire::Attach& body,
                               wire::ErrorCode_Name(err.code())),
                   code);
   }
+}
+
+// Sends one Attach and returns the server's Attached, or throws the error it answered with.
+wire::Attached exchange_attach(Transport& transport, const wire::Attach& body,
+                               const std::string& server, Deadline deadline) {
+  wire::Envelope attach;
+  attach.set_protocol_version(protocol::kProtocolVersion);
+  attach.set_request_id(1);
+  *attach.mutable_attach() = body;
+  try {
+    transport.write(protocol::encode_envelope(attach), deadline);
+  } catch (const Error& e) {
+    // A server that refuses a connection outright (too many clients) sends its Error and shuts
+    // its side without waiting for our Attach, so the write can find the connection gone while
+    // that Error sits read ahead. It says why; only without it is the write's failure the answer.
+    if (e.kind() != ErrorKind::kDisconnected)
+      throw;
+    std::optional<wire::Envelope> early;
+    try {
+      early = read_one_envelope(transport, server, deadline);
+    } catch (const Error&) {
+      throw e;
+    }
+    if (!early->has_error())
+      throw;
+    raise_attach_error(early->error(), body, server);
+  }
+
+  const wire::Envelope reply = read_one_envelope(transport, server, deadline);
+  if (reply.has_attached())
+    return reply.attached();
+  if (!reply.has_error()) {
+    throw Error(ErrorKind::kProtocol,
+                fmt::format("{} answered Attach with {}", server, protocol::body_name(reply)));
+  }
+  raise_attach_error(reply.error(), body, server);
 }
 
 }  // namespace

@@ -472,6 +472,28 @@ TEST(BoardServer, RefusesClientsPastItsLimit) {
   }
 }
 
+// The server refuses a client past its limit at once, without waiting for its Attach, and shuts
+// its side. A client whose Attach goes out only after that (here: after a pause) must still get
+// the server's reason, not "the server closed the connection".
+TEST(BoardServer, ARefusalThatArrivesBeforeTheAttachIsWrittenStillSaysWhy) {
+  auto options = two_boards();
+  options.max_clients = 1;
+  BoardServer server(options);
+  server.start();
+  const auto address = server.listening_address();
+  ResonatorBoard first(driver::open(address));
+  auto socket = driver::SocketTransport::connect_tcp(
+      "127.0.0.1", static_cast<std::uint16_t>(port_of(address)), Deadline::after(5s));
+  std::this_thread::sleep_for(200ms);  // the refusal and the end of the stream arrive first
+  try {
+    driver::attach_remote_board(*socket, {1, "", "test"}, address, Deadline::after(5s));
+    FAIL() << "a second client was served past max_clients=1";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.device_code(), wire::ERROR_CODE_RESOURCE_EXHAUSTED) << e.what();
+    EXPECT_NE(std::string(e.what()).find("at most 1 client"), std::string::npos) << e.what();
+  }
+}
+
 TEST(BoardServer, ABadDeviceFailsAtStartNamingIt) {
   auto options = two_boards();
   options.devices.push_back("sim:toaster");
