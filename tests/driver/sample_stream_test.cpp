@@ -282,6 +282,46 @@ TEST(SampleStream, SmallRingOverflowsWhenTheReaderSleepsAndCountsIt) {
   EXPECT_TRUE(c.contiguous);
 }
 
+// Streams `duration` then stops and drains; returns the final counters.
+StreamCounters stream_and_drain(ResonatorBoard& board, const StreamOptions& options,
+                                std::chrono::milliseconds duration) {
+  SampleStream stream(board, options, Deadline::after(10s));
+  const auto end = Clock::now() + duration;
+  while (Clock::now() < end)
+    (void)stream.recv(Deadline::after(10s));
+  stream.stop(Deadline::after(10s));
+  while (!stream.recv(Deadline::after(10s)).metadata.end_of_stream) {
+  }
+  return stream.counters();
+}
+
+// A ring of 262 ms (at 1 MHz) behind a link that drops 2% of the board's replies: waiting a
+// fixed 500 ms for a lost reply overflows the ring; resumable reads that wait as the measured
+// round trips say (a few ms here, so the 20 ms floor) lose nothing. The fault sequence is seeded
+// and drawn once per reply, so both boards lose the same replies by index.
+TEST(SampleStream, ResumableReadsLearnTheRoundTripSoALostReplyDoesNotOverflowTheRing) {
+  StreamOptions o;  // full wire frames: fewer reads, so the drain costs fewer fixed waits
+  o.reply_timeout = 500ms;
+  o.min_reply_timeout = 20ms;
+  ResonatorBoard adaptive_board = programmed_board("&ring=262144&fault=drop:0.02");
+  const StreamCounters adaptive = stream_and_drain(adaptive_board, o, 500ms);
+  o.min_reply_timeout = o.reply_timeout;  // a fixed wait
+  ResonatorBoard fixed_board = programmed_board("&ring=262144&fault=drop:0.02");
+  const StreamCounters fixed = stream_and_drain(fixed_board, o, 500ms);
+
+  for (const StreamCounters& n : {adaptive, fixed}) {
+    EXPECT_EQ(n.produced, n.received + n.lost);
+    EXPECT_GT(n.retries, 0u) << "the fault never struck";
+    EXPECT_GT(n.round_trip_us, 0.0);
+  }
+  EXPECT_EQ(fixed.reply_wait_us, 500'000.0);
+  EXPECT_LT(adaptive.reply_wait_us, 500'000.0);
+  if (!emulator_may_lag()) {  // a slow emulator lags instead of overflowing
+    EXPECT_EQ(adaptive.lost, 0u);
+    EXPECT_GT(fixed.overflow_lost, 0u);
+  }
+}
+
 TEST(SampleStream, RecvReturnsByItsDeadlineWhileTheBoardIsSilent) {
   ResonatorBoard board = programmed_board("&fault=stall:2s@200ms");
   StreamOptions o = fast_options();

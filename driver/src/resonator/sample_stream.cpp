@@ -18,6 +18,28 @@ bool is_device_code(const Error& e, wire::v1::ErrorCode code) {
   return e.kind() == ErrorKind::kDevice && e.device_code() == static_cast<int>(code);
 }
 
+const StreamOptions& validated(const StreamOptions& options) {
+  options.validate();
+  return options;
+}
+
+bool reads_resume(const StreamOptions& options, const ResonatorBoard& board) {
+  return options.resume_reads && board.description().has_capability(capability::kResumableRead);
+}
+
+// A needless retry of a resumable read costs a duplicate reply, so its wait may follow the
+// measured round trips; a plain read's retry loses the first reply's samples, so it waits the
+// full reply_timeout.
+ReplyTimer read_timer_for(const StreamOptions& options, bool resumable) {
+  if (!resumable)
+    return ReplyTimer::fixed(options.reply_timeout);
+  return ReplyTimer(options.min_reply_timeout, options.reply_timeout, 16 * options.reply_timeout);
+}
+
+double microseconds(ReplyTimer::Duration d) {
+  return std::chrono::duration<double, std::micro>(d).count();
+}
+
 }  // namespace
 
 const char* to_string(StreamErrorKind kind) noexcept {
@@ -42,6 +64,12 @@ void StreamOptions::validate() const {
         ErrorKind::kInvalidArgument,
         fmt::format("stream reply_timeout must be positive, got {} ms", reply_timeout.count()));
   }
+  if (min_reply_timeout <= std::chrono::milliseconds::zero() || min_reply_timeout > reply_timeout) {
+    throw Error(ErrorKind::kInvalidArgument,
+                fmt::format("stream min_reply_timeout must be in (0, reply_timeout = {} ms], got "
+                            "{} ms",
+                            reply_timeout.count(), min_reply_timeout.count()));
+  }
   if (poll_interval <= std::chrono::microseconds::zero() ||
       poll_interval > std::chrono::seconds(1)) {
     throw Error(
@@ -54,10 +82,10 @@ void StreamOptions::validate() const {
 }
 
 SampleStream::SampleStream(ResonatorBoard board, const StreamOptions& options, Deadline deadline)
-    : board_(std::move(board)), options_(options) {
-  options_.validate();
-  resumable_ =
-      options_.resume_reads && board_.description().has_capability(capability::kResumableRead);
+    : board_(std::move(board)),
+      options_(validated(options)),
+      resumable_(reads_resume(options_, board_)),
+      read_timer_(read_timer_for(options_, resumable_)) {
   start(deadline);
 }
 
@@ -73,17 +101,17 @@ SampleStream::~SampleStream() {
 }
 
 template <typename Call>
-auto SampleStream::with_retries(const char* what, Deadline deadline, Call call) {
-  // Consecutive timeouts double the wait (up to 16x): a board that answers slowly (an emulator
-  // behind real time, a congested link) then gets its replies through instead of every reply
-  // arriving just after its request was given up, which would starve the stream.
-  auto reply_timeout =
-      std::chrono::duration_cast<Deadline::Clock::duration>(options_.reply_timeout);
-  const auto longest = 16 * reply_timeout;
+auto SampleStream::with_retries(const char* what, ReplyTimer& timer, Deadline deadline, Call call) {
+  // Consecutive timeouts double the wait (ReplyTimer's backoff): a board that answers slowly (an
+  // emulator behind real time, a congested link) then gets its replies through instead of every
+  // reply arriving just after its request was given up, which would starve the stream.
   for (;;) {
-    const Deadline attempt = deadline.min(Deadline::after(reply_timeout));
+    const auto sent = Deadline::Clock::now();
+    const Deadline attempt = deadline.min(Deadline::after(timer.wait()));
     try {
-      return call(attempt);
+      auto result = call(attempt);
+      timer.on_reply(Deadline::Clock::now() - sent);
+      return result;
     } catch (const Error& e) {
       // Only a lost or damaged reply is worth another try; the deadline bounds them all.
       if (e.kind() != ErrorKind::kTimeout && e.kind() != ErrorKind::kBadFrame)
@@ -95,7 +123,7 @@ auto SampleStream::with_retries(const char* what, Deadline deadline, Call call) 
       std::lock_guard lock(counters_mutex_);
       if (e.kind() == ErrorKind::kTimeout) {
         ++counters_.retries;
-        reply_timeout = std::min(2 * reply_timeout, longest);
+        timer.on_timeout();
       } else {
         ++counters_.bad_frames;
         pending_bad_frame_ = true;
@@ -105,9 +133,19 @@ auto SampleStream::with_retries(const char* what, Deadline deadline, Call call) 
   }
 }
 
+template <typename Call>
+auto SampleStream::with_fixed_retries(const char* what, Deadline deadline, Call call) {
+  ReplyTimer timer = ReplyTimer::fixed(options_.reply_timeout);
+  auto result = with_retries(what, timer, deadline, call);
+  // The first reads then wait as this exchange's round trip says, not the full reply_timeout.
+  if (!read_timer_.measured() && timer.measured())
+    read_timer_.on_reply(timer.smoothed_round_trip());
+  return result;
+}
+
 void SampleStream::start(Deadline deadline) {
   try {
-    ticket_ = with_retries("start stream", deadline, [&](Deadline attempt) {
+    ticket_ = with_fixed_retries("start stream", deadline, [&](Deadline attempt) {
       return board_.start_stream(options_.request, attempt);
     });
   } catch (const Error& e) {
@@ -117,11 +155,11 @@ void SampleStream::start(Deadline deadline) {
         "a stream was already running on {} (an earlier start whose reply was lost, or another "
         "program's): stopping it",
         board_.description().serial);
-    with_retries("stop stream", deadline, [&](Deadline attempt) {
+    with_fixed_retries("stop stream", deadline, [&](Deadline attempt) {
       board_.stop_stream(attempt);
       return 0;
     });
-    ticket_ = with_retries("start stream", deadline, [&](Deadline attempt) {
+    ticket_ = with_fixed_retries("start stream", deadline, [&](Deadline attempt) {
       return board_.start_stream(options_.request, attempt);
     });
   }
@@ -134,7 +172,7 @@ void SampleStream::start(Deadline deadline) {
 void SampleStream::stop(Deadline deadline) {
   if (stopped_)
     return;
-  with_retries("stop stream", deadline, [&](Deadline attempt) {
+  with_fixed_retries("stop stream", deadline, [&](Deadline attempt) {
     board_.stop_stream(attempt);
     return 0;
   });
@@ -174,6 +212,8 @@ std::uint64_t SampleStream::account(const StreamChunk& chunk, bool* overflowed) 
   counters_.produced = chunk.produced;
   counters_.buffered = chunk.buffered;
   counters_.clock_slip_us = chunk.clock_slip_us;
+  counters_.round_trip_us = microseconds(read_timer_.smoothed_round_trip());
+  counters_.reply_wait_us = microseconds(read_timer_.wait());
   if (counters_.produced != counters_.received + counters_.lost + counters_.buffered) {
     throw Error(ErrorKind::kProtocol,
                 fmt::format("stream {}: the board produced {} samples but {} were received, {} "
@@ -209,7 +249,7 @@ StreamFrame SampleStream::recv(Deadline deadline) {
     }
     StreamChunk chunk;
     try {
-      chunk = with_retries("read stream", deadline, [&](Deadline attempt) {
+      chunk = with_retries("read stream", read_timer_, deadline, [&](Deadline attempt) {
         // A resumable read names the first sample still needed, so a retry after a lost
         // reply gets the same samples again.
         return resumable_ ? board_.read_stream_from(expected_sequence_,

@@ -12,13 +12,16 @@
 // At every report from the board, produced == received + lost + buffered holds exactly
 // (StreamCounters), so a stream that ends (stop() and drain) accounts for every sample it made.
 //
-// Recovery: a reply not in within Options::reply_timeout is presumed lost and the read is sent
-// again, with a doubled wait after each consecutive timeout (one lost reply never stalls or
-// breaks the stream, and a slow board is not buried in retries); a damaged reply is discarded
-// and counted. On a board with capability::kResumableRead (protocol v6) every read names the
-// first sequence the host still needs, and the board keeps what it sent until a later read
-// acknowledges it, so the retry gets the same samples again and a lost reply loses nothing;
-// transit loss is then left only for a retry that came after the ring overwrote them.
+// Recovery: a reply not in within the reply wait is presumed lost and the read is sent again,
+// with a doubled wait after each consecutive timeout (one lost reply never stalls or breaks the
+// stream, and a slow board is not buried in retries); a damaged reply is discarded and counted.
+// On a board with capability::kResumableRead (protocol v6) every read names the first sequence
+// the host still needs, and the board keeps what it sent until a later read acknowledges it, so
+// the retry gets the same samples again and a lost reply loses nothing; transit loss is then
+// left only for a retry that came after the ring overwrote them. Because a needless retry then
+// costs only a duplicate reply, resumable reads wait as long as the measured round trips say
+// (ReplyTimer: smoothed round trip + 4 deviations, within [min_reply_timeout, reply_timeout]),
+// so a lost reply costs milliseconds, not the worst case; plain reads always wait reply_timeout.
 // Deadlines are total: recv() returns by its deadline whatever happens inside.
 //
 // Thread contract: recv(), stop() and the destructor belong to one thread (the stream's
@@ -36,6 +39,7 @@
 
 #include "kelvin/driver/code_scale.hpp"
 #include "kelvin/driver/deadline.hpp"
+#include "kelvin/driver/reply_timer.hpp"
 #include "kelvin/driver/resonator/resonator_board.hpp"
 
 namespace kelvin::driver {
@@ -57,13 +61,20 @@ struct StreamOptions {
   StreamRequest request;
   // Largest frame in samples; 0 (default) lets the board fill one wire frame.
   std::uint32_t max_samples_per_frame = 0;
-  // A reply not in by then is presumed lost and the request is sent again (each consecutive
-  // timeout doubles the wait, up to 16x). Default 250 ms: far above a healthy round trip (about
-  // 0.1 ms in process, 2 ms over USB) and above the emulator's 100 ms catch-up budget when it
-  // falls behind real time, and short enough that a retry comes well within the ring (4 MiB of
-  // codes last 0.26 s at 8 cells). A reply that comes later than this is discarded as stale;
-  // with resumable reads its samples come again with the retry, else they are counted lost.
+  // The longest wait for a reply before it is presumed lost and the request is sent again
+  // (each consecutive timeout doubles the wait, up to 16x this). Starts, stops and plain reads
+  // always wait this long; resumable reads wait as the measured round trips say, at most this.
+  // Default 250 ms: far above a healthy round trip (about 0.1 ms in process, 2 ms over USB) and
+  // above the emulator's 100 ms catch-up budget when it falls behind real time. A reply that
+  // comes later than its wait is discarded as stale; with resumable reads its samples come
+  // again with the retry, else they are counted lost.
   std::chrono::milliseconds reply_timeout{250};
+  // The shortest wait a resumable read's measured round trips may give (0 < this <=
+  // reply_timeout; equal to it, the wait is fixed). Default 20 ms: a hundred healthy in-process
+  // round trips and ten over USB, so scheduling jitter seldom causes a needless retry (which
+  // would cost only a duplicate reply), while a lost reply costs 20,000 samples of time at
+  // 1 MHz instead of 250,000.
+  std::chrono::milliseconds min_reply_timeout{20};
   // How long to wait before asking again when the ring was empty. Default 1 ms (1,000 samples
   // at the emulated board's 1 MHz).
   std::chrono::microseconds poll_interval{1000};
@@ -110,6 +121,8 @@ struct StreamCounters {
   std::uint64_t produced = 0;       // the board's count at its latest report
   std::uint64_t buffered = 0;       // in the board's ring at its latest report
   double clock_slip_us = 0.0;       // emulated boards: device time behind the wall clock
+  double round_trip_us = 0.0;       // smoothed round trip of the reads (0 before the first)
+  double reply_wait_us = 0.0;       // how long the next read waits for its reply
 };
 
 class SampleStream {
@@ -140,10 +153,13 @@ class SampleStream {
   bool resumable() const noexcept { return resumable_; }
 
  private:
-  // One request with retries on lost and damaged replies, each attempt bounded by the reply
-  // timeout and all of them by `deadline`.
+  // One request with retries on lost and damaged replies, each attempt bounded by the timer's
+  // wait (which learns from it) and all of them by `deadline`.
   template <typename Call>
-  auto with_retries(const char* what, Deadline deadline, Call call);
+  auto with_retries(const char* what, ReplyTimer& timer, Deadline deadline, Call call);
+  // Starts and stops wait the full reply_timeout: a needless retry of either is not free.
+  template <typename Call>
+  auto with_fixed_retries(const char* what, Deadline deadline, Call call);
   void start(Deadline deadline);
   // Accounts one board report; returns the samples lost just before it.
   std::uint64_t account(const StreamChunk& chunk, bool* overflowed);
@@ -155,6 +171,7 @@ class SampleStream {
   bool stopped_ = false;
   bool ended_ = false;
   bool resumable_ = false;
+  ReplyTimer read_timer_;  // adaptive for resumable reads, fixed for plain ones
   std::uint64_t expected_sequence_ = 0;
   std::uint64_t board_lost_seen_ = 0;
   // Loss and damage seen since the last frame handed out (reported with the next one).
