@@ -26,6 +26,34 @@ TEST(KelvinStream, JsonAccountsForEverySampleOnAHealthyLink) {
   EXPECT_EQ(r["produced"].get<std::uint64_t>(), r["received"].get<std::uint64_t>());
   EXPECT_TRUE(r["accounted"].get<bool>());
   EXPECT_TRUE(r.contains("energy"));
+  // Resumable reads learn the round trip: the wait is within [20 ms default floor, 5 s].
+  EXPECT_GT(r["round_trip_us"].get<double>(), 0.0);
+  EXPECT_GE(r["reply_wait_us"].get<double>(), 20'000.0);
+  EXPECT_LE(r["reply_wait_us"].get<double>(), 5'000'000.0);
+}
+
+TEST(KelvinStream, PlainReadsAndAFloorEqualToTheTimeoutWaitTheFullTimeout) {
+  TempDir dir;
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{"--plain-reads"},
+        std::vector<std::string>{"--min-reply-timeout-ms", "3000"}}) {
+    std::vector<std::string> args{"stream",           "--duration", "0.1",
+                                  "--reply-timeout-ms", "3000",     "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const Outcome o = run_kelvin(dir, args);
+    ASSERT_EQ(o.exit_code, 0) << extra[0] << ": " << o.err;
+    EXPECT_EQ(parse_stdout(o)["reply_wait_us"].get<double>(), 3'000'000.0) << extra[0];
+  }
+}
+
+TEST(KelvinStream, RefusesAFloorAboveTheReplyTimeoutNamingBothOptions) {
+  TempDir dir;
+  const Outcome o = run_kelvin(dir, {"stream", "--duration", "0.1", "--reply-timeout-ms", "100",
+                                     "--min-reply-timeout-ms", "200"});
+  EXPECT_EQ(o.exit_code, 2) << o.err;
+  EXPECT_NE(o.err.find("--min-reply-timeout-ms 200 is above --reply-timeout-ms 100"),
+            std::string::npos)
+      << o.err;
 }
 
 TEST(KelvinStream, StrictExitsNonZeroOnLossAfterPrintingTheCounts) {

@@ -1,6 +1,6 @@
 // kelvin stream [--uri URI] --duration S [-o FILE] [--strict] [--json] [--decimation D]
-//               [--max-samples N] [--reply-timeout-ms T] [--diagonal-code C] [--noise-code C]
-//               [--no-program]
+//               [--max-samples N] [--reply-timeout-ms T] [--min-reply-timeout-ms T]
+//               [--diagonal-code C] [--noise-code C] [--no-program] [--plain-reads]
 //
 // Unless --no-program, the board is first programmed as independent relaxing cells: coupling
 // diagonal C (default 9830, 0.6/us on the emulated board), no off-diagonal couplings, biases 0,
@@ -12,6 +12,7 @@
 // 3 if any sample was lost (after printing the result).
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -43,6 +44,7 @@ struct StreamCliOptions {
   std::uint32_t decimation = 1;
   std::uint32_t max_samples = 0;
   int reply_timeout_ms = 250;
+  int min_reply_timeout_ms = 0;  // 0: StreamOptions' default, or reply_timeout_ms if shorter
   std::int16_t diagonal_code = 9830;
   std::uint32_t noise_code = 2000;
   bool no_program = false;
@@ -88,7 +90,9 @@ json counters_json(const driver::StreamCounters& c) {
               {"produced", c.produced},
               {"buffered", c.buffered},
               {"accounted", c.produced == c.received + c.lost + c.buffered},
-              {"clock_slip_us", c.clock_slip_us}};
+              {"clock_slip_us", c.clock_slip_us},
+              {"round_trip_us", c.round_trip_us},
+              {"reply_wait_us", c.reply_wait_us}};
 }
 
 void print_live(const driver::StreamCounters& c, double elapsed_s) {
@@ -103,6 +107,10 @@ void print_live(const driver::StreamCounters& c, double elapsed_s) {
 }
 
 std::string run_stream(const StreamCliOptions& o) {
+  if (o.min_reply_timeout_ms > o.reply_timeout_ms) {
+    throw UsageError(fmt::format("--min-reply-timeout-ms {} is above --reply-timeout-ms {}",
+                                 o.min_reply_timeout_ms, o.reply_timeout_ms));
+  }
   auto device = std::shared_ptr<driver::Device>(driver::open(o.uri));
   driver::ResonatorBoard board(device);
   if (!o.no_program)
@@ -112,6 +120,9 @@ std::string run_stream(const StreamCliOptions& o) {
   options.request.decimation = o.decimation;
   options.max_samples_per_frame = o.max_samples;
   options.reply_timeout = std::chrono::milliseconds(o.reply_timeout_ms);
+  options.min_reply_timeout = o.min_reply_timeout_ms > 0
+                                  ? std::chrono::milliseconds(o.min_reply_timeout_ms)
+                                  : std::min(options.min_reply_timeout, options.reply_timeout);
   options.resume_reads = !o.plain_reads;
   const auto begin = Clock::now();
   driver::SampleStream stream(board, options, driver::Deadline::after(std::chrono::seconds(10)));
@@ -254,9 +265,14 @@ Command add_stream_command(CLI::App& app) {
       ->capture_default_str();
   command
       ->add_option("--reply-timeout-ms", options->reply_timeout_ms,
-                   "A reply not in by then is presumed lost and asked for again")
+                   "The longest wait for a reply before it is presumed lost and asked for again")
       ->check(CLI::Range(1, 60000))
       ->capture_default_str();
+  command
+      ->add_option("--min-reply-timeout-ms", options->min_reply_timeout_ms,
+                   "The shortest wait resumable reads may learn from measured round trips "
+                   "(default 20, or --reply-timeout-ms if shorter; equal to it: a fixed wait)")
+      ->check(CLI::Range(1, 60000));
   command
       ->add_option("--diagonal-code", options->diagonal_code,
                    "Coupling diagonal code programmed into every cell")
