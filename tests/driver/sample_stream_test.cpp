@@ -273,7 +273,8 @@ TEST(SampleStream, SmallRingOverflowsWhenTheReaderSleepsAndCountsIt) {
   const StreamCounters before = stream.counters();
   const int overflow_frames_before = c.errors[StreamErrorKind::kOverflow];
   std::this_thread::sleep_for(30ms);  // 30,000 samples due, 4,096 fit
-  take(c, stream.recv(Deadline::after(1s)));
+  // A lagging emulator may take a few retries to answer the read after the pause.
+  take(c, stream.recv(Deadline::after(5s)));
   const StreamCounters n = stream.counters();
   EXPECT_GT(n.overflow_lost - before.overflow_lost, emulator_may_lag() ? 0u : 20'000u);
   EXPECT_GT(n.overflows, before.overflows);
@@ -311,12 +312,16 @@ TEST(SampleStream, ResumableReadsLearnTheRoundTripSoALostReplyDoesNotOverflowThe
 
   for (const StreamCounters& n : {adaptive, fixed}) {
     EXPECT_EQ(n.produced, n.received + n.lost);
-    EXPECT_GT(n.retries, 0u) << "the fault never struck";
     EXPECT_GT(n.round_trip_us, 0.0);
   }
   EXPECT_EQ(fixed.reply_wait_us, 500'000.0);
-  EXPECT_LT(adaptive.reply_wait_us, 500'000.0);
-  if (!emulator_may_lag()) {  // a slow emulator lags instead of overflowing
+  // A sanitizer build's emulator lags the wall clock instead of overflowing, exchanges fewer
+  // replies (so may not reach the first dropped one) and answers slowly enough that the learned
+  // wait can reach the ceiling; there only the accounting above is checked.
+  if (!emulator_may_lag()) {
+    for (const StreamCounters& n : {adaptive, fixed})
+      EXPECT_GT(n.retries, 0u) << "the fault never struck";
+    EXPECT_LT(adaptive.reply_wait_us, 500'000.0);
     EXPECT_EQ(adaptive.lost, 0u);
     EXPECT_GT(fixed.overflow_lost, 0u);
   }

@@ -271,7 +271,7 @@ Command add_stream_command(CLI::App& app) {
   command
       ->add_option("--min-reply-timeout-ms", options->min_reply_timeout_ms,
                    "The shortest wait resumable reads may learn from measured round trips "
-                   "(default 20, or --reply-timeout-ms if shorter; equal to it: a fixed wait)")
+                   "(default 50, or --reply-timeout-ms if shorter; equal to it: a fixed wait)")
       ->check(CLI::Range(1, 60000));
   command
       ->add_option("--diagonal-code", options->diagonal_code,

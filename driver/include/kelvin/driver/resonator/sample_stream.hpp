@@ -70,11 +70,15 @@ struct StreamOptions {
   // again with the retry, else they are counted lost.
   std::chrono::milliseconds reply_timeout{250};
   // The shortest wait a resumable read's measured round trips may give (0 < this <=
-  // reply_timeout; equal to it, the wait is fixed). Default 20 ms: a hundred healthy in-process
-  // round trips and ten over USB, so scheduling jitter seldom causes a needless retry (which
-  // would cost only a duplicate reply), while a lost reply costs 20,000 samples of time at
-  // 1 MHz instead of 250,000.
-  std::chrono::milliseconds min_reply_timeout{20};
+  // reply_timeout; equal to it, the wait is fixed). Default 50 ms: round trips learned from quick
+  // reads do not predict the read after a pause, which may take up to the emulator's 100 ms
+  // catch-up budget when it falls behind real time (sanitizer builds, boards of more than about
+  // 24 cells), and a retry sent while the board is still busy only queues behind the first
+  // request; from 50 ms the doubling reaches that in two retries. Measured on a 4-cell emulated
+  // board with fault=drop:0.05, 5 seeds x 3 s: a 20 or 50 ms floor lost nothing in every run,
+  // 100 ms lost samples in 2 runs of 5, a fixed 250 ms in 4. With firmware that answers in
+  // bounded time, lower it (10 ms suits a board whose reads take 2 ms over USB).
+  std::chrono::milliseconds min_reply_timeout{50};
   // How long to wait before asking again when the ring was empty. Default 1 ms (1,000 samples
   // at the emulated board's 1 MHz).
   std::chrono::microseconds poll_interval{1000};
