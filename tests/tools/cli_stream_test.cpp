@@ -26,16 +26,26 @@ TEST(KelvinStream, JsonAccountsForEverySampleOnAHealthyLink) {
   EXPECT_EQ(r["produced"].get<std::uint64_t>(), r["received"].get<std::uint64_t>());
   EXPECT_TRUE(r["accounted"].get<bool>());
   EXPECT_TRUE(r.contains("energy"));
-  // Resumable reads learn the round trip: the wait is within [50 ms default floor, 5 s].
+  // Waits are fixed by default: the full reply timeout, whatever the round trip.
+  EXPECT_GT(r["round_trip_us"].get<double>(), 0.0);
+  EXPECT_EQ(r["reply_wait_us"].get<double>(), 5'000'000.0);
+}
+
+TEST(KelvinStream, AdaptiveWaitsStayWithinTheFloorAndTheReplyTimeout) {
+  TempDir dir;
+  const Outcome o = run_kelvin(dir, {"stream", "--duration", "0.1", "--reply-timeout-ms", "3000",
+                                     "--min-reply-timeout-ms", "50", "--json"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const json r = parse_stdout(o);
   EXPECT_GT(r["round_trip_us"].get<double>(), 0.0);
   EXPECT_GE(r["reply_wait_us"].get<double>(), 50'000.0);
-  EXPECT_LE(r["reply_wait_us"].get<double>(), 5'000'000.0);
+  EXPECT_LT(r["reply_wait_us"].get<double>(), 3'000'000.0);
 }
 
 TEST(KelvinStream, PlainReadsAndAFloorEqualToTheTimeoutWaitTheFullTimeout) {
   TempDir dir;
   for (const std::vector<std::string>& extra :
-       {std::vector<std::string>{"--plain-reads"},
+       {std::vector<std::string>{"--plain-reads", "--min-reply-timeout-ms", "50"},
         std::vector<std::string>{"--min-reply-timeout-ms", "3000"}}) {
     std::vector<std::string> args{"stream",           "--duration", "0.1",
                                   "--reply-timeout-ms", "3000",     "--json"};

@@ -12,7 +12,6 @@
 // 3 if any sample was lost (after printing the result).
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -44,7 +43,7 @@ struct StreamCliOptions {
   std::uint32_t decimation = 1;
   std::uint32_t max_samples = 0;
   int reply_timeout_ms = 250;
-  int min_reply_timeout_ms = 0;  // 0: StreamOptions' default, or reply_timeout_ms if shorter
+  int min_reply_timeout_ms = 0;  // 0: fixed waits (StreamOptions' default)
   std::int16_t diagonal_code = 9830;
   std::uint32_t noise_code = 2000;
   bool no_program = false;
@@ -120,9 +119,7 @@ std::string run_stream(const StreamCliOptions& o) {
   options.request.decimation = o.decimation;
   options.max_samples_per_frame = o.max_samples;
   options.reply_timeout = std::chrono::milliseconds(o.reply_timeout_ms);
-  options.min_reply_timeout = o.min_reply_timeout_ms > 0
-                                  ? std::chrono::milliseconds(o.min_reply_timeout_ms)
-                                  : std::min(options.min_reply_timeout, options.reply_timeout);
+  options.min_reply_timeout = std::chrono::milliseconds(o.min_reply_timeout_ms);
   options.resume_reads = !o.plain_reads;
   const auto begin = Clock::now();
   driver::SampleStream stream(board, options, driver::Deadline::after(std::chrono::seconds(10)));
@@ -270,9 +267,10 @@ Command add_stream_command(CLI::App& app) {
       ->capture_default_str();
   command
       ->add_option("--min-reply-timeout-ms", options->min_reply_timeout_ms,
-                   "The shortest wait resumable reads may learn from measured round trips "
-                   "(default 50, or --reply-timeout-ms if shorter; equal to it: a fixed wait)")
-      ->check(CLI::Range(1, 60000));
+                   "Adaptive waits: resumable reads wait as measured round trips say, at "
+                   "least this long (suits lossy links; 50 on the emulator); 0: fixed waits")
+      ->check(CLI::Range(0, 60000))
+      ->capture_default_str();
   command
       ->add_option("--diagonal-code", options->diagonal_code,
                    "Coupling diagonal code programmed into every cell")

@@ -31,7 +31,7 @@ bool reads_resume(const StreamOptions& options, const ResonatorBoard& board) {
 // measured round trips; a plain read's retry loses the first reply's samples, so it waits the
 // full reply_timeout.
 ReplyTimer read_timer_for(const StreamOptions& options, bool resumable) {
-  if (!resumable)
+  if (!resumable || options.min_reply_timeout == std::chrono::milliseconds::zero())
     return ReplyTimer::fixed(options.reply_timeout);
   return ReplyTimer(options.min_reply_timeout, options.reply_timeout, 16 * options.reply_timeout);
 }
@@ -64,9 +64,10 @@ void StreamOptions::validate() const {
         ErrorKind::kInvalidArgument,
         fmt::format("stream reply_timeout must be positive, got {} ms", reply_timeout.count()));
   }
-  if (min_reply_timeout <= std::chrono::milliseconds::zero() || min_reply_timeout > reply_timeout) {
+  if (min_reply_timeout < std::chrono::milliseconds::zero() || min_reply_timeout > reply_timeout) {
     throw Error(ErrorKind::kInvalidArgument,
-                fmt::format("stream min_reply_timeout must be in (0, reply_timeout = {} ms], got "
+                fmt::format("stream min_reply_timeout must be 0 (fixed waits) or in (0, "
+                            "reply_timeout = {} ms], got "
                             "{} ms",
                             reply_timeout.count(), min_reply_timeout.count()));
   }

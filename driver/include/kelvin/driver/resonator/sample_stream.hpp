@@ -18,10 +18,10 @@
 // On a board with capability::kResumableRead (protocol v6) every read names the first sequence
 // the host still needs, and the board keeps what it sent until a later read acknowledges it, so
 // the retry gets the same samples again and a lost reply loses nothing; transit loss is then
-// left only for a retry that came after the ring overwrote them. Because a needless retry then
-// costs only a duplicate reply, resumable reads wait as long as the measured round trips say
-// (ReplyTimer: smoothed round trip + 4 deviations, within [min_reply_timeout, reply_timeout]),
-// so a lost reply costs milliseconds, not the worst case; plain reads always wait reply_timeout.
+// left only for a retry that came after the ring overwrote them. Opt-in (min_reply_timeout > 0):
+// resumable reads wait as long as the measured round trips say (ReplyTimer: smoothed round trip
+// + 4 deviations, within [min_reply_timeout, reply_timeout]), so on a lossy link a lost reply
+// costs milliseconds, not the worst case; plain reads always wait reply_timeout.
 // Deadlines are total: recv() returns by its deadline whatever happens inside.
 //
 // Thread contract: recv(), stop() and the destructor belong to one thread (the stream's
@@ -69,16 +69,22 @@ struct StreamOptions {
   // comes later than its wait is discarded as stale; with resumable reads its samples come
   // again with the retry, else they are counted lost.
   std::chrono::milliseconds reply_timeout{250};
-  // The shortest wait a resumable read's measured round trips may give (0 < this <=
-  // reply_timeout; equal to it, the wait is fixed). Default 50 ms: round trips learned from quick
-  // reads do not predict the read after a pause, which may take up to the emulator's 100 ms
-  // catch-up budget when it falls behind real time (sanitizer builds, boards of more than about
-  // 24 cells), and a retry sent while the board is still busy only queues behind the first
-  // request; from 50 ms the doubling reaches that in two retries. Measured on a 4-cell emulated
-  // board with fault=drop:0.05, 5 seeds x 3 s: a 20 or 50 ms floor lost nothing in every run,
-  // 100 ms lost samples in 2 runs of 5, a fixed 250 ms in 4. With firmware that answers in
-  // bounded time, lower it (10 ms suits a board whose reads take 2 ms over USB).
-  std::chrono::milliseconds min_reply_timeout{50};
+  // Adaptive waits for resumable reads (opt-in): when positive (and <= reply_timeout), the
+  // shortest wait the measured round trips may give; the wait is then smoothed round trip + 4
+  // deviations within [this, reply_timeout]. Default 0: resumable reads wait reply_timeout too.
+  // Why opt-in: measured, adaptive waits win on a lossy link and lose on an overloaded host.
+  //   - 4-cell emulated board, fault=drop:0.05, 3 s, 5 seeds: floor 20 or 50 ms lost nothing in
+  //     every run; a fixed 250 ms lost samples in 4 runs of 5 (up to 1.57 M; each lost reply
+  //     stalls the reader 250 ms and the next loss while it catches up overflows the ring).
+  //   - healthy link, 8 cells, host overloaded (4 busy loops on 2 cores), 0.2 s, 6 runs: floor
+  //     50 ms lost 0.2-0.44 M samples every time after 3-4 needless retries, a fixed wait none. A
+  //     retry only queues behind the slow first request and its reply is dropped as stale, so
+  //     each needless retry adds a round trip and a doubled wait while the ring fills.
+  // Links here (USB, TCP) seldom lose frames and busy hosts are common, hence the default; a
+  // lossy link (or a board whose firmware answers in bounded time) is where to set it: 50 ms
+  // suits the emulator (its reads after a pause can take its 100 ms catch-up budget), 10 ms a
+  // board whose reads take 2 ms over USB.
+  std::chrono::milliseconds min_reply_timeout{0};
   // How long to wait before asking again when the ring was empty. Default 1 ms (1,000 samples
   // at the emulated board's 1 MHz).
   std::chrono::microseconds poll_interval{1000};
