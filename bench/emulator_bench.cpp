@@ -10,7 +10,7 @@
 #include <benchmark/benchmark.h>
 #include <Eigen/Dense>
 
-#include "kelvin/sim/resonator_model.hpp"
+#include "kelvin/sim_backend/resonator_model.hpp"
 
 namespace {
 
@@ -39,11 +39,11 @@ std::vector<std::int16_t> couplings(std::uint32_t n) {
 }
 
 // One 2048-sample run per iteration of the given dynamics on an n-cell board.
-void run_board(benchmark::State& state, kelvin::sim::Dynamics dynamics, bool quartic) {
+void run_board(benchmark::State& state, kelvin::sim_backend::Dynamics dynamics, bool quartic) {
   const auto n = static_cast<std::uint32_t>(state.range(0));
-  kelvin::sim::ResonatorConfig config;
+  kelvin::sim_backend::ResonatorConfig config;
   config.cells = n;
-  kelvin::sim::ResonatorModel model(config);
+  kelvin::sim_backend::ResonatorModel model(config);
   const std::string codes = le16(couplings(n));
   model.program_couplings(n, {reinterpret_cast<const std::uint8_t*>(codes.data()), codes.size()});
   model.set_noise(1000);
@@ -51,7 +51,7 @@ void run_board(benchmark::State& state, kelvin::sim::Dynamics dynamics, bool qua
     const std::string j4 = le16(std::vector<std::int16_t>(n, 2048));  // J4 = 0.5 / (V^2 us)
     model.set_quartic(n, {reinterpret_cast<const std::uint8_t*>(j4.data()), j4.size()});
   }
-  kelvin::sim::RunRequest request;
+  kelvin::sim_backend::RunRequest request;
   request.duration_ticks = kSamplesPerRun * 100;
   request.dynamics = dynamics;
   for (auto _ : state) {
@@ -64,19 +64,19 @@ void run_board(benchmark::State& state, kelvin::sim::Dynamics dynamics, bool qua
 }
 
 void BM_EmulatedBoardRun(benchmark::State& state) {
-  run_board(state, kelvin::sim::Dynamics::kOverdamped, false);
+  run_board(state, kelvin::sim_backend::Dynamics::kOverdamped, false);
 }
 BENCHMARK(BM_EmulatedBoardRun)->Arg(8)->Arg(64)->Arg(256)->Unit(benchmark::kMicrosecond);
 
 // The RLC step is 2N-dimensional (4x the multiply-adds of the overdamped step); the quartic
 // step takes 16 Strang substeps per sample. Both are compared with BM_EmulatedBoardRun.
 void BM_RlcBoardRun(benchmark::State& state) {
-  run_board(state, kelvin::sim::Dynamics::kRlc, false);
+  run_board(state, kelvin::sim_backend::Dynamics::kRlc, false);
 }
 BENCHMARK(BM_RlcBoardRun)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
 
 void BM_QuarticBoardRun(benchmark::State& state) {
-  run_board(state, kelvin::sim::Dynamics::kOverdamped, true);
+  run_board(state, kelvin::sim_backend::Dynamics::kOverdamped, true);
 }
 BENCHMARK(BM_QuarticBoardRun)->Arg(8)->Arg(64)->Unit(benchmark::kMicrosecond);
 

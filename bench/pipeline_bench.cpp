@@ -10,7 +10,7 @@
 #include <benchmark/benchmark.h>
 #include <Eigen/Dense>
 
-#include "kelvin/driver/backends.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/runtime/hybrid_pipeline.hpp"
 #include "logistic_fixture.hpp"
 
@@ -26,7 +26,7 @@ void train(benchmark::State& state, bool overlap) {
   const auto examples = static_cast<int>(state.range(0));
   const LogisticDataset d = kelvin::runtime::testing::make_logistic_dataset(examples, 99);
   kelvin::driver::ResonatorBoard board(std::shared_ptr<kelvin::driver::Device>(
-      kelvin::driver::open("sim:resonator?cells=8&seed=7")));
+      kelvin::driver::backends::open("sim:resonator?cells=8&seed=7")));
   kelvin::runtime::NaturalGradientOptions estimator;
   estimator.damping = 1e-4;
   estimator.time_us = 50.0;

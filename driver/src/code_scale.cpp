@@ -5,9 +5,12 @@
 
 #include <fmt/format.h>
 
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
 
 namespace kelvin::driver {
+
+using common::Error;
+using common::ErrorKind;
 
 std::int64_t CodeScale::to_code(double value) const {
   if (!std::isfinite(value)) {

@@ -5,26 +5,30 @@
 #include <fmt/format.h>
 
 #include "device_info_mapping.hpp"
+#include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
-#include "kelvin/driver/error.hpp"
-#include "kelvin/protocol/envelope_codec.hpp"
-#include "kelvin/protocol/framing.hpp"
+#include "kelvin/firmware_protocol/envelope_codec.hpp"
+#include "kelvin/firmware_protocol/framing.hpp"
 
 namespace kelvin::driver {
 
-namespace wire = kelvin::wire::v1;
+using common::Deadline;
+using common::Error;
+using common::ErrorKind;
+
+namespace wire = kelvin::firmware_protocol::wire;
 
 Device::Device(std::unique_ptr<Transport> transport, DeviceAddress address,
                const OpenOptions& options)
     : transport_(std::move(transport)),
       address_(std::move(address)),
-      decoder_(std::make_unique<protocol::FrameDecoder>()) {
+      decoder_(std::make_unique<firmware_protocol::FrameDecoder>()) {
   if (!transport_)
     throw Error(ErrorKind::kInvalidArgument, "Device needs a transport");
   const auto deadline = Deadline::after(options.open_timeout);
   wire::Envelope hello;
-  hello.mutable_hello()->set_min_version(protocol::kProtocolVersion);
-  hello.mutable_hello()->set_max_version(protocol::kProtocolVersion);
+  hello.mutable_hello()->set_min_version(firmware_protocol::kProtocolVersion);
+  hello.mutable_hello()->set_max_version(firmware_protocol::kProtocolVersion);
   hello.mutable_hello()->set_client(options.client_name);
   try {
     // Hello is idempotent: a lost or damaged reply is asked for again, so that a lossy link does
@@ -48,7 +52,7 @@ Device::Device(std::unique_ptr<Transport> transport, DeviceAddress address,
     }
     if (!reply.has_device_info()) {
       throw Error(ErrorKind::kProtocol,
-                  fmt::format("board answered hello with {}", protocol::body_name(reply)));
+                  fmt::format("board answered hello with {}", firmware_protocol::body_name(reply)));
     }
     description_ = detail::from_wire(reply.device_info());
   } catch (...) {
@@ -113,10 +117,10 @@ wire::Envelope Device::exchange_locked(wire::Envelope& request, Deadline deadlin
   if (!transport_->is_open()) {
     throw Error(ErrorKind::kDisconnected, fmt::format("{} is closed", address_.to_string()));
   }
-  request.set_protocol_version(protocol::kProtocolVersion);
+  request.set_protocol_version(firmware_protocol::kProtocolVersion);
   const std::uint64_t id = next_request_id_++;
   request.set_request_id(id);
-  const auto frame = protocol::encode_envelope(request);
+  const auto frame = firmware_protocol::encode_envelope(request);
   transport_->write(frame, deadline);
   {
     std::lock_guard stats_lock(stats_mutex_);
@@ -144,7 +148,7 @@ wire::Envelope Device::exchange_locked(wire::Envelope& request, Deadline deadlin
   if (reply.has_error()) {
     const auto& err = reply.error();
     throw Error(ErrorKind::kDevice,
-                fmt::format("board refused {}: {} ({})", protocol::body_name(request),
+                fmt::format("board refused {}: {} ({})", firmware_protocol::body_name(request),
                             err.message(), wire::ErrorCode_Name(err.code())),
                 static_cast<int>(err.code()));
   }
@@ -165,11 +169,11 @@ wire::Envelope Device::read_reply_locked(Deadline deadline) {
         throw Error(
             ErrorKind::kBadFrame,
             fmt::format("undecodable reply from {}: {} ({} bytes dropped)", address_.to_string(),
-                        protocol::to_string(*decoded->error), decoded->discarded_bytes));
+                        firmware_protocol::to_string(*decoded->error), decoded->discarded_bytes));
       }
       try {
-        return protocol::parse_envelope(decoded->payload);
-      } catch (const protocol::MessageError& e) {
+        return firmware_protocol::parse_envelope(decoded->payload);
+      } catch (const firmware_protocol::MessageError& e) {
         count_bad_frame();
         throw Error(ErrorKind::kBadFrame, e.what());
       }

@@ -4,9 +4,12 @@
 
 #include <fmt/format.h>
 
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
 
 namespace kelvin::driver {
+
+using common::Error;
+using common::ErrorKind;
 namespace {
 
 bool valid_scheme(std::string_view s) {

@@ -5,10 +5,13 @@
 #include <fmt/format.h>
 
 #include "device_info_mapping.hpp"
-#include "kelvin/driver/error.hpp"
-#include "kelvin/protocol/pbit_lattice.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/firmware_protocol/pbit_lattice.hpp"
 
 namespace kelvin::driver {
+
+using common::Error;
+using common::ErrorKind;
 
 const char* to_string(BoardFamily family) noexcept {
   switch (family) {
@@ -83,7 +86,7 @@ std::vector<std::string> capability_names(std::uint64_t bits) {
 
 namespace detail {
 
-CodeScale from_wire(const wire::v1::CodeFormat& format) {
+CodeScale from_wire(const firmware_protocol::wire::CodeFormat& format) {
   CodeScale scale;
   scale.bits = format.bits();
   scale.is_signed = format.is_signed();
@@ -98,7 +101,7 @@ CodeScale from_wire(const wire::v1::CodeFormat& format) {
 namespace {
 
 // The p-bit part of DeviceInfo, checked against the lattice geometry both sides share.
-PbitDescription pbit_from_wire(const wire::v1::PbitInfo& info, std::uint32_t cells) {
+PbitDescription pbit_from_wire(const firmware_protocol::wire::PbitInfo& info, std::uint32_t cells) {
   PbitDescription p;
   p.rows = info.rows();
   p.cols = info.cols();
@@ -115,7 +118,7 @@ PbitDescription pbit_from_wire(const wire::v1::PbitInfo& info, std::uint32_t cel
   p.max_schedule_length = info.max_schedule_length();
   std::size_t edges = 0;
   try {
-    edges = protocol::make_pbit_lattice(p.rows, p.cols, p.degree).edges().size();
+    edges = firmware_protocol::make_pbit_lattice(p.rows, p.cols, p.degree).edges().size();
   } catch (const std::invalid_argument& e) {
     throw Error(ErrorKind::kProtocol,
                 fmt::format("device reported an invalid lattice: {}", e.what()));
@@ -136,13 +139,13 @@ PbitDescription pbit_from_wire(const wire::v1::PbitInfo& info, std::uint32_t cel
 }
 
 // The resonator part of DeviceInfo (protocol version >= 3).
-ResonatorDescription resonator_from_wire(const wire::v1::ResonatorInfo& info) {
+ResonatorDescription resonator_from_wire(const firmware_protocol::wire::ResonatorInfo& info) {
   ResonatorDescription r;
   switch (info.coupling_kind()) {
-    case wire::v1::COUPLING_KIND_SIGNED:
+    case firmware_protocol::wire::COUPLING_KIND_SIGNED:
       r.coupling_kind = CouplingKind::kSigned;
       break;
-    case wire::v1::COUPLING_KIND_CAPACITIVE:
+    case firmware_protocol::wire::COUPLING_KIND_CAPACITIVE:
       r.coupling_kind = CouplingKind::kCapacitive;
       break;
     default:
@@ -150,9 +153,9 @@ ResonatorDescription resonator_from_wire(const wire::v1::ResonatorInfo& info) {
                                                     static_cast<int>(info.coupling_kind())));
   }
   for (int d : info.dynamics()) {
-    if (d == wire::v1::DYNAMICS_OVERDAMPED)
+    if (d == firmware_protocol::wire::DYNAMICS_OVERDAMPED)
       r.dynamics.push_back(Dynamics::kOverdamped);
-    else if (d == wire::v1::DYNAMICS_RLC)
+    else if (d == firmware_protocol::wire::DYNAMICS_RLC)
       r.dynamics.push_back(Dynamics::kRlc);
     // Dynamics this host does not know are not offered to its callers.
   }
@@ -180,13 +183,13 @@ ResonatorDescription resonator_from_wire(const wire::v1::ResonatorInfo& info) {
 
 }  // namespace
 
-DeviceDescription from_wire(const wire::v1::DeviceInfo& info) {
+DeviceDescription from_wire(const firmware_protocol::wire::DeviceInfo& info) {
   DeviceDescription d;
   switch (info.family()) {
-    case wire::v1::BOARD_FAMILY_RESONATOR:
+    case firmware_protocol::wire::BOARD_FAMILY_RESONATOR:
       d.family = BoardFamily::kResonator;
       break;
-    case wire::v1::BOARD_FAMILY_PBIT:
+    case firmware_protocol::wire::BOARD_FAMILY_PBIT:
       d.family = BoardFamily::kPbit;
       break;
     default:
@@ -208,15 +211,15 @@ DeviceDescription from_wire(const wire::v1::DeviceInfo& info) {
   d.max_frame_payload = info.max_frame_payload();
   d.max_samples_per_run = info.max_samples_per_run();
   d.max_record_samples = info.max_record_samples();
-  static_assert(capability::kSecondMoments == wire::v1::CAPABILITY_SECOND_MOMENTS &&
-                capability::kSampleRecord == wire::v1::CAPABILITY_SAMPLE_RECORD &&
-                capability::kStateReset == wire::v1::CAPABILITY_STATE_RESET &&
-                capability::kRlcDynamics == wire::v1::CAPABILITY_RLC_DYNAMICS &&
-                capability::kQuartic == wire::v1::CAPABILITY_QUARTIC &&
-                capability::kDecimation == wire::v1::CAPABILITY_DECIMATION &&
-                capability::kStreaming == wire::v1::CAPABILITY_STREAMING &&
-                capability::kPerChainBeta == wire::v1::CAPABILITY_PER_CHAIN_BETA &&
-                capability::kTimedStart == wire::v1::CAPABILITY_TIMED_START);
+  static_assert(capability::kSecondMoments == firmware_protocol::wire::CAPABILITY_SECOND_MOMENTS &&
+                capability::kSampleRecord == firmware_protocol::wire::CAPABILITY_SAMPLE_RECORD &&
+                capability::kStateReset == firmware_protocol::wire::CAPABILITY_STATE_RESET &&
+                capability::kRlcDynamics == firmware_protocol::wire::CAPABILITY_RLC_DYNAMICS &&
+                capability::kQuartic == firmware_protocol::wire::CAPABILITY_QUARTIC &&
+                capability::kDecimation == firmware_protocol::wire::CAPABILITY_DECIMATION &&
+                capability::kStreaming == firmware_protocol::wire::CAPABILITY_STREAMING &&
+                capability::kPerChainBeta == firmware_protocol::wire::CAPABILITY_PER_CHAIN_BETA &&
+                capability::kTimedStart == firmware_protocol::wire::CAPABILITY_TIMED_START);
 
   if (d.cells == 0)
     throw Error(ErrorKind::kProtocol, "device reported zero cells");

@@ -3,12 +3,12 @@
 #pragma once
 
 #include "kelvin/driver/device_description.hpp"
-#include "kelvin/wire/v1/kelvin.pb.h"
+#include "kelvin/firmware_protocol/wire.pb.h"
 
 namespace kelvin::driver::detail {
 
-CodeScale from_wire(const wire::v1::CodeFormat& format);
+CodeScale from_wire(const firmware_protocol::wire::CodeFormat& format);
 // Throws Error(kProtocol) for an unknown family, zero cells or inconsistent code formats.
-DeviceDescription from_wire(const wire::v1::DeviceInfo& info);
+DeviceDescription from_wire(const firmware_protocol::wire::DeviceInfo& info);
 
 }  // namespace kelvin::driver::detail

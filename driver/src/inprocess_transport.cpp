@@ -4,11 +4,15 @@
 
 #include <fmt/format.h>
 
-#include "deadline_wait.hpp"
+#include "kelvin/common/deadline_wait.hpp"
+#include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
-#include "kelvin/driver/error.hpp"
 
 namespace kelvin::driver {
+
+using common::Deadline;
+using common::Error;
+using common::ErrorKind;
 
 InProcessTransport::InProcessTransport(BoardHandler board, std::string description, BoardIdle idle,
                                        BoardPowerOff power_off, BoardWakeup wakeup)
@@ -42,8 +46,8 @@ std::size_t InProcessTransport::read_some(std::span<std::uint8_t> out, Deadline 
   if (out.empty())
     return 0;
   std::unique_lock lock(mutex_);
-  const bool ready =
-      detail::wait_until(to_host_cv_, lock, deadline, [&] { return closed_ || !to_host_.empty(); });
+  const bool ready = common::detail::wait_until(to_host_cv_, lock, deadline,
+                                                [&] { return closed_ || !to_host_.empty(); });
   // Bytes the board sent before closing are still delivered.
   if (!to_host_.empty()) {
     const std::size_t n = std::min(out.size(), to_host_.size());

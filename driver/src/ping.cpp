@@ -4,10 +4,14 @@
 
 #include <fmt/format.h>
 
-#include "kelvin/driver/error.hpp"
-#include "kelvin/wire/v1/kelvin.pb.h"
+#include "kelvin/common/error.hpp"
+#include "kelvin/firmware_protocol/wire.pb.h"
 
 namespace kelvin::driver {
+
+using common::Deadline;
+using common::Error;
+using common::ErrorKind;
 
 PingReply ping(Device& device, std::size_t payload_bytes, Deadline deadline) {
   if (payload_bytes > kMaxPingPayload) {
@@ -18,10 +22,10 @@ PingReply ping(Device& device, std::size_t payload_bytes, Deadline deadline) {
   std::string payload(payload_bytes, '\0');
   for (std::size_t k = 0; k < payload_bytes; ++k)
     payload[k] = static_cast<char>((k * 151 + 7) & 0xFF);
-  wire::v1::Envelope request;
+  firmware_protocol::wire::Envelope request;
   request.mutable_ping()->set_payload(payload);
   const auto begin = std::chrono::steady_clock::now();
-  const wire::v1::Envelope reply = device.request(std::move(request), deadline);
+  const firmware_protocol::wire::Envelope reply = device.request(std::move(request), deadline);
   const auto end = std::chrono::steady_clock::now();
   if (!reply.has_pong()) {
     throw Error(ErrorKind::kProtocol, fmt::format("board answered ping with another message"));

@@ -4,9 +4,12 @@
 
 #include <fmt/format.h>
 
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
 
 namespace kelvin::driver {
+
+using common::Error;
+using common::ErrorKind;
 
 void Registry::add(Backend backend) {
   if (backend.scheme.empty() || !backend.find || !backend.connect) {

@@ -5,13 +5,17 @@
 
 #include <fmt/format.h>
 
-#include "kelvin/driver/error.hpp"
-#include "kelvin/protocol/envelope_codec.hpp"
-#include "kelvin/protocol/framing.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/firmware_protocol/envelope_codec.hpp"
+#include "kelvin/firmware_protocol/framing.hpp"
 
 namespace kelvin::driver {
 
-namespace wire = kelvin::wire::v1;
+using common::Deadline;
+using common::Error;
+using common::ErrorKind;
+
+namespace wire = kelvin::firmware_protocol::wire;
 
 namespace {
 
@@ -19,7 +23,7 @@ namespace {
 // (Hello), so no byte of the board's conversation can be read here by mistake.
 wire::Envelope read_one_envelope(Transport& transport, const std::string& server,
                                  Deadline deadline) {
-  protocol::FrameDecoder decoder;
+  firmware_protocol::FrameDecoder decoder;
   std::array<std::uint8_t, 4096> buffer{};
   for (;;) {
     if (auto decoded = decoder.next()) {
@@ -27,11 +31,11 @@ wire::Envelope read_one_envelope(Transport& transport, const std::string& server
         throw Error(ErrorKind::kBadFrame,
                     fmt::format("{}: undecodable answer to Attach ({}); is this a kelvind board "
                                 "server?",
-                                server, protocol::to_string(*decoded->error)));
+                                server, firmware_protocol::to_string(*decoded->error)));
       }
       try {
-        return protocol::parse_envelope(decoded->payload);
-      } catch (const protocol::MessageError& e) {
+        return firmware_protocol::parse_envelope(decoded->payload);
+      } catch (const firmware_protocol::MessageError& e) {
         throw Error(ErrorKind::kBadFrame,
                     fmt::format("{}: undecodable answer to Attach: {}", server, e.what()));
       }
@@ -80,11 +84,11 @@ wire::Envelope read_one_envelope(Transport& transport, const std::string& server
 wire::Attached exchange_attach(Transport& transport, const wire::Attach& body,
                                const std::string& server, Deadline deadline) {
   wire::Envelope attach;
-  attach.set_protocol_version(protocol::kProtocolVersion);
+  attach.set_protocol_version(firmware_protocol::kProtocolVersion);
   attach.set_request_id(1);
   *attach.mutable_attach() = body;
   try {
-    transport.write(protocol::encode_envelope(attach), deadline);
+    transport.write(firmware_protocol::encode_envelope(attach), deadline);
   } catch (const Error& e) {
     // A server that refuses a connection outright (too many clients) sends its Error and shuts
     // its side without waiting for our Attach, so the write can find the connection gone while
@@ -106,8 +110,8 @@ wire::Attached exchange_attach(Transport& transport, const wire::Attach& body,
   if (reply.has_attached())
     return reply.attached();
   if (!reply.has_error()) {
-    throw Error(ErrorKind::kProtocol,
-                fmt::format("{} answered Attach with {}", server, protocol::body_name(reply)));
+    throw Error(ErrorKind::kProtocol, fmt::format("{} answered Attach with {}", server,
+                                                  firmware_protocol::body_name(reply)));
   }
   raise_attach_error(reply.error(), body, server);
 }

@@ -4,9 +4,12 @@
 
 #include <fmt/format.h>
 
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
 
 namespace kelvin::driver {
+
+using common::Error;
+using common::ErrorKind;
 namespace {
 
 // RFC 6298's gains: SRTT moves 1/8 of the way to each sample, RTTVAR 1/4, and the wait allows

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "kelvin/wire/v1/kelvin.pb.h"
+#include "kelvin/firmware_protocol/wire.pb.h"
 
 namespace kelvin::driver::run_protocol {
 
@@ -16,9 +16,10 @@ struct StartedRun {
 };
 
 // Throws Error(kProtocol) naming what arrived instead of `wanted`.
-[[noreturn]] void unexpected_reply(const wire::v1::Envelope& reply, const char* wanted);
-void expect_ack(const wire::v1::Envelope& reply, const char* request_name);
-StartedRun parse_run_started(const wire::v1::Envelope& reply);
-wire::v1::Envelope read_results(std::uint64_t run_id);
+[[noreturn]] void unexpected_reply(const firmware_protocol::wire::Envelope& reply,
+                                   const char* wanted);
+void expect_ack(const firmware_protocol::wire::Envelope& reply, const char* request_name);
+StartedRun parse_run_started(const firmware_protocol::wire::Envelope& reply);
+firmware_protocol::wire::Envelope read_results(std::uint64_t run_id);
 
 }  // namespace kelvin::driver::run_protocol

@@ -20,10 +20,14 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
-#include "deadline_wait.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/deadline_wait.hpp"
+#include "kelvin/common/error.hpp"
 
 namespace kelvin::driver {
+
+using common::Deadline;
+using common::Error;
+using common::ErrorKind;
 
 namespace asio = boost::asio;
 using GenericSocket = asio::generic::stream_protocol::socket;
@@ -100,7 +104,8 @@ struct SocketTransport::Impl {
 
   void wait_connected(Deadline deadline) {
     std::unique_lock lock(mutex);
-    if (!detail::wait_until(cv, lock, deadline, [&] { return connect_result.has_value(); })) {
+    if (!common::detail::wait_until(cv, lock, deadline,
+                                    [&] { return connect_result.has_value(); })) {
       lock.unlock();
       shut();
       throw Error(ErrorKind::kTimeout,
@@ -150,7 +155,8 @@ struct SocketTransport::Impl {
     if (out.empty())
       return 0;
     std::unique_lock lock(mutex);
-    detail::wait_until(cv, lock, deadline, [&] { return closed || peer_gone || !inbound.empty(); });
+    common::detail::wait_until(cv, lock, deadline,
+                               [&] { return closed || peer_gone || !inbound.empty(); });
     if (closed)
       throw Error(ErrorKind::kDisconnected, description + " is closed");
     if (!inbound.empty()) {
@@ -177,7 +183,7 @@ struct SocketTransport::Impl {
       return closed || peer_gone || queued_bytes == 0 ||
              queued_bytes + bytes.size() <= kOutboundLimit;
     };
-    if (!detail::wait_until(cv, lock, deadline, room)) {
+    if (!common::detail::wait_until(cv, lock, deadline, room)) {
       throw Error(ErrorKind::kTimeout,
                   fmt::format("{} did not accept bytes before the deadline", description));
     }
@@ -192,7 +198,7 @@ struct SocketTransport::Impl {
       writing = true;
       asio::post(io, [this] { write_next(); });
     }
-    const bool sent = detail::wait_until(
+    const bool sent = common::detail::wait_until(
         cv, lock, deadline, [&] { return closed || peer_gone || written_total >= target; });
     if (written_total >= target)
       return;
@@ -311,7 +317,7 @@ std::unique_ptr<SocketTransport> SocketTransport::connect_tcp(const std::string&
       });
   {
     std::unique_lock lock(mutex);
-    if (!detail::wait_until(cv, lock, deadline, [&] { return resolved.has_value(); })) {
+    if (!common::detail::wait_until(cv, lock, deadline, [&] { return resolved.has_value(); })) {
       asio::post(impl->io, [&resolver] { resolver.cancel(); });
       cv.wait(lock, [&] { return resolved.has_value(); });  // the handler refers to locals
       throw Error(ErrorKind::kTimeout,

@@ -1,10 +1,10 @@
-#include "kelvin/protocol/envelope_codec.hpp"
+#include "kelvin/firmware_protocol/envelope_codec.hpp"
 
 #include <fmt/format.h>
 
-namespace kelvin::protocol {
+namespace kelvin::firmware_protocol {
 
-std::vector<std::uint8_t> encode_envelope(const wire::v1::Envelope& envelope,
+std::vector<std::uint8_t> encode_envelope(const firmware_protocol::wire::Envelope& envelope,
                                           std::size_t max_payload) {
   const std::size_t size = envelope.ByteSizeLong();
   if (size > max_payload) {
@@ -19,8 +19,8 @@ std::vector<std::uint8_t> encode_envelope(const wire::v1::Envelope& envelope,
   return encode_frame(payload, max_payload);
 }
 
-wire::v1::Envelope parse_envelope(std::span<const std::uint8_t> payload) {
-  wire::v1::Envelope envelope;
+firmware_protocol::wire::Envelope parse_envelope(std::span<const std::uint8_t> payload) {
+  firmware_protocol::wire::Envelope envelope;
   if (payload.size() > static_cast<std::size_t>(INT32_MAX) ||
       !envelope.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     throw MessageError(
@@ -29,12 +29,12 @@ wire::v1::Envelope parse_envelope(std::span<const std::uint8_t> payload) {
   return envelope;
 }
 
-std::string body_name(const wire::v1::Envelope& envelope) {
-  using E = wire::v1::Envelope;
+std::string body_name(const firmware_protocol::wire::Envelope& envelope) {
+  using E = firmware_protocol::wire::Envelope;
   if (envelope.body_case() == E::BODY_NOT_SET)
     return "none";
   const auto* field = E::descriptor()->FindFieldByNumber(static_cast<int>(envelope.body_case()));
   return field ? field->name() : fmt::format("field {}", static_cast<int>(envelope.body_case()));
 }
 
-}  // namespace kelvin::protocol
+}  // namespace kelvin::firmware_protocol

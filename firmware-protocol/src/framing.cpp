@@ -1,4 +1,4 @@
-#include "kelvin/protocol/framing.hpp"
+#include "kelvin/firmware_protocol/framing.hpp"
 
 #include <boost/crc.hpp>
 
@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
-namespace kelvin::protocol {
+namespace kelvin::firmware_protocol {
 namespace {
 
 void put_le32(std::uint8_t* out, std::uint32_t v) {
@@ -182,4 +182,4 @@ std::optional<DecodedFrame> FrameDecoder::next() {
   return std::nullopt;
 }
 
-}  // namespace kelvin::protocol
+}  // namespace kelvin::firmware_protocol

@@ -1,11 +1,11 @@
-#include "kelvin/protocol/pbit_lattice.hpp"
+#include "kelvin/firmware_protocol/pbit_lattice.hpp"
 
 #include <algorithm>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
-namespace kelvin::protocol {
+namespace kelvin::firmware_protocol {
 
 std::vector<PbitJump> PbitLattice::forward_jumps(std::uint32_t degree) {
   static constexpr PbitJump kGenerators[] = {{0, 1}, {4, 1}, {10, 9}, {11, 14}};
@@ -92,4 +92,4 @@ PbitLattice make_pbit_lattice(std::uint32_t rows, std::uint32_t cols, std::uint3
   return lattice;
 }
 
-}  // namespace kelvin::protocol
+}  // namespace kelvin::firmware_protocol

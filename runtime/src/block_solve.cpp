@@ -8,14 +8,14 @@
 #include <fmt/format.h>
 #include <Eigen/Cholesky>
 
+#include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
-#include "kelvin/driver/error.hpp"
 #include "kelvin/runtime/system_checks.hpp"
 
 namespace kelvin::runtime {
 
-using driver::Error;
-using driver::ErrorKind;
+using common::Error;
+using common::ErrorKind;
 
 namespace {
 

@@ -6,12 +6,12 @@
 
 #include <fmt/format.h>
 
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
 
 namespace kelvin::runtime {
 
-using driver::Error;
-using driver::ErrorKind;
+using common::Error;
+using common::ErrorKind;
 
 DampedGgn::DampedGgn(Eigen::MatrixXd J, Eigen::MatrixXd H, double damping)
     : j_(std::move(J)), h_(std::move(H)), damping_(damping) {

@@ -6,13 +6,13 @@
 
 #include <fmt/format.h>
 
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
 #include "kelvin/runtime/hybrid_pipeline.hpp"
 
 namespace kelvin::runtime {
 
-using driver::Error;
-using driver::ErrorKind;
+using common::Error;
+using common::ErrorKind;
 
 void HybridPipelineOptions::validate() const {
   if (timeout.count() <= 0) {

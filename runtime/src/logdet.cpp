@@ -8,16 +8,16 @@
 #include <fmt/format.h>
 #include <Eigen/Cholesky>
 
+#include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
-#include "kelvin/driver/error.hpp"
 #include "kelvin/runtime/problem_scaling.hpp"
 #include "kelvin/runtime/system_checks.hpp"
 
 namespace kelvin::runtime {
 
-using driver::Deadline;
-using driver::Error;
-using driver::ErrorKind;
+using common::Deadline;
+using common::Error;
+using common::ErrorKind;
 using driver::SymmetricCodes;
 
 const char* to_string(RampStart start) noexcept {

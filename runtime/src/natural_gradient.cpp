@@ -6,15 +6,15 @@
 
 #include <fmt/format.h>
 
+#include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
-#include "kelvin/driver/error.hpp"
 #include "kelvin/runtime/system_checks.hpp"
 
 namespace kelvin::runtime {
 
-using driver::Deadline;
-using driver::Error;
-using driver::ErrorKind;
+using common::Deadline;
+using common::Error;
+using common::ErrorKind;
 
 namespace {
 

@@ -6,12 +6,12 @@
 #include <fmt/format.h>
 #include <Eigen/Cholesky>
 
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
 
 namespace kelvin::runtime {
 
-using driver::Error;
-using driver::ErrorKind;
+using common::Error;
+using common::ErrorKind;
 
 namespace {
 

@@ -7,12 +7,12 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
 
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
 
 namespace kelvin::runtime {
 
-using driver::Error;
-using driver::ErrorKind;
+using common::Error;
+using common::ErrorKind;
 
 namespace {
 

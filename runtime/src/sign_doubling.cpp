@@ -4,7 +4,7 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
 
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
 
 namespace kelvin::runtime {
 
@@ -37,8 +37,8 @@ DoubledSystem sign_double(const Eigen::MatrixXd& A, const Eigen::VectorXd& b) {
         Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(even, Eigen::EigenvaluesOnly)
             .eigenvalues()
             .minCoeff();
-    throw driver::Error(
-        driver::ErrorKind::kNotSupported,
+    throw common::Error(
+        common::ErrorKind::kNotSupported,
         fmt::format("sign doubling cannot realize this matrix on a capacitive board: A with its "
                     "positive off-diagonals negated has eigenvalue {:.6g} <= 0, so the doubled "
                     "system is not positive definite (it works for diagonally dominant A)",

@@ -7,12 +7,12 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
 
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
 
 namespace kelvin::runtime {
 
-using driver::Error;
-using driver::ErrorKind;
+using common::Error;
+using common::ErrorKind;
 
 namespace {
 
@@ -122,8 +122,8 @@ void check_capacitive_realizable(const Eigen::MatrixXd& A) {
     }
   }
   if (worst_i >= 0) {
-    throw driver::Error(
-        driver::ErrorKind::kNotSupported,
+    throw common::Error(
+        common::ErrorKind::kNotSupported,
         fmt::format("the board's couplings are capacitive (off-diagonal entries <= 0 only), but "
                     "A({}, {}) = {:g} is positive; solve() handles this by sign doubling, this "
                     "job does not yet, so use a board with signed couplings",

@@ -1,4 +1,4 @@
-#include "kelvin/sim/board_imperfections.hpp"
+#include "kelvin/sim_backend/board_imperfections.hpp"
 
 #include <cmath>
 #include <stdexcept>
@@ -6,7 +6,7 @@
 #include <Random123/philox.h>
 #include <fmt/format.h>
 
-namespace kelvin::sim {
+namespace kelvin::sim_backend {
 namespace {
 
 constexpr std::uint32_t kImperfectionStream = 0x494D5046;  // "IMPF"
@@ -78,4 +78,4 @@ BoardImperfections draw_imperfections(const std::string& serial, std::uint32_t c
   return out;
 }
 
-}  // namespace kelvin::sim
+}  // namespace kelvin::sim_backend

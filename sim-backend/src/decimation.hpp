@@ -1,4 +1,4 @@
-// Internal to kelvin_sim: the decimation rule that runs and streams share (a StartRun or
+// Internal to kelvin_sim_backend: the decimation rule that runs and streams share (a StartRun or
 // StartStream decimation of 0 means 1; above resonator::kMaxDecimation is refused).
 //
 // Thread contract: a pure function; safe from any thread.
@@ -8,19 +8,19 @@
 
 #include <fmt/format.h>
 
-#include "kelvin/sim/board_error.hpp"
-#include "kelvin/sim/resonator_registers.hpp"
+#include "kelvin/sim_backend/board_error.hpp"
+#include "kelvin/sim_backend/resonator_registers.hpp"
 
-namespace kelvin::sim::detail {
+namespace kelvin::sim_backend::detail {
 
 inline std::uint32_t effective_decimation(std::uint32_t decimation) {
   const std::uint32_t k = decimation == 0 ? 1 : decimation;
   if (k > resonator::kMaxDecimation) {
-    throw BoardError(wire::v1::ErrorCode::ERROR_CODE_INVALID_ARGUMENT,
+    throw BoardError(firmware_protocol::wire::ErrorCode::ERROR_CODE_INVALID_ARGUMENT,
                      fmt::format("decimation {} is above the board's maximum of {}", decimation,
                                  resonator::kMaxDecimation));
   }
   return k;
 }
 
-}  // namespace kelvin::sim::detail
+}  // namespace kelvin::sim_backend::detail

@@ -1,4 +1,4 @@
-#include "kelvin/sim/exact_discretization.hpp"
+#include "kelvin/sim_backend/exact_discretization.hpp"
 
 #include <cmath>
 #include <stdexcept>
@@ -6,7 +6,7 @@
 
 #include <unsupported/Eigen/MatrixFunctions>
 
-namespace kelvin::sim {
+namespace kelvin::sim_backend {
 namespace {
 
 // Largest absolute column sum (the matrix 1-norm).
@@ -115,4 +115,4 @@ CovarianceFactor factor_covariance(const Eigen::MatrixXd& q) {
   return out;
 }
 
-}  // namespace kelvin::sim
+}  // namespace kelvin::sim_backend

@@ -1,4 +1,4 @@
-#include "kelvin/sim/fault_injection.hpp"
+#include "kelvin/sim_backend/fault_injection.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -7,9 +7,9 @@
 #include <fmt/format.h>
 
 #include "kelvin/common/logging.hpp"
-#include "kelvin/protocol/framing.hpp"
+#include "kelvin/firmware_protocol/framing.hpp"
 
-namespace kelvin::sim {
+namespace kelvin::sim_backend {
 namespace {
 
 using Duration = FaultSpec::Duration;
@@ -60,13 +60,13 @@ std::string format_duration(Duration d) {
 
 // Length of the frame starting at `at` in a buffer of complete frames (the firmware's output).
 std::size_t frame_length(std::span<const std::uint8_t> bytes, std::size_t at) {
-  if (bytes.size() - at < protocol::kFrameOverheadBytes)
+  if (bytes.size() - at < firmware_protocol::kFrameOverheadBytes)
     return bytes.size() - at;  // not a frame of ours: pass the rest through as one piece
   const std::uint32_t payload = static_cast<std::uint32_t>(bytes[at + 4]) |
                                 (static_cast<std::uint32_t>(bytes[at + 5]) << 8) |
                                 (static_cast<std::uint32_t>(bytes[at + 6]) << 16) |
                                 (static_cast<std::uint32_t>(bytes[at + 7]) << 24);
-  const std::size_t length = protocol::kFrameOverheadBytes + payload;
+  const std::size_t length = firmware_protocol::kFrameOverheadBytes + payload;
   return std::min(length, bytes.size() - at);
 }
 
@@ -273,4 +273,4 @@ FaultCounters FaultyLink::counters() const {
   return counters_;
 }
 
-}  // namespace kelvin::sim
+}  // namespace kelvin::sim_backend

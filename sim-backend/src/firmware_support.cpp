@@ -5,14 +5,14 @@
 #include <fmt/format.h>
 #include <spdlog/logger.h>
 
-#include "kelvin/protocol/envelope_codec.hpp"
-#include "kelvin/sim/board_error.hpp"
+#include "kelvin/firmware_protocol/envelope_codec.hpp"
+#include "kelvin/sim_backend/board_error.hpp"
 
-namespace kelvin::sim::detail {
+namespace kelvin::sim_backend::detail {
 namespace {
 
-using wire::v1::Envelope;
-using wire::v1::ErrorCode;
+using firmware_protocol::wire::Envelope;
+using firmware_protocol::wire::ErrorCode;
 
 // Error messages are for humans; keep a runaway what() from bloating a reply.
 constexpr std::size_t kMaxErrorMessage = 1024;
@@ -26,8 +26,8 @@ std::vector<std::uint8_t> handle_payload(spdlog::logger& log, std::span<const st
                                          const RequestHandler& handle) {
   Envelope request;
   try {
-    request = protocol::parse_envelope(payload);
-  } catch (const protocol::MessageError& e) {
+    request = firmware_protocol::parse_envelope(payload);
+  } catch (const firmware_protocol::MessageError& e) {
     log.debug("{}", e.what());
     return encode_error(0, ErrorCode::ERROR_CODE_MALFORMED_MESSAGE, e.what());
   }
@@ -35,18 +35,18 @@ std::vector<std::uint8_t> handle_payload(spdlog::logger& log, std::span<const st
   try {
     return handle(request);
   } catch (const BoardError& e) {
-    log.debug("request {} ({}) refused: {}", id, protocol::body_name(request), e.what());
+    log.debug("request {} ({}) refused: {}", id, firmware_protocol::body_name(request), e.what());
     return encode_error(id, e.code(), e.what());
-  } catch (const protocol::FrameError& e) {
-    log.warn("reply to request {} ({}) cannot be sent: {}", id, protocol::body_name(request),
-             e.what());
+  } catch (const firmware_protocol::FrameError& e) {
+    log.warn("reply to request {} ({}) cannot be sent: {}", id,
+             firmware_protocol::body_name(request), e.what());
     return encode_error(id, ErrorCode::ERROR_CODE_RESOURCE_EXHAUSTED, e.what());
   } catch (const std::exception& e) {
-    log.error("internal fault handling request {} ({}): {}", id, protocol::body_name(request),
-              e.what());
-    return encode_error(
-        id, ErrorCode::ERROR_CODE_INTERNAL,
-        fmt::format("internal fault handling {}: {}", protocol::body_name(request), e.what()));
+    log.error("internal fault handling request {} ({}): {}", id,
+              firmware_protocol::body_name(request), e.what());
+    return encode_error(id, ErrorCode::ERROR_CODE_INTERNAL,
+                        fmt::format("internal fault handling {}: {}",
+                                    firmware_protocol::body_name(request), e.what()));
   } catch (...) {
     log.error("internal fault handling request {}: unknown exception", id);
     return encode_error(id, ErrorCode::ERROR_CODE_INTERNAL, "internal fault");
@@ -58,17 +58,17 @@ std::vector<std::uint8_t> handle_payload(spdlog::logger& log, std::span<const st
 std::vector<std::uint8_t> encode_error(std::uint64_t request_id, ErrorCode code,
                                        std::string_view message) {
   Envelope reply;
-  reply.set_protocol_version(protocol::kProtocolVersion);
+  reply.set_protocol_version(firmware_protocol::kProtocolVersion);
   reply.set_request_id(request_id);
   auto* error = reply.mutable_error();
   error->set_code(code);
   error->set_message(std::string(message.substr(0, kMaxErrorMessage)));
-  return protocol::encode_envelope(reply);
+  return firmware_protocol::encode_envelope(reply);
 }
 
 Envelope reply_to(const Envelope& request) {
   Envelope reply;
-  reply.set_protocol_version(protocol::kProtocolVersion);
+  reply.set_protocol_version(firmware_protocol::kProtocolVersion);
   reply.set_request_id(request.request_id());
   return reply;
 }
@@ -77,8 +77,8 @@ std::span<const std::uint8_t> as_bytes(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
-void fill_format(wire::v1::CodeFormat* f, std::uint32_t bits, bool is_signed, std::int64_t min_code,
-                 std::int64_t max_code, double lsb, std::string_view unit) {
+void fill_format(firmware_protocol::wire::CodeFormat* f, std::uint32_t bits, bool is_signed,
+                 std::int64_t min_code, std::int64_t max_code, double lsb, std::string_view unit) {
   f->set_bits(bits);
   f->set_is_signed(is_signed);
   f->set_min_code(min_code);
@@ -89,11 +89,11 @@ void fill_format(wire::v1::CodeFormat* f, std::uint32_t bits, bool is_signed, st
 }
 
 void check_envelope_version(const Envelope& request) {
-  if (request.protocol_version() != protocol::kProtocolVersion) {
+  if (request.protocol_version() != firmware_protocol::kProtocolVersion) {
     throw BoardError(ErrorCode::ERROR_CODE_UNSUPPORTED_VERSION,
                      fmt::format("request uses protocol version {}; this board speaks version {} "
                                  "only",
-                                 request.protocol_version(), protocol::kProtocolVersion));
+                                 request.protocol_version(), firmware_protocol::kProtocolVersion));
   }
 }
 
@@ -107,17 +107,17 @@ std::vector<std::uint8_t> pong(const Envelope& request, std::uint64_t device_tic
   Envelope reply = reply_to(request);
   reply.mutable_pong()->set_payload(payload);
   reply.mutable_pong()->set_device_tick(device_tick);
-  return protocol::encode_envelope(reply);
+  return firmware_protocol::encode_envelope(reply);
 }
 
-void check_hello_version(const wire::v1::Hello& hello) {
-  if (hello.min_version() > protocol::kProtocolVersion ||
-      hello.max_version() < protocol::kProtocolVersion) {
+void check_hello_version(const firmware_protocol::wire::Hello& hello) {
+  if (hello.min_version() > firmware_protocol::kProtocolVersion ||
+      hello.max_version() < firmware_protocol::kProtocolVersion) {
     throw BoardError(
         ErrorCode::ERROR_CODE_UNSUPPORTED_VERSION,
         fmt::format("host asked for protocol versions [{}, {}]; this board "
                     "speaks version {} only",
-                    hello.min_version(), hello.max_version(), protocol::kProtocolVersion));
+                    hello.min_version(), hello.max_version(), firmware_protocol::kProtocolVersion));
   }
 }
 
@@ -133,19 +133,20 @@ void refuse_request(const Envelope& request, std::string_view family) {
     case Envelope::kStreamData:
     case Envelope::kPong:
     case Envelope::kAttached:
-      throw BoardError(ErrorCode::ERROR_CODE_UNEXPECTED_MESSAGE,
-                       fmt::format("{} is a reply, not a request", protocol::body_name(request)));
+      throw BoardError(
+          ErrorCode::ERROR_CODE_UNEXPECTED_MESSAGE,
+          fmt::format("{} is a reply, not a request", firmware_protocol::body_name(request)));
     case Envelope::BODY_NOT_SET:
       throw BoardError(ErrorCode::ERROR_CODE_UNEXPECTED_MESSAGE, "request has no body");
     default:
       throw BoardError(ErrorCode::ERROR_CODE_UNEXPECTED_MESSAGE,
                        fmt::format("{} is not a request a {} board handles",
-                                   protocol::body_name(request), family));
+                                   firmware_protocol::body_name(request), family));
   }
 }
 
-std::vector<std::uint8_t> serve_frames(protocol::FrameDecoder& decoder, spdlog::logger& log,
-                                       std::span<const std::uint8_t> bytes,
+std::vector<std::uint8_t> serve_frames(firmware_protocol::FrameDecoder& decoder,
+                                       spdlog::logger& log, std::span<const std::uint8_t> bytes,
                                        const std::function<bool()>& powered,
                                        const RequestHandler& handle) {
   std::vector<std::uint8_t> out;
@@ -157,7 +158,7 @@ std::vector<std::uint8_t> serve_frames(protocol::FrameDecoder& decoder, spdlog::
       if (frame->error) {
         const auto message =
             fmt::format("malformed frame: {} ({} bytes discarded)",
-                        protocol::to_string(*frame->error), frame->discarded_bytes);
+                        firmware_protocol::to_string(*frame->error), frame->discarded_bytes);
         log.debug("{}", message);
         append(out, encode_error(0, ErrorCode::ERROR_CODE_MALFORMED_FRAME, message));
       } else {
@@ -192,4 +193,4 @@ std::vector<std::uint8_t> idle_work(spdlog::logger& log, const std::function<voi
   return {};
 }
 
-}  // namespace kelvin::sim::detail
+}  // namespace kelvin::sim_backend::detail

@@ -1,10 +1,10 @@
-#include "kelvin/sim/gaussian_stream.hpp"
+#include "kelvin/sim_backend/gaussian_stream.hpp"
 
 #include <Random123/philox.h>
 #include <Random123/boxmuller.hpp>
 #include <Random123/uniform.hpp>
 
-namespace kelvin::sim {
+namespace kelvin::sim_backend {
 namespace {
 
 // Philox4x32 with its standard 10 rounds, spelled out so a library default cannot change it.
@@ -51,4 +51,4 @@ void GaussianStream::fill(std::uint64_t sample_index, std::uint32_t substep,
   }
 }
 
-}  // namespace kelvin::sim
+}  // namespace kelvin::sim_backend

@@ -1,19 +1,19 @@
-#include "kelvin/sim/pbit_config.hpp"
+#include "kelvin/sim_backend/pbit_config.hpp"
 
 #include <stdexcept>
 
 #include <fmt/format.h>
 
-#include "kelvin/protocol/pbit_lattice.hpp"
+#include "kelvin/firmware_protocol/pbit_lattice.hpp"
 
-namespace kelvin::sim {
+namespace kelvin::sim_backend {
 
 void PbitConfig::validate() const {
   const auto check_side = [](const char* name, std::uint32_t value) {
-    if (value < protocol::kPbitMinSide || value > protocol::kPbitMaxSide) {
+    if (value < firmware_protocol::kPbitMinSide || value > firmware_protocol::kPbitMaxSide) {
       throw std::invalid_argument(fmt::format("PbitConfig.{} must be in [{}, {}], got {}", name,
-                                              protocol::kPbitMinSide, protocol::kPbitMaxSide,
-                                              value));
+                                              firmware_protocol::kPbitMinSide,
+                                              firmware_protocol::kPbitMaxSide, value));
     }
   };
   check_side("rows", rows);
@@ -28,4 +28,4 @@ std::string PbitConfig::effective_serial() const {
   return serial.empty() ? fmt::format("SIM-PBIT-{}x{}-{}", rows, cols, seed) : serial;
 }
 
-}  // namespace kelvin::sim
+}  // namespace kelvin::sim_backend

@@ -1,4 +1,4 @@
-#include "kelvin/sim/pbit_firmware.hpp"
+#include "kelvin/sim_backend/pbit_firmware.hpp"
 
 #include <exception>
 #include <string>
@@ -7,18 +7,18 @@
 
 #include "firmware_support.hpp"
 #include "kelvin/common/logging.hpp"
-#include "kelvin/protocol/envelope_codec.hpp"
-#include "kelvin/sim/pbit_registers.hpp"
+#include "kelvin/firmware_protocol/envelope_codec.hpp"
+#include "kelvin/sim_backend/pbit_registers.hpp"
 
-namespace kelvin::sim {
+namespace kelvin::sim_backend {
 namespace {
 
 namespace reg = pbit;
 using detail::as_bytes;
 using detail::fill_format;
-using wire::v1::Envelope;
+using firmware_protocol::wire::Envelope;
 
-static_assert(reg::kProtocolVersion == protocol::kProtocolVersion);
+static_assert(reg::kProtocolVersion == firmware_protocol::kProtocolVersion);
 
 }  // namespace
 
@@ -47,26 +47,26 @@ std::vector<std::uint8_t> PbitFirmware::handle_request(const Envelope& request) 
       detail::check_hello_version(request.hello());
       log_->debug("hello from '{}'", request.hello().client());
       *reply.mutable_device_info() = device_info();
-      return protocol::encode_envelope(reply);
+      return firmware_protocol::encode_envelope(reply);
     }
     case Envelope::kProgramLattice: {
       const auto& body = request.program_lattice();
       model_.program_lattice(body.nodes(), as_bytes(body.weights_i8()), as_bytes(body.biases_i8()));
       reply.mutable_ack();
-      return protocol::encode_envelope(reply);
+      return firmware_protocol::encode_envelope(reply);
     }
     case Envelope::kSetClamps: {
       const auto& body = request.set_clamps();
       model_.set_clamps({body.nodes().data(), static_cast<std::size_t>(body.nodes_size())},
                         as_bytes(body.values_i8()));
       reply.mutable_ack();
-      return protocol::encode_envelope(reply);
+      return firmware_protocol::encode_envelope(reply);
     }
     case Envelope::kSetBetaSchedule: {
       const auto& codes = request.set_beta_schedule().beta_codes();
       model_.set_beta_schedule({codes.data(), static_cast<std::size_t>(codes.size())});
       reply.mutable_ack();
-      return protocol::encode_envelope(reply);
+      return firmware_protocol::encode_envelope(reply);
     }
     case Envelope::kStartSampling: {
       const auto& body = request.start_sampling();
@@ -85,7 +85,7 @@ std::vector<std::uint8_t> PbitFirmware::handle_request(const Envelope& request) 
       started->set_first_tick(ticket.first_tick);
       started->set_sample_count(ticket.sample_count);
       // Acknowledge at once; the run is computed in on_idle() or before the next request.
-      return protocol::encode_envelope(reply);
+      return firmware_protocol::encode_envelope(reply);
     }
     case Envelope::kReadResults: {
       const std::uint64_t run_id = request.read_results().run_id();
@@ -101,7 +101,7 @@ std::vector<std::uint8_t> PbitFirmware::handle_request(const Envelope& request) 
       results->set_overflow_count(model_.overflow_count());
       results->set_nodes(model_.nodes());
       results->set_first_tick(record.ticket.first_tick);
-      auto frame = protocol::encode_envelope(reply);
+      auto frame = firmware_protocol::encode_envelope(reply);
       model_.release(run_id);  // only once the reply exists
       return frame;
     }
@@ -111,11 +111,11 @@ std::vector<std::uint8_t> PbitFirmware::handle_request(const Envelope& request) 
   detail::refuse_request(request, "p-bit");
 }
 
-wire::v1::DeviceInfo PbitFirmware::device_info() const {
+firmware_protocol::wire::DeviceInfo PbitFirmware::device_info() const {
   const PbitConfig& config = model_.config();
-  const protocol::PbitLattice& lattice = model_.lattice();
-  wire::v1::DeviceInfo info;
-  info.set_family(wire::v1::BOARD_FAMILY_PBIT);
+  const firmware_protocol::PbitLattice& lattice = model_.lattice();
+  firmware_protocol::wire::DeviceInfo info;
+  info.set_family(firmware_protocol::wire::BOARD_FAMILY_PBIT);
   info.set_serial(config.effective_serial());
   info.set_firmware_version(std::string(reg::kFirmwareVersion));
   info.set_protocol_version(reg::kProtocolVersion);
@@ -153,4 +153,4 @@ std::unique_ptr<FirmwareEndpoint> make_pbit_firmware(const PbitConfig& config) {
   return std::make_unique<PbitFirmware>(config);
 }
 
-}  // namespace kelvin::sim
+}  // namespace kelvin::sim_backend

@@ -1,4 +1,4 @@
-#include "kelvin/sim/pbit_model.hpp"
+#include "kelvin/sim_backend/pbit_model.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -10,11 +10,11 @@
 
 #include "kelvin/common/logging.hpp"
 
-namespace kelvin::sim {
+namespace kelvin::sim_backend {
 namespace {
 
 namespace reg = pbit;
-using wire::v1::ErrorCode;
+using firmware_protocol::wire::ErrorCode;
 
 constexpr std::uint32_t kInitStream = std::uint32_t{1} << 31;
 constexpr std::uint64_t kPowerCheckInterval = 256;  // sweeps
@@ -82,7 +82,7 @@ std::uint32_t PbitModel::threshold(std::uint32_t beta_code, std::int32_t h) noex
 PbitModel::PbitModel(const PbitConfig& config)
     : config_(config),
       lattice_((config.validate(),
-                protocol::make_pbit_lattice(config.rows, config.cols, config.degree))),
+                firmware_protocol::make_pbit_lattice(config.rows, config.cols, config.degree))),
       rng_(config.seed),
       log_(common::logger("kelvin.sim")) {
   const std::uint32_t n = lattice_.nodes();
@@ -132,7 +132,7 @@ void PbitModel::program_lattice(std::uint32_t nodes, std::span<const std::uint8_
   col_weight_.clear();
   for (std::uint32_t i = 0; i < n; ++i) {
     row_start_[i] = static_cast<std::uint32_t>(col_node_.size());
-    for (const protocol::PbitNeighbour& nb : lattice_.neighbours(i)) {
+    for (const firmware_protocol::PbitNeighbour& nb : lattice_.neighbours(i)) {
       if (weights_[nb.edge] != 0) {
         col_node_.push_back(nb.node);
         col_weight_.push_back(weights_[nb.edge]);
@@ -405,4 +405,4 @@ void PbitModel::release(std::uint64_t run_id) noexcept {
   results_.release(run_id);
 }
 
-}  // namespace kelvin::sim
+}  // namespace kelvin::sim_backend

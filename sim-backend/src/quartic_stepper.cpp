@@ -1,14 +1,14 @@
-#include "kelvin/sim/quartic_stepper.hpp"
+#include "kelvin/sim_backend/quartic_stepper.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
-#include "kelvin/sim/exact_discretization.hpp"
+#include "kelvin/sim_backend/exact_discretization.hpp"
 #include "row_major.hpp"
 
-namespace kelvin::sim {
+namespace kelvin::sim_backend {
 namespace {
 
 using detail::row_major;
@@ -140,4 +140,4 @@ void QuarticStepper::advance(std::span<double> x, std::uint64_t sample_index,
   }
 }
 
-}  // namespace kelvin::sim
+}  // namespace kelvin::sim_backend

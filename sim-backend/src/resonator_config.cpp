@@ -1,12 +1,12 @@
-#include "kelvin/sim/resonator_config.hpp"
+#include "kelvin/sim_backend/resonator_config.hpp"
 
 #include <stdexcept>
 
 #include <fmt/format.h>
 
-#include "kelvin/sim/resonator_registers.hpp"
+#include "kelvin/sim_backend/resonator_registers.hpp"
 
-namespace kelvin::sim {
+namespace kelvin::sim_backend {
 
 void ResonatorConfig::validate() const {
   if (cells < resonator::kMinCells || cells > resonator::kMaxCells) {
@@ -37,4 +37,4 @@ std::string ResonatorConfig::effective_serial() const {
   return serial.empty() ? fmt::format("SIM-RES-{}-{}", cells, seed) : serial;
 }
 
-}  // namespace kelvin::sim
+}  // namespace kelvin::sim_backend

@@ -1,4 +1,4 @@
-#include "kelvin/sim/resonator_firmware.hpp"
+#include "kelvin/sim_backend/resonator_firmware.hpp"
 
 #include <exception>
 #include <optional>
@@ -10,36 +10,37 @@
 
 #include "firmware_support.hpp"
 #include "kelvin/common/logging.hpp"
-#include "kelvin/protocol/envelope_codec.hpp"
-#include "kelvin/sim/resonator_registers.hpp"
+#include "kelvin/firmware_protocol/envelope_codec.hpp"
+#include "kelvin/sim_backend/resonator_registers.hpp"
 
-namespace kelvin::sim {
+namespace kelvin::sim_backend {
 namespace {
 
 namespace reg = resonator;
 using detail::as_bytes;
 using detail::fill_format;
 using detail::reply_to;
-using wire::v1::Envelope;
+using firmware_protocol::wire::Envelope;
 
-static_assert(reg::kProtocolVersion == protocol::kProtocolVersion);
+static_assert(reg::kProtocolVersion == firmware_protocol::kProtocolVersion);
 
-Dynamics dynamics_from_wire(wire::v1::Dynamics dynamics) {
+Dynamics dynamics_from_wire(firmware_protocol::wire::Dynamics dynamics) {
   switch (dynamics) {
-    case wire::v1::DYNAMICS_OVERDAMPED:
+    case firmware_protocol::wire::DYNAMICS_OVERDAMPED:
       return Dynamics::kOverdamped;
-    case wire::v1::DYNAMICS_RLC:
+    case firmware_protocol::wire::DYNAMICS_RLC:
       return Dynamics::kRlc;
     default:
       break;
   }
-  throw BoardError(wire::v1::ERROR_CODE_INVALID_ARGUMENT,
+  throw BoardError(firmware_protocol::wire::ERROR_CODE_INVALID_ARGUMENT,
                    fmt::format("unknown dynamics {}; this board knows DYNAMICS_OVERDAMPED (0) "
                                "and DYNAMICS_RLC (1)",
                                static_cast<int>(dynamics)));
 }
 
-void fill_imperfections(wire::v1::ImperfectionSpec* spec, const ResonatorConfig& config) {
+void fill_imperfections(firmware_protocol::wire::ImperfectionSpec* spec,
+                        const ResonatorConfig& config) {
   const ImperfectionModel& m = config.imperfections;
   spec->set_name(config.imperfections_name);
   spec->set_resistance(m.resistance);
@@ -80,24 +81,24 @@ std::vector<std::uint8_t> ResonatorFirmware::handle_request(const Envelope& requ
       detail::check_hello_version(hello);
       log_->debug("hello from '{}'", hello.client());
       *reply.mutable_device_info() = device_info();
-      return protocol::encode_envelope(reply);
+      return firmware_protocol::encode_envelope(reply);
     }
     case Envelope::kProgramCouplings: {
       const auto& body = request.program_couplings();
       model_.program_couplings(body.cells(), as_bytes(body.upper_codes_le16()));
       reply.mutable_ack();
-      return protocol::encode_envelope(reply);
+      return firmware_protocol::encode_envelope(reply);
     }
     case Envelope::kProgramBiases: {
       const auto& body = request.program_biases();
       model_.program_biases(body.cells(), as_bytes(body.codes_le16()));
       reply.mutable_ack();
-      return protocol::encode_envelope(reply);
+      return firmware_protocol::encode_envelope(reply);
     }
     case Envelope::kSetNoise: {
       model_.set_noise(request.set_noise().code());
       reply.mutable_ack();
-      return protocol::encode_envelope(reply);
+      return firmware_protocol::encode_envelope(reply);
     }
     case Envelope::kStartRun: {
       const auto& body = request.start_run();
@@ -116,7 +117,7 @@ std::vector<std::uint8_t> ResonatorFirmware::handle_request(const Envelope& requ
       started->set_sample_count(ticket.sample_count);
       // Acknowledge at once, as a board would; the run is integrated in on_idle() or, at the
       // latest, before the next request is handled.
-      return protocol::encode_envelope(reply);
+      return firmware_protocol::encode_envelope(reply);
     }
     case Envelope::kReadResults: {
       const std::uint64_t run_id = request.read_results().run_id();
@@ -132,7 +133,7 @@ std::vector<std::uint8_t> ResonatorFirmware::handle_request(const Envelope& requ
       results->set_clipped_samples(record.clipped_samples);
       results->set_overflow_count(model_.overflow_count());
       results->set_samples_le16(record.samples_le16);
-      auto frame = protocol::encode_envelope(reply);
+      auto frame = firmware_protocol::encode_envelope(reply);
       model_.release(run_id);  // only once the reply exists
       return frame;
     }
@@ -140,7 +141,7 @@ std::vector<std::uint8_t> ResonatorFirmware::handle_request(const Envelope& requ
       const auto& body = request.set_quartic();
       model_.set_quartic(body.cells(), as_bytes(body.codes_le16()));
       reply.mutable_ack();
-      return protocol::encode_envelope(reply);
+      return firmware_protocol::encode_envelope(reply);
     }
     case Envelope::kStartStream: {
       const auto& body = request.start_stream();
@@ -156,7 +157,7 @@ std::vector<std::uint8_t> ResonatorFirmware::handle_request(const Envelope& requ
       started->set_first_tick(ticket.first_tick);
       started->set_ticks_per_output_sample(ticket.ticks_per_output_sample);
       started->set_ring_capacity_samples(ticket.ring_capacity_samples);
-      return protocol::encode_envelope(reply);
+      return firmware_protocol::encode_envelope(reply);
     }
     case Envelope::kReadStream: {
       const auto& read_request = request.read_stream();
@@ -184,12 +185,12 @@ std::vector<std::uint8_t> ResonatorFirmware::handle_request(const Envelope& requ
       data->set_running(read.running);
       data->set_buffered(read.buffered);
       data->set_clock_slip_us(read.clock_slip_us);
-      return protocol::encode_envelope(reply);
+      return firmware_protocol::encode_envelope(reply);
     }
     case Envelope::kStopStream: {
       model_.stop_stream();
       reply.mutable_ack();
-      return protocol::encode_envelope(reply);
+      return firmware_protocol::encode_envelope(reply);
     }
     default:
       break;
@@ -197,10 +198,10 @@ std::vector<std::uint8_t> ResonatorFirmware::handle_request(const Envelope& requ
   detail::refuse_request(request, "resonator");
 }
 
-wire::v1::DeviceInfo ResonatorFirmware::device_info() const {
+firmware_protocol::wire::DeviceInfo ResonatorFirmware::device_info() const {
   const ResonatorConfig& config = model_.config();
-  wire::v1::DeviceInfo info;
-  info.set_family(wire::v1::BOARD_FAMILY_RESONATOR);
+  firmware_protocol::wire::DeviceInfo info;
+  info.set_family(firmware_protocol::wire::BOARD_FAMILY_RESONATOR);
   info.set_serial(config.effective_serial());
   info.set_firmware_version(std::string(reg::kFirmwareVersion));
   info.set_protocol_version(reg::kProtocolVersion);
@@ -222,10 +223,10 @@ wire::v1::DeviceInfo ResonatorFirmware::device_info() const {
   info.set_max_record_samples(reg::max_record_samples(config.cells));
   auto* res = info.mutable_resonator();
   res->set_coupling_kind(config.coupling_kind == CouplingKind::kCapacitive
-                             ? wire::v1::COUPLING_KIND_CAPACITIVE
-                             : wire::v1::COUPLING_KIND_SIGNED);
-  res->add_dynamics(wire::v1::DYNAMICS_OVERDAMPED);
-  res->add_dynamics(wire::v1::DYNAMICS_RLC);
+                             ? firmware_protocol::wire::COUPLING_KIND_CAPACITIVE
+                             : firmware_protocol::wire::COUPLING_KIND_SIGNED);
+  res->add_dynamics(firmware_protocol::wire::DYNAMICS_OVERDAMPED);
+  res->add_dynamics(firmware_protocol::wire::DYNAMICS_RLC);
   fill_format(res->mutable_quartic_dac(), reg::kQuarticBits, false, reg::kQuarticMinCode,
               reg::kQuarticMaxCode, reg::kQuarticLsb, reg::kQuarticUnit);
   res->set_quartic_substeps(reg::kQuarticSubsteps);
@@ -245,4 +246,4 @@ std::unique_ptr<FirmwareEndpoint> make_resonator_firmware(const ResonatorConfig&
   return std::make_unique<ResonatorFirmware>(config);
 }
 
-}  // namespace kelvin::sim
+}  // namespace kelvin::sim_backend

@@ -1,4 +1,4 @@
-#include "kelvin/sim/resonator_model.hpp"
+#include "kelvin/sim_backend/resonator_model.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,17 +9,17 @@
 
 #include "decimation.hpp"
 #include "kelvin/common/logging.hpp"
-#include "kelvin/sim/exact_discretization.hpp"
-#include "kelvin/sim/quartic_stepper.hpp"
-#include "kelvin/sim/resonator_registers.hpp"
-#include "kelvin/sim/rlc_circuit.hpp"
+#include "kelvin/sim_backend/exact_discretization.hpp"
+#include "kelvin/sim_backend/quartic_stepper.hpp"
+#include "kelvin/sim_backend/resonator_registers.hpp"
+#include "kelvin/sim_backend/rlc_circuit.hpp"
 #include "row_major.hpp"
 
-namespace kelvin::sim {
+namespace kelvin::sim_backend {
 namespace {
 
 namespace reg = resonator;
-using wire::v1::ErrorCode;
+using firmware_protocol::wire::ErrorCode;
 
 std::int16_t read_le16(std::span<const std::uint8_t> bytes, std::size_t index) {
   const auto lo = static_cast<std::uint16_t>(bytes[2 * index]);
@@ -541,4 +541,4 @@ void ResonatorModel::release(std::uint64_t run_id) noexcept {
   results_.release(run_id);
 }
 
-}  // namespace kelvin::sim
+}  // namespace kelvin::sim_backend

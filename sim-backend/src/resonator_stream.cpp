@@ -10,14 +10,14 @@
 #include <spdlog/logger.h>
 
 #include "decimation.hpp"
-#include "kelvin/sim/resonator_model.hpp"
-#include "kelvin/sim/resonator_registers.hpp"
+#include "kelvin/sim_backend/resonator_model.hpp"
+#include "kelvin/sim_backend/resonator_registers.hpp"
 
-namespace kelvin::sim {
+namespace kelvin::sim_backend {
 namespace {
 
 namespace reg = resonator;
-using wire::v1::ErrorCode;
+using firmware_protocol::wire::ErrorCode;
 
 }  // namespace
 
@@ -169,4 +169,4 @@ void ResonatorModel::stop_stream() {
   stream_.running = false;
 }
 
-}  // namespace kelvin::sim
+}  // namespace kelvin::sim_backend

@@ -1,17 +1,18 @@
-#include "kelvin/sim/rlc_circuit.hpp"
+#include "kelvin/sim_backend/rlc_circuit.hpp"
 
 #include <cmath>
 #include <stdexcept>
 
+#include <fmt/format.h>
 #include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
-#include <fmt/format.h>
 
-namespace kelvin::sim {
+namespace kelvin::sim_backend {
 
 void RlcComponents::validate() const {
   const Eigen::Index n = resistance.size();
-  if (n == 0) throw std::invalid_argument("RLC model: no cells");
+  if (n == 0)
+    throw std::invalid_argument("RLC model: no cells");
   if (inductance.size() != n || noise_intensity.size() != n || capacitance.rows() != n ||
       capacitance.cols() != n) {
     throw std::invalid_argument(fmt::format(
@@ -40,18 +41,19 @@ Eigen::MatrixXd maxwell_capacitance(const Eigen::VectorXd& to_ground,
                                     const Eigen::MatrixXd& coupling) {
   const Eigen::Index n = to_ground.size();
   if (coupling.rows() != n || coupling.cols() != n) {
-    throw std::invalid_argument(fmt::format("coupling matrix is {}x{} for {} cells",
-                                            coupling.rows(), coupling.cols(), n));
+    throw std::invalid_argument(
+        fmt::format("coupling matrix is {}x{} for {} cells", coupling.rows(), coupling.cols(), n));
   }
   Eigen::MatrixXd c = Eigen::MatrixXd::Zero(n, n);
   for (Eigen::Index i = 0; i < n; ++i) {
     c(i, i) = to_ground(i);
     for (Eigen::Index j = 0; j < n; ++j) {
-      if (i == j) continue;
+      if (i == j)
+        continue;
       if (coupling(i, j) < 0.0) {
-        throw std::invalid_argument(fmt::format(
-            "coupling capacitance ({}, {}) is {} F: a capacitor cannot be negative", i, j,
-            coupling(i, j)));
+        throw std::invalid_argument(
+            fmt::format("coupling capacitance ({}, {}) is {} F: a capacitor cannot be negative", i,
+                        j, coupling(i, j)));
       }
       c(i, i) += coupling(i, j);
       c(i, j) = -coupling(i, j);
@@ -92,9 +94,10 @@ Eigen::MatrixXd stationary_covariance(const Discretization& step) {
     const Eigen::MatrixXd term = a * sigma * a.transpose();
     sigma += term;
     a = a * a;
-    if (term.cwiseAbs().maxCoeff() <= 1e-17 * sigma.cwiseAbs().maxCoeff()) break;
+    if (term.cwiseAbs().maxCoeff() <= 1e-17 * sigma.cwiseAbs().maxCoeff())
+      break;
   }
   return 0.5 * (sigma + sigma.transpose());
 }
 
-}  // namespace kelvin::sim
+}  // namespace kelvin::sim_backend

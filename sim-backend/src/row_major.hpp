@@ -1,5 +1,5 @@
-// Internal to kelvin_sim: dense matrices copied into row-major arrays for the emulator's scalar
-// hot loops, whose fixed summation order keeps the output bit-identical across builds.
+// Internal to kelvin_sim_backend: dense matrices copied into row-major arrays for the emulator's
+// scalar hot loops, whose fixed summation order keeps the output bit-identical across builds.
 //
 // Thread contract: a pure function; safe from any thread.
 #pragma once
@@ -9,7 +9,7 @@
 
 #include <Eigen/Core>
 
-namespace kelvin::sim::detail {
+namespace kelvin::sim_backend::detail {
 
 inline std::vector<double> row_major(const Eigen::MatrixXd& m) {
   std::vector<double> out(static_cast<std::size_t>(m.size()));
@@ -21,4 +21,4 @@ inline std::vector<double> row_major(const Eigen::MatrixXd& m) {
   return out;
 }
 
-}  // namespace kelvin::sim::detail
+}  // namespace kelvin::sim_backend::detail

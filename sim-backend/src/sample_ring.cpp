@@ -1,11 +1,11 @@
-#include "kelvin/sim/sample_ring.hpp"
+#include "kelvin/sim_backend/sample_ring.hpp"
 
 #include <algorithm>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
-namespace kelvin::sim {
+namespace kelvin::sim_backend {
 
 SampleRing::SampleRing(std::uint32_t cells, std::uint64_t capacity_samples)
     : cells_(cells), capacity_(capacity_samples) {
@@ -96,4 +96,4 @@ std::uint64_t SampleRing::discard_unread() noexcept {
   return discarded;
 }
 
-}  // namespace kelvin::sim
+}  // namespace kelvin::sim_backend

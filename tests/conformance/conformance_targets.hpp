@@ -1,7 +1,7 @@
 // The targets of the conformance suite: each serves the same emulated board (4 cells, seed 21)
 // through a different path and hands out its URI:
 //   sim   the board in this process (the reference)
-//   tcp   a board server (kelvin_server) on 127.0.0.1, started by the target
+//   tcp   a board server (kelvin_tools_kelvind) on 127.0.0.1, started by the target
 //   unix  the same server on a Unix-domain socket
 //   usb   the board behind an emulated USB device (umockdev), reached through real libusb; only
 //         in builds with umockdev, and the test process must run under its preload library
@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "kelvin/server/board_server.hpp"
+#include "kelvin/tools/kelvind/board_server.hpp"
 #ifdef KELVIN_CONFORMANCE_USB
-#include "kelvin/sim/usb/emulated_usb_board.hpp"
+#include "kelvin/sim_backend/usb/emulated_usb_board.hpp"
 #endif
 
 namespace kelvin::conformance {
@@ -61,13 +61,13 @@ class ServerTarget final : public Target {
   std::string uri() const override { return server_.listening_address(); }
 
  private:
-  static server::ServerOptions options(const std::string& listen) {
-    server::ServerOptions o;
+  static tools::kelvind::ServerOptions options(const std::string& listen) {
+    tools::kelvind::ServerOptions o;
     o.listen = listen;
     o.devices = {kReferenceUri};
     return o;
   }
-  server::BoardServer server_;
+  tools::kelvind::BoardServer server_;
 };
 
 inline std::string unix_socket_path() {
@@ -85,14 +85,14 @@ class UsbTarget final : public Target {
   std::string uri() const override { return "usb:serial=" + board_.serial(); }
 
  private:
-  static sim::usb::EmulatedUsbBoardOptions options() {
-    sim::usb::EmulatedUsbBoardOptions o;
+  static sim_backend::usb::EmulatedUsbBoardOptions options() {
+    sim_backend::usb::EmulatedUsbBoardOptions o;
     o.serial = "KLV-CONFORMANCE";  // as kReferenceUri
     o.firmware.cells = 4;
     o.firmware.seed = 21;
     return o;
   }
-  sim::usb::EmulatedUsbBoard board_;
+  sim_backend::usb::EmulatedUsbBoard board_;
 };
 #endif
 

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "conformance_targets.hpp"
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/ping.hpp"
 #include "kelvin/driver/resonator/resonator_board.hpp"
 #include "kelvin/driver/resonator/sample_stream.hpp"
@@ -23,8 +23,8 @@ namespace kelvin::conformance {
 namespace {
 
 using namespace std::chrono_literals;
-using driver::Deadline;
-using driver::ErrorKind;
+using common::Deadline;
+using common::ErrorKind;
 using Clock = std::chrono::steady_clock;
 
 // The board every target serves: 4 cells, seed 21, serial KLV-CONFORMANCE
@@ -34,10 +34,10 @@ constexpr std::uint32_t kCells = 4;
 ErrorKind kind_of(const std::function<void()>& fn) {
   try {
     fn();
-  } catch (const driver::Error& e) {
+  } catch (const common::Error& e) {
     return e.kind();
   }
-  ADD_FAILURE() << "expected a kelvin::driver::Error";
+  ADD_FAILURE() << "expected a kelvin::common::Error";
   return ErrorKind::kDevice;
 }
 
@@ -62,7 +62,7 @@ class Conformance : public ::testing::TestWithParam<TargetKind> {
       GTEST_SKIP() << "target not available in this build";
   }
   driver::ResonatorBoard open_board() {
-    return driver::ResonatorBoard(driver::open(target_->uri()));
+    return driver::ResonatorBoard(driver::backends::open(target_->uri()));
   }
 
   std::unique_ptr<Target> target_;
@@ -77,7 +77,7 @@ TEST_P(Conformance, OpensAndDescribesTheBoard) {
 }
 
 TEST_P(Conformance, PingEchoesItsPayload) {
-  auto device = driver::open(target_->uri());
+  auto device = driver::backends::open(target_->uri());
   for (const std::size_t bytes : {std::size_t{0}, std::size_t{1000}, driver::kMaxPingPayload}) {
     const auto reply = driver::ping(*device, bytes, Deadline::after(5s));
     EXPECT_GT(reply.round_trip.count(), 0);
@@ -94,7 +94,7 @@ TEST_P(Conformance, RunMatchesTheInProcessBoardBitForBit) {
   program(board);
   const auto result = board.run(request, Deadline::after(10s));
 
-  driver::ResonatorBoard reference(driver::open(kReferenceUri));
+  driver::ResonatorBoard reference(driver::backends::open(kReferenceUri));
   program(reference);
   const auto expected = reference.run(request, Deadline::after(10s));
   EXPECT_EQ(result.samples, expected.samples);

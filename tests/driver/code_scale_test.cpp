@@ -5,9 +5,12 @@
 
 #include <gtest/gtest.h>
 
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
 
 namespace kelvin::driver {
+
+using common::Error;
+using common::ErrorKind;
 namespace {
 
 CodeScale adc() {

@@ -7,9 +7,13 @@
 
 #include "error_kind_of.hpp"
 #include "fake_board.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
 
 namespace kelvin::driver {
+
+using common::Deadline;
+using common::Error;
+using common::ErrorKind;
 namespace {
 
 using testing::kind_of;
@@ -25,15 +29,15 @@ std::unique_ptr<Device> open_fake(Responder respond, OpenOptions options = {}) {
 }
 
 Responder ack_everything() {
-  return [](const wire::v1::Envelope&) {
-    wire::v1::Envelope reply;
+  return [](const firmware_protocol::wire::Envelope&) {
+    firmware_protocol::wire::Envelope reply;
     reply.mutable_ack();
     return reply;
   };
 }
 
-wire::v1::Envelope noise_request() {
-  wire::v1::Envelope env;
+firmware_protocol::wire::Envelope noise_request() {
+  firmware_protocol::wire::Envelope env;
   env.mutable_set_noise()->set_code(5);
   return env;
 }
@@ -50,9 +54,9 @@ TEST(Device, HelloFillsTheDescriptionFromDeviceInfo) {
 }
 
 TEST(Device, BoardErrorBecomesDeviceErrorWithItsCode) {
-  auto device = open_fake([](const wire::v1::Envelope&) {
-    wire::v1::Envelope reply;
-    reply.mutable_error()->set_code(wire::v1::ERROR_CODE_OUT_OF_RANGE);
+  auto device = open_fake([](const firmware_protocol::wire::Envelope&) {
+    firmware_protocol::wire::Envelope reply;
+    reply.mutable_error()->set_code(firmware_protocol::wire::ERROR_CODE_OUT_OF_RANGE);
     reply.mutable_error()->set_message("code 99999 too large");
     return reply;
   });
@@ -61,14 +65,14 @@ TEST(Device, BoardErrorBecomesDeviceErrorWithItsCode) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::kDevice);
-    EXPECT_EQ(e.device_code(), wire::v1::ERROR_CODE_OUT_OF_RANGE);
+    EXPECT_EQ(e.device_code(), firmware_protocol::wire::ERROR_CODE_OUT_OF_RANGE);
     EXPECT_NE(std::string(e.what()).find("code 99999 too large"), std::string::npos);
   }
 }
 
 TEST(Device, ReplyWithAnotherRequestIdIsAProtocolError) {
-  auto device = open_fake([](const wire::v1::Envelope& request) {
-    wire::v1::Envelope reply;
+  auto device = open_fake([](const firmware_protocol::wire::Envelope& request) {
+    firmware_protocol::wire::Envelope reply;
     reply.set_request_id(request.request_id() + 100);
     reply.mutable_ack();
     return reply;
@@ -94,7 +98,7 @@ TEST(Device, GarbageFromTheBoardIsABadFrame) {
 }
 
 TEST(Device, SilentBoardTimesOutWithinTheDeadline) {
-  auto device = open_fake([](const wire::v1::Envelope&) { return std::nullopt; });
+  auto device = open_fake([](const firmware_protocol::wire::Envelope&) { return std::nullopt; });
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(kind_of([&] { device->request(noise_request(), Deadline::after(150ms)); }),
             ErrorKind::kTimeout);
@@ -112,7 +116,7 @@ TEST(Device, SilentBoardFailsTheHelloWithinTheOpenTimeout) {
 }
 
 TEST(Device, CloseWakesABlockedRequestAndFailsLaterOnes) {
-  auto device = open_fake([](const wire::v1::Envelope&) { return std::nullopt; });
+  auto device = open_fake([](const firmware_protocol::wire::Envelope&) { return std::nullopt; });
   auto pending = std::async(std::launch::async, [&] {
     return kind_of([&] { device->request(noise_request(), Deadline::never()); });
   });
@@ -125,7 +129,7 @@ TEST(Device, CloseWakesABlockedRequestAndFailsLaterOnes) {
 }
 
 TEST(Device, ASecondCallerWaitingForTheDeviceKeepsItsOwnDeadline) {
-  auto device = open_fake([](const wire::v1::Envelope&) { return std::nullopt; });
+  auto device = open_fake([](const firmware_protocol::wire::Envelope&) { return std::nullopt; });
   auto first = std::async(std::launch::async, [&] {
     return kind_of([&] { device->request(noise_request(), Deadline::after(600ms)); });
   });
@@ -140,12 +144,12 @@ TEST(Device, ASecondCallerWaitingForTheDeviceKeepsItsOwnDeadline) {
 TEST(Device, ALateReplyAfterATimeoutDoesNotBreakTheNextRequest) {
   // The board answers the first set_noise only after the host gave up on it.
   auto delay_first = std::make_shared<bool>(true);
-  auto device = open_fake([delay_first](const wire::v1::Envelope&) {
+  auto device = open_fake([delay_first](const firmware_protocol::wire::Envelope&) {
     if (*delay_first) {
       *delay_first = false;
       std::this_thread::sleep_for(300ms);
     }
-    wire::v1::Envelope reply;
+    firmware_protocol::wire::Envelope reply;
     reply.mutable_ack();
     return reply;
   });

@@ -1,13 +1,16 @@
-// Test helper: runs fn and returns the kind of driver::Error it threw (a test failure if none).
+// Test helper: runs fn and returns the kind of common::Error it threw (a test failure if none).
 #pragma once
 
 #include <functional>
 
 #include <gtest/gtest.h>
 
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
 
 namespace kelvin::driver::testing {
+
+using common::Error;
+using common::ErrorKind;
 
 inline ErrorKind kind_of(const std::function<void()>& fn) {
   try {
@@ -15,7 +18,7 @@ inline ErrorKind kind_of(const std::function<void()>& fn) {
   } catch (const Error& e) {
     return e.kind();
   }
-  ADD_FAILURE() << "expected a kelvin::driver::Error";
+  ADD_FAILURE() << "expected a kelvin::common::Error";
   return ErrorKind::kDevice;
 }
 

@@ -7,24 +7,25 @@
 #include <optional>
 
 #include "kelvin/driver/inprocess_transport.hpp"
-#include "kelvin/protocol/envelope_codec.hpp"
+#include "kelvin/firmware_protocol/envelope_codec.hpp"
 
 namespace kelvin::driver::testing {
 
 // Returns the reply envelope, or nullopt to stay silent.
-using Responder = std::function<std::optional<wire::v1::Envelope>(const wire::v1::Envelope&)>;
+using Responder = std::function<std::optional<firmware_protocol::wire::Envelope>(
+    const firmware_protocol::wire::Envelope&)>;
 
-inline wire::v1::Envelope resonator_info_reply(std::uint32_t cells = 4) {
-  wire::v1::Envelope reply;
+inline firmware_protocol::wire::Envelope resonator_info_reply(std::uint32_t cells = 4) {
+  firmware_protocol::wire::Envelope reply;
   auto* info = reply.mutable_device_info();
-  info->set_family(wire::v1::BOARD_FAMILY_RESONATOR);
+  info->set_family(firmware_protocol::wire::BOARD_FAMILY_RESONATOR);
   info->set_serial("FAKE-1");
   info->set_firmware_version("fake 1.0");
-  info->set_protocol_version(protocol::kProtocolVersion);
+  info->set_protocol_version(firmware_protocol::kProtocolVersion);
   info->set_model("overdamped-ou");
   info->set_cell_count(cells);
-  auto fill = [](wire::v1::CodeFormat* f, bool is_signed, std::int64_t lo, std::int64_t hi,
-                 double lsb, const char* unit) {
+  auto fill = [](firmware_protocol::wire::CodeFormat* f, bool is_signed, std::int64_t lo,
+                 std::int64_t hi, double lsb, const char* unit) {
     f->set_bits(16);
     f->set_is_signed(is_signed);
     f->set_min_code(lo);
@@ -47,15 +48,15 @@ inline wire::v1::Envelope resonator_info_reply(std::uint32_t cells = 4) {
 
 // A board that answers hello with resonator_info_reply() and everything else via `respond`.
 inline BoardHandler fake_board(Responder respond, std::uint32_t cells = 4) {
-  auto decoder = std::make_shared<protocol::FrameDecoder>();
+  auto decoder = std::make_shared<firmware_protocol::FrameDecoder>();
   return [decoder, respond, cells](std::span<const std::uint8_t> bytes) {
     std::vector<std::uint8_t> out;
     decoder->feed(bytes);
     while (auto frame = decoder->next()) {
       if (frame->error)
         continue;
-      const auto request = protocol::parse_envelope(frame->payload);
-      std::optional<wire::v1::Envelope> reply;
+      const auto request = firmware_protocol::parse_envelope(frame->payload);
+      std::optional<firmware_protocol::wire::Envelope> reply;
       if (request.has_hello()) {
         reply = resonator_info_reply(cells);
       } else {
@@ -65,8 +66,8 @@ inline BoardHandler fake_board(Responder respond, std::uint32_t cells = 4) {
         continue;
       if (reply->request_id() == 0)
         reply->set_request_id(request.request_id());
-      reply->set_protocol_version(protocol::kProtocolVersion);
-      const auto encoded = protocol::encode_envelope(*reply);
+      reply->set_protocol_version(firmware_protocol::kProtocolVersion);
+      const auto encoded = firmware_protocol::encode_envelope(*reply);
       out.insert(out.end(), encoded.begin(), encoded.end());
     }
     return out;

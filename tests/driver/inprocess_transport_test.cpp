@@ -7,9 +7,13 @@
 
 #include <gtest/gtest.h>
 
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
 
 namespace kelvin::driver {
+
+using common::Deadline;
+using common::Error;
+using common::ErrorKind;
 namespace {
 
 using namespace std::chrono_literals;

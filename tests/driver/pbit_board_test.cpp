@@ -9,18 +9,22 @@
 #include <gtest/gtest.h>
 
 #include "error_kind_of.hpp"
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/pbit/ising_model.hpp"
 
 namespace kelvin::driver {
+
+using common::Deadline;
+using common::Error;
+using common::ErrorKind;
 namespace {
 
 using namespace std::chrono_literals;
 using testing::kind_of;
 
 PbitBoard open_board(const std::string& uri = "sim:pbit?rows=3&cols=4&degree=8&seed=2") {
-  return PbitBoard(open(uri));
+  return PbitBoard(backends::open(uri));
 }
 
 std::string message_of(const std::function<void()>& fn) {
@@ -47,7 +51,7 @@ TEST(PbitBoard, DescribesItsLattice) {
 }
 
 TEST(PbitBoard, RefusesAResonatorDevice) {
-  EXPECT_EQ(kind_of([] { PbitBoard board(open("sim:resonator?cells=4")); }),
+  EXPECT_EQ(kind_of([] { PbitBoard board(backends::open("sim:resonator?cells=4")); }),
             ErrorKind::kNotSupported);
 }
 
@@ -106,7 +110,7 @@ TEST(IsingModelMapping, PlacesEdgesOnTheLattice) {
 
 TEST(IsingModelMapping, NamesWhatTheBoardCannotRealize) {
   const PbitDescription pbit =
-      *open("sim:pbit?rows=70&cols=70&degree=12&seed=1")->description().pbit;
+      *backends::open("sim:pbit?rows=70&cols=70&degree=12&seed=1")->description().pbit;
   IsingModel model;
   model.nodes = 10;
   model.edges = {{0, 1, 1}, {2, 5, 1}};

@@ -3,30 +3,34 @@
 #include <gtest/gtest.h>
 
 #include "error_kind_of.hpp"
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/resonator/resonator_board.hpp"
 
 #include <chrono>
 
 namespace kelvin::driver {
+
+using common::Deadline;
+using common::Error;
+using common::ErrorKind;
 namespace {
 
 using testing::kind_of;
 
 TEST(Registry, FindListsTheDefaultEmulatedBoards) {
-  const auto all = find();
+  const auto all = backends::find();
   ASSERT_EQ(all.size(), 2u);
   EXPECT_EQ(all[0].to_string(), "sim:resonator?cells=8&seed=1");
   // Canonical form: parameters in key order.
   EXPECT_EQ(all[1].to_string(), "sim:pbit?cols=70&degree=12&rows=70&seed=1");
-  EXPECT_EQ(find("sim").size(), 2u);
-  EXPECT_EQ(find("sim:pbit?rows=3&cols=4&degree=8").front().get("degree"), "8");
-  EXPECT_EQ(find("sim:resonator?cells=16").front().get("cells"), "16");
+  EXPECT_EQ(backends::find("sim").size(), 2u);
+  EXPECT_EQ(backends::find("sim:pbit?rows=3&cols=4&degree=8").front().get("degree"), "8");
+  EXPECT_EQ(backends::find("sim:resonator?cells=16").front().get("cells"), "16");
 }
 
 TEST(Registry, OpensAnEmulatedBoardByUri) {
-  auto device = open("sim:resonator?cells=16&seed=3");
+  auto device = backends::open("sim:resonator?cells=16&seed=3");
   EXPECT_EQ(device->description().family, BoardFamily::kResonator);
   EXPECT_EQ(device->description().cells, 16u);
   EXPECT_EQ(device->description().serial, "SIM-RES-16-3");
@@ -35,7 +39,7 @@ TEST(Registry, OpensAnEmulatedBoardByUri) {
 
 TEST(Registry, UnknownSchemeIsNotFoundAndNamesTheKnownOnes) {
   try {
-    open("nope:thing");
+    backends::open("nope:thing");
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::kNotFound);
@@ -44,16 +48,18 @@ TEST(Registry, UnknownSchemeIsNotFoundAndNamesTheKnownOnes) {
 }
 
 TEST(Registry, RefusesBadSimAddresses) {
-  EXPECT_EQ(kind_of([] { open("sim:toaster"); }), ErrorKind::kNotFound);
-  EXPECT_EQ(kind_of([] { open("sim:resonator?cells=0"); }), ErrorKind::kInvalidArgument);
-  EXPECT_EQ(kind_of([] { open("sim:resonator?cells=257"); }), ErrorKind::kInvalidArgument);
-  EXPECT_EQ(kind_of([] { open("sim:resonator?cell=8"); }), ErrorKind::kInvalidArgument);
-  EXPECT_EQ(kind_of([] { open("sim:resonator?couplings=magnetic"); }), ErrorKind::kInvalidArgument);
-  EXPECT_EQ(kind_of([] { open("sim:resonator?imperfections=awful"); }),
+  EXPECT_EQ(kind_of([] { backends::open("sim:toaster"); }), ErrorKind::kNotFound);
+  EXPECT_EQ(kind_of([] { backends::open("sim:resonator?cells=0"); }), ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([] { backends::open("sim:resonator?cells=257"); }),
             ErrorKind::kInvalidArgument);
-  EXPECT_EQ(kind_of([] { open("sim:resonator?ring=3"); }), ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([] { backends::open("sim:resonator?cell=8"); }), ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([] { backends::open("sim:resonator?couplings=magnetic"); }),
+            ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([] { backends::open("sim:resonator?imperfections=awful"); }),
+            ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([] { backends::open("sim:resonator?ring=3"); }), ErrorKind::kInvalidArgument);
   try {
-    open("sim:resonator?couplings=magnetic");
+    backends::open("sim:resonator?couplings=magnetic");
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("capacitive, signed"), std::string::npos) << e.what();
   }
@@ -61,7 +67,7 @@ TEST(Registry, RefusesBadSimAddresses) {
 
 TEST(Registry, ClosingAnEmulatedBoardStopsARunInProgress) {
   // A run of 2^31 samples takes the emulator minutes; closing must not wait for it.
-  auto device = open("sim:resonator?cells=8");
+  auto device = backends::open("sim:resonator?cells=8");
   ResonatorBoard board{std::shared_ptr<Device>(std::move(device))};
   SymmetricCodes codes(8);
   for (std::uint32_t i = 0; i < 8; ++i)

@@ -7,9 +7,11 @@
 #include <chrono>
 
 #include "error_kind_of.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
 
 namespace kelvin::driver {
+
+using common::ErrorKind;
 namespace {
 
 using namespace std::chrono_literals;

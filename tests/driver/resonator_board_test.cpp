@@ -7,18 +7,22 @@
 
 #include <gtest/gtest.h>
 
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
-#include "kelvin/wire/v1/kelvin.pb.h"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
+#include "kelvin/firmware_protocol/wire.pb.h"
 
 namespace kelvin::driver {
+
+using common::Deadline;
+using common::Error;
+using common::ErrorKind;
 namespace {
 
 using namespace std::chrono_literals;
 
 ResonatorBoard open_board(std::uint32_t cells = 4) {
   // open() hands out a unique_ptr; the board takes shared ownership of it directly.
-  return ResonatorBoard(open("sim:resonator?cells=" + std::to_string(cells) + "&seed=5"));
+  return ResonatorBoard(backends::open("sim:resonator?cells=" + std::to_string(cells) + "&seed=5"));
 }
 
 SymmetricCodes diagonal(std::uint32_t n, std::int16_t code) {
@@ -98,7 +102,7 @@ TEST(ResonatorBoard, RunBeforeProgrammingIsRefusedByTheBoard) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::kDevice);
-    EXPECT_EQ(e.device_code(), wire::v1::ERROR_CODE_NOT_PROGRAMMED);
+    EXPECT_EQ(e.device_code(), firmware_protocol::wire::ERROR_CODE_NOT_PROGRAMMED);
   }
 }
 
@@ -137,7 +141,8 @@ TEST(ResonatorBoard, RecordedSamplesAgreeWithTheSums) {
 }
 
 TEST(ResonatorBoard, DescribesItsCouplingKindDynamicsAndImperfectionModel) {
-  ResonatorBoard board(open("sim:resonator?cells=4&couplings=capacitive&imperfections=typical"));
+  ResonatorBoard board(
+      backends::open("sim:resonator?cells=4&couplings=capacitive&imperfections=typical"));
   ASSERT_TRUE(board.description().resonator.has_value());
   const ResonatorDescription& r = *board.description().resonator;
   EXPECT_EQ(r.coupling_kind, CouplingKind::kCapacitive);
@@ -154,7 +159,7 @@ TEST(ResonatorBoard, DescribesItsCouplingKindDynamicsAndImperfectionModel) {
 }
 
 TEST(ResonatorBoard, CapacitiveBoardRefusesAPositiveCouplingBeforeSending) {
-  ResonatorBoard board(open("sim:resonator?cells=3&couplings=capacitive"));
+  ResonatorBoard board(backends::open("sim:resonator?cells=3&couplings=capacitive"));
   SymmetricCodes codes = diagonal(3, 16384);
   codes.set(0, 2, -100);
   board.program_couplings(codes, Deadline::after(5s));
@@ -200,7 +205,7 @@ TEST(ResonatorBoard, SetQuarticValidatesSizesBeforeSending) {
 // Streaming against the wall clock: whatever the timing, the counters add up exactly, and a
 // stopped stream stays readable.
 TEST(ResonatorBoard, StreamCountersAddUpAndTheRingOutlivesTheStream) {
-  ResonatorBoard board(open("sim:resonator?cells=4&ring=2048"));
+  ResonatorBoard board(backends::open("sim:resonator?cells=4&ring=2048"));
   board.program_couplings(diagonal(4, 16384), Deadline::after(5s));
   board.set_noise(1000, Deadline::after(5s));
   const auto ticket = board.start_stream(StreamRequest{}, Deadline::after(5s));

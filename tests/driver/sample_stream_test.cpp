@@ -17,11 +17,15 @@
 #include <vector>
 
 #include "error_kind_of.hpp"
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/ping.hpp"
 
 namespace kelvin::driver {
+
+using common::Deadline;
+using common::Error;
+using common::ErrorKind;
 namespace {
 
 using namespace std::chrono_literals;
@@ -32,7 +36,7 @@ constexpr std::uint32_t kCells = 4;
 // Opens a 4-cell board (seed 11) with extra URI parameters and programs independent cells.
 // Register writes are retried on lost replies, as a faulty link may eat them.
 ResonatorBoard programmed_board(const std::string& extra = "") {
-  ResonatorBoard board(open("sim:resonator?cells=4&seed=11" + extra));
+  ResonatorBoard board(backends::open("sim:resonator?cells=4&seed=11" + extra));
   SymmetricCodes a(kCells);
   for (std::uint32_t i = 0; i < kCells; ++i)
     a.set(i, i, 9830);
@@ -386,7 +390,7 @@ TEST(SampleStream, CloseFromAnotherThreadWakesABlockedReader) {
 
 TEST(SampleStream, StartRetriesALostReplyAndTakesOverTheRunningStream) {
   // The board falls silent after the hello: the start is retried until its deadline.
-  ResonatorBoard silent(open("sim:resonator?cells=4&fault=stall:10s@100ms"));
+  ResonatorBoard silent(backends::open("sim:resonator?cells=4&fault=stall:10s@100ms"));
   std::this_thread::sleep_for(120ms);
   const auto begin = Clock::now();
   EXPECT_EQ(
@@ -448,7 +452,7 @@ TEST(SampleStream, RefusesBadOptions) {
 }
 
 TEST(Ping, EchoesThePayloadAndReportsTheRoundTrip) {
-  auto device = open("sim:resonator?cells=4");
+  auto device = backends::open("sim:resonator?cells=4");
   const PingReply reply = ping(*device, 4096, Deadline::after(2s));
   EXPECT_GT(reply.round_trip.count(), 0);
   EXPECT_EQ(
@@ -457,7 +461,7 @@ TEST(Ping, EchoesThePayloadAndReportsTheRoundTrip) {
 }
 
 TEST(Ping, ALostReplyTimesOutAndTheNextPingStillWorks) {
-  auto device = open("sim:resonator?cells=4&fault=stall:300ms@100ms");
+  auto device = backends::open("sim:resonator?cells=4&fault=stall:300ms@100ms");
   std::this_thread::sleep_for(120ms);
   const auto begin = Clock::now();
   EXPECT_EQ(testing::kind_of([&] { (void)ping(*device, 8, Deadline::after(50ms)); }),

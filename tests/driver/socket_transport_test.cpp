@@ -20,10 +20,14 @@
 #include <gtest/gtest.h>
 
 #include "error_kind_of.hpp"
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 
 namespace kelvin::driver {
+
+using common::Deadline;
+using common::Error;
+using common::ErrorKind;
 namespace {
 
 using namespace std::chrono_literals;
@@ -232,17 +236,19 @@ TEST(SocketTransport, DestructorWithCallsBlockedOnOtherThreadsDoesNotHang) {
 
 TEST(RemoteUris, RefuseUnknownParametersNamingTheKnownOnes) {
   try {
-    open("tcp:127.0.0.1:1?bord=1");
+    backends::open("tcp:127.0.0.1:1?bord=1");
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::kInvalidArgument);
     EXPECT_NE(std::string(e.what()).find("board, token_file"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(kind_of([] { open("unix:/tmp/x.sock?tokenfile=a"); }), ErrorKind::kInvalidArgument);
-  EXPECT_EQ(kind_of([] { open("tcp:127.0.0.1"); }), ErrorKind::kInvalidArgument);
-  EXPECT_EQ(kind_of([] { open("tcp:127.0.0.1:99999"); }), ErrorKind::kInvalidArgument);
-  EXPECT_EQ(kind_of([] { open("tcp:127.0.0.1:1?board=x"); }), ErrorKind::kInvalidArgument);
-  EXPECT_EQ(kind_of([] { open("tcp:127.0.0.1:1?token_file=/nonexistent/token"); }),
+  EXPECT_EQ(kind_of([] { backends::open("unix:/tmp/x.sock?tokenfile=a"); }),
+            ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([] { backends::open("tcp:127.0.0.1"); }), ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([] { backends::open("tcp:127.0.0.1:99999"); }), ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([] { backends::open("tcp:127.0.0.1:1?board=x"); }),
+            ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([] { backends::open("tcp:127.0.0.1:1?token_file=/nonexistent/token"); }),
             ErrorKind::kInvalidArgument);
 }
 
@@ -251,18 +257,19 @@ TEST(RemoteUris, RefuseUnknownParametersNamingTheKnownOnes) {
 // address as open() would.
 TEST(RemoteUris, FindListsNothingWithoutAServerAndRefusesMalformedAddresses) {
   ::unsetenv("KELVIN_REMOTES");
-  EXPECT_TRUE(find("tcp").empty());
+  EXPECT_TRUE(backends::find("tcp").empty());
   const auto before = std::chrono::steady_clock::now();
-  EXPECT_TRUE(find("tcp:127.0.0.1:1").empty());  // nothing listens on port 1
-  EXPECT_TRUE(find("unix:/nonexistent/kelvind.sock").empty());
+  EXPECT_TRUE(backends::find("tcp:127.0.0.1:1").empty());  // nothing listens on port 1
+  EXPECT_TRUE(backends::find("unix:/nonexistent/kelvind.sock").empty());
   EXPECT_LT(std::chrono::steady_clock::now() - before, 5s);
-  EXPECT_EQ(testing::kind_of([] { (void)find("tcp:127.0.0.1"); }), ErrorKind::kInvalidArgument);
-  EXPECT_EQ(testing::kind_of([] { (void)find("tcp:127.0.0.1:7817?bord=1"); }),
+  EXPECT_EQ(testing::kind_of([] { (void)backends::find("tcp:127.0.0.1"); }),
+            ErrorKind::kInvalidArgument);
+  EXPECT_EQ(testing::kind_of([] { (void)backends::find("tcp:127.0.0.1:7817?bord=1"); }),
             ErrorKind::kInvalidArgument);
   // A malformed entry in KELVIN_REMOTES is skipped (and logged), not fatal.
   ::setenv("KELVIN_REMOTES", "tcp:nonsense,usb:serial=X,,tcp:127.0.0.1:1", 1);
-  EXPECT_TRUE(find("tcp").empty());
-  EXPECT_FALSE(find("").empty());  // the emulated boards are still listed
+  EXPECT_TRUE(backends::find("tcp").empty());
+  EXPECT_FALSE(backends::find("").empty());  // the emulated boards are still listed
   ::unsetenv("KELVIN_REMOTES");
 }
 

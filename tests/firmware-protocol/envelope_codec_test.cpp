@@ -1,12 +1,12 @@
-#include "kelvin/protocol/envelope_codec.hpp"
+#include "kelvin/firmware_protocol/envelope_codec.hpp"
 
 #include <gtest/gtest.h>
 
-namespace kelvin::protocol {
+namespace kelvin::firmware_protocol {
 namespace {
 
 TEST(EnvelopeCodec, RoundTripsARequestThroughAFrame) {
-  wire::v1::Envelope env;
+  firmware_protocol::wire::Envelope env;
   env.set_protocol_version(kProtocolVersion);
   env.set_request_id(42);
   env.mutable_start_run()->set_duration_ticks(12345);
@@ -27,14 +27,14 @@ TEST(EnvelopeCodec, RejectsPayloadThatIsNotAnEnvelope) {
 }
 
 TEST(EnvelopeCodec, RefusesAMessageLargerThanTheFrameLimit) {
-  wire::v1::Envelope env;
+  firmware_protocol::wire::Envelope env;
   env.mutable_program_couplings()->set_upper_codes_le16(std::string(2000, 'x'));
   EXPECT_THROW(encode_envelope(env, 1000), FrameError);
 }
 
 TEST(EnvelopeCodec, NamesAnEmptyBody) {
-  EXPECT_EQ(body_name(wire::v1::Envelope{}), "none");
+  EXPECT_EQ(body_name(firmware_protocol::wire::Envelope{}), "none");
 }
 
 }  // namespace
-}  // namespace kelvin::protocol
+}  // namespace kelvin::firmware_protocol

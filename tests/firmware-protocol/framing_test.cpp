@@ -1,11 +1,11 @@
-#include "kelvin/protocol/framing.hpp"
+#include "kelvin/firmware_protocol/framing.hpp"
 
 #include <gtest/gtest.h>
 
 #include <numeric>
 #include <random>
 
-namespace kelvin::protocol {
+namespace kelvin::firmware_protocol {
 namespace {
 
 std::vector<std::uint8_t> bytes(std::size_t n, std::uint8_t seed = 1) {
@@ -185,4 +185,4 @@ TEST(FrameDecoder, RandomBytesNeverYieldAFrameOrGrowTheBuffer) {
 }
 
 }  // namespace
-}  // namespace kelvin::protocol
+}  // namespace kelvin::firmware_protocol

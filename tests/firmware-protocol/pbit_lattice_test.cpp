@@ -1,5 +1,5 @@
-// The p-bit lattice geometry shared by host and board (kelvin/protocol/pbit_lattice.hpp).
-#include "kelvin/protocol/pbit_lattice.hpp"
+// The p-bit lattice geometry shared by host and board (kelvin/firmware_protocol/pbit_lattice.hpp).
+#include "kelvin/firmware_protocol/pbit_lattice.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <utility>
 
-namespace kelvin::protocol {
+namespace kelvin::firmware_protocol {
 namespace {
 
 TEST(PbitLattice, ForwardJumpsAreTwoRotationsPerGenerator) {
@@ -89,4 +89,4 @@ TEST(PbitLattice, BadSizesAndDegreesAreRefused) {
 }
 
 }  // namespace
-}  // namespace kelvin::protocol
+}  // namespace kelvin::firmware_protocol

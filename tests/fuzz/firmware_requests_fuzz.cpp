@@ -9,12 +9,12 @@
 #include <span>
 #include <vector>
 
-#include "kelvin/protocol/framing.hpp"
-#include "kelvin/sim/pbit_config.hpp"
-#include "kelvin/sim/pbit_firmware.hpp"
-#include "kelvin/sim/resonator_config.hpp"
-#include "kelvin/sim/resonator_firmware.hpp"
-#include "kelvin/wire/v1/kelvin.pb.h"
+#include "kelvin/firmware_protocol/framing.hpp"
+#include "kelvin/firmware_protocol/wire.pb.h"
+#include "kelvin/sim_backend/pbit_config.hpp"
+#include "kelvin/sim_backend/pbit_firmware.hpp"
+#include "kelvin/sim_backend/resonator_config.hpp"
+#include "kelvin/sim_backend/resonator_firmware.hpp"
 
 namespace {
 
@@ -22,7 +22,7 @@ namespace {
 // payload that parses as a run or sampling job is re-encoded with its length capped.
 std::vector<std::uint8_t> bounded(std::span<const std::uint8_t> payload) {
   std::vector<std::uint8_t> out(payload.begin(), payload.end());
-  kelvin::wire::v1::Envelope e;
+  kelvin::firmware_protocol::wire::Envelope e;
   if (!e.ParseFromArray(payload.data(), static_cast<int>(payload.size())))
     return out;
   bool changed = false;
@@ -55,17 +55,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Byte 0: which board and whether the rest is raw bytes or payloads to wrap in valid frames.
   const bool pbit = (data[0] & 1) != 0;
   const bool wrap = (data[0] & 2) != 0;
-  std::unique_ptr<sim::FirmwareEndpoint> board;
+  std::unique_ptr<sim_backend::FirmwareEndpoint> board;
   if (pbit) {
-    sim::PbitConfig config;
+    sim_backend::PbitConfig config;
     config.rows = 8;
     config.cols = 8;
-    board = sim::make_pbit_firmware(config);
+    board = sim_backend::make_pbit_firmware(config);
   } else {
-    sim::ResonatorConfig config;
+    sim_backend::ResonatorConfig config;
     config.cells = 4;
     config.ring_samples = 64;
-    board = sim::make_resonator_firmware(config);
+    board = sim_backend::make_resonator_firmware(config);
   }
   const std::span<const std::uint8_t> rest(data + 1, size - 1);
   std::vector<std::uint8_t> input;
@@ -74,7 +74,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // the protobuf parser and the request handlers instead of the CRC check.
     for (std::size_t at = 0; at < rest.size();) {
       const std::size_t n = std::min<std::size_t>(rest[at], rest.size() - at - 1);
-      const auto frame = protocol::encode_frame(bounded(rest.subspan(at + 1, n)));
+      const auto frame = firmware_protocol::encode_frame(bounded(rest.subspan(at + 1, n)));
       input.insert(input.end(), frame.begin(), frame.end());
       at += n + 1;
     }
@@ -84,7 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto replies = board->on_bytes(input);
   (void)board->on_idle();
   // Every reply is a well-formed frame.
-  protocol::FrameDecoder decoder;
+  firmware_protocol::FrameDecoder decoder;
   decoder.feed(replies);
   while (auto frame = decoder.next()) {
     if (frame->error)

@@ -10,8 +10,8 @@
 #include <span>
 #include <vector>
 
-#include "kelvin/protocol/envelope_codec.hpp"
-#include "kelvin/protocol/framing.hpp"
+#include "kelvin/firmware_protocol/envelope_codec.hpp"
+#include "kelvin/firmware_protocol/framing.hpp"
 
 namespace {
 
@@ -26,7 +26,7 @@ void check(bool ok) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using namespace kelvin::protocol;
+  using namespace kelvin::firmware_protocol;
   if (size == 0)
     return 0;
   // The first byte picks the feed size (1..256), so splits at every offset get exercised.

@@ -1,12 +1,12 @@
-// libFuzzer target: the board server's request handling (kelvind's logic, kelvin_server). One
-// server with one emulated board and a token runs for the whole session on a Unix socket; each
+// libFuzzer target: the board server's request handling (kelvind's logic, kelvin_tools_kelvind).
+// One server with one emulated board and a token runs for the whole session on a Unix socket; each
 // input arrives on a fresh client connection, either as raw bytes or (first byte odd) after a
 // valid Attach, so that the relay path and the board behind it see the bytes too. Properties:
 // no crash or sanitizer report, and every 64 inputs a well-behaved client can still attach and
 // ping the board (a hostile client must not disturb the others).
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <poll.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,12 +19,12 @@
 #include <thread>
 #include <vector>
 
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/ping.hpp"
-#include "kelvin/protocol/envelope_codec.hpp"
-#include "kelvin/server/board_server.hpp"
-#include "kelvin/wire/v1/kelvin.pb.h"
+#include "kelvin/firmware_protocol/envelope_codec.hpp"
+#include "kelvin/firmware_protocol/wire.pb.h"
+#include "kelvin/tools/kelvind/board_server.hpp"
 
 namespace {
 
@@ -32,18 +32,18 @@ constexpr const char* kToken = "fuzz-token";
 
 struct Fixture {
   std::string path;
-  std::unique_ptr<kelvin::server::BoardServer> server;
+  std::unique_ptr<kelvin::tools::kelvind::BoardServer> server;
 
   Fixture() {
     path = "/tmp/kelvin-fuzz-server-" + std::to_string(::getpid()) + ".sock";
     ::unlink(path.c_str());
-    kelvin::server::ServerOptions o;
+    kelvin::tools::kelvind::ServerOptions o;
     o.listen = "unix:" + path;
     o.devices = {"sim:resonator?cells=2&seed=3&ring=64"};
     o.token = kToken;
     o.attach_timeout = std::chrono::milliseconds(200);
     o.max_frame_bytes = 64 * 1024;
-    server = std::make_unique<kelvin::server::BoardServer>(o);
+    server = std::make_unique<kelvin::tools::kelvind::BoardServer>(o);
     server->start();
     ::setenv("KELVIN_TOKEN", kToken, 1);
   }
@@ -55,13 +55,13 @@ Fixture& fixture() {
 }
 
 std::vector<std::uint8_t> attach_frame() {
-  kelvin::wire::v1::Envelope e;
-  e.set_protocol_version(kelvin::protocol::kProtocolVersion);
+  kelvin::firmware_protocol::wire::Envelope e;
+  e.set_protocol_version(kelvin::firmware_protocol::kProtocolVersion);
   e.set_request_id(1);
   e.mutable_attach()->set_board(0);
   e.mutable_attach()->set_token(kToken);
   e.mutable_attach()->set_client("fuzz");
-  return kelvin::protocol::encode_envelope(e);
+  return kelvin::firmware_protocol::encode_envelope(e);
 }
 
 // Sends the bytes on a new connection and reads whatever comes back for a short while.
@@ -98,11 +98,11 @@ void check_server_healthy(const std::string& path) {
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   for (;;) {
     try {
-      auto device = kelvin::driver::open("unix:" + path);
+      auto device = kelvin::driver::backends::open("unix:" + path);
       (void)kelvin::driver::ping(*device, 64,
-                                 kelvin::driver::Deadline::after(std::chrono::seconds(2)));
+                                 kelvin::common::Deadline::after(std::chrono::seconds(2)));
       return;
-    } catch (const kelvin::driver::Error&) {
+    } catch (const kelvin::common::Error&) {
       if (std::chrono::steady_clock::now() >= until)
         std::abort();  // a fuzz client broke the server for everyone else
       std::this_thread::sleep_for(std::chrono::milliseconds(20));

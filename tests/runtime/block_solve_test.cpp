@@ -14,8 +14,8 @@
 #include <Eigen/Eigenvalues>
 #include <Eigen/SparseCore>
 
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 
 namespace kelvin::runtime {
 namespace {
@@ -46,7 +46,7 @@ TEST(BlockSolve, ThousandUnknownsOnAnEightCellBoardReachTheTolerance) {
   const Eigen::MatrixXd a = test_matrix(1000, 1);
   const Eigen::VectorXd b = test_rhs(1000, 2);
   driver::ResonatorBoard board(
-      std::shared_ptr<driver::Device>(driver::open("sim:resonator?cells=8&seed=1")));
+      std::shared_ptr<driver::Device>(driver::backends::open("sim:resonator?cells=8&seed=1")));
   const auto r = block_solve(&board, a, b);
   EXPECT_TRUE(r.summary.converged) << r.summary.full_report();
   const double residual = (b - a * r.x).norm() / b.norm();
@@ -128,7 +128,7 @@ TEST(BlockSolve, TenThousandSparseUnknownsReachTheToleranceAndMatchTheDigitalPat
   ASSERT_TRUE(digital.summary.converged) << digital.summary.full_report();
   for (const std::uint32_t c : cells) {
     driver::ResonatorBoard board(std::shared_ptr<driver::Device>(
-        driver::open("sim:resonator?cells=" + std::to_string(c) + "&seed=3")));
+        driver::backends::open("sim:resonator?cells=" + std::to_string(c) + "&seed=3")));
     const auto r = block_solve(&board, a, b);
     EXPECT_TRUE(r.summary.converged) << r.summary.full_report();
     const double residual = (b - a * r.x).norm() / b.norm();
@@ -166,7 +166,7 @@ TEST(BlockSolve, NaturalGradientOfAThousandParametersFromGgnFactorsWithoutFormin
   const DampedGgn ggn(x, h, damping);
 
   driver::ResonatorBoard board(
-      std::shared_ptr<driver::Device>(driver::open("sim:resonator?cells=8&seed=4")));
+      std::shared_ptr<driver::Device>(driver::backends::open("sim:resonator?cells=8&seed=4")));
   const auto r = block_solve(&board, ggn, g);
   EXPECT_TRUE(r.summary.converged) << r.summary.full_report();
   EXPECT_LE(r.summary.relative_residual, 1e-3);
@@ -191,8 +191,8 @@ TEST(BlockSolve, RefusesAnAsymmetricSparseMatrixNamingTheEntry) {
   try {
     block_solve(nullptr, a, Eigen::VectorXd::Ones(16), o);
     FAIL() << "no error";
-  } catch (const driver::Error& e) {
-    EXPECT_EQ(e.kind(), driver::ErrorKind::kInvalidArgument);
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.kind(), common::ErrorKind::kInvalidArgument);
     EXPECT_NE(std::string(e.what()).find("A(0,1)"), std::string::npos) << e.what();
   }
 }
@@ -202,8 +202,8 @@ TEST(BlockSolve, RefusesAMatrixThatIsNotPositiveDefinite) {
   a(0, 0) = -1.0;
   BlockSolveOptions o;
   o.backend = BlockBackend::kDigital;
-  EXPECT_THROW(block_solve(nullptr, a, test_rhs(40, 4), o), driver::Error);
-  EXPECT_THROW(block_solve(nullptr, test_matrix(40, 3), test_rhs(40, 4)), driver::Error)
+  EXPECT_THROW(block_solve(nullptr, a, test_rhs(40, 4), o), common::Error);
+  EXPECT_THROW(block_solve(nullptr, test_matrix(40, 3), test_rhs(40, 4)), common::Error)
       << "the board backend needs a board";
 }
 

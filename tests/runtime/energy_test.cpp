@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 #include <Eigen/Dense>
 
-#include "kelvin/driver/backends.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/runtime/solve.hpp"
 
 namespace kelvin::runtime {
@@ -15,17 +15,17 @@ using namespace std::chrono_literals;
 
 TEST(Energy, BoardActivityCountsCodesConversionsAndIntegration) {
   driver::ResonatorBoard board(
-      std::shared_ptr<driver::Device>(driver::open("sim:resonator?cells=4&seed=1")));
+      std::shared_ptr<driver::Device>(driver::backends::open("sim:resonator?cells=4&seed=1")));
   const BoardSnapshot before = BoardSnapshot::of(board);
   driver::SymmetricCodes codes(4);
   for (std::uint32_t i = 0; i < 4; ++i)
     codes.set(i, i, 16384);
-  board.program_couplings(codes, driver::Deadline::after(5s));  // 10 codes
-  board.set_noise(100, driver::Deadline::after(5s));            // 1 code
+  board.program_couplings(codes, common::Deadline::after(5s));  // 10 codes
+  board.set_noise(100, common::Deadline::after(5s));            // 1 code
   driver::RunRequest run;
   run.samples = 50;
   run.decimation = 3;  // 150 ADC periods of 4 cells
-  board.run(run, driver::Deadline::after(5s));
+  board.run(run, common::Deadline::after(5s));
   const EnergyModel model;
   const EnergyLedger l = ledger_since(board, before, 1000.0, 2000.0, model);
   EXPECT_EQ(l.activity.dac_codes, 11u);
@@ -45,7 +45,7 @@ TEST(Energy, SolveReportsALedgerThatGrowsWithItsBatches) {
   const Eigen::MatrixXd a = Eigen::MatrixXd::Identity(4, 4) * 2.0;
   const Eigen::VectorXd b = Eigen::VectorXd::Ones(4);
   driver::ResonatorBoard board(
-      std::shared_ptr<driver::Device>(driver::open("sim:resonator?cells=4&seed=2")));
+      std::shared_ptr<driver::Device>(driver::backends::open("sim:resonator?cells=4&seed=2")));
   SolveOptions few;
   few.batches = 5;
   SolveOptions many;

@@ -19,10 +19,10 @@
 #include <gtest/gtest.h>
 #include <Eigen/Dense>
 
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/inprocess_transport.hpp"
-#include "kelvin/sim/resonator_firmware.hpp"
+#include "kelvin/sim_backend/resonator_firmware.hpp"
 #include "logistic_fixture.hpp"
 
 namespace kelvin::runtime {
@@ -34,20 +34,20 @@ using testing::LogisticDataset;
 
 driver::ResonatorBoard open_board(std::uint64_t seed) {
   return driver::ResonatorBoard(std::shared_ptr<driver::Device>(
-      driver::open("sim:resonator?cells=8&seed=" + std::to_string(seed))));
+      driver::backends::open("sim:resonator?cells=8&seed=" + std::to_string(seed))));
 }
 
-// The kind of the driver::Error a future holds (fails the test if it holds a value).
-driver::ErrorKind error_kind(std::future<NaturalGradientResult>& f, std::string* what = nullptr) {
+// The kind of the common::Error a future holds (fails the test if it holds a value).
+common::ErrorKind error_kind(std::future<NaturalGradientResult>& f, std::string* what = nullptr) {
   try {
     f.get();
-  } catch (const driver::Error& e) {
+  } catch (const common::Error& e) {
     if (what)
       *what = e.what();
     return e.kind();
   }
-  ADD_FAILURE() << "the future holds a result, not a driver::Error";
-  return driver::ErrorKind::kDevice;
+  ADD_FAILURE() << "the future holds a result, not a common::Error";
+  return common::ErrorKind::kDevice;
 }
 
 // An emulated 8-cell board whose firmware can be held: while held, every request frame waits
@@ -56,9 +56,10 @@ driver::ErrorKind error_kind(std::future<NaturalGradientResult>& f, std::string*
 class HoldableBoard {
  public:
   explicit HoldableBoard(std::uint64_t seed) : gate_(std::make_shared<Gate>()) {
-    sim::ResonatorConfig config;
+    sim_backend::ResonatorConfig config;
     config.seed = seed;
-    std::shared_ptr<sim::FirmwareEndpoint> firmware = sim::make_resonator_firmware(config);
+    std::shared_ptr<sim_backend::FirmwareEndpoint> firmware =
+        sim_backend::make_resonator_firmware(config);
     auto gate = gate_;
     driver::BoardHandler handler = [firmware, gate](std::span<const std::uint8_t> bytes) {
       gate->pass();
@@ -281,8 +282,8 @@ TEST(HybridPipeline, AThirdSubmitWaitsForASlotAndTimesOutWhileTheBoardIsHeld) {
   try {
     pipeline.submit(3, g, small_curvature());
     ADD_FAILURE() << "the third submit did not wait for a slot";
-  } catch (const driver::Error& e) {
-    EXPECT_EQ(e.kind(), driver::ErrorKind::kTimeout);
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.kind(), common::ErrorKind::kTimeout);
     EXPECT_NE(std::string(e.what()).find("steps 1 (on the board) and 2 (staged)"),
               std::string::npos)
         << e.what();
@@ -310,13 +311,13 @@ TEST(HybridPipeline, ErrorsInABoardStepReachItsFuture) {
   auto indefinite = pipeline.submit(1, g, -small_curvature());
   auto good = pipeline.submit(2, g, small_curvature());
   std::string what;
-  EXPECT_EQ(error_kind(indefinite, &what), driver::ErrorKind::kInvalidArgument);
+  EXPECT_EQ(error_kind(indefinite, &what), common::ErrorKind::kInvalidArgument);
   EXPECT_NE(what.find("positive definite"), std::string::npos) << what;
   EXPECT_EQ(good.get().estimate.size(), 4);
 
   board.device().close();  // the board vanishes (as on unplug)
   auto after_unplug = pipeline.submit(3, g, small_curvature());
-  EXPECT_EQ(error_kind(after_unplug), driver::ErrorKind::kDisconnected);
+  EXPECT_EQ(error_kind(after_unplug), common::ErrorKind::kDisconnected);
   const auto stats = pipeline.stats();
   EXPECT_EQ(stats.steps_run, 1u);
   EXPECT_EQ(stats.steps_failed, 2u);
@@ -339,15 +340,15 @@ TEST(HybridPipeline, ShutdownFinishesTheRunningStepAndCancelsTheStagedOne) {
   try {
     pipeline.submit(3, g, small_curvature());
     ADD_FAILURE() << "submit after shutdown did not throw";
-  } catch (const driver::Error& e) {
-    EXPECT_EQ(e.kind(), driver::ErrorKind::kDisconnected);
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.kind(), common::ErrorKind::kDisconnected);
   }
   held.release();
   closer.join();
 
   EXPECT_EQ(running.get().estimate.size(), 4);
   std::string what;
-  EXPECT_EQ(error_kind(staged, &what), driver::ErrorKind::kDisconnected);
+  EXPECT_EQ(error_kind(staged, &what), common::ErrorKind::kDisconnected);
   EXPECT_NE(what.find("step 2 was cancelled before the board started it"), std::string::npos)
       << what;
   const auto stats = pipeline.stats();
@@ -373,8 +374,8 @@ TEST(HybridPipeline, DestructionWhileTheBoardIsStuckReturnsAtTheStepsDeadline) {
   }
   ASSERT_EQ(running.wait_for(0s), std::future_status::ready);
   ASSERT_EQ(staged.wait_for(0s), std::future_status::ready);
-  EXPECT_EQ(error_kind(running), driver::ErrorKind::kTimeout);
-  EXPECT_EQ(error_kind(staged), driver::ErrorKind::kDisconnected);
+  EXPECT_EQ(error_kind(running), common::ErrorKind::kTimeout);
+  EXPECT_EQ(error_kind(staged), common::ErrorKind::kDisconnected);
 }
 
 // On a working board, destruction right after two submits answers both futures: each holds a
@@ -391,8 +392,8 @@ TEST(HybridPipeline, DestructionWithWorkInFlightAnswersEveryFuture) {
     ASSERT_EQ(f.wait_for(0s), std::future_status::ready);
     try {
       EXPECT_EQ(f.get().estimate.size(), 4);
-    } catch (const driver::Error& e) {
-      EXPECT_EQ(e.kind(), driver::ErrorKind::kDisconnected) << e.what();
+    } catch (const common::Error& e) {
+      EXPECT_EQ(e.kind(), common::ErrorKind::kDisconnected) << e.what();
     }
   }
 }
@@ -402,8 +403,8 @@ TEST(HybridPipeline, BadOptionsAndCallbacksAreRefusedNamingTheDefect) {
   const auto message_of = [](const std::function<void()>& fn) -> std::string {
     try {
       fn();
-    } catch (const driver::Error& e) {
-      EXPECT_EQ(e.kind(), driver::ErrorKind::kInvalidArgument);
+    } catch (const common::Error& e) {
+      EXPECT_EQ(e.kind(), common::ErrorKind::kInvalidArgument);
       return e.what();
     }
     ADD_FAILURE() << "nothing thrown";

@@ -8,8 +8,8 @@
 #include <gtest/gtest.h>
 #include <Eigen/Dense>
 
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "spd_fixtures.hpp"
 
 namespace kelvin::runtime {
@@ -22,7 +22,7 @@ constexpr double kT19Over42 = 5.55;
 
 driver::ResonatorBoard open_board(std::uint64_t seed) {
   return driver::ResonatorBoard(std::shared_ptr<driver::Device>(
-      driver::open("sim:resonator?cells=8&seed=" + std::to_string(seed))));
+      driver::backends::open("sim:resonator?cells=8&seed=" + std::to_string(seed))));
 }
 
 TEST(Inverse, SecondMomentsGiveTheInverseWithinTheirErrorBars) {
@@ -60,12 +60,12 @@ TEST(Inverse, RefusesBadInputBeforeTouchingTheBoard) {
   try {
     inverse(board, indefinite);
     ADD_FAILURE() << "an indefinite matrix was accepted";
-  } catch (const driver::Error& e) {
-    EXPECT_EQ(e.kind(), driver::ErrorKind::kInvalidArgument);
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.kind(), common::ErrorKind::kInvalidArgument);
   }
   InverseOptions bad;
   bad.batches = 2;
-  EXPECT_THROW(inverse(board, Eigen::Matrix2d::Identity(), bad), driver::Error);
+  EXPECT_THROW(inverse(board, Eigen::Matrix2d::Identity(), bad), common::Error);
   EXPECT_EQ(board.device().stats().requests, requests);
 }
 

@@ -9,8 +9,8 @@
 #include <gtest/gtest.h>
 #include <Eigen/Dense>
 
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "spd_fixtures.hpp"
 
 namespace kelvin::runtime {
@@ -24,7 +24,7 @@ constexpr double kZ = 4.0;
 
 driver::ResonatorBoard open_board(std::uint64_t seed, const std::string& extra = "") {
   return driver::ResonatorBoard(std::shared_ptr<driver::Device>(
-      driver::open("sim:resonator?cells=8&seed=" + std::to_string(seed) + extra)));
+      driver::backends::open("sim:resonator?cells=8&seed=" + std::to_string(seed) + extra)));
 }
 
 double exact_logdet(const Eigen::MatrixXd& a) {
@@ -32,14 +32,14 @@ double exact_logdet(const Eigen::MatrixXd& a) {
   return 2.0 * llt.matrixL().toDenseMatrix().diagonal().array().log().sum();
 }
 
-driver::Error error_of(const std::function<void()>& fn) {
+common::Error error_of(const std::function<void()>& fn) {
   try {
     fn();
-  } catch (const driver::Error& e) {
+  } catch (const common::Error& e) {
     return e;
   }
-  ADD_FAILURE() << "no driver::Error thrown";
-  return driver::Error(driver::ErrorKind::kDevice, "none");
+  ADD_FAILURE() << "no common::Error thrown";
+  return common::Error(common::ErrorKind::kDevice, "none");
 }
 
 // Mean work of the ramp from Gaussian theory, in units of D. The covariance over D, S, starts
@@ -198,37 +198,37 @@ TEST(Logdet, RefusesBadInputNamingTheDefectBeforeTouchingTheBoard) {
   auto board = open_board(3);
   const auto requests = board.device().stats().requests;
   const auto kind_and_message = [&](const Eigen::MatrixXd& a, const LogdetOptions& o,
-                                    driver::ErrorKind kind, const std::string& needle) {
-    const driver::Error e = error_of([&] { logdet(board, a, o); });
+                                    common::ErrorKind kind, const std::string& needle) {
+    const common::Error e = error_of([&] { logdet(board, a, o); });
     EXPECT_EQ(e.kind(), kind) << e.what();
     EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
   };
   Eigen::Matrix2d nan_matrix;
   nan_matrix << 1.0, NAN, NAN, 1.0;
-  kind_and_message(nan_matrix, {}, driver::ErrorKind::kInvalidArgument, "nan");
+  kind_and_message(nan_matrix, {}, common::ErrorKind::kInvalidArgument, "nan");
   Eigen::Matrix2d asymmetric;
   asymmetric << 2.0, 0.5, 0.25, 2.0;
-  kind_and_message(asymmetric, {}, driver::ErrorKind::kInvalidArgument, "not symmetric");
+  kind_and_message(asymmetric, {}, common::ErrorKind::kInvalidArgument, "not symmetric");
   Eigen::Matrix2d indefinite;
   indefinite << 1.0, 2.0, 2.0, 1.0;
-  kind_and_message(indefinite, {}, driver::ErrorKind::kInvalidArgument, "not positive definite");
-  kind_and_message(Eigen::MatrixXd::Identity(9, 9), {}, driver::ErrorKind::kNotSupported,
+  kind_and_message(indefinite, {}, common::ErrorKind::kInvalidArgument, "not positive definite");
+  kind_and_message(Eigen::MatrixXd::Identity(9, 9), {}, common::ErrorKind::kNotSupported,
                    "9 unknowns");
   LogdetOptions o;
   o.steps = 0;
-  kind_and_message(Eigen::Matrix2d::Identity(), o, driver::ErrorKind::kInvalidArgument, "steps");
+  kind_and_message(Eigen::Matrix2d::Identity(), o, common::ErrorKind::kInvalidArgument, "steps");
   o = {};
   o.trajectories = 4;
-  kind_and_message(Eigen::Matrix2d::Identity(), o, driver::ErrorKind::kInvalidArgument,
+  kind_and_message(Eigen::Matrix2d::Identity(), o, common::ErrorKind::kInvalidArgument,
                    "trajectories");
   o = {};
   o.step_relaxation_times = 0.0;
-  kind_and_message(Eigen::Matrix2d::Identity(), o, driver::ErrorKind::kInvalidArgument,
+  kind_and_message(Eigen::Matrix2d::Identity(), o, common::ErrorKind::kInvalidArgument,
                    "step_relaxation_times");
   o = {};
   o.estimator = LogdetEstimator::kBennett;
   o.randomized_rounding = true;
-  kind_and_message(Eigen::Matrix2d::Identity(), o, driver::ErrorKind::kInvalidArgument,
+  kind_and_message(Eigen::Matrix2d::Identity(), o, common::ErrorKind::kInvalidArgument,
                    "randomized_rounding");
   EXPECT_EQ(board.device().stats().requests, requests);
 
@@ -237,8 +237,8 @@ TEST(Logdet, RefusesBadInputNamingTheDefectBeforeTouchingTheBoard) {
   auto capacitive = open_board(4, "&couplings=capacitive");
   Eigen::Matrix2d positive;
   positive << 2.0, 0.5, 0.5, 2.0;
-  const driver::Error e = error_of([&] { logdet(capacitive, positive); });
-  EXPECT_EQ(e.kind(), driver::ErrorKind::kNotSupported);
+  const common::Error e = error_of([&] { logdet(capacitive, positive); });
+  EXPECT_EQ(e.kind(), common::ErrorKind::kNotSupported);
   EXPECT_NE(std::string(e.what()).find("A(0, 1) = 0.5"), std::string::npos) << e.what();
   EXPECT_NE(std::string(e.what()).find("det(A) det(A')"), std::string::npos) << e.what();
   LogdetOptions quick;

@@ -10,8 +10,8 @@
 #include <Eigen/Dense>
 #include <unsupported/Eigen/MatrixFunctions>
 
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "spd_fixtures.hpp"
 
 namespace kelvin::runtime {
@@ -25,7 +25,7 @@ constexpr Eigen::Index kN = 6;
 
 driver::ResonatorBoard open_board(std::uint64_t seed) {
   return driver::ResonatorBoard(std::shared_ptr<driver::Device>(
-      driver::open("sim:resonator?cells=8&seed=" + std::to_string(seed))));
+      driver::backends::open("sim:resonator?cells=8&seed=" + std::to_string(seed))));
 }
 
 // A GGN-like curvature: PSD with a spread spectrum (condition 20 before damping).
@@ -33,14 +33,14 @@ Eigen::MatrixXd curvature() {
   return testing::random_spd(kN, 20.0, 7);
 }
 
-driver::ErrorKind kind_of(const std::function<void()>& fn) {
+common::ErrorKind kind_of(const std::function<void()>& fn) {
   try {
     fn();
-  } catch (const driver::Error& e) {
+  } catch (const common::Error& e) {
     return e.kind();
   }
-  ADD_FAILURE() << "no driver::Error thrown";
-  return driver::ErrorKind::kDevice;
+  ADD_FAILURE() << "no common::Error thrown";
+  return common::ErrorKind::kDevice;
 }
 
 NaturalGradientOptions options_with(double time_us, int repeats) {
@@ -197,31 +197,31 @@ TEST(NaturalGradient, RefusesBadInputBeforeTouchingTheBoard) {
   const auto requests = board.device().stats().requests;
   const Eigen::VectorXd g = testing::random_vector(kN, 1);
   EXPECT_EQ(kind_of([&] { estimator.estimate(g, Eigen::MatrixXd::Identity(kN + 1, kN + 1)); }),
-            driver::ErrorKind::kInvalidArgument);
+            common::ErrorKind::kInvalidArgument);
   Eigen::VectorXd bad = g;
   bad(2) = std::nan("");
   EXPECT_EQ(kind_of([&] { estimator.estimate(bad, curvature()); }),
-            driver::ErrorKind::kInvalidArgument);
+            common::ErrorKind::kInvalidArgument);
   try {
     estimator.estimate(g, -Eigen::MatrixXd::Identity(kN, kN));  // F + 0.01 I indefinite
     ADD_FAILURE() << "an indefinite curvature was accepted";
-  } catch (const driver::Error& e) {
-    EXPECT_EQ(e.kind(), driver::ErrorKind::kInvalidArgument);
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.kind(), common::ErrorKind::kInvalidArgument);
     EXPECT_NE(std::string(e.what()).find("eigenvalue"), std::string::npos) << e.what();
   }
   EXPECT_EQ(kind_of([&] {
               estimator.estimate(g, Eigen::MatrixXd::Ones(3, kN), Eigen::MatrixXd::Identity(4, 4));
             }),
-            driver::ErrorKind::kInvalidArgument);
+            common::ErrorKind::kInvalidArgument);
   EXPECT_EQ(kind_of([&] {
               estimator.estimate(Eigen::VectorXd::Ones(9), Eigen::MatrixXd::Identity(9, 9));
             }),
-            driver::ErrorKind::kNotSupported);
+            common::ErrorKind::kNotSupported);
   EXPECT_EQ(board.device().stats().requests, requests);
   NaturalGradientOptions bad_options;
   bad_options.repeats = 1;
   EXPECT_EQ(kind_of([&] { NaturalGradientEstimator(board, bad_options); }),
-            driver::ErrorKind::kInvalidArgument);
+            common::ErrorKind::kInvalidArgument);
 }
 
 TEST(NaturalGradient, TngdAdamUpdateIsTheSignOfTheEstimate) {

@@ -19,8 +19,8 @@
 #include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/runtime/pbit/ising_energy.hpp"
 
 namespace kelvin::runtime {
@@ -29,24 +29,24 @@ namespace {
 using namespace std::chrono_literals;
 
 driver::PbitBoard open_board(std::uint32_t rows, std::uint32_t cols, std::uint64_t seed) {
-  return driver::PbitBoard(
-      driver::open(fmt::format("sim:pbit?rows={}&cols={}&degree=8&seed={}", rows, cols, seed)));
+  return driver::PbitBoard(driver::backends::open(
+      fmt::format("sim:pbit?rows={}&cols={}&degree=8&seed={}", rows, cols, seed)));
 }
 
-driver::ErrorKind kind_of(const std::function<void()>& fn) {
+common::ErrorKind kind_of(const std::function<void()>& fn) {
   try {
     fn();
-  } catch (const driver::Error& e) {
+  } catch (const common::Error& e) {
     return e.kind();
   }
-  ADD_FAILURE() << "no driver::Error thrown";
-  return driver::ErrorKind::kDevice;
+  ADD_FAILURE() << "no common::Error thrown";
+  return common::ErrorKind::kDevice;
 }
 
 std::string message_of(const std::function<void()>& fn) {
   try {
     fn();
-  } catch (const driver::Error& e) {
+  } catch (const common::Error& e) {
     return e.what();
   }
   return "(no error)";
@@ -54,7 +54,7 @@ std::string message_of(const std::function<void()>& fn) {
 
 // A +-J spin glass on every edge of the lattice: |J| = magnitude, signs from raw std::mt19937
 // bits (the engine's sequence is fixed by the standard), no biases.
-driver::LatticeProgram spin_glass(const protocol::PbitLattice& lattice, int magnitude,
+driver::LatticeProgram spin_glass(const firmware_protocol::PbitLattice& lattice, int magnitude,
                                   std::uint32_t seed) {
   std::mt19937 gen(seed);
   driver::LatticeProgram p;
@@ -69,7 +69,7 @@ driver::LatticeProgram spin_glass(const protocol::PbitLattice& lattice, int magn
 // The exact minimum of E over all 2^n states. The lattice is bipartite, so for fixed colour-0
 // spins the best colour-1 spin is s_j = sign(h_j) with h_j = b_j + sum_i J_ij s_i, worth
 // -|h_j|: enumerating the colour-0 spins alone (in Gray-code order, one flip per step) is exact.
-std::int64_t exact_ground_energy(const protocol::PbitLattice& lattice,
+std::int64_t exact_ground_energy(const firmware_protocol::PbitLattice& lattice,
                                  const driver::LatticeProgram& p) {
   std::vector<std::uint32_t> a_nodes;
   std::vector<int> b_index(lattice.nodes(), -1);
@@ -86,7 +86,7 @@ std::int64_t exact_ground_energy(const protocol::PbitLattice& lattice,
   std::int64_t bias_a = 0;
   for (std::size_t k = 0; k < a_nodes.size(); ++k) {  // all colour-0 spins start at +1
     bias_a += p.biases[a_nodes[k]];
-    for (const protocol::PbitNeighbour& nb : lattice.neighbours(a_nodes[k])) {
+    for (const firmware_protocol::PbitNeighbour& nb : lattice.neighbours(a_nodes[k])) {
       const int w = p.weights[nb.edge];
       if (w != 0) {
         adjacent[k].emplace_back(b_index[nb.node], w);
@@ -119,7 +119,7 @@ std::int64_t exact_ground_energy(const protocol::PbitLattice& lattice,
 }
 
 // E of every state of a small lattice program, by brute force (n <= 16).
-std::vector<std::int64_t> all_energies(const protocol::PbitLattice& lattice,
+std::vector<std::int64_t> all_energies(const firmware_protocol::PbitLattice& lattice,
                                        const driver::LatticeProgram& p) {
   const IsingEnergy energy(lattice, p);
   const std::uint32_t n = lattice.nodes();
@@ -162,9 +162,9 @@ TEST(IsingEnergy, SumsCouplingsAndBiasesWithTheBoardsSign) {
   const std::vector<std::int8_t> s = {1, -1, 1, 1};
   EXPECT_EQ(energy(s), 8);
   EXPECT_EQ(kind_of([&] { energy(std::vector<std::int8_t>(3, 1)); }),
-            driver::ErrorKind::kInvalidArgument);
+            common::ErrorKind::kInvalidArgument);
   p.biases.pop_back();
-  EXPECT_EQ(kind_of([&] { IsingEnergy(lattice, p); }), driver::ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([&] { IsingEnergy(lattice, p); }), common::ErrorKind::kInvalidArgument);
 }
 
 TEST(GeometricLadder, SpansTheRangeInConstantRatio) {
@@ -175,9 +175,9 @@ TEST(GeometricLadder, SpansTheRangeInConstantRatio) {
   EXPECT_DOUBLE_EQ(betas[2], 1.0);
   EXPECT_DOUBLE_EQ(betas[3], 2.0);
   EXPECT_EQ(betas[4], 4.0);
-  EXPECT_EQ(kind_of([] { geometric_ladder(0.0, 1.0, 4); }), driver::ErrorKind::kInvalidArgument);
-  EXPECT_EQ(kind_of([] { geometric_ladder(2.0, 1.0, 4); }), driver::ErrorKind::kInvalidArgument);
-  EXPECT_EQ(kind_of([] { geometric_ladder(0.1, 1.0, 1); }), driver::ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([] { geometric_ladder(0.0, 1.0, 4); }), common::ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([] { geometric_ladder(2.0, 1.0, 4); }), common::ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([] { geometric_ladder(0.1, 1.0, 1); }), common::ErrorKind::kInvalidArgument);
 }
 
 TEST(ParallelTemperingOptions, DefaultsAreValidAndBadFieldsAreNamed) {
@@ -186,7 +186,7 @@ TEST(ParallelTemperingOptions, DefaultsAreValidAndBadFieldsAreNamed) {
                         const std::string& field) {
     ParallelTemperingOptions o;
     change(o);
-    EXPECT_EQ(kind_of([&] { o.validate(); }), driver::ErrorKind::kInvalidArgument) << field;
+    EXPECT_EQ(kind_of([&] { o.validate(); }), common::ErrorKind::kInvalidArgument) << field;
     const std::string message = message_of([&] { o.validate(); });
     EXPECT_NE(message.find(field), std::string::npos) << message;
   };
@@ -206,13 +206,13 @@ TEST(ParallelTempering, RefusesLaddersTheBoardCannotRun) {
   ParallelTemperingOptions o;
   o.betas = geometric_ladder(0.1, 1.0, 65);  // the emulator runs at most 64 chains
   EXPECT_EQ(kind_of([&] { run_parallel_tempering(board, program, o); }),
-            driver::ErrorKind::kOutOfRange);
+            common::ErrorKind::kOutOfRange);
   o.betas = {0.5, 0.501, 1.0};  // 0.5 and 0.501 are both code 128
   const std::string message = message_of([&] { run_parallel_tempering(board, program, o); });
   EXPECT_NE(message.find("same beta code 128"), std::string::npos) << message;
   o.betas = {0.5, 300.0};  // beyond the Q8.8 range
   EXPECT_EQ(kind_of([&] { run_parallel_tempering(board, program, o); }),
-            driver::ErrorKind::kOutOfRange);
+            common::ErrorKind::kOutOfRange);
   EXPECT_EQ(board.device().stats().requests, 1u);  // only the hello: nothing was programmed
 }
 

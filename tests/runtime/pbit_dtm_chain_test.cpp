@@ -12,18 +12,18 @@
 
 #include <gtest/gtest.h>
 
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 
 namespace kelvin::runtime {
 namespace {
 
-using driver::Error;
-using driver::ErrorKind;
+using common::Error;
+using common::ErrorKind;
 using namespace std::chrono_literals;
 
 driver::PbitBoard open_board() {
-  return driver::PbitBoard(driver::open("sim:pbit?rows=8&cols=8&degree=8&seed=5"));
+  return driver::PbitBoard(driver::backends::open("sim:pbit?rows=8&cols=8&degree=8&seed=5"));
 }
 
 // Input node (r, c) and output node (r, c + 1) for even c: 32 pairs on the 8 x 8 board, each

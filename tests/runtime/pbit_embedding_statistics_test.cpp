@@ -21,7 +21,7 @@
 
 #include <gtest/gtest.h>
 
-#include "kelvin/driver/backends.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/runtime/pbit/model_embedding.hpp"
 
 namespace kelvin::runtime {
@@ -80,7 +80,7 @@ SparseIsingModel ladder_model() {
 }
 
 TEST(ModelEmbeddingOnBoard, SampledMomentsMatchTheExactLawOfTheQuantizedModel) {
-  driver::PbitBoard board(driver::open("sim:pbit?rows=6&cols=6&degree=8&seed=3"));
+  driver::PbitBoard board(driver::backends::open("sim:pbit?rows=6&cols=6&degree=8&seed=3"));
   const SparseIsingModel model = ladder_model();
   const ModelEmbedding emb = embed_model(model, board.pbit());
   ASSERT_FALSE(emb.identity_placement);
@@ -88,7 +88,7 @@ TEST(ModelEmbeddingOnBoard, SampledMomentsMatchTheExactLawOfTheQuantizedModel) {
   const Moments exact = exact_moments(quantized);
   const Moments unquantized = exact_moments(model);
 
-  const auto deadline = driver::Deadline::after(60s);
+  const auto deadline = common::Deadline::after(60s);
   board.program_lattice(emb.program, deadline);
   board.set_clamps({}, deadline);
   const std::uint32_t schedule[] = {emb.beta_code};

@@ -16,18 +16,18 @@
 
 #include <gtest/gtest.h>
 
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 
 namespace kelvin::runtime {
 namespace {
 
-using driver::Error;
-using driver::ErrorKind;
+using common::Error;
+using common::ErrorKind;
 using namespace std::chrono_literals;
 
 driver::PbitDescription board_description(const std::string& uri) {
-  return *driver::open(uri)->description().pbit;
+  return *driver::backends::open(uri)->description().pbit;
 }
 
 const driver::PbitDescription& big_board() {
@@ -87,7 +87,7 @@ SparseIsingModel grid_model(std::uint32_t rows, std::uint32_t cols) {
 // code at its node's place, and nothing else programmed.
 void expect_faithful(const SparseIsingModel& m, const ModelEmbedding& emb,
                      const driver::PbitDescription& d) {
-  const auto lattice = protocol::make_pbit_lattice(d.rows, d.cols, d.degree);
+  const auto lattice = firmware_protocol::make_pbit_lattice(d.rows, d.cols, d.degree);
   ASSERT_EQ(emb.placement.size(), m.nodes);
   ASSERT_EQ(emb.edge_placement.size(), m.edges.size());
   ASSERT_EQ(emb.program.weights.size(), lattice.edges().size());
@@ -192,7 +192,7 @@ TEST(ModelEmbedding, PlacesARandomSparseBipartiteGraphOfDegreeAtMostFour) {
 TEST(ModelEmbedding, MapsALatticeNativeModelUnchangedAndFindsItShuffled) {
   // The subgraph of the degree-12 lattice induced by the 6 x 6 block at the origin, in lattice
   // numbering: it fits as written, so it maps to itself (as driver::map_to_lattice would).
-  const auto lattice = protocol::make_pbit_lattice(70, 70, 12);
+  const auto lattice = firmware_protocol::make_pbit_lattice(70, 70, 12);
   SparseIsingModel native;
   native.nodes = 70 * 5 + 6;  // lattice nodes 0 .. 355 (the block's last is 5 * 70 + 5)
   for (const auto& [u, v] : lattice.edges()) {

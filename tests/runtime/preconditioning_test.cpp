@@ -11,15 +11,17 @@
 #include <gtest/gtest.h>
 #include <Eigen/Dense>
 
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "spd_fixtures.hpp"
 
 namespace kelvin::runtime {
+
+using common::Error;
 namespace {
 
 driver::DeviceDescription board() {
-  return driver::open("sim:resonator?cells=8")->description();
+  return driver::backends::open("sim:resonator?cells=8")->description();
 }
 
 // A condition-20 SPD matrix whose rows live on scales spread over `decades` decades
@@ -86,8 +88,8 @@ TEST(Preconditioning, RefusesANonPositiveDiagonal) {
   try {
     choose_preconditioning(a, Eigen::VectorXd::Ones(2), board(), {}, Preconditioning::kAuto);
     FAIL() << "no error";
-  } catch (const driver::Error& e) {
-    EXPECT_EQ(e.kind(), driver::ErrorKind::kInvalidArgument);
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.kind(), common::ErrorKind::kInvalidArgument);
     EXPECT_NE(std::string(e.what()).find("positive diagonal"), std::string::npos);
   }
 }

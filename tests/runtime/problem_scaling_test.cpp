@@ -5,15 +5,15 @@
 #include <gtest/gtest.h>
 #include <Eigen/Dense>
 
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "spd_fixtures.hpp"
 
 namespace kelvin::runtime {
 namespace {
 
 driver::DeviceDescription board(std::uint32_t cells = 8) {
-  return driver::open("sim:resonator?cells=" + std::to_string(cells))->description();
+  return driver::backends::open("sim:resonator?cells=" + std::to_string(cells))->description();
 }
 
 double half_range(const driver::DeviceDescription& d) {
@@ -81,8 +81,8 @@ TEST(ProblemScaling, RefusesMoreUnknownsThanCells) {
   try {
     compile_system(Eigen::MatrixXd::Identity(9, 9), Eigen::VectorXd::Ones(9), board(8), {});
     FAIL();
-  } catch (const driver::Error& e) {
-    EXPECT_EQ(e.kind(), driver::ErrorKind::kNotSupported);
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.kind(), common::ErrorKind::kNotSupported);
   }
 }
 
@@ -94,8 +94,8 @@ TEST(ProblemScaling, RefusesAMatrixThatQuantizationMakesIndefinite) {
   try {
     compile_system(a, Eigen::Vector2d(1, 0), board(2), {});
     FAIL() << "an effectively singular matrix was compiled";
-  } catch (const driver::Error& e2) {
-    EXPECT_EQ(e2.kind(), driver::ErrorKind::kNotSupported);
+  } catch (const common::Error& e2) {
+    EXPECT_EQ(e2.kind(), common::ErrorKind::kNotSupported);
     EXPECT_NE(std::string(e2.what()).find("ill-conditioned"), std::string::npos) << e2.what();
   }
 }

@@ -6,8 +6,8 @@
 #include <Eigen/Dense>
 #include <unsupported/Eigen/MatrixFunctions>
 
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/runtime/problem_scaling.hpp"
 #include "spd_fixtures.hpp"
 
@@ -17,7 +17,7 @@ namespace {
 using namespace std::chrono_literals;
 
 driver::ResonatorBoard open_board(std::uint32_t cells, std::uint64_t seed) {
-  return driver::ResonatorBoard(std::shared_ptr<driver::Device>(driver::open(
+  return driver::ResonatorBoard(std::shared_ptr<driver::Device>(driver::backends::open(
       "sim:resonator?cells=" + std::to_string(cells) + "&seed=" + std::to_string(seed))));
 }
 
@@ -142,14 +142,14 @@ TEST(Solve, AutoRangingUsesMoreOfTheRangeWhenTheBoundIsLoose) {
   }
 }
 
-driver::ErrorKind kind_of(const std::function<void()>& fn) {
+common::ErrorKind kind_of(const std::function<void()>& fn) {
   try {
     fn();
-  } catch (const driver::Error& e) {
+  } catch (const common::Error& e) {
     return e.kind();
   }
   ADD_FAILURE() << "no error";
-  return driver::ErrorKind::kDevice;
+  return common::ErrorKind::kDevice;
 }
 
 TEST(Solve, RefusesBadInputBeforeTouchingTheBoard) {
@@ -158,20 +158,20 @@ TEST(Solve, RefusesBadInputBeforeTouchingTheBoard) {
   Eigen::Matrix2d indefinite;
   indefinite << 1, 2, 2, 1;
   EXPECT_EQ(kind_of([&] { solve(board, indefinite, Eigen::Vector2d(1, 1)); }),
-            driver::ErrorKind::kInvalidArgument);
+            common::ErrorKind::kInvalidArgument);
   Eigen::Matrix2d asymmetric;
   asymmetric << 2, 1, 0, 2;
   EXPECT_EQ(kind_of([&] { solve(board, asymmetric, Eigen::Vector2d(1, 1)); }),
-            driver::ErrorKind::kInvalidArgument);
+            common::ErrorKind::kInvalidArgument);
   EXPECT_EQ(kind_of([&] { solve(board, Eigen::Matrix2d::Identity(), Eigen::Vector3d(1, 1, 1)); }),
-            driver::ErrorKind::kInvalidArgument);
+            common::ErrorKind::kInvalidArgument);
   SolveOptions bad;
   bad.batches = 1;
   EXPECT_EQ(kind_of([&] { solve(board, Eigen::Matrix2d::Identity(), Eigen::Vector2d(1, 1), bad); }),
-            driver::ErrorKind::kInvalidArgument);
+            common::ErrorKind::kInvalidArgument);
   EXPECT_EQ(
       kind_of([&] { solve(board, Eigen::MatrixXd::Identity(5, 5), Eigen::VectorXd::Ones(5)); }),
-      driver::ErrorKind::kNotSupported);
+      common::ErrorKind::kNotSupported);
   EXPECT_EQ(board.device().stats().requests, requests);
 }
 
@@ -180,7 +180,7 @@ TEST(Solve, RefusesBadInputBeforeTouchingTheBoard) {
 // is refused before anything is sent, with the reason.
 TEST(Solve, CapacitiveBoardSolvesMMatricesDirectlyAndOthersBySignDoubling) {
   driver::ResonatorBoard board(std::shared_ptr<driver::Device>(
-      driver::open("sim:resonator?cells=8&seed=3&couplings=capacitive")));
+      driver::backends::open("sim:resonator?cells=8&seed=3&couplings=capacitive")));
   Eigen::MatrixXd a = Eigen::MatrixXd::Identity(4, 4);
   for (int i = 0; i + 1 < 4; ++i)
     a(i, i + 1) = a(i + 1, i) = -0.3;
@@ -207,8 +207,8 @@ TEST(Solve, CapacitiveBoardSolvesMMatricesDirectlyAndOthersBySignDoubling) {
   try {
     solve(board, strong, Eigen::Vector3d(1, 2, 3));
     FAIL() << "an unrealizable doubled system was accepted";
-  } catch (const driver::Error& e) {
-    EXPECT_EQ(e.kind(), driver::ErrorKind::kNotSupported);
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.kind(), common::ErrorKind::kNotSupported);
     EXPECT_NE(std::string(e.what()).find("sign doubling"), std::string::npos) << e.what();
   }
   EXPECT_EQ(board.device().stats().requests, requests);
@@ -218,7 +218,7 @@ TEST(Solve, CapacitiveBoardSolvesMMatricesDirectlyAndOthersBySignDoubling) {
               big(0, 1) = big(1, 0) = 0.1;
               solve(board, big, Eigen::VectorXd::Ones(5));
             }),
-            driver::ErrorKind::kNotSupported);
+            common::ErrorKind::kNotSupported);
 }
 
 TEST(Solve, HonoursItsTotalDeadline) {
@@ -230,7 +230,7 @@ TEST(Solve, HonoursItsTotalDeadline) {
   EXPECT_EQ(kind_of([&] {
               solve(board, testing::random_spd(8, 50, 1), testing::random_vector(8, 2), options);
             }),
-            driver::ErrorKind::kTimeout);
+            common::ErrorKind::kTimeout);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
 }
 

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
 
 namespace kelvin::runtime {
 namespace {
@@ -12,8 +12,8 @@ namespace {
 std::string message_of(const std::function<void()>& fn) {
   try {
     fn();
-  } catch (const driver::Error& e) {
-    EXPECT_EQ(e.kind(), driver::ErrorKind::kInvalidArgument);
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.kind(), common::ErrorKind::kInvalidArgument);
     return e.what();
   }
   ADD_FAILURE() << "no error";

@@ -13,7 +13,7 @@
 #include <gtest/gtest.h>
 #include <Eigen/Dense>
 
-#include "kelvin/driver/backends.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/runtime/natural_gradient.hpp"
 #include "logistic_fixture.hpp"
 
@@ -88,7 +88,7 @@ TEST(TngdTraining, LogisticRegressionReachesALowerLossPerStepThanTheBestSgd) {
     }
   }
   driver::ResonatorBoard board(
-      std::shared_ptr<driver::Device>(driver::open("sim:resonator?cells=8&seed=11")));
+      std::shared_ptr<driver::Device>(driver::backends::open("sim:resonator?cells=8&seed=11")));
   int jacobi_steps = 0;
   const auto tngd = train_tngd(d, 1.0, board, &jacobi_steps);
   // The compiler must see the curvature's spread of scales and choose Jacobi by itself.
@@ -133,7 +133,7 @@ TEST(TngdTraining, TngdAdamReachesALowerFinalLossThanTheBestSgd) {
   double adam_rate = 0.0, sign_rate = 0.0;
   for (const double rate : {0.03, 0.1, 0.3, 1.0}) {
     driver::ResonatorBoard board(
-        std::shared_ptr<driver::Device>(driver::open("sim:resonator?cells=8&seed=11")));
+        std::shared_ptr<driver::Device>(driver::backends::open("sim:resonator?cells=8&seed=11")));
     const auto adam = train_tngd(d, rate, board, nullptr, TngdMode::kTngdAdam);
     const auto sign = train_sign_sgd(d, rate);
     if (best_adam.empty() || adam.back() < best_adam.back()) {

@@ -1,6 +1,6 @@
 // The board server in process: real jobs through tcp: and unix: match the same jobs on sim: bit
 // for bit; tokens, leases and misbehaving clients are handled without disturbing others.
-#include "kelvin/server/board_server.hpp"
+#include "kelvin/tools/kelvind/board_server.hpp"
 
 #include <unistd.h>
 
@@ -16,27 +16,27 @@
 
 #include <gtest/gtest.h>
 
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/remote_attach.hpp"
 #include "kelvin/driver/resonator/resonator_board.hpp"
 #include "kelvin/driver/resonator/sample_stream.hpp"
 #include "kelvin/driver/socket_transport.hpp"
-#include "kelvin/protocol/envelope_codec.hpp"
-#include "kelvin/server/auth.hpp"
+#include "kelvin/firmware_protocol/envelope_codec.hpp"
+#include "kelvin/tools/kelvind/auth.hpp"
 #include "raw_client.hpp"
 
-namespace kelvin::server {
+namespace kelvin::tools::kelvind {
 namespace {
 
 using namespace std::chrono_literals;
-using driver::Deadline;
-using driver::Error;
-using driver::ErrorKind;
+using common::Deadline;
+using common::Error;
+using common::ErrorKind;
 using driver::ResonatorBoard;
 using testing::port_of;
 using testing::RawClient;
-namespace wire = kelvin::wire::v1;
+namespace wire = kelvin::firmware_protocol::wire;
 
 constexpr const char* kBoard0 = "sim:resonator?cells=4&seed=7";
 constexpr const char* kBoard1 = "sim:resonator?cells=4&seed=8";
@@ -84,7 +84,7 @@ void expect_same(const JobOutput& a, const JobOutput& b) {
 // The job run `repeats` times on a fresh in-process board; returns the last run (the board's
 // noise stream goes on between runs, so the k-th run on a board has its own reference).
 JobOutput reference_job(const char* uri, int repeats = 1) {
-  ResonatorBoard local(driver::open(uri));
+  ResonatorBoard local(driver::backends::open(uri));
   JobOutput out;
   for (int i = 0; i < repeats; ++i)
     out = run_job(local);
@@ -110,7 +110,7 @@ std::string error_message(const std::function<void()>& fn, ErrorKind expected) {
     EXPECT_EQ(e.kind(), expected) << e.what();
     return e.what();
   }
-  ADD_FAILURE() << "expected a driver::Error";
+  ADD_FAILURE() << "expected a common::Error";
   return {};
 }
 
@@ -121,12 +121,12 @@ TEST(BoardServer, RemoteRunMatchesTheSameRunInProcessBitForBit) {
   ASSERT_EQ(address.rfind("tcp:127.0.0.1:", 0), 0u) << address;
   EXPECT_NE(port_of(address), 0);
 
-  ResonatorBoard remote(driver::open(address));
+  ResonatorBoard remote(driver::backends::open(address));
   EXPECT_EQ(remote.description().serial,
-            ResonatorBoard(driver::open(kBoard0)).description().serial);
+            ResonatorBoard(driver::backends::open(kBoard0)).description().serial);
   expect_same(run_job(remote), reference_job(kBoard0));
 
-  ResonatorBoard second(driver::open(address + "?board=1"));
+  ResonatorBoard second(driver::backends::open(address + "?board=1"));
   expect_same(run_job(second), reference_job(kBoard1));
   EXPECT_EQ(server.stats().leases, 2u);
 }
@@ -140,7 +140,7 @@ TEST(BoardServer, ServesAUnixSocketToo) {
     BoardServer server(options);
     server.start();
     EXPECT_EQ(server.listening_address(), "unix:" + path.string());
-    ResonatorBoard remote(driver::open(server.listening_address()));
+    ResonatorBoard remote(driver::backends::open(server.listening_address()));
     expect_same(run_job(remote), reference_job(kBoard0));
   }
   EXPECT_FALSE(std::filesystem::exists(path)) << "the socket file outlived the server";
@@ -159,15 +159,17 @@ TEST(BoardServer, WrongTokenIsPermissionDeniedWithAClearMessage) {
   ::unsetenv("KELVIN_TOKEN");
 
   const auto message = error_message(
-      [&] { driver::open(server.listening_address() + "?token_file=" + wrong.string()); },
+      [&] { driver::backends::open(server.listening_address() + "?token_file=" + wrong.string()); },
       ErrorKind::kPermissionDenied);
   EXPECT_NE(message.find("refused the token"), std::string::npos) << message;
   EXPECT_NE(message.find("KELVIN_TOKEN"), std::string::npos) << message;
-  error_message([&] { driver::open(server.listening_address()); }, ErrorKind::kPermissionDenied);
+  error_message([&] { driver::backends::open(server.listening_address()); },
+                ErrorKind::kPermissionDenied);
 
-  ResonatorBoard ok(driver::open(server.listening_address() + "?token_file=" + right.string()));
+  ResonatorBoard ok(
+      driver::backends::open(server.listening_address() + "?token_file=" + right.string()));
   ::setenv("KELVIN_TOKEN", "correct horse battery staple", 1);
-  ResonatorBoard from_env(driver::open(server.listening_address() + "?board=1"));
+  ResonatorBoard from_env(driver::backends::open(server.listening_address() + "?board=1"));
   ::unsetenv("KELVIN_TOKEN");
   EXPECT_EQ(server.stats().refused_token, 2u);
   std::filesystem::remove(wrong);
@@ -178,10 +180,10 @@ TEST(BoardServer, SecondClientOnALeasedBoardIsRefusedWhileAnotherBoardWorks) {
   BoardServer server(two_boards());
   server.start();
   const auto address = server.listening_address();
-  auto holder = std::make_unique<ResonatorBoard>(driver::open(address));
+  auto holder = std::make_unique<ResonatorBoard>(driver::backends::open(address));
 
   try {
-    driver::open(address + "?board=0");
+    driver::backends::open(address + "?board=0");
     FAIL() << "a leased board opened twice";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::kDevice);
@@ -189,7 +191,7 @@ TEST(BoardServer, SecondClientOnALeasedBoardIsRefusedWhileAnotherBoardWorks) {
     EXPECT_NE(std::string(e.what()).find("leased to another client"), std::string::npos)
         << e.what();
   }
-  ResonatorBoard other(driver::open(address + "?board=1"));
+  ResonatorBoard other(driver::backends::open(address + "?board=1"));
   expect_same(run_job(other), reference_job(kBoard1));
 
   // The holder leaves: the board is free again, and fresh (same results as a new board).
@@ -198,7 +200,7 @@ TEST(BoardServer, SecondClientOnALeasedBoardIsRefusedWhileAnotherBoardWorks) {
   std::unique_ptr<ResonatorBoard> next;
   ASSERT_TRUE(eventually([&] {
     try {
-      next = std::make_unique<ResonatorBoard>(driver::open(address));
+      next = std::make_unique<ResonatorBoard>(driver::backends::open(address));
       return true;
     } catch (const Error&) {
       return false;
@@ -210,8 +212,9 @@ TEST(BoardServer, SecondClientOnALeasedBoardIsRefusedWhileAnotherBoardWorks) {
 TEST(BoardServer, NoSuchBoardIsNotFoundAndSaysHowManyThereAre) {
   BoardServer server(two_boards());
   server.start();
-  const auto message = error_message([&] { driver::open(server.listening_address() + "?board=5"); },
-                                     ErrorKind::kNotFound);
+  const auto message =
+      error_message([&] { driver::backends::open(server.listening_address() + "?board=5"); },
+                    ErrorKind::kNotFound);
   EXPECT_NE(message.find("2 boards"), std::string::npos) << message;
 }
 
@@ -225,7 +228,7 @@ TEST(BoardServer, ListingNamesEveryBoardAndItsLeaseWithoutLeasingAny) {
   const auto address = server.listening_address();
   const auto port = static_cast<std::uint16_t>(port_of(address));
   ::setenv("KELVIN_TOKEN", "s3cret", 1);
-  ResonatorBoard holder(driver::open(address + "?board=1"));
+  ResonatorBoard holder(driver::backends::open(address + "?board=1"));
 
   auto socket = driver::SocketTransport::connect_tcp("127.0.0.1", port, Deadline::after(5s));
   const auto boards = driver::list_remote_boards(*socket, "s3cret", address, Deadline::after(5s));
@@ -242,17 +245,17 @@ TEST(BoardServer, ListingNamesEveryBoardAndItsLeaseWithoutLeasingAny) {
   socket->close();
 
   std::vector<std::string> found;
-  for (const auto& a : driver::find(address))  // leased boards are listed too
+  for (const auto& a : driver::backends::find(address))  // leased boards are listed too
     found.push_back(a.to_string());
   EXPECT_EQ(found, (std::vector<std::string>{address + "?board=0", address + "?board=1"}));
-  EXPECT_EQ(driver::find(address + "?board=1").size(), 1u);
+  EXPECT_EQ(driver::backends::find(address + "?board=1").size(), 1u);
   ::setenv("KELVIN_REMOTES", ("unix:/nonexistent/kelvind.sock, " + address).c_str(), 1);
-  EXPECT_EQ(driver::find("tcp").size(), 2u);
-  EXPECT_TRUE(driver::find("unix").empty());  // the dead socket is skipped (and logged)
+  EXPECT_EQ(driver::backends::find("tcp").size(), 2u);
+  EXPECT_TRUE(driver::backends::find("unix").empty());  // the dead socket is skipped (and logged)
   ::unsetenv("KELVIN_REMOTES");
 
   ::setenv("KELVIN_TOKEN", "wrong", 1);
-  EXPECT_TRUE(driver::find(address).empty());
+  EXPECT_TRUE(driver::backends::find(address).empty());
   ::unsetenv("KELVIN_TOKEN");
   EXPECT_EQ(server.stats().leases, 2u);  // the holder and the attach above; listings lease none
 }
@@ -265,7 +268,7 @@ TEST(BoardServer, StreamThroughTheServerFromAFaultyBoardAccountsForEverySample) 
   options.devices = {"sim:resonator?cells=4&seed=7&fault=drop:0.05,corrupt:0.02,duplicate:0.02"};
   BoardServer server(options);
   server.start();
-  ResonatorBoard board(driver::open(server.listening_address()));
+  ResonatorBoard board(driver::backends::open(server.listening_address()));
   driver::SymmetricCodes a(4);
   for (std::uint32_t i = 0; i < 4; ++i)
     a.set(i, i, 9830);
@@ -307,7 +310,7 @@ TEST(BoardServer, StreamThroughTheServerFromAFaultyBoardAccountsForEverySample) 
 TEST(BoardServer, GarbageFromOneClientDoesNotDisturbAnother) {
   BoardServer server(two_boards());
   server.start();
-  ResonatorBoard good(driver::open(server.listening_address() + "?board=1"));
+  ResonatorBoard good(driver::backends::open(server.listening_address() + "?board=1"));
 
   RawClient garbage(port_of(server.listening_address()));
   std::mt19937 rng(42);
@@ -327,17 +330,17 @@ TEST(BoardServer, GarbageFromOneClientDoesNotDisturbAnother) {
 TEST(BoardServer, HugeLengthPrefixIsRefusedBeforeAnythingIsBuffered) {
   BoardServer server(two_boards());
   server.start();
-  ResonatorBoard good(driver::open(server.listening_address()));
+  ResonatorBoard good(driver::backends::open(server.listening_address()));
 
   // A well-formed header (magic, version, header CRC) declaring a 4 GiB payload.
-  auto frame = protocol::encode_frame(std::vector<std::uint8_t>(8, 0));
+  auto frame = firmware_protocol::encode_frame(std::vector<std::uint8_t>(8, 0));
   frame[4] = frame[5] = frame[6] = frame[7] = 0xFF;
-  const auto crc = protocol::crc32(std::span<const std::uint8_t>(frame.data(), 8));
+  const auto crc = firmware_protocol::crc32(std::span<const std::uint8_t>(frame.data(), 8));
   for (int i = 0; i < 4; ++i)
     frame[8 + i] = static_cast<std::uint8_t>(crc >> (8 * i));
   RawClient attacker(port_of(server.listening_address()));
   ASSERT_TRUE(attacker.attach(1).has_value());
-  attacker.send(std::span<const std::uint8_t>(frame.data(), protocol::kFrameHeaderBytes));
+  attacker.send(std::span<const std::uint8_t>(frame.data(), firmware_protocol::kFrameHeaderBytes));
   const auto reply = attacker.read_envelope();
   ASSERT_TRUE(reply.has_value());
   EXPECT_EQ(reply->error().code(), wire::ERROR_CODE_MALFORMED_FRAME);
@@ -359,8 +362,8 @@ TEST(BoardServer, RequestsBeforeAttachAreRefused) {
   RawClient client(port_of(server.listening_address()));
   wire::Envelope hello;
   hello.set_request_id(7);
-  hello.mutable_hello()->set_min_version(protocol::kProtocolVersion);
-  hello.mutable_hello()->set_max_version(protocol::kProtocolVersion);
+  hello.mutable_hello()->set_min_version(firmware_protocol::kProtocolVersion);
+  hello.mutable_hello()->set_max_version(firmware_protocol::kProtocolVersion);
   client.send_envelope(hello);
   const auto reply = client.read_envelope();
   ASSERT_TRUE(reply.has_value());
@@ -390,7 +393,7 @@ TEST(BoardServer, ClientThatNeverReadsIsDroppedWithoutDisturbingOthers) {
   options.max_queued_bytes = 256 * 1024;
   BoardServer server(options);
   server.start();
-  ResonatorBoard good(driver::open(server.listening_address() + "?board=1"));
+  ResonatorBoard good(driver::backends::open(server.listening_address() + "?board=1"));
 
   RawClient sluggard(port_of(server.listening_address()));
   ASSERT_TRUE(sluggard.attach(0).has_value());
@@ -436,11 +439,12 @@ TEST(BoardServer, StoppingTheServerFailsABlockedRequestWithDisconnected) {
   std::atomic<bool> swallow{false};
   auto options = two_boards();
   options.connect = [&swallow](const std::string& uri) {
-    return std::make_unique<SwallowingTransport>(driver::builtin_registry().connect(uri), swallow);
+    return std::make_unique<SwallowingTransport>(driver::backends::builtin_registry().connect(uri),
+                                                 swallow);
   };
   BoardServer server(options);
   server.start();
-  ResonatorBoard board(driver::open(server.listening_address()));
+  ResonatorBoard board(driver::backends::open(server.listening_address()));
   swallow = true;  // the next request is never answered
 
   std::thread stopper([&] {
@@ -462,9 +466,9 @@ TEST(BoardServer, RefusesClientsPastItsLimit) {
   options.max_clients = 1;
   BoardServer server(options);
   server.start();
-  ResonatorBoard first(driver::open(server.listening_address()));
+  ResonatorBoard first(driver::backends::open(server.listening_address()));
   try {
-    driver::open(server.listening_address() + "?board=1");
+    driver::backends::open(server.listening_address() + "?board=1");
     FAIL() << "a second client was served past max_clients=1";
   } catch (const Error& e) {
     EXPECT_EQ(e.device_code(), wire::ERROR_CODE_RESOURCE_EXHAUSTED) << e.what();
@@ -481,7 +485,7 @@ TEST(BoardServer, ARefusalThatArrivesBeforeTheAttachIsWrittenStillSaysWhy) {
   BoardServer server(options);
   server.start();
   const auto address = server.listening_address();
-  ResonatorBoard first(driver::open(address));
+  ResonatorBoard first(driver::backends::open(address));
   auto socket = driver::SocketTransport::connect_tcp(
       "127.0.0.1", static_cast<std::uint16_t>(port_of(address)), Deadline::after(5s));
   std::this_thread::sleep_for(200ms);  // the refusal and the end of the stream arrive first
@@ -516,4 +520,4 @@ TEST(Tokens, CompareEqualOnlyWhenIdentical) {
 }
 
 }  // namespace
-}  // namespace kelvin::server
+}  // namespace kelvin::tools::kelvind

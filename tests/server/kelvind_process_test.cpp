@@ -18,13 +18,13 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/resonator/sample_stream.hpp"
 
 extern char** environ;
 
-namespace kelvin::server {
+namespace kelvin::tools::kelvind {
 namespace {
 
 using namespace std::chrono_literals;
@@ -167,49 +167,49 @@ TEST(Kelvind, KillingTheServerMidStreamFailsTheReaderWithDisconnectedWithinItsDe
     driver::SymmetricCodes a(4);
     for (std::uint32_t i = 0; i < 4; ++i)
       a.set(i, i, 9830);
-    board.program_couplings(a, driver::Deadline::after(5s));
+    board.program_couplings(a, common::Deadline::after(5s));
   };
-  driver::ResonatorBoard remote(driver::open(uri));
+  driver::ResonatorBoard remote(driver::backends::open(uri));
   program(remote);
   driver::StreamOptions options;
   options.reply_timeout = 2s;
-  driver::SampleStream stream(remote, options, driver::Deadline::after(5s));
+  driver::SampleStream stream(remote, options, common::Deadline::after(5s));
   std::uint64_t received = 0;
   for (int k = 0; k < 5; ++k)
-    received += stream.recv(driver::Deadline::after(5s)).metadata.sample_count;
+    received += stream.recv(common::Deadline::after(5s)).metadata.sample_count;
   EXPECT_GT(received, 0u);
 
   std::thread killer([&] {
     std::this_thread::sleep_for(100ms);
     server.kill_now();
   });
-  const auto deadline = driver::Deadline::after(10s);
+  const auto deadline = common::Deadline::after(10s);
   const auto before = std::chrono::steady_clock::now();
-  std::optional<driver::ErrorKind> kind;
+  std::optional<common::ErrorKind> kind;
   try {
     while (!deadline.expired())
       (void)stream.recv(deadline);  // streams until the server is gone
-  } catch (const driver::Error& e) {
+  } catch (const common::Error& e) {
     kind = e.kind();
   }
   const auto waited = std::chrono::steady_clock::now() - before;
   killer.join();
-  EXPECT_EQ(kind, std::optional(driver::ErrorKind::kDisconnected));
+  EXPECT_EQ(kind, std::optional(common::ErrorKind::kDisconnected));
   // The kill comes after 100 ms; the reader must notice within a reply timeout or so, not wait
   // out its 10 s deadline.
   EXPECT_LT(waited, 3s);
   try {
-    (void)stream.recv(driver::Deadline::after(1s));
+    (void)stream.recv(common::Deadline::after(1s));
     ADD_FAILURE() << "a stream on a dead server delivered";
-  } catch (const driver::Error& e) {
-    EXPECT_EQ(e.kind(), driver::ErrorKind::kDisconnected) << e.what();
+  } catch (const common::Error& e) {
+    EXPECT_EQ(e.kind(), common::ErrorKind::kDisconnected) << e.what();
   }
 
-  driver::ResonatorBoard local(driver::open("sim:resonator?cells=4&seed=3"));
+  driver::ResonatorBoard local(driver::backends::open("sim:resonator?cells=4&seed=3"));
   program(local);
-  driver::SampleStream fresh(local, options, driver::Deadline::after(5s));
-  EXPECT_GT(fresh.recv(driver::Deadline::after(5s)).metadata.sample_count +
-                fresh.recv(driver::Deadline::after(5s)).metadata.sample_count,
+  driver::SampleStream fresh(local, options, common::Deadline::after(5s));
+  EXPECT_GT(fresh.recv(common::Deadline::after(5s)).metadata.sample_count +
+                fresh.recv(common::Deadline::after(5s)).metadata.sample_count,
             0u);
 }
 
@@ -260,4 +260,4 @@ TEST(Kelvind, RefusesABadDeviceAtStartWithExitCode1) {
 }
 
 }  // namespace
-}  // namespace kelvin::server
+}  // namespace kelvin::tools::kelvind

@@ -20,10 +20,10 @@
 
 #include <gtest/gtest.h>
 
-#include "kelvin/protocol/envelope_codec.hpp"
-#include "kelvin/protocol/framing.hpp"
+#include "kelvin/firmware_protocol/envelope_codec.hpp"
+#include "kelvin/firmware_protocol/framing.hpp"
 
-namespace kelvin::server::testing {
+namespace kelvin::tools::kelvind::testing {
 
 // The port of "tcp:127.0.0.1:PORT".
 inline std::uint16_t port_of(const std::string& address) {
@@ -60,20 +60,20 @@ class RawClient {
     return true;
   }
 
-  bool send_envelope(wire::v1::Envelope envelope) {
-    envelope.set_protocol_version(protocol::kProtocolVersion);
-    return send(protocol::encode_envelope(envelope));
+  bool send_envelope(firmware_protocol::wire::Envelope envelope) {
+    envelope.set_protocol_version(firmware_protocol::kProtocolVersion);
+    return send(firmware_protocol::encode_envelope(envelope));
   }
 
   // The next frame from the server, or nullopt on EOF, error or after `budget`.
-  std::optional<wire::v1::Envelope> read_envelope(
+  std::optional<firmware_protocol::wire::Envelope> read_envelope(
       std::chrono::milliseconds budget = std::chrono::seconds(5)) {
     const auto deadline = std::chrono::steady_clock::now() + budget;
     for (;;) {
       if (auto decoded = decoder_.next()) {
         if (decoded->error)
           return std::nullopt;
-        return protocol::parse_envelope(decoded->payload);
+        return firmware_protocol::parse_envelope(decoded->payload);
       }
       if (!wait_readable(deadline))
         return std::nullopt;
@@ -99,8 +99,9 @@ class RawClient {
   }
 
   // Attach (and Attached) without the driver.
-  std::optional<wire::v1::Envelope> attach(std::uint32_t board, const std::string& token = {}) {
-    wire::v1::Envelope attach;
+  std::optional<firmware_protocol::wire::Envelope> attach(std::uint32_t board,
+                                                          const std::string& token = {}) {
+    firmware_protocol::wire::Envelope attach;
     attach.set_request_id(1);
     attach.mutable_attach()->set_board(board);
     attach.mutable_attach()->set_token(token);
@@ -121,7 +122,7 @@ class RawClient {
   }
 
   int fd_ = -1;
-  protocol::FrameDecoder decoder_;
+  firmware_protocol::FrameDecoder decoder_;
 };
 
-}  // namespace kelvin::server::testing
+}  // namespace kelvin::tools::kelvind::testing

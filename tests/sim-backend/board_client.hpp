@@ -14,13 +14,13 @@
 #include <utility>
 #include <vector>
 
-#include "kelvin/protocol/envelope_codec.hpp"
-#include "kelvin/sim/resonator_firmware.hpp"
+#include "kelvin/firmware_protocol/envelope_codec.hpp"
+#include "kelvin/sim_backend/resonator_firmware.hpp"
 
-namespace kelvin::sim::testing {
+namespace kelvin::sim_backend::testing {
 
-using wire::v1::Envelope;
-using wire::v1::ErrorCode;
+using firmware_protocol::wire::Envelope;
+using firmware_protocol::wire::ErrorCode;
 
 // int16 codes as little-endian bytes, in protobuf's `bytes` representation.
 inline std::string le16(const std::vector<std::int16_t>& codes) {
@@ -65,14 +65,14 @@ std::vector<std::int16_t> upper_codes(std::uint32_t n, F code_of) {
 }
 
 inline std::vector<Envelope> decode_replies(std::span<const std::uint8_t> bytes) {
-  protocol::FrameDecoder decoder;
+  firmware_protocol::FrameDecoder decoder;
   decoder.feed(bytes);
   std::vector<Envelope> out;
   while (auto frame = decoder.next()) {
     EXPECT_FALSE(frame->error) << "the board sent a malformed frame";
     if (frame->error)
       continue;
-    out.push_back(protocol::parse_envelope(frame->payload));
+    out.push_back(firmware_protocol::parse_envelope(frame->payload));
   }
   EXPECT_EQ(decoder.buffered_bytes(), 0u) << "the board sent a partial frame";
   return out;
@@ -92,7 +92,7 @@ class BoardClient {
   // A request envelope with the next request id and this build's protocol version.
   Envelope request() {
     Envelope e;
-    e.set_protocol_version(protocol::kProtocolVersion);
+    e.set_protocol_version(firmware_protocol::kProtocolVersion);
     e.set_request_id(next_id_++);
     return e;
   }
@@ -103,17 +103,17 @@ class BoardClient {
 
   // Sends one request and returns its single reply (checking the echoed id and version).
   Envelope exchange(const Envelope& req) {
-    const auto replies = send_bytes(protocol::encode_envelope(req));
+    const auto replies = send_bytes(firmware_protocol::encode_envelope(req));
     EXPECT_EQ(replies.size(), 1u);
     if (replies.empty())
       return Envelope{};
     EXPECT_EQ(replies[0].request_id(), req.request_id());
-    EXPECT_EQ(replies[0].protocol_version(), protocol::kProtocolVersion);
+    EXPECT_EQ(replies[0].protocol_version(), firmware_protocol::kProtocolVersion);
     return replies[0];
   }
 
-  Envelope hello(std::uint32_t min_version = protocol::kProtocolVersion,
-                 std::uint32_t max_version = protocol::kProtocolVersion) {
+  Envelope hello(std::uint32_t min_version = firmware_protocol::kProtocolVersion,
+                 std::uint32_t max_version = firmware_protocol::kProtocolVersion) {
     Envelope e = request();
     e.mutable_hello()->set_min_version(min_version);
     e.mutable_hello()->set_max_version(max_version);
@@ -159,7 +159,7 @@ class BoardClient {
   }
 
   // Any StartRun (v3 fields included), then its results (asserting both succeed).
-  wire::v1::RunResults run(const wire::v1::StartRun& start) {
+  firmware_protocol::wire::RunResults run(const firmware_protocol::wire::StartRun& start) {
     Envelope e = request();
     *e.mutable_start_run() = start;
     const Envelope started = exchange(e);
@@ -176,7 +176,7 @@ class BoardClient {
     return exchange(e);
   }
 
-  Envelope start_stream(const wire::v1::StartStream& start) {
+  Envelope start_stream(const firmware_protocol::wire::StartStream& start) {
     Envelope e = request();
     *e.mutable_start_stream() = start;
     return exchange(e);
@@ -203,8 +203,8 @@ class BoardClient {
   }
 
   // Starts a run of `samples` samples and reads its results (asserting both succeed).
-  wire::v1::RunResults run(std::uint64_t samples, bool reset_state, bool accumulate_products,
-                           bool record_samples) {
+  firmware_protocol::wire::RunResults run(std::uint64_t samples, bool reset_state,
+                                          bool accumulate_products, bool record_samples) {
     const Envelope started =
         start_run(samples * 100, reset_state, accumulate_products, record_samples);
     EXPECT_TRUE(started.has_run_started()) << started.DebugString();
@@ -226,8 +226,9 @@ inline ::testing::AssertionResult IsError(const Envelope& reply, ErrorCode code)
   }
   if (reply.error().code() != code) {
     return ::testing::AssertionFailure()
-           << "expected " << wire::v1::ErrorCode_Name(code) << ", got "
-           << wire::v1::ErrorCode_Name(reply.error().code()) << ": " << reply.error().message();
+           << "expected " << firmware_protocol::wire::ErrorCode_Name(code) << ", got "
+           << firmware_protocol::wire::ErrorCode_Name(reply.error().code()) << ": "
+           << reply.error().message();
   }
   return ::testing::AssertionSuccess();
 }
@@ -253,4 +254,4 @@ inline void program_reference_system(BoardClient& board) {
   ASSERT_TRUE(board.set_noise(2000).has_ack());
 }
 
-}  // namespace kelvin::sim::testing
+}  // namespace kelvin::sim_backend::testing

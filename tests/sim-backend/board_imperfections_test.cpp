@@ -1,10 +1,10 @@
-#include "kelvin/sim/board_imperfections.hpp"
+#include "kelvin/sim_backend/board_imperfections.hpp"
 
 #include <cmath>
 
 #include <gtest/gtest.h>
 
-namespace kelvin::sim {
+namespace kelvin::sim_backend {
 namespace {
 
 TEST(BoardImperfections, SameSerialGivesTheSameFlaws) {
@@ -61,4 +61,4 @@ TEST(BoardImperfections, RefusesImpossibleSpreads) {
 }
 
 }  // namespace
-}  // namespace kelvin::sim
+}  // namespace kelvin::sim_backend

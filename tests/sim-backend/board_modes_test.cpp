@@ -11,18 +11,20 @@
 #include <Eigen/Dense>
 
 #include "board_client.hpp"
-#include "kelvin/sim/board_imperfections.hpp"
-#include "kelvin/sim/exact_discretization.hpp"
-#include "kelvin/sim/rlc_circuit.hpp"
+#include "kelvin/sim_backend/board_imperfections.hpp"
+#include "kelvin/sim_backend/exact_discretization.hpp"
+#include "kelvin/sim_backend/rlc_circuit.hpp"
 
-namespace kelvin::sim::testing {
+namespace kelvin::sim_backend::testing {
 namespace {
 
 constexpr double kLsb = 1.0 / 16384.0;  // ADC and coupling lsb
 
-wire::v1::StartRun start(std::uint64_t samples, wire::v1::Dynamics dynamics, bool products,
-                         bool record, std::uint32_t decimation = 1, bool average = false) {
-  wire::v1::StartRun s;
+firmware_protocol::wire::StartRun start(std::uint64_t samples,
+                                        firmware_protocol::wire::Dynamics dynamics, bool products,
+                                        bool record, std::uint32_t decimation = 1,
+                                        bool average = false) {
+  firmware_protocol::wire::StartRun s;
   s.set_duration_ticks(samples * 100 * decimation);
   s.set_dynamics(dynamics);
   s.set_accumulate_products(products);
@@ -69,7 +71,8 @@ TEST(BoardModes, RlcRunsSampleDTimesAInverseWithZeroMeanAndTheCircuitsLagOneCova
   ASSERT_TRUE(board.program_couplings(codes_of(a)).has_ack());
   ASSERT_TRUE(board.program_biases({4096, -4096, 2048, 0}).has_ack());  // 0.5 mA, -0.5 mA, ...
   ASSERT_TRUE(board.set_noise(kNoiseCode).has_ack());
-  board.run(start(20000, wire::v1::DYNAMICS_RLC, false, false));  // burn-in: 20 ms >> RC
+  board.run(
+      start(20000, firmware_protocol::wire::DYNAMICS_RLC, false, false));  // burn-in: 20 ms >> RC
 
   // The circuit, in SI units, as resonator_registers.hpp specifies it: [i; v] order here.
   RlcComponents rlc;
@@ -90,7 +93,7 @@ TEST(BoardModes, RlcRunsSampleDTimesAInverseWithZeroMeanAndTheCircuitsLagOneCova
   std::vector<Eigen::VectorXd> means;
   std::vector<Eigen::MatrixXd> covs, lags;
   for (int r = 0; r < kRuns; ++r) {
-    const auto res = board.run(start(kSamples, wire::v1::DYNAMICS_RLC, true, true));
+    const auto res = board.run(start(kSamples, firmware_protocol::wire::DYNAMICS_RLC, true, true));
     ASSERT_EQ(res.clipped_samples(), 0u);
     const auto x = from_le16(res.samples_le16());
     Eigen::MatrixXd v(4, kSamples);
@@ -144,7 +147,7 @@ TEST(BoardModes, RlcRunIsRefusedForAMatrixThatIsNotACapacitanceMatrix) {
   a(0, 1) = a(1, 0) = -1.5;  // indefinite
   ASSERT_TRUE(board.program_couplings(codes_of(a)).has_ack());
   Envelope e = board.request();
-  *e.mutable_start_run() = start(10, wire::v1::DYNAMICS_RLC, false, false);
+  *e.mutable_start_run() = start(10, firmware_protocol::wire::DYNAMICS_RLC, false, false);
   const Envelope reply = board.exchange(e);
   ASSERT_TRUE(IsError(reply, ErrorCode::ERROR_CODE_INVALID_ARGUMENT));
   EXPECT_NE(reply.error().message().find("positive definite"), std::string::npos)
@@ -156,7 +159,7 @@ TEST(BoardModes, RlcRunIsRefusedWhileAQuarticTermIsSet) {
   ASSERT_TRUE(board.program_couplings(codes_of(chain_matrix())).has_ack());
   ASSERT_TRUE(board.set_quartic({0, 4096, 0, 0}).has_ack());
   Envelope e = board.request();
-  *e.mutable_start_run() = start(10, wire::v1::DYNAMICS_RLC, false, false);
+  *e.mutable_start_run() = start(10, firmware_protocol::wire::DYNAMICS_RLC, false, false);
   const Envelope reply = board.exchange(e);
   ASSERT_TRUE(IsError(reply, ErrorCode::ERROR_CODE_INVALID_ARGUMENT));
   EXPECT_NE(reply.error().message().find("quartic"), std::string::npos) << reply.error().message();
@@ -166,8 +169,8 @@ TEST(BoardModes, UnknownDynamicsIsRefused) {
   BoardClient board(four_cells());
   ASSERT_TRUE(board.program_couplings(codes_of(chain_matrix())).has_ack());
   Envelope e = board.request();
-  *e.mutable_start_run() = start(10, wire::v1::DYNAMICS_OVERDAMPED, false, false);
-  e.mutable_start_run()->set_dynamics(static_cast<wire::v1::Dynamics>(7));
+  *e.mutable_start_run() = start(10, firmware_protocol::wire::DYNAMICS_OVERDAMPED, false, false);
+  e.mutable_start_run()->set_dynamics(static_cast<firmware_protocol::wire::Dynamics>(7));
   EXPECT_TRUE(IsError(board.exchange(e), ErrorCode::ERROR_CODE_INVALID_ARGUMENT));
 }
 
@@ -178,7 +181,7 @@ TEST(BoardModes, CapacitiveBoardRefusesPositiveOffDiagonalCouplings) {
   config.coupling_kind = CouplingKind::kCapacitive;
   BoardClient board(config);
   EXPECT_EQ(board.hello().device_info().resonator().coupling_kind(),
-            wire::v1::COUPLING_KIND_CAPACITIVE);
+            firmware_protocol::wire::COUPLING_KIND_CAPACITIVE);
   ASSERT_TRUE(board.program_couplings(codes_of(chain_matrix())).has_ack());
   Eigen::MatrixXd a = chain_matrix();
   a(2, 3) = a(3, 2) = 0.125;
@@ -207,11 +210,12 @@ TEST(BoardModes, DecimationKeepsEveryKthAdcSampleAndAveragingTheirRoundedMean) {
   program(last_board);
   program(mean_board);
   const auto raw = from_le16(
-      raw_board.run(start(kOut * kK, wire::v1::DYNAMICS_OVERDAMPED, false, true)).samples_le16());
-  const auto last_run =
-      last_board.run(start(kOut, wire::v1::DYNAMICS_OVERDAMPED, true, true, kK, false));
-  const auto mean_run =
-      mean_board.run(start(kOut, wire::v1::DYNAMICS_OVERDAMPED, true, true, kK, true));
+      raw_board.run(start(kOut * kK, firmware_protocol::wire::DYNAMICS_OVERDAMPED, false, true))
+          .samples_le16());
+  const auto last_run = last_board.run(
+      start(kOut, firmware_protocol::wire::DYNAMICS_OVERDAMPED, true, true, kK, false));
+  const auto mean_run = mean_board.run(
+      start(kOut, firmware_protocol::wire::DYNAMICS_OVERDAMPED, true, true, kK, true));
   EXPECT_EQ(last_run.sample_count(), kOut);
   EXPECT_EQ(last_run.first_tick(), 100u * kK);
   const auto last = from_le16(last_run.samples_le16());
@@ -238,10 +242,11 @@ TEST(BoardModes, DecimationOutsideTheBoardsRangeOrAnUnalignedDurationIsRefused) 
   BoardClient board(four_cells());
   ASSERT_TRUE(board.program_couplings(codes_of(chain_matrix())).has_ack());
   Envelope e = board.request();
-  *e.mutable_start_run() = start(10, wire::v1::DYNAMICS_OVERDAMPED, false, false, 70000);
+  *e.mutable_start_run() =
+      start(10, firmware_protocol::wire::DYNAMICS_OVERDAMPED, false, false, 70000);
   EXPECT_TRUE(IsError(board.exchange(e), ErrorCode::ERROR_CODE_INVALID_ARGUMENT));
   e = board.request();
-  *e.mutable_start_run() = start(10, wire::v1::DYNAMICS_OVERDAMPED, false, false, 4);
+  *e.mutable_start_run() = start(10, firmware_protocol::wire::DYNAMICS_OVERDAMPED, false, false, 4);
   e.mutable_start_run()->set_duration_ticks(4 * 100 * 10 + 100);  // not a multiple of 400
   const Envelope reply = board.exchange(e);
   ASSERT_TRUE(IsError(reply, ErrorCode::ERROR_CODE_INVALID_ARGUMENT));
@@ -262,7 +267,8 @@ ResonatorConfig typical_board(const std::string& serial) {
 TEST(BoardModes, TypicalBoardReadsItsOwnAdcOffsetsAtZeroVolts) {
   BoardClient board(typical_board("BENCH-1"));
   ASSERT_TRUE(board.program_couplings(codes_of(chain_matrix())).has_ack());
-  const auto res = board.run(start(100, wire::v1::DYNAMICS_OVERDAMPED, false, false));
+  const auto res =
+      board.run(start(100, firmware_protocol::wire::DYNAMICS_OVERDAMPED, false, false));
   const BoardImperfections flaws = draw_imperfections("BENCH-1", 4, ImperfectionModel::typical());
   int nonzero = 0;
   for (int i = 0; i < 4; ++i) {
@@ -285,9 +291,10 @@ TEST(BoardModes, TypicalBoardShiftsTheSolutionByItsCouplingGainAndAdcErrors) {
     BoardClient board(config);
     EXPECT_TRUE(board.program_couplings(codes_of(chain_matrix())).has_ack());
     EXPECT_TRUE(board.program_biases(b).has_ack());
-    board.run(start(200, wire::v1::DYNAMICS_OVERDAMPED, false, false));  // 200 us >> 1/lambda_min
-    return from_le16(
-        board.run(start(1, wire::v1::DYNAMICS_OVERDAMPED, false, true)).samples_le16());
+    board.run(start(200, firmware_protocol::wire::DYNAMICS_OVERDAMPED, false,
+                    false));  // 200 us >> 1/lambda_min
+    return from_le16(board.run(start(1, firmware_protocol::wire::DYNAMICS_OVERDAMPED, false, true))
+                         .samples_le16());
   };
   const auto flawed = settle(typical_board("BENCH-2"));
   const auto ideal = settle(four_cells());
@@ -312,7 +319,7 @@ TEST(BoardModes, FlawsFollowTheSerialNotTheSeed) {
     EXPECT_TRUE(board.program_couplings(codes_of(chain_matrix())).has_ack());
     EXPECT_TRUE(board.program_biases({1000, 2000, -3000, 0}).has_ack());
     EXPECT_TRUE(board.set_noise(2000).has_ack());
-    return board.run(start(500, wire::v1::DYNAMICS_RLC, false, true)).samples_le16();
+    return board.run(start(500, firmware_protocol::wire::DYNAMICS_RLC, false, true)).samples_le16();
   };
   EXPECT_EQ(record(typical_board("A-1")), record(typical_board("A-1")));
   EXPECT_NE(record(typical_board("A-1")), record(typical_board("A-2")));
@@ -332,7 +339,7 @@ TEST(BoardModes, QuarticTermNarrowsTheCellsAndZeroJ4RestoresTheLinearStream) {
     if (set_back_to_zero) {
       EXPECT_TRUE(board.set_quartic({0, 0, 0, 0}).has_ack());
     }
-    return board.run(start(20000, wire::v1::DYNAMICS_OVERDAMPED, true, true));
+    return board.run(start(20000, firmware_protocol::wire::DYNAMICS_OVERDAMPED, true, true));
   };
   const auto linear = record({0, 0, 0, 0}, false);
   const auto restored = record({8192, 8192, 8192, 8192}, true);
@@ -344,4 +351,4 @@ TEST(BoardModes, QuarticTermNarrowsTheCellsAndZeroJ4RestoresTheLinearStream) {
 }
 
 }  // namespace
-}  // namespace kelvin::sim::testing
+}  // namespace kelvin::sim_backend::testing

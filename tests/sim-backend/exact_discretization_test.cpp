@@ -1,4 +1,4 @@
-#include "kelvin/sim/exact_discretization.hpp"
+#include "kelvin/sim_backend/exact_discretization.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <Eigen/Dense>
 #include <unsupported/Eigen/MatrixFunctions>
 
-namespace kelvin::sim {
+namespace kelvin::sim_backend {
 namespace {
 
 using Eigen::MatrixXd;
@@ -170,4 +170,4 @@ TEST(ExactDiscretization, RejectsMismatchedShapesAndBadSteps) {
 }
 
 }  // namespace
-}  // namespace kelvin::sim
+}  // namespace kelvin::sim_backend

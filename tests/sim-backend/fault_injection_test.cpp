@@ -1,6 +1,6 @@
 // The emulated faulty link: the fault spec's grammar and what each fault does to the frames a
 // board sends (decoded here as the host would).
-#include "kelvin/sim/fault_injection.hpp"
+#include "kelvin/sim_backend/fault_injection.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,16 +10,16 @@
 #include <vector>
 
 #include "board_client.hpp"
-#include "kelvin/protocol/envelope_codec.hpp"
-#include "kelvin/sim/resonator_config.hpp"
-#include "kelvin/sim/resonator_firmware.hpp"
-#include "kelvin/sim/sample_ring.hpp"
+#include "kelvin/firmware_protocol/envelope_codec.hpp"
+#include "kelvin/sim_backend/resonator_config.hpp"
+#include "kelvin/sim_backend/resonator_firmware.hpp"
+#include "kelvin/sim_backend/sample_ring.hpp"
 
-namespace kelvin::sim::testing {
+namespace kelvin::sim_backend::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using wire::v1::Envelope;
+using firmware_protocol::wire::Envelope;
 
 std::unique_ptr<FaultyLink> faulty_board(const std::string& spec, std::uint64_t seed = 1) {
   ResonatorConfig config;
@@ -33,10 +33,10 @@ std::vector<std::uint8_t> pings(int count) {
   std::vector<std::uint8_t> bytes;
   for (int k = 1; k <= count; ++k) {
     Envelope e;
-    e.set_protocol_version(protocol::kProtocolVersion);
+    e.set_protocol_version(firmware_protocol::kProtocolVersion);
     e.set_request_id(static_cast<std::uint64_t>(k));
     e.mutable_ping()->set_payload("x");
-    const auto frame = protocol::encode_envelope(e);
+    const auto frame = firmware_protocol::encode_envelope(e);
     bytes.insert(bytes.end(), frame.begin(), frame.end());
   }
   return bytes;
@@ -48,7 +48,7 @@ struct Decoded {
 };
 
 Decoded decode(const std::vector<std::uint8_t>& bytes) {
-  protocol::FrameDecoder decoder;
+  firmware_protocol::FrameDecoder decoder;
   decoder.feed(bytes);
   Decoded out;
   while (auto frame = decoder.next()) {
@@ -57,7 +57,7 @@ Decoded decode(const std::vector<std::uint8_t>& bytes) {
       continue;
     }
     try {
-      out.ids.push_back(protocol::parse_envelope(frame->payload).request_id());
+      out.ids.push_back(firmware_protocol::parse_envelope(frame->payload).request_id());
     } catch (const std::exception&) {
       ++out.bad;
     }
@@ -195,4 +195,4 @@ TEST(SampleRing, DiscardUnreadCountsAnOverflowEpisode) {
 }
 
 }  // namespace
-}  // namespace kelvin::sim::testing
+}  // namespace kelvin::sim_backend::testing

@@ -8,7 +8,7 @@
 
 #include "board_client.hpp"
 
-namespace kelvin::sim::testing {
+namespace kelvin::sim_backend::testing {
 namespace {
 
 // A whole session's worth of request frames, concatenated.
@@ -16,8 +16,8 @@ std::vector<std::uint8_t> session_bytes() {
   BoardClient builder;  // only used to number the requests
   std::vector<Envelope> requests;
   Envelope e = builder.request();
-  e.mutable_hello()->set_min_version(protocol::kProtocolVersion);
-  e.mutable_hello()->set_max_version(protocol::kProtocolVersion);
+  e.mutable_hello()->set_min_version(firmware_protocol::kProtocolVersion);
+  e.mutable_hello()->set_max_version(firmware_protocol::kProtocolVersion);
   requests.push_back(e);
   e = builder.request();
   e.mutable_program_couplings()->set_cells(8);
@@ -52,7 +52,7 @@ std::vector<std::uint8_t> session_bytes() {
 
   std::vector<std::uint8_t> out;
   for (const Envelope& r : requests) {
-    const auto frame = protocol::encode_envelope(r);
+    const auto frame = firmware_protocol::encode_envelope(r);
     out.insert(out.end(), frame.begin(), frame.end());
   }
   return out;
@@ -93,4 +93,4 @@ TEST(FrameSplitting, ArbitraryByteBoundariesGiveTheSameReplies) {
 }
 
 }  // namespace
-}  // namespace kelvin::sim::testing
+}  // namespace kelvin::sim_backend::testing

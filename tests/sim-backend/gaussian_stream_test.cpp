@@ -1,4 +1,4 @@
-#include "kelvin/sim/gaussian_stream.hpp"
+#include "kelvin/sim_backend/gaussian_stream.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <Random123/philox.h>
 #include <Random123/boxmuller.hpp>
 
-namespace kelvin::sim {
+namespace kelvin::sim_backend {
 namespace {
 
 using Philox = r123::Philox4x32_R<10>;
@@ -81,4 +81,4 @@ TEST(GaussianStream, ProducesStandardNormalMoments) {
 }
 
 }  // namespace
-}  // namespace kelvin::sim
+}  // namespace kelvin::sim_backend

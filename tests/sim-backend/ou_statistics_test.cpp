@@ -11,7 +11,7 @@
 
 #include "board_client.hpp"
 
-namespace kelvin::sim::testing {
+namespace kelvin::sim_backend::testing {
 namespace {
 
 using Eigen::Matrix4d;
@@ -130,4 +130,4 @@ TEST(OuStatistics, SampleMeanAndCovarianceMatchTheStationaryDistribution) {
 }
 
 }  // namespace
-}  // namespace kelvin::sim::testing
+}  // namespace kelvin::sim_backend::testing

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "kelvin/protocol/pbit_lattice.hpp"
-#include "kelvin/sim/pbit_model.hpp"
+#include "kelvin/firmware_protocol/pbit_lattice.hpp"
+#include "kelvin/sim_backend/pbit_model.hpp"
 #include "pbit_client.hpp"
 
-namespace kelvin::sim::testing {
+namespace kelvin::sim_backend::testing {
 namespace {
 
 PbitConfig config_of(std::uint32_t rows, std::uint32_t cols, std::uint32_t degree,
@@ -46,7 +46,8 @@ std::span<const std::uint8_t> span_of(const std::string& s) {
 }
 
 std::uint32_t edge_count(std::uint32_t rows, std::uint32_t cols, std::uint32_t degree) {
-  return static_cast<std::uint32_t>(protocol::make_pbit_lattice(rows, cols, degree).edges().size());
+  return static_cast<std::uint32_t>(
+      firmware_protocol::make_pbit_lattice(rows, cols, degree).edges().size());
 }
 
 TEST(PbitLut, MatchesTheSigmoidWithinOneCode) {
@@ -78,7 +79,7 @@ TEST(PbitBoard, HelloDescribesTheLattice) {
   const Envelope reply = board.hello();
   ASSERT_TRUE(reply.has_device_info()) << reply.DebugString();
   const auto& info = reply.device_info();
-  EXPECT_EQ(info.family(), wire::v1::BOARD_FAMILY_PBIT);
+  EXPECT_EQ(info.family(), firmware_protocol::wire::BOARD_FAMILY_PBIT);
   EXPECT_EQ(info.serial(), "SIM-PBIT-70x70-1");
   EXPECT_EQ(info.protocol_version(), 6u);
   EXPECT_EQ(info.model(), "pbit-gibbs");
@@ -348,4 +349,4 @@ TEST(PbitBoardErrors, InvalidConfigIsRejectedAtPowerUp) {
 }
 
 }  // namespace
-}  // namespace kelvin::sim::testing
+}  // namespace kelvin::sim_backend::testing

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "kelvin/protocol/pbit_lattice.hpp"
+#include "kelvin/firmware_protocol/pbit_lattice.hpp"
 #include "pbit_client.hpp"
 
-namespace kelvin::sim::testing {
+namespace kelvin::sim_backend::testing {
 namespace {
 
 PbitConfig config_of(std::uint32_t rows, std::uint32_t cols, std::uint32_t degree) {
@@ -25,7 +25,8 @@ PbitConfig config_of(std::uint32_t rows, std::uint32_t cols, std::uint32_t degre
 }
 
 std::uint32_t edge_count(std::uint32_t rows, std::uint32_t cols, std::uint32_t degree) {
-  return static_cast<std::uint32_t>(protocol::make_pbit_lattice(rows, cols, degree).edges().size());
+  return static_cast<std::uint32_t>(
+      firmware_protocol::make_pbit_lattice(rows, cols, degree).edges().size());
 }
 
 // The recorded samples of one chain (chain-major layout), as a string of bytes.
@@ -37,7 +38,9 @@ std::string chain_bits(const std::string& bits, std::uint32_t nodes, std::uint64
 
 TEST(PbitChainBeta, BoardAdvertisesTheCapability) {
   PbitClient board(config_of(4, 4, 8));
-  EXPECT_NE(board.hello().device_info().capabilities() & wire::v1::CAPABILITY_PER_CHAIN_BETA, 0u);
+  EXPECT_NE(board.hello().device_info().capabilities() &
+                firmware_protocol::wire::CAPABILITY_PER_CHAIN_BETA,
+            0u);
 }
 
 // Four uncoupled nodes with bias b = 1: every update draws s = +1 with probability
@@ -130,4 +133,4 @@ TEST(PbitChainBeta, MalformedChainCodesAreRefusedNamingTheChain) {
 }
 
 }  // namespace
-}  // namespace kelvin::sim::testing
+}  // namespace kelvin::sim_backend::testing

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "board_client.hpp"
-#include "kelvin/sim/pbit_firmware.hpp"
+#include "kelvin/sim_backend/pbit_firmware.hpp"
 
-namespace kelvin::sim::testing {
+namespace kelvin::sim_backend::testing {
 
 inline std::string i8(const std::vector<int>& values) {
   std::string out;
@@ -76,7 +76,7 @@ class PbitClient : public BoardClient {
   }
 
   // Starts a run and reads its results (asserting both succeed).
-  wire::v1::SamplingResults sample(const SamplingOptions& o) {
+  firmware_protocol::wire::SamplingResults sample(const SamplingOptions& o) {
     const Envelope started = start_sampling(o);
     EXPECT_TRUE(started.has_run_started()) << started.DebugString();
     const Envelope results = read_results(started.run_started().run_id());
@@ -92,4 +92,4 @@ inline int recorded_spin(const std::string& bits, std::uint32_t nodes, std::uint
   return (static_cast<std::uint8_t>(bits[byte]) >> (node % 8)) & 1 ? 1 : -1;
 }
 
-}  // namespace kelvin::sim::testing
+}  // namespace kelvin::sim_backend::testing

@@ -26,10 +26,10 @@
 #include <string>
 #include <vector>
 
-#include "kelvin/protocol/pbit_lattice.hpp"
+#include "kelvin/firmware_protocol/pbit_lattice.hpp"
 #include "pbit_client.hpp"
 
-namespace kelvin::sim::testing {
+namespace kelvin::sim_backend::testing {
 namespace {
 
 constexpr std::uint32_t kBetaCode = 128;  // beta = 0.5
@@ -48,7 +48,7 @@ struct Model {
 };
 
 std::vector<double> exact_probabilities(const Model& m) {
-  const auto lattice = protocol::make_pbit_lattice(m.rows, m.cols, 8);
+  const auto lattice = firmware_protocol::make_pbit_lattice(m.rows, m.cols, 8);
   const std::uint32_t n = lattice.nodes();
   std::vector<double> p(std::size_t{1} << n, 0.0);
   double z = 0.0;
@@ -180,7 +180,7 @@ TEST(PbitEnumeration, FrustratedCyclesMatchExactProbabilities) {
   m.cols = 3;
   m.weights = {2, 1, -1, 1, 1, 1, 2};  // J_14 < 0: both plaquette products negative
   m.biases = {0, 0, 1, 0, 0, 0};
-  const auto lattice = protocol::make_pbit_lattice(2, 3, 8);
+  const auto lattice = firmware_protocol::make_pbit_lattice(2, 3, 8);
   const auto j = [&](std::uint32_t u, std::uint32_t v) {
     return m.weights[*lattice.edge_index(u, v)];
   };
@@ -202,4 +202,4 @@ TEST(PbitEnumeration, ClampedNodesAndBiasesMatchExactConditionalProbabilities) {
 }
 
 }  // namespace
-}  // namespace kelvin::sim::testing
+}  // namespace kelvin::sim_backend::testing

@@ -11,7 +11,7 @@
 
 #include "board_client.hpp"
 
-namespace kelvin::sim::testing {
+namespace kelvin::sim_backend::testing {
 namespace {
 
 std::vector<std::int16_t> diagonal_couplings(std::uint32_t n, std::int16_t diagonal,
@@ -20,8 +20,9 @@ std::vector<std::int16_t> diagonal_couplings(std::uint32_t n, std::int16_t diago
       n, [&](std::uint32_t i, std::uint32_t j) { return i == j ? diagonal : off_diagonal; });
 }
 
-void expect_format(const wire::v1::CodeFormat& f, bool is_signed, std::int64_t min_code,
-                   std::int64_t max_code, double lsb, const std::string& unit) {
+void expect_format(const firmware_protocol::wire::CodeFormat& f, bool is_signed,
+                   std::int64_t min_code, std::int64_t max_code, double lsb,
+                   const std::string& unit) {
   EXPECT_EQ(f.bits(), 16u);
   EXPECT_EQ(f.is_signed(), is_signed);
   EXPECT_EQ(f.min_code(), min_code);
@@ -36,7 +37,7 @@ TEST(ProtocolBehaviour, HelloReturnsTheCompleteDeviceInfo) {
   const Envelope reply = board.hello(1, 6);
   ASSERT_TRUE(reply.has_device_info()) << reply.DebugString();
   const auto& info = reply.device_info();
-  EXPECT_EQ(info.family(), wire::v1::BOARD_FAMILY_RESONATOR);
+  EXPECT_EQ(info.family(), firmware_protocol::wire::BOARD_FAMILY_RESONATOR);
   EXPECT_EQ(info.serial(), "SIM-RES-8-1");
   EXPECT_EQ(info.firmware_version(), "kelvin-sim 0.2.0");
   EXPECT_EQ(info.protocol_version(), 6u);
@@ -49,20 +50,23 @@ TEST(ProtocolBehaviour, HelloReturnsTheCompleteDeviceInfo) {
   EXPECT_EQ(info.tick_rate_hz(), 100e6);
   EXPECT_EQ(info.ticks_per_sample(), 100u);
   EXPECT_EQ(info.capabilities(),
-            static_cast<std::uint64_t>(
-                wire::v1::CAPABILITY_SECOND_MOMENTS | wire::v1::CAPABILITY_SAMPLE_RECORD |
-                wire::v1::CAPABILITY_STATE_RESET | wire::v1::CAPABILITY_RLC_DYNAMICS |
-                wire::v1::CAPABILITY_QUARTIC | wire::v1::CAPABILITY_DECIMATION |
-                wire::v1::CAPABILITY_STREAMING | wire::v1::CAPABILITY_TIMED_START |
-                wire::v1::CAPABILITY_RESUMABLE_READ));
+            static_cast<std::uint64_t>(firmware_protocol::wire::CAPABILITY_SECOND_MOMENTS |
+                                       firmware_protocol::wire::CAPABILITY_SAMPLE_RECORD |
+                                       firmware_protocol::wire::CAPABILITY_STATE_RESET |
+                                       firmware_protocol::wire::CAPABILITY_RLC_DYNAMICS |
+                                       firmware_protocol::wire::CAPABILITY_QUARTIC |
+                                       firmware_protocol::wire::CAPABILITY_DECIMATION |
+                                       firmware_protocol::wire::CAPABILITY_STREAMING |
+                                       firmware_protocol::wire::CAPABILITY_TIMED_START |
+                                       firmware_protocol::wire::CAPABILITY_RESUMABLE_READ));
   EXPECT_EQ(info.max_frame_payload(), 1u << 20);
   EXPECT_EQ(info.max_samples_per_run(), std::uint64_t{1} << 32);
   EXPECT_EQ(info.max_record_samples(), ((1u << 20) - 4096) / 16);
   ASSERT_TRUE(info.has_resonator());
   const auto& r = info.resonator();
-  EXPECT_EQ(r.coupling_kind(), wire::v1::COUPLING_KIND_SIGNED);
+  EXPECT_EQ(r.coupling_kind(), firmware_protocol::wire::COUPLING_KIND_SIGNED);
   ASSERT_EQ(r.dynamics_size(), 2);
-  EXPECT_EQ(r.dynamics(1), wire::v1::DYNAMICS_RLC);
+  EXPECT_EQ(r.dynamics(1), firmware_protocol::wire::DYNAMICS_RLC);
   expect_format(r.quartic_dac(), false, 0, 65535, std::ldexp(1.0, -12), "1/(V^2 us)");
   EXPECT_EQ(r.quartic_substeps(), 16u);
   EXPECT_EQ(r.max_decimation(), 65536u);
@@ -278,7 +282,7 @@ TEST(ProtocolBehaviour, GarbageBytesGiveMalformedFrameRepliesAndTheBoardRecovers
 TEST(ProtocolBehaviour, UndecodablePayloadIsMalformedMessage) {
   BoardClient board;
   const std::vector<std::uint8_t> junk = {0xFF, 0xFF, 0xFF, 0xFF, 0x0F};
-  const auto replies = board.send_bytes(protocol::encode_frame(junk));
+  const auto replies = board.send_bytes(firmware_protocol::encode_frame(junk));
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_TRUE(IsError(replies[0], ErrorCode::ERROR_CODE_MALFORMED_MESSAGE));
   EXPECT_EQ(replies[0].request_id(), 0u);
@@ -327,12 +331,12 @@ TEST(ProtocolBehaviour, ViolentlyUnstableCouplingsEngageTheOverflowGuard) {
   Envelope read = client.request();
   read.mutable_read_results()->set_run_id(1);
   for (const Envelope* e : {&program, &noise, &run}) {
-    const auto replies = decode_replies(firmware->on_bytes(protocol::encode_envelope(*e)));
+    const auto replies = decode_replies(firmware->on_bytes(firmware_protocol::encode_envelope(*e)));
     ASSERT_EQ(replies.size(), 1u);
     ASSERT_FALSE(replies[0].has_error()) << replies[0].DebugString();
   }
   // The run is integrated before the next request is answered.
-  const auto replies = decode_replies(firmware->on_bytes(protocol::encode_envelope(read)));
+  const auto replies = decode_replies(firmware->on_bytes(firmware_protocol::encode_envelope(read)));
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(replies[0].run_results().clipped_samples(), 50u);
   EXPECT_GT(firmware->model().substeps(), 1u);
@@ -363,9 +367,9 @@ TEST(ProtocolBehaviour, A256CellBoardProgramsAndRuns) {
 }
 
 }  // namespace
-}  // namespace kelvin::sim::testing
+}  // namespace kelvin::sim_backend::testing
 
-namespace kelvin::sim::testing {
+namespace kelvin::sim_backend::testing {
 namespace {
 
 TEST(ProtocolBehaviour, StartRunIsAcknowledgedBeforeTheRunIsIntegrated) {
@@ -378,9 +382,10 @@ TEST(ProtocolBehaviour, StartRunIsAcknowledgedBeforeTheRunIsIntegrated) {
   program.mutable_program_couplings()->set_upper_codes_le16(le16(diagonal_couplings(8, 16384, 0)));
   Envelope run = client.request();
   run.mutable_start_run()->set_duration_ticks(std::uint64_t{100} << 30);  // 1.1e9 samples: minutes
-  ASSERT_EQ(decode_replies(firmware->on_bytes(protocol::encode_envelope(program))).size(), 1u);
+  ASSERT_EQ(decode_replies(firmware->on_bytes(firmware_protocol::encode_envelope(program))).size(),
+            1u);
   const auto start = std::chrono::steady_clock::now();
-  const auto started = decode_replies(firmware->on_bytes(protocol::encode_envelope(run)));
+  const auto started = decode_replies(firmware->on_bytes(firmware_protocol::encode_envelope(run)));
   ASSERT_EQ(started.size(), 1u);
   EXPECT_TRUE(started[0].has_run_started()) << started[0].DebugString();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
@@ -396,8 +401,8 @@ TEST(ProtocolBehaviour, StartRunIsAcknowledgedBeforeTheRunIsIntegrated) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
   Envelope read = client.request();
   read.mutable_read_results()->set_run_id(1);
-  EXPECT_TRUE(firmware->on_bytes(protocol::encode_envelope(read)).empty());
+  EXPECT_TRUE(firmware->on_bytes(firmware_protocol::encode_envelope(read)).empty());
 }
 
 }  // namespace
-}  // namespace kelvin::sim::testing
+}  // namespace kelvin::sim_backend::testing

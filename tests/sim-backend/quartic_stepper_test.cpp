@@ -2,7 +2,7 @@
 // term), stationary laws of quartic wells against quadrature (tolerances from batch-means
 // standard errors plus a measured splitting bias, not tuned to the seed), determinism, and input
 // validation.
-#include "kelvin/sim/quartic_stepper.hpp"
+#include "kelvin/sim_backend/quartic_stepper.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,10 +16,10 @@
 
 #include <Eigen/Dense>
 
-#include "kelvin/sim/exact_discretization.hpp"
-#include "kelvin/sim/gaussian_stream.hpp"
+#include "kelvin/sim_backend/exact_discretization.hpp"
+#include "kelvin/sim_backend/gaussian_stream.hpp"
 
-namespace kelvin::sim {
+namespace kelvin::sim_backend {
 namespace {
 
 using Eigen::MatrixXd;
@@ -419,4 +419,4 @@ TEST(QuarticStepper, RejectsBadInput) {
 }
 
 }  // namespace
-}  // namespace kelvin::sim
+}  // namespace kelvin::sim_backend

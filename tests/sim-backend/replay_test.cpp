@@ -7,7 +7,7 @@
 
 #include "board_client.hpp"
 
-namespace kelvin::sim::testing {
+namespace kelvin::sim_backend::testing {
 namespace {
 
 // Records the first `samples` samples after power-up of an 8-cell board running the reference
@@ -102,12 +102,12 @@ std::string record_mode(const std::string& mode) {
   }
   BoardClient board(config);
   program_reference_system(board);
-  wire::v1::StartRun start;
+  firmware_protocol::wire::StartRun start;
   std::uint64_t samples = 4096;
   start.set_reset_state(true);
   start.set_record_samples(true);
   if (mode == "rlc")
-    start.set_dynamics(wire::v1::DYNAMICS_RLC);
+    start.set_dynamics(firmware_protocol::wire::DYNAMICS_RLC);
   if (mode == "quartic") {
     EXPECT_TRUE(board.set_quartic(std::vector<std::int16_t>(8, 2048)).has_ack());
   }
@@ -135,4 +135,4 @@ TEST(Replay, EveryDynamicsPathMatchesItsGoldenHash) {
 }
 
 }  // namespace
-}  // namespace kelvin::sim::testing
+}  // namespace kelvin::sim_backend::testing

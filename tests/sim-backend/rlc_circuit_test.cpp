@@ -1,13 +1,13 @@
-#include "kelvin/sim/rlc_circuit.hpp"
+#include "kelvin/sim_backend/rlc_circuit.hpp"
 
 #include <cmath>
 #include <random>
 
 #include <gtest/gtest.h>
 
-#include "kelvin/sim/board_imperfections.hpp"
+#include "kelvin/sim_backend/board_imperfections.hpp"
 
-namespace kelvin::sim {
+namespace kelvin::sim_backend {
 namespace {
 
 constexpr double kStep = 1e-6;  // one ADC sample period [s]
@@ -48,7 +48,8 @@ TEST(RlcCircuit, StationaryVoltageCovarianceIsKappaRTimesInverseCapacitance) {
       kappa0 * kNominalResistance * comps.inductance.cwiseInverse().asDiagonal().toDenseMatrix();
   EXPECT_LT((sigma.bottomRightCorner(3, 3) - expected_v).norm(), 1e-9 * expected_v.norm());
   EXPECT_LT((sigma.topLeftCorner(3, 3) - expected_i).norm(), 1e-9 * expected_i.norm());
-  EXPECT_LT(sigma.topRightCorner(3, 3).norm(), 1e-9 * std::sqrt(expected_i.norm() * expected_v.norm()));
+  EXPECT_LT(sigma.topRightCorner(3, 3).norm(),
+            1e-9 * std::sqrt(expected_i.norm() * expected_v.norm()));
 }
 
 TEST(RlcCircuit, ResistorMismatchBreaksTheBoltzmannForm) {
@@ -121,4 +122,4 @@ TEST(RlcCircuit, ExactStepAgreesWithFineStepEulerMaruyama) {
 }
 
 }  // namespace
-}  // namespace kelvin::sim
+}  // namespace kelvin::sim_backend

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "board_client.hpp"
-#include "kelvin/sim/sample_ring.hpp"
+#include "kelvin/sim_backend/sample_ring.hpp"
 
-namespace kelvin::sim::testing {
+namespace kelvin::sim_backend::testing {
 namespace {
 
 using std::chrono::microseconds;
@@ -37,8 +37,8 @@ struct ClockedBoard {
   void advance(microseconds us) { *now += us; }
 };
 
-wire::v1::StartStream stream_request(std::uint32_t decimation = 1) {
-  wire::v1::StartStream s;
+firmware_protocol::wire::StartStream stream_request(std::uint32_t decimation = 1) {
+  firmware_protocol::wire::StartStream s;
   s.set_decimation(decimation);
   return s;
 }
@@ -268,4 +268,4 @@ TEST(Stream, ReadIsLimitedToOneFrame) {
 }
 
 }  // namespace
-}  // namespace kelvin::sim::testing
+}  // namespace kelvin::sim_backend::testing

@@ -14,10 +14,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.hpp"
-#include "kelvin/tools/matrix_io.hpp"
+#include "kelvin/tools/matrix_io/matrix_io.hpp"
 #include "test_files.hpp"
 
-namespace kelvin::tools {
+namespace kelvin::tools::matrix_io {
 namespace {
 
 using nlohmann::json;
@@ -67,4 +67,4 @@ TEST(KelvinCli, LogdetRefusesAnIndefiniteMatrixWithOneErrorLine) {
 }
 
 }  // namespace
-}  // namespace kelvin::tools
+}  // namespace kelvin::tools::matrix_io

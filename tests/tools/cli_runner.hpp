@@ -19,7 +19,7 @@
 
 #include "test_files.hpp"
 
-namespace kelvin::tools::testing {
+namespace kelvin::tools::matrix_io::testing {
 
 using json = nlohmann::json;
 
@@ -106,4 +106,4 @@ inline Eigen::MatrixXd small_spd_matrix() {
   return a;
 }
 
-}  // namespace kelvin::tools::testing
+}  // namespace kelvin::tools::matrix_io::testing

@@ -15,10 +15,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.hpp"
-#include "kelvin/tools/matrix_io.hpp"
+#include "kelvin/tools/matrix_io/matrix_io.hpp"
 #include "test_files.hpp"
 
-namespace kelvin::tools {
+namespace kelvin::tools::matrix_io {
 namespace {
 
 using nlohmann::json;
@@ -104,4 +104,4 @@ TEST(KelvinCli, SolveReadsAMatrixMarketSystemFarLargerThanTheBoardAndSolvesIt) {
 }
 
 }  // namespace
-}  // namespace kelvin::tools
+}  // namespace kelvin::tools::matrix_io

@@ -9,7 +9,7 @@
 
 #include "cli_runner.hpp"
 
-namespace kelvin::tools::testing {
+namespace kelvin::tools::matrix_io::testing {
 namespace {
 
 TEST(KelvinStream, JsonAccountsForEverySampleOnAHealthyLink) {
@@ -47,8 +47,8 @@ TEST(KelvinStream, PlainReadsAndAFloorEqualToTheTimeoutWaitTheFullTimeout) {
   for (const std::vector<std::string>& extra :
        {std::vector<std::string>{"--plain-reads", "--min-reply-timeout-ms", "50"},
         std::vector<std::string>{"--min-reply-timeout-ms", "3000"}}) {
-    std::vector<std::string> args{"stream",           "--duration", "0.1",
-                                  "--reply-timeout-ms", "3000",     "--json"};
+    std::vector<std::string> args{"stream", "--duration", "0.1", "--reply-timeout-ms",
+                                  "3000",   "--json"};
     args.insert(args.end(), extra.begin(), extra.end());
     const Outcome o = run_kelvin(dir, args);
     ASSERT_EQ(o.exit_code, 0) << extra[0] << ": " << o.err;
@@ -155,4 +155,4 @@ TEST(KelvinPing, CountsLostPingsOnALossyLink) {
 }
 
 }  // namespace
-}  // namespace kelvin::tools::testing
+}  // namespace kelvin::tools::matrix_io::testing

@@ -1,4 +1,4 @@
-#include "kelvin/tools/matrix_io.hpp"
+#include "kelvin/tools/matrix_io/matrix_io.hpp"
 
 #include <bit>
 #include <cmath>
@@ -13,7 +13,7 @@
 
 #include "test_files.hpp"
 
-namespace kelvin::tools {
+namespace kelvin::tools::matrix_io {
 namespace {
 
 using testing::TempDir;
@@ -396,4 +396,4 @@ TEST(MatrixIoMarket, MalformedFilesAreRefusedNamingTheLine) {
 }
 
 }  // namespace
-}  // namespace kelvin::tools
+}  // namespace kelvin::tools::matrix_io

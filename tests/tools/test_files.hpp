@@ -11,7 +11,7 @@
 
 #include <unistd.h>
 
-namespace kelvin::tools::testing {
+namespace kelvin::tools::matrix_io::testing {
 
 // A fresh directory under the system temp directory, removed with everything in it on
 // destruction.
@@ -46,4 +46,4 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-}  // namespace kelvin::tools::testing
+}  // namespace kelvin::tools::matrix_io::testing

@@ -1,4 +1,4 @@
-// Whole jobs over emulated USB through driver::open("usb:..."): the same results as the
+// Whole jobs over emulated USB through driver::backends::open("usb:..."): the same results as the
 // in-process board, unplug in the middle of a request, replug and reopen by serial.
 #include <algorithm>
 #include <chrono>
@@ -9,13 +9,16 @@
 #include <gtest/gtest.h>
 
 #include "error_kind_of.hpp"
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/resonator/resonator_board.hpp"
-#include "kelvin/driver/usb_transport.hpp"
+#include "kelvin/driver/usb/usb_transport.hpp"
 #include "usb_fixture.hpp"
 
 namespace kelvin::driver::testing {
+
+using common::Deadline;
+using common::ErrorKind;
 namespace {
 
 using namespace std::chrono_literals;
@@ -46,25 +49,25 @@ RunResult run_small_job(ResonatorBoard& board) {
 using UsbBoardJobTest = UsbBoardTest;
 
 TEST_F(UsbBoardJobTest, FindListsTheEmulatedBoard) {
-  const auto found = find("usb");
+  const auto found = backends::find("usb");
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].to_string(), kUri);
-  EXPECT_EQ(find(kUri).size(), 1u);
-  EXPECT_EQ(find("usb:bus=1&address=2").size(), 1u);
-  EXPECT_TRUE(find("usb:serial=SOMETHING-ELSE").empty());
-  EXPECT_EQ(kind_of([] { find("usb:colour=red"); }), ErrorKind::kInvalidArgument);
-  const auto all = find();
+  EXPECT_EQ(backends::find(kUri).size(), 1u);
+  EXPECT_EQ(backends::find("usb:bus=1&address=2").size(), 1u);
+  EXPECT_TRUE(backends::find("usb:serial=SOMETHING-ELSE").empty());
+  EXPECT_EQ(kind_of([] { backends::find("usb:colour=red"); }), ErrorKind::kInvalidArgument);
+  const auto all = backends::find();
   EXPECT_TRUE(std::any_of(all.begin(), all.end(),
                           [](const DeviceAddress& a) { return a.to_string() == kUri; }));
 }
 
 TEST_F(UsbBoardJobTest, AJobMatchesTheInProcessBoardBitForBit) {
-  ResonatorBoard usb(open(kUri));
-  ResonatorBoard in_process(open(same_board_in_process()));
+  ResonatorBoard usb(backends::open(kUri));
+  ResonatorBoard in_process(backends::open(same_board_in_process()));
   EXPECT_EQ(usb.description().serial, kSerial);
   // find() opens a second handle to read the serial while the transport's IN transfers wait:
   // neither may disturb the other.
-  EXPECT_EQ(find("usb").size(), 1u);
+  EXPECT_EQ(backends::find("usb").size(), 1u);
   const RunResult over_usb = run_small_job(usb);
   const RunResult reference = run_small_job(in_process);
   EXPECT_EQ(over_usb.sample_count, 2000u);
@@ -76,7 +79,7 @@ TEST_F(UsbBoardJobTest, AJobMatchesTheInProcessBoardBitForBit) {
 }
 
 TEST_F(UsbBoardJobTest, UnplugMidRequestFailsTheCallWithinItsDeadline) {
-  ResonatorBoard board(open(kUri));
+  ResonatorBoard board(backends::open(kUri));
   SymmetricCodes couplings(4);
   for (std::uint32_t i = 0; i < 4; ++i)
     couplings.set(i, i, 16384);
@@ -97,31 +100,31 @@ TEST_F(UsbBoardJobTest, UnplugMidRequestFailsTheCallWithinItsDeadline) {
   EXPECT_LT(waited, 7s);
   EXPECT_EQ(kind_of([&] { board.set_noise(0, Deadline::after(1s)); }), ErrorKind::kDisconnected);
   // The process is healthy: the in-process board still works, and find() answers.
-  ResonatorBoard other(open(same_board_in_process()));
+  ResonatorBoard other(backends::open(same_board_in_process()));
   other.set_noise(0, Deadline::after(5s));
-  EXPECT_TRUE(eventually([] { return find("usb").empty(); }));
+  EXPECT_TRUE(eventually([] { return backends::find("usb").empty(); }));
 }
 
 TEST_F(UsbBoardJobTest, ReopenBySerialWorksAfterReplug) {
   {
-    ResonatorBoard board(open(kUri));
+    ResonatorBoard board(backends::open(kUri));
     board.set_noise(0, Deadline::after(5s));
     board_.unplug();
     EXPECT_EQ(kind_of([&] { board.set_noise(0, Deadline::after(3s)); }), ErrorKind::kDisconnected);
   }
-  ASSERT_TRUE(eventually([] { return find("usb").empty(); }));
-  EXPECT_EQ(kind_of([] { open(kUri); }), ErrorKind::kNotFound);
+  ASSERT_TRUE(eventually([] { return backends::find("usb").empty(); }));
+  EXPECT_EQ(kind_of([] { backends::open(kUri); }), ErrorKind::kNotFound);
   board_.plug();
-  ASSERT_TRUE(eventually([] { return find("usb").size() == 1; }));
-  ResonatorBoard again(open(kUri));
-  ResonatorBoard in_process(open(same_board_in_process()));
+  ASSERT_TRUE(eventually([] { return backends::find("usb").size() == 1; }));
+  ResonatorBoard again(backends::open(kUri));
+  ResonatorBoard in_process(backends::open(same_board_in_process()));
   EXPECT_EQ(run_small_job(again).samples, run_small_job(in_process).samples);
 }
 
 // Not a pass/fail check of speed (the emulation, not USB, sets these numbers): it prints the
 // round trip and bulk IN rate seen through umockdev, for docs/usb.md.
 TEST_F(UsbBoardJobTest, MeasuresRoundTripAndBulkThroughput) {
-  auto device = open(kUri + "?transfers=8");
+  auto device = backends::open(kUri + "?transfers=8");
   ResonatorBoard board(std::move(device));
   std::vector<double> round_trips_ms;
   for (int i = 0; i < 40; ++i) {

@@ -1,11 +1,14 @@
 // The USB error mapping; needs no emulated board.
-#include "usb/usb_errors.hpp"
+#include "usb_errors.hpp"
 
 #include <libusb-1.0/libusb.h>
 
 #include <gtest/gtest.h>
 
 namespace kelvin::driver::usb {
+
+using common::Error;
+using common::ErrorKind;
 namespace {
 
 TEST(UsbErrors, AccessDeniedTellsTheUserHowToFixIt) {

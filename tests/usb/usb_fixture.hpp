@@ -10,14 +10,14 @@
 
 #include <gtest/gtest.h>
 
-#include "kelvin/sim/usb/emulated_usb_board.hpp"
+#include "kelvin/sim_backend/usb/emulated_usb_board.hpp"
 
 namespace kelvin::driver::testing {
 
 inline constexpr const char* kSerial = "KLV-EMU-0001";
 
-inline sim::usb::EmulatedUsbBoardOptions emulated_board_options() {
-  sim::usb::EmulatedUsbBoardOptions options;
+inline sim_backend::usb::EmulatedUsbBoardOptions emulated_board_options() {
+  sim_backend::usb::EmulatedUsbBoardOptions options;
   options.serial = kSerial;
   options.firmware.cells = 4;
   options.firmware.seed = 5;
@@ -44,7 +44,7 @@ inline bool eventually(const std::function<bool()>& condition,
 
 class UsbBoardTest : public ::testing::Test {
  protected:
-  sim::usb::EmulatedUsbBoard board_{emulated_board_options()};
+  sim_backend::usb::EmulatedUsbBoard board_{emulated_board_options()};
 };
 
 }  // namespace kelvin::driver::testing

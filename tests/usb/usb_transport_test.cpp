@@ -1,6 +1,6 @@
 // The libusb transport against an emulated board through real libusb (run under
 // LD_PRELOAD=libumockdev-preload.so.0; see docs/usb.md).
-#include "kelvin/driver/usb_transport.hpp"
+#include "kelvin/driver/usb/usb_transport.hpp"
 
 #include <chrono>
 #include <future>
@@ -11,13 +11,20 @@
 #include <libusb-1.0/libusb.h>
 
 #include "error_kind_of.hpp"
-#include "kelvin/driver/backends.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/device.hpp"
-#include "kelvin/driver/error.hpp"
 #include "kelvin/driver/resonator/resonator_board.hpp"
 #include "usb_fixture.hpp"
 
 namespace kelvin::driver::testing {
+
+using common::Deadline;
+using common::ErrorKind;
+using usb::list_usb_boards;
+using usb::UsbSelector;
+using usb::UsbTransport;
+using usb::UsbTransportOptions;
 namespace {
 
 using namespace std::chrono_literals;
@@ -144,7 +151,7 @@ TEST_F(UsbTransportTest, HotplugLeftAloneFailsABlockedRead) {
   });
   std::this_thread::sleep_for(100ms);  // either order must hold, as above
   // The URBs stay pending: only the hotplug LEFT event can tell the transport.
-  board_.unplug(sim::usb::EmulatedUsbBoard::Unplug::kAnnounceOnly);
+  board_.unplug(sim_backend::usb::EmulatedUsbBoard::Unplug::kAnnounceOnly);
   ASSERT_EQ(reader.wait_for(6s), std::future_status::ready);
   const auto [kind, waited] = reader.get();
   EXPECT_EQ(kind, ErrorKind::kDisconnected);
@@ -180,7 +187,7 @@ TEST_F(UsbTransportTest, AFullHostQueueParksTransfersAndDropsNothing) {
   EXPECT_EQ(stats.transfer_errors, 0u);
   EXPECT_GT(stats.bytes_in, request.samples * 8);
   // Nothing was lost: the same job in process gives the same samples.
-  ResonatorBoard reference(open(same_board_in_process()));
+  ResonatorBoard reference(backends::open(same_board_in_process()));
   reference.program_couplings(couplings, Deadline::after(5s));
   reference.set_noise(4096, Deadline::after(5s));
   EXPECT_EQ(reference.run(request, Deadline::after(8s)).samples, result.samples);

@@ -20,7 +20,7 @@
 #include "kelvin/driver/resonator/resonator_board.hpp"
 #include "kelvin/runtime/solve.hpp"
 
-namespace kelvin::cli {
+namespace kelvin::tools::cli {
 
 inline constexpr const char* kDefaultUri = "sim:resonator?cells=8&seed=1";
 // Default device of `kelvin sample`.
@@ -76,7 +76,7 @@ CLI::Option* add_preconditioning_option(CLI::App& command, runtime::Precondition
 // "predicted_quantization_error"}.
 nlohmann::ordered_json preconditioning_json(bool jacobi, const std::string& reason,
                                             double predicted_quantization_error);
-// Opens the device at `uri` and wraps it as a resonator board (throws driver::Error).
+// Opens the device at `uri` and wraps it as a resonator board (throws common::Error).
 driver::ResonatorBoard open_resonator_board(const std::string& uri);
 
 // --- json_output.cpp ---
@@ -93,4 +93,4 @@ nlohmann::ordered_json solve_result_json(const runtime::SolveResult& result);
 // Pretty-printed, with a final newline.
 std::string dump_json(const nlohmann::ordered_json& json);
 
-}  // namespace kelvin::cli
+}  // namespace kelvin::tools::cli

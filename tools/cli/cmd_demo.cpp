@@ -8,10 +8,10 @@
 #include <Eigen/Dense>
 
 #include "cli.hpp"
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 
-namespace kelvin::cli {
+namespace kelvin::tools::cli {
 namespace {
 
 constexpr Eigen::Index kDemoSize = 8;
@@ -61,7 +61,7 @@ Command add_demo_command(CLI::App& app) {
                     "Print one JSON object {\"x\", \"stderr\", \"digital\", \"z\", \"summary\", "
                     "\"condition_number\"}");
   command->footer(fmt::format("The board needs at least 8 cells. Device addresses:\n  {}",
-                              driver::kSimUriHelp));
+                              driver::backends::kSimUriHelp));
 
   return {command, [options] {
             const Eigen::MatrixXd a = demo_matrix();
@@ -71,8 +71,8 @@ Command add_demo_command(CLI::App& app) {
 
             driver::ResonatorBoard board = open_resonator_board(options->uri);
             if (board.cells() < kDemoSize) {
-              throw driver::Error(
-                  driver::ErrorKind::kNotSupported,
+              throw common::Error(
+                  common::ErrorKind::kNotSupported,
                   fmt::format("the demo needs a board with at least {} cells; {} has {}", kDemoSize,
                               board.device().address().to_string(), board.cells()));
             }
@@ -109,4 +109,4 @@ Command add_demo_command(CLI::App& app) {
           }};
 }
 
-}  // namespace kelvin::cli
+}  // namespace kelvin::tools::cli

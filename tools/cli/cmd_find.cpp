@@ -5,9 +5,9 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
-#include "kelvin/driver/backends.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 
-namespace kelvin::cli {
+namespace kelvin::tools::cli {
 
 Command add_find_command(CLI::App& app) {
   struct Options {
@@ -25,10 +25,10 @@ Command add_find_command(CLI::App& app) {
       "(kelvin find tcp:HOST:PORT) or list them, comma-separated, in KELVIN_REMOTES "
       "(for example KELVIN_REMOTES=tcp:lab-pc:7817,unix:/run/kelvind.sock); a server that does "
       "not answer within 2 s is skipped with a warning.",
-      fmt::join(driver::builtin_registry().schemes(), ", ")));
+      fmt::join(driver::backends::builtin_registry().schemes(), ", ")));
 
   return {command, [options] {
-            const auto addresses = driver::find(options->filter);
+            const auto addresses = driver::backends::find(options->filter);
             if (options->json) {
               nlohmann::ordered_json devices = nlohmann::ordered_json::array();
               for (const auto& address : addresses)
@@ -42,4 +42,4 @@ Command add_find_command(CLI::App& app) {
           }};
 }
 
-}  // namespace kelvin::cli
+}  // namespace kelvin::tools::cli

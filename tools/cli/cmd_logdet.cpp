@@ -8,11 +8,12 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
-#include "kelvin/driver/backends.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/runtime/logdet.hpp"
-#include "kelvin/tools/matrix_io.hpp"
+#include "kelvin/tools/matrix_io/matrix_io.hpp"
 
-namespace kelvin::cli {
+namespace kelvin::tools::cli {
+
 namespace {
 
 using json = nlohmann::ordered_json;
@@ -88,10 +89,10 @@ Command add_logdet_command(CLI::App& app) {
                     "instead of text");
   command->footer(
       fmt::format("Files: text or NumPy .npy, as for 'kelvin solve'.\nDevice addresses:\n  {}",
-                  driver::kSimUriHelp));
+                  driver::backends::kSimUriHelp));
 
   return {command, [options] {
-            const Eigen::MatrixXd a = tools::read_matrix(options->matrix);
+            const Eigen::MatrixXd a = tools::matrix_io::read_matrix(options->matrix);
             runtime::LogdetOptions logdet = options->logdet;
             logdet.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::duration<double>(options->timeout_s));
@@ -116,4 +117,4 @@ Command add_logdet_command(CLI::App& app) {
           }};
 }
 
-}  // namespace kelvin::cli
+}  // namespace kelvin::tools::cli

@@ -9,11 +9,12 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
-#include "kelvin/driver/backends.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/runtime/natural_gradient.hpp"
-#include "kelvin/tools/matrix_io.hpp"
+#include "kelvin/tools/matrix_io/matrix_io.hpp"
 
-namespace kelvin::cli {
+namespace kelvin::tools::cli {
+
 namespace {
 
 using json = nlohmann::ordered_json;
@@ -89,11 +90,11 @@ Command add_natgrad_command(CLI::App& app) {
       "Print one JSON object {\"estimate\", \"stderr\", \"summary\"} instead of text");
   command->footer(
       fmt::format("Files: text or NumPy .npy, as for 'kelvin solve'.\nDevice addresses:\n  {}",
-                  driver::kSimUriHelp));
+                  driver::backends::kSimUriHelp));
 
   return {command, [options] {
-            const Eigen::MatrixXd f = tools::read_matrix(options->fisher);
-            const Eigen::VectorXd g = tools::read_vector(options->grad);
+            const Eigen::MatrixXd f = tools::matrix_io::read_matrix(options->fisher);
+            const Eigen::VectorXd g = tools::matrix_io::read_vector(options->grad);
             runtime::NaturalGradientOptions natgrad = options->natgrad;
             natgrad.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::duration<double>(options->timeout_s));
@@ -115,4 +116,4 @@ Command add_natgrad_command(CLI::App& app) {
           }};
 }
 
-}  // namespace kelvin::cli
+}  // namespace kelvin::tools::cli

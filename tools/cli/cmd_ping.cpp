@@ -13,11 +13,12 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/ping.hpp"
 
-namespace kelvin::cli {
+namespace kelvin::tools::cli {
+
 namespace {
 
 using json = nlohmann::ordered_json;
@@ -38,7 +39,7 @@ double quantile(const std::vector<double>& sorted, double q) {
 }
 
 std::string run_ping(const PingOptions& o) {
-  auto device = driver::open(o.uri);
+  auto device = driver::backends::open(o.uri);
   std::vector<double> round_trips_us;
   std::uint64_t lost = 0;
   std::string last_error;
@@ -49,22 +50,22 @@ std::string run_ping(const PingOptions& o) {
       std::this_thread::sleep_for(std::chrono::milliseconds(o.interval_ms));
     try {
       const driver::PingReply reply = driver::ping(
-          *device, o.payload, driver::Deadline::after(std::chrono::milliseconds(o.timeout_ms)));
+          *device, o.payload, common::Deadline::after(std::chrono::milliseconds(o.timeout_ms)));
       round_trips_us.push_back(std::chrono::duration<double, std::micro>(reply.round_trip).count());
       if (round_trips_us.size() == 1)
         first_tick = reply.device_tick;
       last_tick = reply.device_tick;
-    } catch (const driver::Error& e) {
+    } catch (const common::Error& e) {
       // A lost or damaged reply costs this ping only; a vanished device ends the run.
-      if (e.kind() != driver::ErrorKind::kTimeout && e.kind() != driver::ErrorKind::kBadFrame)
+      if (e.kind() != common::ErrorKind::kTimeout && e.kind() != common::ErrorKind::kBadFrame)
         throw;
       ++lost;
       last_error = e.what();
     }
   }
   if (round_trips_us.empty()) {
-    throw driver::Error(
-        driver::ErrorKind::kTimeout,
+    throw common::Error(
+        common::ErrorKind::kTimeout,
         fmt::format("none of {} pings to {} came back ({})", o.count, o.uri, last_error));
   }
   std::vector<double> sorted = round_trips_us;
@@ -118,4 +119,4 @@ Command add_ping_command(CLI::App& app) {
   return {command, [options] { return run_ping(*options); }};
 }
 
-}  // namespace kelvin::cli
+}  // namespace kelvin::tools::cli

@@ -7,9 +7,9 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
-#include "kelvin/driver/backends.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 
-namespace kelvin::cli {
+namespace kelvin::tools::cli {
 namespace {
 
 std::string frequency(double hz) {
@@ -105,10 +105,10 @@ Command add_probe_command(CLI::App& app) {
       app.add_subcommand("probe", "Open a device and print what it says about itself");
   add_uri_option(*command, options->uri);
   command->add_flag("--json", options->json, "Print one JSON object instead of text");
-  command->footer(fmt::format("Device addresses:\n  {}", driver::kSimUriHelp));
+  command->footer(fmt::format("Device addresses:\n  {}", driver::backends::kSimUriHelp));
 
   return {command, [options] {
-            const auto device = driver::open(options->uri);
+            const auto device = driver::backends::open(options->uri);
             const std::string uri = device->address().to_string();
             if (options->json)
               return dump_json(description_json(device->description(), uri));
@@ -116,4 +116,4 @@ Command add_probe_command(CLI::App& app) {
           }};
 }
 
-}  // namespace kelvin::cli
+}  // namespace kelvin::tools::cli

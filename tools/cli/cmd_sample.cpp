@@ -34,11 +34,12 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
-#include "kelvin/driver/backends.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/pbit/ising_model.hpp"
 #include "kelvin/runtime/pbit/parallel_tempering.hpp"
 
-namespace kelvin::cli {
+namespace kelvin::tools::cli {
+
 namespace {
 
 using json = nlohmann::ordered_json;
@@ -211,7 +212,7 @@ struct SampleOptions {
 };
 
 std::string run_sampling(const SampleOptions& options, const driver::IsingModel& model,
-                         driver::PbitBoard& board, driver::Deadline deadline) {
+                         driver::PbitBoard& board, common::Deadline deadline) {
   const driver::LatticeProgram program = driver::map_to_lattice(model, board.pbit());
   std::vector<std::uint32_t> schedule;
   if (options.beta_schedule.empty()) {
@@ -435,20 +436,20 @@ Command add_sample_command(CLI::App& app) {
       ->capture_default_str();
   command->add_flag("--json", options->json,
                     "Print one JSON object {\"mean\", \"edge_correlations\", \"samples\", ...}");
-  command->footer(fmt::format("Device addresses:\n  {}", driver::kSimUriHelp));
+  command->footer(fmt::format("Device addresses:\n  {}", driver::backends::kSimUriHelp));
 
   return {command, [options, target] {
             if (target->count() > 0)
               options->target_energy = options->target_energy_value;
             const driver::IsingModel model = read_model(options->model);
             const auto deadline =
-                driver::Deadline::after(std::chrono::duration_cast<std::chrono::milliseconds>(
+                common::Deadline::after(std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::duration<double>(options->timeout_s)));
-            driver::PbitBoard board(driver::open(options->uri));
+            driver::PbitBoard board(driver::backends::open(options->uri));
             if (!options->tempering.empty())
               return run_tempering(*options, model, board);
             return run_sampling(*options, model, board, deadline);
           }};
 }
 
-}  // namespace kelvin::cli
+}  // namespace kelvin::tools::cli

@@ -14,11 +14,12 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
-#include "kelvin/driver/backends.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/runtime/block_solve.hpp"
-#include "kelvin/tools/matrix_io.hpp"
+#include "kelvin/tools/matrix_io/matrix_io.hpp"
 
-namespace kelvin::cli {
+namespace kelvin::tools::cli {
+
 namespace {
 
 std::string solution_text(const runtime::SolveResult& result) {
@@ -113,18 +114,18 @@ Command add_solve_command(CLI::App& app) {
       "NumPy .npy (<f8, <f4, <i8, <i4) or, for A, Matrix Market (coordinate real/integer,\n"
       "general/symmetric; read sparse). b may be a column, a row, or a 1-D array.\n"
       "Device addresses:\n  {}",
-      driver::kSimUriHelp));
+      driver::backends::kSimUriHelp));
 
   return {command, [options] {
             // Matrix Market is read sparse, so that a large A never becomes dense.
-            const bool sparse_file = tools::is_matrix_market_file(options->matrix);
+            const bool sparse_file = tools::matrix_io::is_matrix_market_file(options->matrix);
             Eigen::SparseMatrix<double> sparse_a;
             Eigen::MatrixXd a;
             if (sparse_file)
-              sparse_a = tools::read_sparse_matrix(options->matrix);
+              sparse_a = tools::matrix_io::read_sparse_matrix(options->matrix);
             else
-              a = tools::read_matrix(options->matrix);
-            const Eigen::VectorXd b = tools::read_vector(options->rhs);
+              a = tools::matrix_io::read_matrix(options->matrix);
+            const Eigen::VectorXd b = tools::matrix_io::read_vector(options->rhs);
             runtime::SolveOptions solve_options = options->solve;
             solve_options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::duration<double>(options->timeout_s));
@@ -163,4 +164,4 @@ Command add_solve_command(CLI::App& app) {
           }};
 }
 
-}  // namespace kelvin::cli
+}  // namespace kelvin::tools::cli

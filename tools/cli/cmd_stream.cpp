@@ -22,13 +22,14 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/resonator/sample_stream.hpp"
 #include "kelvin/runtime/energy.hpp"
 #include "stream_file.hpp"
 
-namespace kelvin::cli {
+namespace kelvin::tools::cli {
+
 namespace {
 
 using json = nlohmann::ordered_json;
@@ -53,15 +54,15 @@ struct StreamCliOptions {
 // Programs the cells as independent relaxing cells. Register writes are idempotent, so a write
 // whose reply was lost or damaged is simply sent again (within 10 s in all).
 void program_independent_cells(driver::ResonatorBoard& board, const StreamCliOptions& o) {
-  const auto deadline = driver::Deadline::after(std::chrono::seconds(10));
+  const auto deadline = common::Deadline::after(std::chrono::seconds(10));
   const auto retried = [&](const auto& write) {
     for (;;) {
       try {
-        write(deadline.min(driver::Deadline::after(std::chrono::milliseconds(o.reply_timeout_ms))));
+        write(deadline.min(common::Deadline::after(std::chrono::milliseconds(o.reply_timeout_ms))));
         return;
-      } catch (const driver::Error& e) {
+      } catch (const common::Error& e) {
         const bool lost =
-            e.kind() == driver::ErrorKind::kTimeout || e.kind() == driver::ErrorKind::kBadFrame;
+            e.kind() == common::ErrorKind::kTimeout || e.kind() == common::ErrorKind::kBadFrame;
         if (!lost || deadline.expired())
           throw;
       }
@@ -71,9 +72,9 @@ void program_independent_cells(driver::ResonatorBoard& board, const StreamCliOpt
   for (std::uint32_t i = 0; i < board.cells(); ++i)
     couplings.set(i, i, o.diagonal_code);
   const std::vector<std::int16_t> biases(board.cells(), 0);
-  retried([&](driver::Deadline d) { board.program_couplings(couplings, d); });
-  retried([&](driver::Deadline d) { board.program_biases(biases, d); });
-  retried([&](driver::Deadline d) { board.set_noise(o.noise_code, d); });
+  retried([&](common::Deadline d) { board.program_couplings(couplings, d); });
+  retried([&](common::Deadline d) { board.program_biases(biases, d); });
+  retried([&](common::Deadline d) { board.set_noise(o.noise_code, d); });
 }
 
 json counters_json(const driver::StreamCounters& c) {
@@ -110,7 +111,7 @@ std::string run_stream(const StreamCliOptions& o) {
     throw UsageError(fmt::format("--min-reply-timeout-ms {} is above --reply-timeout-ms {}",
                                  o.min_reply_timeout_ms, o.reply_timeout_ms));
   }
-  auto device = std::shared_ptr<driver::Device>(driver::open(o.uri));
+  auto device = std::shared_ptr<driver::Device>(driver::backends::open(o.uri));
   driver::ResonatorBoard board(device);
   if (!o.no_program)
     program_independent_cells(board, o);
@@ -122,7 +123,7 @@ std::string run_stream(const StreamCliOptions& o) {
   options.min_reply_timeout = std::chrono::milliseconds(o.min_reply_timeout_ms);
   options.resume_reads = !o.plain_reads;
   const auto begin = Clock::now();
-  driver::SampleStream stream(board, options, driver::Deadline::after(std::chrono::seconds(10)));
+  driver::SampleStream stream(board, options, common::Deadline::after(std::chrono::seconds(10)));
   std::optional<StreamFile> file;
   if (!o.output.empty())
     file.emplace(o.output, board.cells());
@@ -145,14 +146,14 @@ std::string run_stream(const StreamCliOptions& o) {
     while (Clock::now() < end) {
       // Not Deadline::at(end): a recv() cut off by its deadline abandons the read in flight and
       // its samples would count as lost; this overshoots the duration by one read at most.
-      take(stream.recv(driver::Deadline::after(std::chrono::seconds(10))));
+      take(stream.recv(common::Deadline::after(std::chrono::seconds(10))));
       if (live && Clock::now() >= next_live) {
         print_live(stream.counters(), std::chrono::duration<double>(Clock::now() - begin).count());
         next_live = Clock::now() + std::chrono::milliseconds(500);
       }
     }
     // Stop, then drain: what the ring still holds is delivered or counted.
-    const auto drain_deadline = driver::Deadline::after(std::chrono::seconds(10));
+    const auto drain_deadline = common::Deadline::after(std::chrono::seconds(10));
     stream.stop(drain_deadline);
     for (;;) {
       const driver::StreamFrame frame = stream.recv(drain_deadline);
@@ -160,7 +161,7 @@ std::string run_stream(const StreamCliOptions& o) {
       if (frame.metadata.end_of_stream)
         break;
       if (frame.metadata.error == driver::StreamErrorKind::kTimeout) {
-        throw driver::Error(driver::ErrorKind::kTimeout,
+        throw common::Error(common::ErrorKind::kTimeout,
                             "the board's ring did not drain within 10 s after stop");
       }
     }
@@ -285,4 +286,4 @@ Command add_stream_command(CLI::App& app) {
   return {command, [options] { return run_stream(*options); }};
 }
 
-}  // namespace kelvin::cli
+}  // namespace kelvin::tools::cli

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "cli.hpp"
-#include "kelvin/driver/backends.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 
-namespace kelvin::cli {
+namespace kelvin::tools::cli {
 
 CLI::Option* add_uri_option(CLI::App& command, std::string& uri) {
   uri = kDefaultUri;
@@ -38,7 +38,7 @@ nlohmann::ordered_json preconditioning_json(bool jacobi, const std::string& reas
 }
 
 driver::ResonatorBoard open_resonator_board(const std::string& uri) {
-  return driver::ResonatorBoard(driver::open(uri));
+  return driver::ResonatorBoard(driver::backends::open(uri));
 }
 
-}  // namespace kelvin::cli
+}  // namespace kelvin::tools::cli

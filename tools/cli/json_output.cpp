@@ -2,7 +2,7 @@
 
 #include "cli.hpp"
 
-namespace kelvin::cli {
+namespace kelvin::tools::cli {
 
 using json = nlohmann::ordered_json;
 
@@ -149,4 +149,4 @@ std::string dump_json(const json& value) {
   return value.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-}  // namespace kelvin::cli
+}  // namespace kelvin::tools::cli

@@ -14,8 +14,8 @@
 #include <spdlog/spdlog.h>
 
 #include "cli.hpp"
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 
 namespace {
 
@@ -37,8 +37,8 @@ void print_error(const std::string& reason) {
   std::fprintf(stderr, "kelvin: error: %s\n", line.c_str());
 }
 
-std::string driver_error_reason(const kelvin::driver::Error& e) {
-  using kelvin::driver::ErrorKind;
+std::string driver_error_reason(const kelvin::common::Error& e) {
+  using kelvin::common::ErrorKind;
   switch (e.kind()) {
     case ErrorKind::kInvalidArgument:
     case ErrorKind::kOutOfRange:
@@ -47,14 +47,14 @@ std::string driver_error_reason(const kelvin::driver::Error& e) {
       return e.what();  // the message says what is wrong with the input
     case ErrorKind::kDevice:
       if (e.device_code()) {
-        return fmt::format("{} (code {}): {}", kelvin::driver::to_string(e.kind()),
+        return fmt::format("{} (code {}): {}", kelvin::common::to_string(e.kind()),
                            *e.device_code(), e.what());
       }
       break;
     default:
       break;
   }
-  return fmt::format("{}: {}", kelvin::driver::to_string(e.kind()), e.what());
+  return fmt::format("{}: {}", kelvin::common::to_string(e.kind()), e.what());
 }
 
 }  // namespace
@@ -76,15 +76,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.footer(fmt::format(
       "Device addresses (--uri):\n  {}\n\nRun 'kelvin COMMAND --help' for a command's options.\n",
-      kelvin::driver::kSimUriHelp));
+      kelvin::driver::backends::kSimUriHelp));
 
-  std::vector<kelvin::cli::Command> commands;
+  std::vector<kelvin::tools::cli::Command> commands;
   try {
-    commands = {kelvin::cli::add_find_command(app),   kelvin::cli::add_probe_command(app),
-                kelvin::cli::add_solve_command(app),  kelvin::cli::add_demo_command(app),
-                kelvin::cli::add_sample_command(app), kelvin::cli::add_natgrad_command(app),
-                kelvin::cli::add_logdet_command(app), kelvin::cli::add_stream_command(app),
-                kelvin::cli::add_ping_command(app)};
+    commands = {
+        kelvin::tools::cli::add_find_command(app),   kelvin::tools::cli::add_probe_command(app),
+        kelvin::tools::cli::add_solve_command(app),  kelvin::tools::cli::add_demo_command(app),
+        kelvin::tools::cli::add_sample_command(app), kelvin::tools::cli::add_natgrad_command(app),
+        kelvin::tools::cli::add_logdet_command(app), kelvin::tools::cli::add_stream_command(app),
+        kelvin::tools::cli::add_ping_command(app)};
   } catch (const std::exception& e) {
     print_error(e.what());
     return kExitRuntimeError;
@@ -113,15 +114,15 @@ int main(int argc, char** argv) {
     std::string output;
     try {
       output = command.run();
-    } catch (const kelvin::cli::ExitWithOutput& e) {
+    } catch (const kelvin::tools::cli::ExitWithOutput& e) {
       std::fwrite(e.output().data(), 1, e.output().size(), stdout);
       std::fflush(stdout);
       print_error(e.what());
       return e.exit_code();
-    } catch (const kelvin::cli::UsageError& e) {
+    } catch (const kelvin::tools::cli::UsageError& e) {
       print_error(e.what());
       return kExitUsageError;
-    } catch (const kelvin::driver::Error& e) {
+    } catch (const kelvin::common::Error& e) {
       print_error(driver_error_reason(e));
       return kExitRuntimeError;
     } catch (const std::exception& e) {

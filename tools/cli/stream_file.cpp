@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-namespace kelvin::cli {
+namespace kelvin::tools::cli {
 namespace {
 
 // The .npy header is rewritten with the final row count when the stream ends, so it is padded
@@ -97,4 +97,4 @@ void StreamFile::finish(nlohmann::ordered_json metadata) {
     throw file_error(sidecar, "write");
 }
 
-}  // namespace kelvin::cli
+}  // namespace kelvin::tools::cli

@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace kelvin::cli {
+namespace kelvin::tools::cli {
 
 class StreamFile {
  public:
@@ -46,4 +46,4 @@ class StreamFile {
   std::uint64_t gaps_total_ = 0;
 };
 
-}  // namespace kelvin::cli
+}  // namespace kelvin::tools::cli

@@ -1,4 +1,4 @@
-// kelvind: serves boards to remote kelvin clients. All logic is in kelvin_server
+// kelvind: serves boards to remote kelvin clients. All logic is in kelvin_tools_kelvind
 // (board_server.hpp); this file parses the command line, sets up logging and prints.
 //
 //   kelvind --listen tcp:127.0.0.1:0 --device sim:resonator?cells=8&seed=1 [--device URI ...]
@@ -17,10 +17,10 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
-#include "kelvin/server/auth.hpp"
-#include "kelvin/server/board_server.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
+#include "kelvin/tools/kelvind/auth.hpp"
+#include "kelvin/tools/kelvind/board_server.hpp"
 
 namespace {
 
@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::info);
 
   CLI::App app{"kelvind: serves kelvin boards to remote clients (tcp: and unix: URIs).", "kelvind"};
-  kelvin::server::ServerOptions options;
+  kelvin::tools::kelvind::ServerOptions options;
   std::string token_file;
   std::string log_level = "info";
   app.add_option("--listen", options.listen, "tcp:HOST:PORT (port 0: any free port) or unix:/path")
@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "Log verbosity on stderr")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
       ->capture_default_str();
-  app.footer(fmt::format("Device addresses (--device):\n  {}\n", kelvin::driver::kSimUriHelp));
+  app.footer(
+      fmt::format("Device addresses (--device):\n  {}\n", kelvin::driver::backends::kSimUriHelp));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -71,12 +72,12 @@ int main(int argc, char** argv) {
 
   try {
     if (!token_file.empty()) {
-      options.token = kelvin::server::read_token_file(token_file);
+      options.token = kelvin::tools::kelvind::read_token_file(token_file);
     } else if (const char* env = std::getenv("KELVIND_TOKEN")) {
       options.token = env;
     }
     options.stop_on_signals = true;
-    kelvin::server::BoardServer server(std::move(options));
+    kelvin::tools::kelvind::BoardServer server(std::move(options));
     std::printf("listening %s\n", server.listening_address().c_str());
     std::fflush(stdout);
     server.run();

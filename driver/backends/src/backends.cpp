@@ -1,18 +1,18 @@
-#include "kelvin/driver/backends.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 
 #include "sim_backend.hpp"
 #include "tcp_backend.hpp"
 #include "usb_backend.hpp"
 
-namespace kelvin::driver {
+namespace kelvin::driver::backends {
 
 const Registry& builtin_registry() {
   static const Registry registry = [] {
     Registry r;
-    r.add(backends::make_sim_backend());
-    r.add(backends::make_tcp_backend());
-    r.add(backends::make_unix_backend());
-    r.add(backends::make_usb_backend());
+    r.add(make_sim_backend());
+    r.add(make_tcp_backend());
+    r.add(make_unix_backend());
+    r.add(make_usb_backend());
     return r;
   }();
   return registry;
@@ -26,4 +26,4 @@ std::vector<DeviceAddress> find(std::string_view filter) {
   return builtin_registry().find(filter);
 }
 
-}  // namespace kelvin::driver
+}  // namespace kelvin::driver::backends

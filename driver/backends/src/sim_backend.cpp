@@ -4,15 +4,18 @@
 
 #include <fmt/format.h>
 
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
 #include "kelvin/driver/inprocess_transport.hpp"
-#include "kelvin/sim/fault_injection.hpp"
-#include "kelvin/sim/pbit_config.hpp"
-#include "kelvin/sim/pbit_firmware.hpp"
-#include "kelvin/sim/resonator_config.hpp"
-#include "kelvin/sim/resonator_firmware.hpp"
+#include "kelvin/sim_backend/fault_injection.hpp"
+#include "kelvin/sim_backend/pbit_config.hpp"
+#include "kelvin/sim_backend/pbit_firmware.hpp"
+#include "kelvin/sim_backend/resonator_config.hpp"
+#include "kelvin/sim_backend/resonator_firmware.hpp"
 
 namespace kelvin::driver::backends {
+
+using common::Error;
+using common::ErrorKind;
 namespace {
 
 // Refuses parameters the board does not know, so that a typo ("cell=16") is not silently
@@ -39,20 +42,21 @@ std::string get_choice(const DeviceAddress& address, const std::string& key,
   return value;
 }
 
-sim::ResonatorConfig resonator_config(const DeviceAddress& address) {
+sim_backend::ResonatorConfig resonator_config(const DeviceAddress& address) {
   check_known_params(address,
                      {"cells", "seed", "serial", "couplings", "imperfections", "ring", "fault"});
-  sim::ResonatorConfig config;
+  sim_backend::ResonatorConfig config;
   config.cells = static_cast<std::uint32_t>(address.get_uint("cells", config.cells, 1, 256));
   config.seed = address.get_uint("seed", config.seed, 0, UINT64_MAX);
   config.serial = address.get("serial").value_or("");
   config.coupling_kind =
       get_choice(address, "couplings", "signed", {"signed", "capacitive"}) == "capacitive"
-          ? sim::CouplingKind::kCapacitive
-          : sim::CouplingKind::kSigned;
+          ? sim_backend::CouplingKind::kCapacitive
+          : sim_backend::CouplingKind::kSigned;
   config.imperfections_name = get_choice(address, "imperfections", "ideal", {"ideal", "typical"});
-  config.imperfections = config.imperfections_name == "typical" ? sim::ImperfectionModel::typical()
-                                                                : sim::ImperfectionModel::ideal();
+  config.imperfections = config.imperfections_name == "typical"
+                             ? sim_backend::ImperfectionModel::typical()
+                             : sim_backend::ImperfectionModel::ideal();
   // Ring capacity in samples; 0 (default) means 4 MiB of codes.
   const std::uint64_t max_ring = (std::uint64_t{1} << 30) / (2 * std::uint64_t{config.cells});
   config.ring_samples = address.get_uint("ring", 0, 0, max_ring);
@@ -68,9 +72,9 @@ sim::ResonatorConfig resonator_config(const DeviceAddress& address) {
 constexpr const char* kDefaultResonator = "sim:resonator?cells=8&seed=1";
 constexpr const char* kDefaultPbit = "sim:pbit?rows=70&cols=70&degree=12&seed=1";
 
-sim::PbitConfig pbit_config(const DeviceAddress& address) {
+sim_backend::PbitConfig pbit_config(const DeviceAddress& address) {
   check_known_params(address, {"rows", "cols", "degree", "seed", "serial", "fault"});
-  sim::PbitConfig config;
+  sim_backend::PbitConfig config;
   config.rows = static_cast<std::uint32_t>(address.get_uint("rows", config.rows, 1, 256));
   config.cols = static_cast<std::uint32_t>(address.get_uint("cols", config.cols, 1, 256));
   config.degree = static_cast<std::uint32_t>(address.get_uint("degree", config.degree, 8, 16));
@@ -85,12 +89,12 @@ sim::PbitConfig pbit_config(const DeviceAddress& address) {
 }
 
 // The fault spec of `fault=...` (empty when absent), or a clear error.
-sim::FaultSpec fault_spec(const DeviceAddress& address) {
+sim_backend::FaultSpec fault_spec(const DeviceAddress& address) {
   const auto text = address.get("fault");
   if (!text)
     return {};
   try {
-    return sim::parse_fault_spec(*text);
+    return sim_backend::parse_fault_spec(*text);
   } catch (const std::invalid_argument& e) {
     throw Error(ErrorKind::kInvalidArgument,
                 fmt::format("bad device address '{}': {}", address.to_string(), e.what()));
@@ -99,30 +103,30 @@ sim::FaultSpec fault_spec(const DeviceAddress& address) {
 
 // The firmware for an address, with its parameters validated (Error(kNotFound) for an unknown
 // board), behind an emulated faulty link when the address asks for one.
-std::unique_ptr<sim::FirmwareEndpoint> make_firmware(const DeviceAddress& address) {
-  std::unique_ptr<sim::FirmwareEndpoint> firmware;
+std::unique_ptr<sim_backend::FirmwareEndpoint> make_firmware(const DeviceAddress& address) {
+  std::unique_ptr<sim_backend::FirmwareEndpoint> firmware;
   std::uint64_t seed = 0;
   if (address.target == "resonator") {
-    const sim::ResonatorConfig config = resonator_config(address);
+    const sim_backend::ResonatorConfig config = resonator_config(address);
     seed = config.seed;
-    firmware = sim::make_resonator_firmware(config);
+    firmware = sim_backend::make_resonator_firmware(config);
   } else if (address.target == "pbit") {
-    const sim::PbitConfig config = pbit_config(address);
+    const sim_backend::PbitConfig config = pbit_config(address);
     seed = config.seed;
-    firmware = sim::make_pbit_firmware(config);
+    firmware = sim_backend::make_pbit_firmware(config);
   } else {
     throw Error(ErrorKind::kNotFound,
                 fmt::format("no emulated board '{}' (known: resonator, pbit); try {} or {}",
                             address.target, kDefaultResonator, kDefaultPbit));
   }
-  const sim::FaultSpec faults = fault_spec(address);
+  const sim_backend::FaultSpec faults = fault_spec(address);
   if (faults.none())
     return firmware;
-  return std::make_unique<sim::FaultyLink>(std::move(firmware), faults, seed);
+  return std::make_unique<sim_backend::FaultyLink>(std::move(firmware), faults, seed);
 }
 
 std::unique_ptr<Transport> connect(const DeviceAddress& address) {
-  std::shared_ptr<sim::FirmwareEndpoint> firmware = make_firmware(address);
+  std::shared_ptr<sim_backend::FirmwareEndpoint> firmware = make_firmware(address);
   BoardHandler handler = [firmware](std::span<const std::uint8_t> bytes) {
     return firmware->on_bytes(bytes);
   };

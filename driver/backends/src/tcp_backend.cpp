@@ -7,12 +7,16 @@
 
 #include <fmt/format.h>
 
+#include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
-#include "kelvin/driver/error.hpp"
 #include "kelvin/driver/remote_attach.hpp"
 #include "kelvin/driver/socket_transport.hpp"
 
 namespace kelvin::driver::backends {
+
+using common::Deadline;
+using common::Error;
+using common::ErrorKind;
 namespace {
 
 const std::set<std::string> kKnownParams = {"board", "token_file"};

@@ -6,11 +6,19 @@
 
 #include <fmt/format.h>
 
+#include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
-#include "kelvin/driver/error.hpp"
-#include "kelvin/driver/usb_transport.hpp"
+#include "kelvin/driver/usb/usb_transport.hpp"
 
 namespace kelvin::driver::backends {
+
+using common::Error;
+using common::ErrorKind;
+using usb::list_usb_boards;
+using usb::UsbBoardInfo;
+using usb::UsbSelector;
+using usb::UsbTransport;
+using usb::UsbTransportOptions;
 namespace {
 
 [[noreturn]] void bad(const DeviceAddress& address, const std::string& why) {
@@ -134,8 +142,8 @@ std::unique_ptr<Transport> connect(const DeviceAddress& address) {
 
 Backend make_usb_backend() {
   return Backend{"usb",
-                 fmt::format("kelvin boards on USB, VID:PID {:04x}:{:04x} ({})", kUsbVendorId,
-                             kUsbProductId, kUsbUriHelp),
+                 fmt::format("kelvin boards on USB, VID:PID {:04x}:{:04x} ({})", usb::kUsbVendorId,
+                             usb::kUsbProductId, kUsbUriHelp),
                  find, connect};
 }
 

@@ -5,15 +5,18 @@
 
 #include <fmt/format.h>
 
-#include "kelvin/driver/error.hpp"
-#include "kelvin/protocol/pbit_lattice.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/firmware_protocol/pbit_lattice.hpp"
 
 namespace kelvin::driver {
 
+using common::Error;
+using common::ErrorKind;
+
 LatticeProgram map_to_lattice(const IsingModel& model, const PbitDescription& board) {
-  protocol::PbitLattice lattice;
+  firmware_protocol::PbitLattice lattice;
   try {
-    lattice = protocol::make_pbit_lattice(board.rows, board.cols, board.degree);
+    lattice = firmware_protocol::make_pbit_lattice(board.rows, board.cols, board.degree);
   } catch (const std::invalid_argument& e) {
     throw Error(ErrorKind::kInvalidArgument, e.what());
   }

@@ -5,11 +5,15 @@
 
 #include <fmt/format.h>
 
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
 #include "pbit_protocol.hpp"
 #include "run_protocol.hpp"
 
 namespace kelvin::driver {
+
+using common::Deadline;
+using common::Error;
+using common::ErrorKind;
 namespace {
 
 const std::shared_ptr<Device>& require_pbit(const std::shared_ptr<Device>& device) {
@@ -24,9 +28,9 @@ const std::shared_ptr<Device>& require_pbit(const std::shared_ptr<Device>& devic
   return device;
 }
 
-protocol::PbitLattice lattice_of(const PbitDescription& p) {
+firmware_protocol::PbitLattice lattice_of(const PbitDescription& p) {
   try {
-    return protocol::make_pbit_lattice(p.rows, p.cols, p.degree);
+    return firmware_protocol::make_pbit_lattice(p.rows, p.cols, p.degree);
   } catch (const std::invalid_argument& e) {
     throw Error(ErrorKind::kProtocol, e.what());
   }

@@ -6,10 +6,13 @@
 
 #include <fmt/format.h>
 
-#include "kelvin/driver/error.hpp"
-#include "kelvin/protocol/envelope_codec.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/firmware_protocol/envelope_codec.hpp"
 
 namespace kelvin::driver::pbit_protocol {
+
+using common::Error;
+using common::ErrorKind;
 namespace {
 
 std::string pack_i8(std::span<const std::int8_t> codes) {
@@ -18,9 +21,10 @@ std::string pack_i8(std::span<const std::int8_t> codes) {
 
 }  // namespace
 
-wire::v1::Envelope program_lattice(std::uint32_t nodes, std::span<const std::int8_t> weights,
-                                   std::span<const std::int8_t> biases) {
-  wire::v1::Envelope env;
+firmware_protocol::wire::Envelope program_lattice(std::uint32_t nodes,
+                                                  std::span<const std::int8_t> weights,
+                                                  std::span<const std::int8_t> biases) {
+  firmware_protocol::wire::Envelope env;
   auto* msg = env.mutable_program_lattice();
   msg->set_nodes(nodes);
   msg->set_weights_i8(pack_i8(weights));
@@ -28,8 +32,8 @@ wire::v1::Envelope program_lattice(std::uint32_t nodes, std::span<const std::int
   return env;
 }
 
-wire::v1::Envelope set_clamps(std::span<const PbitClamp> clamps) {
-  wire::v1::Envelope env;
+firmware_protocol::wire::Envelope set_clamps(std::span<const PbitClamp> clamps) {
+  firmware_protocol::wire::Envelope env;
   auto* msg = env.mutable_set_clamps();
   std::string values;
   for (const PbitClamp& c : clamps) {
@@ -40,15 +44,15 @@ wire::v1::Envelope set_clamps(std::span<const PbitClamp> clamps) {
   return env;
 }
 
-wire::v1::Envelope set_beta_schedule(std::span<const std::uint32_t> beta_codes) {
-  wire::v1::Envelope env;
+firmware_protocol::wire::Envelope set_beta_schedule(std::span<const std::uint32_t> beta_codes) {
+  firmware_protocol::wire::Envelope env;
   env.mutable_set_beta_schedule()->mutable_beta_codes()->Assign(beta_codes.begin(),
                                                                 beta_codes.end());
   return env;
 }
 
-wire::v1::Envelope start_sampling(const SamplingRequest& request) {
-  wire::v1::Envelope env;
+firmware_protocol::wire::Envelope start_sampling(const SamplingRequest& request) {
+  firmware_protocol::wire::Envelope env;
   auto* msg = env.mutable_start_sampling();
   msg->set_sweeps(request.sweeps);
   msg->set_chains(request.chains);
@@ -62,13 +66,13 @@ wire::v1::Envelope start_sampling(const SamplingRequest& request) {
   return env;
 }
 
-SamplingTicket parse_run_started(const wire::v1::Envelope& reply) {
+SamplingTicket parse_run_started(const firmware_protocol::wire::Envelope& reply) {
   const auto t = run_protocol::parse_run_started(reply);
   return SamplingTicket{t.run_id, t.first_tick, t.sample_count};
 }
 
-SamplingResult parse_sampling_results(const wire::v1::Envelope& reply,
-                                      const protocol::PbitLattice& lattice,
+SamplingResult parse_sampling_results(const firmware_protocol::wire::Envelope& reply,
+                                      const firmware_protocol::PbitLattice& lattice,
                                       std::uint64_t expected_run_id) {
   if (!reply.has_sampling_results())
     run_protocol::unexpected_reply(reply, "sampling_results");

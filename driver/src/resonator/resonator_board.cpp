@@ -5,11 +5,15 @@
 
 #include <fmt/format.h>
 
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
 #include "resonator_protocol.hpp"
 #include "run_protocol.hpp"
 
 namespace kelvin::driver {
+
+using common::Deadline;
+using common::Error;
+using common::ErrorKind;
 namespace {
 
 void check_codes(std::span<const std::int16_t> codes, const CodeScale& scale, const char* what) {
@@ -250,7 +254,7 @@ StreamTicket ResonatorBoard::start_stream(const StreamRequest& request, Deadline
         device_->request(resonator_protocol::start_stream(request), deadline));
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::kDevice &&
-        e.device_code() == static_cast<int>(wire::v1::ERROR_CODE_LATE_COMMAND)) {
+        e.device_code() == static_cast<int>(firmware_protocol::wire::ERROR_CODE_LATE_COMMAND)) {
       throw Error(ErrorKind::kLateCommand, e.what(), e.device_code());
     }
     throw;

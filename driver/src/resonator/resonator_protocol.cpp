@@ -4,10 +4,13 @@
 
 #include <fmt/format.h>
 
-#include "kelvin/driver/error.hpp"
-#include "kelvin/protocol/envelope_codec.hpp"
+#include "kelvin/common/error.hpp"
+#include "kelvin/firmware_protocol/envelope_codec.hpp"
 
 namespace kelvin::driver::resonator_protocol {
+
+using common::Error;
+using common::ErrorKind;
 namespace {
 
 std::string pack_le16(std::span<const std::int16_t> codes) {
@@ -30,36 +33,38 @@ std::vector<std::int16_t> unpack_le16(const std::string& bytes) {
   return codes;
 }
 
-wire::v1::Dynamics to_wire(Dynamics dynamics) {
-  return dynamics == Dynamics::kRlc ? wire::v1::DYNAMICS_RLC : wire::v1::DYNAMICS_OVERDAMPED;
+firmware_protocol::wire::Dynamics to_wire(Dynamics dynamics) {
+  return dynamics == Dynamics::kRlc ? firmware_protocol::wire::DYNAMICS_RLC
+                                    : firmware_protocol::wire::DYNAMICS_OVERDAMPED;
 }
 
 }  // namespace
 
-wire::v1::Envelope program_couplings(const SymmetricCodes& codes) {
-  wire::v1::Envelope env;
+firmware_protocol::wire::Envelope program_couplings(const SymmetricCodes& codes) {
+  firmware_protocol::wire::Envelope env;
   auto* msg = env.mutable_program_couplings();
   msg->set_cells(codes.size());
   msg->set_upper_codes_le16(pack_le16(codes.upper()));
   return env;
 }
 
-wire::v1::Envelope program_biases(std::span<const std::int16_t> codes) {
-  wire::v1::Envelope env;
+firmware_protocol::wire::Envelope program_biases(std::span<const std::int16_t> codes) {
+  firmware_protocol::wire::Envelope env;
   auto* msg = env.mutable_program_biases();
   msg->set_cells(static_cast<std::uint32_t>(codes.size()));
   msg->set_codes_le16(pack_le16(codes));
   return env;
 }
 
-wire::v1::Envelope set_noise(std::uint32_t code) {
-  wire::v1::Envelope env;
+firmware_protocol::wire::Envelope set_noise(std::uint32_t code) {
+  firmware_protocol::wire::Envelope env;
   env.mutable_set_noise()->set_code(code);
   return env;
 }
 
-wire::v1::Envelope start_run(std::uint64_t duration_ticks, const RunRequest& request) {
-  wire::v1::Envelope env;
+firmware_protocol::wire::Envelope start_run(std::uint64_t duration_ticks,
+                                            const RunRequest& request) {
+  firmware_protocol::wire::Envelope env;
   auto* msg = env.mutable_start_run();
   msg->set_duration_ticks(duration_ticks);
   msg->set_reset_state(request.reset_state);
@@ -71,8 +76,8 @@ wire::v1::Envelope start_run(std::uint64_t duration_ticks, const RunRequest& req
   return env;
 }
 
-wire::v1::Envelope set_quartic(std::span<const std::uint16_t> codes) {
-  wire::v1::Envelope env;
+firmware_protocol::wire::Envelope set_quartic(std::span<const std::uint16_t> codes) {
+  firmware_protocol::wire::Envelope env;
   auto* msg = env.mutable_set_quartic();
   msg->set_cells(static_cast<std::uint32_t>(codes.size()));
   std::string bytes(codes.size() * 2, '\0');
@@ -84,8 +89,8 @@ wire::v1::Envelope set_quartic(std::span<const std::uint16_t> codes) {
   return env;
 }
 
-wire::v1::Envelope start_stream(const StreamRequest& request) {
-  wire::v1::Envelope env;
+firmware_protocol::wire::Envelope start_stream(const StreamRequest& request) {
+  firmware_protocol::wire::Envelope env;
   auto* msg = env.mutable_start_stream();
   msg->set_dynamics(to_wire(request.dynamics));
   msg->set_decimation(request.decimation);
@@ -95,9 +100,9 @@ wire::v1::Envelope start_stream(const StreamRequest& request) {
   return env;
 }
 
-wire::v1::Envelope read_stream(std::uint32_t max_samples,
-                               std::optional<std::uint64_t> from_sequence) {
-  wire::v1::Envelope env;
+firmware_protocol::wire::Envelope read_stream(std::uint32_t max_samples,
+                                              std::optional<std::uint64_t> from_sequence) {
+  firmware_protocol::wire::Envelope env;
   auto* read = env.mutable_read_stream();
   read->set_max_samples(max_samples);
   if (from_sequence.has_value())
@@ -105,13 +110,13 @@ wire::v1::Envelope read_stream(std::uint32_t max_samples,
   return env;
 }
 
-wire::v1::Envelope stop_stream() {
-  wire::v1::Envelope env;
+firmware_protocol::wire::Envelope stop_stream() {
+  firmware_protocol::wire::Envelope env;
   env.mutable_stop_stream();
   return env;
 }
 
-StreamTicket parse_stream_started(const wire::v1::Envelope& reply) {
+StreamTicket parse_stream_started(const firmware_protocol::wire::Envelope& reply) {
   if (!reply.has_stream_started())
     run_protocol::unexpected_reply(reply, "stream_started");
   const auto& msg = reply.stream_started();
@@ -122,7 +127,8 @@ StreamTicket parse_stream_started(const wire::v1::Envelope& reply) {
                       msg.ring_capacity_samples()};
 }
 
-StreamChunk parse_stream_data(const wire::v1::Envelope& reply, const DeviceDescription& board) {
+StreamChunk parse_stream_data(const firmware_protocol::wire::Envelope& reply,
+                              const DeviceDescription& board) {
   if (!reply.has_stream_data())
     run_protocol::unexpected_reply(reply, "stream_data");
   const auto& msg = reply.stream_data();
@@ -156,8 +162,8 @@ StreamChunk parse_stream_data(const wire::v1::Envelope& reply, const DeviceDescr
   return chunk;
 }
 
-RunResult parse_run_results(const wire::v1::Envelope& reply, const DeviceDescription& board,
-                            std::uint64_t expected_run_id) {
+RunResult parse_run_results(const firmware_protocol::wire::Envelope& reply,
+                            const DeviceDescription& board, std::uint64_t expected_run_id) {
   if (!reply.has_run_results())
     run_protocol::unexpected_reply(reply, "run_results");
   const auto& msg = reply.run_results();

@@ -5,16 +5,20 @@
 
 #include <fmt/format.h>
 
+#include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
-#include "kelvin/driver/error.hpp"
-#include "kelvin/wire/v1/kelvin.pb.h"
+#include "kelvin/firmware_protocol/wire.pb.h"
 
 namespace kelvin::driver {
+
+using common::Deadline;
+using common::Error;
+using common::ErrorKind;
 namespace {
 
 constexpr const char* kLogger = "kelvin.stream";
 
-bool is_device_code(const Error& e, wire::v1::ErrorCode code) {
+bool is_device_code(const Error& e, firmware_protocol::wire::ErrorCode code) {
   return e.kind() == ErrorKind::kDevice && e.device_code() == static_cast<int>(code);
 }
 
@@ -150,7 +154,7 @@ void SampleStream::start(Deadline deadline) {
       return board_.start_stream(options_.request, attempt);
     });
   } catch (const Error& e) {
-    if (!is_device_code(e, wire::v1::ERROR_CODE_BUSY))
+    if (!is_device_code(e, firmware_protocol::wire::ERROR_CODE_BUSY))
       throw;
     common::logger(kLogger)->warn(
         "a stream was already running on {} (an earlier start whose reply was lost, or another "

@@ -2,14 +2,14 @@
 
 #include <fmt/format.h>
 
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
 
 namespace kelvin::runtime {
 
-using driver::Error;
-using driver::ErrorKind;
+using common::Error;
+using common::ErrorKind;
 
-IsingEnergy::IsingEnergy(const protocol::PbitLattice& lattice,
+IsingEnergy::IsingEnergy(const firmware_protocol::PbitLattice& lattice,
                          const driver::LatticeProgram& program) {
   const auto& edges = lattice.edges();
   if (program.weights.size() != edges.size() || program.biases.size() != lattice.nodes()) {

@@ -7,14 +7,14 @@
 
 #include <fmt/format.h>
 
+#include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
-#include "kelvin/driver/error.hpp"
 #include "placement_search.hpp"
 
 namespace kelvin::runtime {
 
-using driver::Error;
-using driver::ErrorKind;
+using common::Error;
+using common::ErrorKind;
 
 void EmbeddingOptions::validate() const {
   if (restarts < 0 || restarts > 1'000'000) {
@@ -51,7 +51,7 @@ struct Checked {
   std::vector<double> bias;  // filled with zeros when the model gave none
 };
 
-Checked check_model(const SparseIsingModel& m, const protocol::PbitLattice& lattice) {
+Checked check_model(const SparseIsingModel& m, const firmware_protocol::PbitLattice& lattice) {
   if (m.nodes == 0)
     throw Error(ErrorKind::kInvalidArgument, "the model has no nodes");
   if (m.nodes > lattice.nodes()) {
@@ -134,7 +134,7 @@ void refuse_odd_cycles(const SparseIsingModel& m, const detail::PlacementGraph& 
   }
 }
 
-bool identity_fits(const SparseIsingModel& m, const protocol::PbitLattice& lattice) {
+bool identity_fits(const SparseIsingModel& m, const firmware_protocol::PbitLattice& lattice) {
   return std::all_of(m.edges.begin(), m.edges.end(),
                      [&](const auto& e) { return lattice.edge_index(e.i, e.j).has_value(); });
 }
@@ -164,9 +164,9 @@ std::int64_t magnitude_limit(const driver::CodeScale& s) {
 ModelEmbedding embed_model(const SparseIsingModel& model, const driver::PbitDescription& board,
                            const EmbeddingOptions& options) {
   options.validate();
-  protocol::PbitLattice lattice;
+  firmware_protocol::PbitLattice lattice;
   try {
-    lattice = protocol::make_pbit_lattice(board.rows, board.cols, board.degree);
+    lattice = firmware_protocol::make_pbit_lattice(board.rows, board.cols, board.degree);
   } catch (const std::invalid_argument& e) {
     throw Error(ErrorKind::kInvalidArgument, e.what());
   }

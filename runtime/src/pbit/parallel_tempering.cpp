@@ -8,16 +8,16 @@
 
 #include <fmt/format.h>
 
+#include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
-#include "kelvin/driver/error.hpp"
 #include "kelvin/runtime/pbit/ising_energy.hpp"
 
 namespace kelvin::runtime {
 namespace {
 
-using driver::Deadline;
-using driver::Error;
-using driver::ErrorKind;
+using common::Deadline;
+using common::Error;
+using common::ErrorKind;
 
 constexpr std::uint32_t kMaxSweepsPerExchange = std::uint32_t{1} << 20;
 constexpr std::uint64_t kMaxSweepBudget = std::uint64_t{1} << 40;

@@ -91,7 +91,7 @@ std::vector<std::uint32_t> placement_order(const PlacementGraph& g,
 // One backtracking attempt over a fixed order.
 class Attempt {
  public:
-  Attempt(const PlacementGraph& g, const protocol::PbitLattice& lattice,
+  Attempt(const PlacementGraph& g, const firmware_protocol::PbitLattice& lattice,
           std::vector<std::uint32_t> order, std::mt19937_64* rng, int root_candidates)
       : g_(g),
         lattice_(lattice),
@@ -292,7 +292,7 @@ class Attempt {
   }
 
   const PlacementGraph& g_;
-  const protocol::PbitLattice& lattice_;
+  const firmware_protocol::PbitLattice& lattice_;
   std::vector<std::uint32_t> order_;
   std::mt19937_64* rng_;
   std::size_t root_candidates_;
@@ -308,7 +308,8 @@ class Attempt {
 
 }  // namespace
 
-PlacementOutcome search_placement(const PlacementGraph& graph, const protocol::PbitLattice& lattice,
+PlacementOutcome search_placement(const PlacementGraph& graph,
+                                  const firmware_protocol::PbitLattice& lattice,
                                   const PlacementSearchOptions& options) {
   PlacementOutcome outcome;
   for (int attempt = 0; attempt <= options.restarts; ++attempt) {

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "kelvin/protocol/pbit_lattice.hpp"
+#include "kelvin/firmware_protocol/pbit_lattice.hpp"
 
 namespace kelvin::runtime::detail {
 
@@ -40,7 +40,8 @@ struct PlacementOutcome {
   std::string failure_reason;
 };
 
-PlacementOutcome search_placement(const PlacementGraph& graph, const protocol::PbitLattice& lattice,
+PlacementOutcome search_placement(const PlacementGraph& graph,
+                                  const firmware_protocol::PbitLattice& lattice,
                                   const PlacementSearchOptions& options);
 
 }  // namespace kelvin::runtime::detail

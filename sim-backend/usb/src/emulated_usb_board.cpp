@@ -1,4 +1,4 @@
-#include "kelvin/sim/usb/emulated_usb_board.hpp"
+#include "kelvin/sim_backend/usb/emulated_usb_board.hpp"
 
 #include <linux/usbdevice_fs.h>
 #include <sys/ioctl.h>
@@ -16,10 +16,10 @@
 
 #include "firmware_pump.hpp"
 #include "kelvin/common/logging.hpp"
-#include "kelvin/sim/resonator_firmware.hpp"
+#include "kelvin/sim_backend/resonator_firmware.hpp"
 #include "usb_descriptors.hpp"
 
-namespace kelvin::sim::usb {
+namespace kelvin::sim_backend::usb {
 namespace {
 
 constexpr const char* kSysPath = "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1";
@@ -412,4 +412,4 @@ const std::string& EmulatedUsbBoard::serial() const noexcept {
   return impl_->options.serial;
 }
 
-}  // namespace kelvin::sim::usb
+}  // namespace kelvin::sim_backend::usb

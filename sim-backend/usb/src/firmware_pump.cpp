@@ -5,7 +5,7 @@
 
 #include "kelvin/common/logging.hpp"
 
-namespace kelvin::sim::usb {
+namespace kelvin::sim_backend::usb {
 
 FirmwarePump::FirmwarePump(std::unique_ptr<FirmwareEndpoint> firmware)
     : firmware_(std::move(firmware)) {
@@ -80,4 +80,4 @@ void FirmwarePump::loop() {
   }
 }
 
-}  // namespace kelvin::sim::usb
+}  // namespace kelvin::sim_backend::usb

@@ -16,9 +16,9 @@
 #include <thread>
 #include <vector>
 
-#include "kelvin/sim/firmware_endpoint.hpp"
+#include "kelvin/sim_backend/firmware_endpoint.hpp"
 
-namespace kelvin::sim::usb {
+namespace kelvin::sim_backend::usb {
 
 class FirmwarePump {
  public:
@@ -44,4 +44,4 @@ class FirmwarePump {
   std::thread thread_;
 };
 
-}  // namespace kelvin::sim::usb
+}  // namespace kelvin::sim_backend::usb

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-namespace kelvin::sim::usb {
+namespace kelvin::sim_backend::usb {
 namespace {
 
 // Multi-byte fields are little-endian, as on the wire.
@@ -79,4 +79,4 @@ std::optional<std::vector<std::uint8_t>> string_descriptor(std::uint8_t index,
   }
 }
 
-}  // namespace kelvin::sim::usb
+}  // namespace kelvin::sim_backend::usb

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace kelvin::sim::usb {
+namespace kelvin::sim_backend::usb {
 
 // String descriptor indices used by the device descriptor.
 inline constexpr std::uint8_t kManufacturerIndex = 1;
@@ -30,4 +30,4 @@ std::vector<std::uint8_t> device_descriptor();
 std::optional<std::vector<std::uint8_t>> string_descriptor(std::uint8_t index,
                                                            const std::string& serial);
 
-}  // namespace kelvin::sim::usb
+}  // namespace kelvin::sim_backend::usb

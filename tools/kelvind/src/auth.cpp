@@ -1,13 +1,13 @@
-#include "kelvin/server/auth.hpp"
+#include "kelvin/tools/kelvind/auth.hpp"
 
 #include <cstdint>
 #include <fstream>
 
 #include <fmt/format.h>
 
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
 
-namespace kelvin::server {
+namespace kelvin::tools::kelvind {
 
 bool tokens_equal(std::string_view expected, std::string_view given) noexcept {
   // Walk the expected token's length whatever the given one is; a length mismatch is folded
@@ -23,18 +23,18 @@ bool tokens_equal(std::string_view expected, std::string_view given) noexcept {
 std::string read_token_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) {
-    throw driver::Error(driver::ErrorKind::kInvalidArgument,
+    throw common::Error(common::ErrorKind::kInvalidArgument,
                         fmt::format("cannot read the token file '{}'", path));
   }
   std::string line;
   std::getline(in, line);
   const auto first = line.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) {
-    throw driver::Error(driver::ErrorKind::kInvalidArgument,
+    throw common::Error(common::ErrorKind::kInvalidArgument,
                         fmt::format("the token file '{}' is empty", path));
   }
   const auto last = line.find_last_not_of(" \t\r\n");
   return line.substr(first, last - first + 1);
 }
 
-}  // namespace kelvin::server
+}  // namespace kelvin::tools::kelvind

@@ -2,9 +2,9 @@
 
 #include <array>
 
-#include "kelvin/driver/error.hpp"
+#include "kelvin/common/error.hpp"
 
-namespace kelvin::server {
+namespace kelvin::tools::kelvind {
 
 BoardLink::BoardLink(Connect connect, BoardLinkCallbacks callbacks)
     : connect_(std::move(connect)), callbacks_(std::move(callbacks)) {
@@ -68,7 +68,7 @@ void BoardLink::reader_loop() {
   std::array<std::uint8_t, 64 * 1024> buffer{};
   try {
     for (;;) {
-      const std::size_t n = transport->read_some(buffer, driver::Deadline::never());
+      const std::size_t n = transport->read_some(buffer, common::Deadline::never());
       callbacks_.from_board(std::vector<std::uint8_t>(buffer.begin(), buffer.begin() + n));
     }
   } catch (const std::exception& e) {
@@ -96,7 +96,7 @@ void BoardLink::writer_loop() {
       transport = transport_;
     }
     try {
-      transport->write(bytes, driver::Deadline::never());
+      transport->write(bytes, common::Deadline::never());
     } catch (const std::exception&) {
       return;  // the reader reports the board's loss
     }
@@ -111,4 +111,4 @@ void BoardLink::writer_loop() {
   }
 }
 
-}  // namespace kelvin::server
+}  // namespace kelvin::tools::kelvind

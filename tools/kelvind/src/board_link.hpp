@@ -19,7 +19,7 @@
 
 #include "kelvin/driver/transport.hpp"
 
-namespace kelvin::server {
+namespace kelvin::tools::kelvind {
 
 struct BoardLinkCallbacks {
   // Once, after the board transport opened (error empty) or failed to open (error set).
@@ -62,4 +62,4 @@ class BoardLink {
   std::thread writer_;
 };
 
-}  // namespace kelvin::server
+}  // namespace kelvin::tools::kelvind

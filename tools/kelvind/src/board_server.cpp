@@ -1,4 +1,4 @@
-#include "kelvin/server/board_server.hpp"
+#include "kelvin/tools/kelvind/board_server.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,17 +21,20 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "client_session.hpp"
+#include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
-#include "kelvin/driver/backends.hpp"
-#include "kelvin/driver/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "session_host.hpp"
 
-namespace kelvin::server {
+namespace kelvin::tools::kelvind {
+
+using common::Error;
+using common::ErrorKind;
 
 namespace asio = boost::asio;
-namespace wire = kelvin::wire::v1;
-using driver::Error;
-using driver::ErrorKind;
+namespace wire = kelvin::firmware_protocol::wire;
+using common::Error;
+using common::ErrorKind;
 using GenericEndpoint = asio::generic::stream_protocol::endpoint;
 using Acceptor = asio::basic_socket_acceptor<asio::generic::stream_protocol>;
 
@@ -128,19 +131,21 @@ struct BoardServer::Impl final : SessionHost {
     }
     if (options_.max_clients == 0)
       throw Error(ErrorKind::kInvalidArgument, "max_clients must be at least 1");
-    if (options_.max_frame_bytes < 64 || options_.max_frame_bytes > protocol::kMaxFramePayload) {
-      throw Error(ErrorKind::kInvalidArgument,
-                  fmt::format("max_frame_bytes must be in 64..{}", protocol::kMaxFramePayload));
+    if (options_.max_frame_bytes < 64 ||
+        options_.max_frame_bytes > firmware_protocol::kMaxFramePayload) {
+      throw Error(ErrorKind::kInvalidArgument, fmt::format("max_frame_bytes must be in 64..{}",
+                                                           firmware_protocol::kMaxFramePayload));
     }
     if (!options_.connect) {
       options_.connect = [](const std::string& uri) {
-        return driver::builtin_registry().connect(uri);
+        return driver::backends::builtin_registry().connect(uri);
       };
     }
     // Board replies may be as large as any board sends, whatever limit clients get.
-    queued_limit_ = options_.max_queued_bytes != 0
-                        ? options_.max_queued_bytes
-                        : 4 * (protocol::kMaxFramePayload + protocol::kFrameOverheadBytes);
+    queued_limit_ =
+        options_.max_queued_bytes != 0
+            ? options_.max_queued_bytes
+            : 4 * (firmware_protocol::kMaxFramePayload + firmware_protocol::kFrameOverheadBytes);
   }
 
   // Eagerly opens and closes every board once so that a mistyped --device fails at start with
@@ -365,4 +370,4 @@ ServerStats BoardServer::stats() const {
   return s;
 }
 
-}  // namespace kelvin::server
+}  // namespace kelvin::tools::kelvind

@@ -5,13 +5,13 @@
 #include <boost/asio/write.hpp>
 
 #include "kelvin/common/logging.hpp"
-#include "kelvin/protocol/envelope_codec.hpp"
-#include "kelvin/server/auth.hpp"
+#include "kelvin/firmware_protocol/envelope_codec.hpp"
+#include "kelvin/tools/kelvind/auth.hpp"
 
-namespace kelvin::server {
+namespace kelvin::tools::kelvind {
 
 namespace asio = boost::asio;
-namespace wire = kelvin::wire::v1;
+namespace wire = kelvin::firmware_protocol::wire;
 
 namespace {
 
@@ -110,10 +110,11 @@ void ClientSession::on_read(std::size_t n) {
     if (decoded->error) {
       ++host_.counters().dropped_bad_input;
       log()->warn("client {} ({}): undecodable bytes ({}, {} bytes); disconnecting", id_, peer_,
-                  protocol::to_string(*decoded->error), decoded->discarded_bytes);
+                  firmware_protocol::to_string(*decoded->error), decoded->discarded_bytes);
       fail(wire::ERROR_CODE_MALFORMED_FRAME,
            fmt::format("undecodable frame ({}); the server's frame limit is {} bytes",
-                       protocol::to_string(*decoded->error), host_.options().max_frame_bytes));
+                       firmware_protocol::to_string(*decoded->error),
+                       host_.options().max_frame_bytes));
       return;
     }
     handle_payload(std::move(decoded->payload));
@@ -132,32 +133,33 @@ void ClientSession::on_read(std::size_t n) {
 void ClientSession::handle_payload(std::vector<std::uint8_t> payload) {
   if (state_ == State::kOpening || state_ == State::kRelaying) {
     // Relayed unchanged; the frame is rebuilt from its checked payload.
-    link_->send(protocol::encode_frame(payload, host_.options().max_frame_bytes));
+    link_->send(firmware_protocol::encode_frame(payload, host_.options().max_frame_bytes));
     return;
   }
   wire::Envelope request;
   try {
-    request = protocol::parse_envelope(payload);
-  } catch (const protocol::MessageError& e) {
+    request = firmware_protocol::parse_envelope(payload);
+  } catch (const firmware_protocol::MessageError& e) {
     ++host_.counters().dropped_bad_input;
     log()->warn("client {} ({}): undecodable message before Attach; disconnecting", id_, peer_);
     fail(wire::ERROR_CODE_MALFORMED_MESSAGE, e.what());
     return;
   }
-  if (request.protocol_version() != protocol::kProtocolVersion) {
+  if (request.protocol_version() != firmware_protocol::kProtocolVersion) {
     ++host_.counters().dropped_bad_input;
     fail(wire::ERROR_CODE_UNSUPPORTED_VERSION,
          fmt::format("this board server speaks protocol version {} only, not {}",
-                     protocol::kProtocolVersion, request.protocol_version()),
+                     firmware_protocol::kProtocolVersion, request.protocol_version()),
          request.request_id());
     return;
   }
   if (!request.has_attach()) {
     ++host_.counters().dropped_bad_input;
     log()->warn("client {} ({}): sent {} before Attach; disconnecting", id_, peer_,
-                protocol::body_name(request));
+                firmware_protocol::body_name(request));
     fail(wire::ERROR_CODE_UNEXPECTED_MESSAGE,
-         fmt::format("this is a board server: send Attach before {}", protocol::body_name(request)),
+         fmt::format("this is a board server: send Attach before {}",
+                     firmware_protocol::body_name(request)),
          request.request_id());
     return;
   }
@@ -241,7 +243,7 @@ void ClientSession::send_listing(std::uint64_t request_id) {
   const auto& devices = host_.options().devices;
   log()->debug("client {} ({}, '{}'): listed {} boards", id_, peer_, client_name_, devices.size());
   wire::Envelope reply;
-  reply.set_protocol_version(protocol::kProtocolVersion);
+  reply.set_protocol_version(firmware_protocol::kProtocolVersion);
   reply.set_request_id(request_id);
   auto* attached = reply.mutable_attached();
   attached->set_boards(static_cast<std::uint32_t>(devices.size()));
@@ -268,7 +270,7 @@ void ClientSession::on_board_opened(const std::string& error) {
   log()->info("client {} ({}, '{}'): attached to board {} ({}), lease {}", id_, peer_, client_name_,
               *board_, host_.options().devices[*board_], lease);
   wire::Envelope reply;
-  reply.set_protocol_version(protocol::kProtocolVersion);
+  reply.set_protocol_version(firmware_protocol::kProtocolVersion);
   reply.set_request_id(attach_request_id_);
   auto* attached = reply.mutable_attached();
   attached->set_board(*board_);
@@ -299,7 +301,7 @@ void ClientSession::on_board_drained() {
 }
 
 void ClientSession::send_envelope(const wire::Envelope& envelope) {
-  queue_to_client(protocol::encode_envelope(envelope));
+  queue_to_client(firmware_protocol::encode_envelope(envelope));
 }
 
 void ClientSession::queue_to_client(std::vector<std::uint8_t> bytes) {
@@ -354,7 +356,7 @@ void ClientSession::fail(wire::ErrorCode code, const std::string& message,
   state_ = State::kClosing;
   release_board();
   wire::Envelope reply;
-  reply.set_protocol_version(protocol::kProtocolVersion);
+  reply.set_protocol_version(firmware_protocol::kProtocolVersion);
   reply.set_request_id(request_id);
   reply.mutable_error()->set_code(code);
   reply.mutable_error()->set_message(message);
@@ -392,4 +394,4 @@ void ClientSession::finish(const std::string& why) noexcept {
   host_.session_ended(id_);
 }
 
-}  // namespace kelvin::server
+}  // namespace kelvin::tools::kelvind

@@ -18,11 +18,11 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "board_link.hpp"
-#include "kelvin/protocol/framing.hpp"
-#include "kelvin/wire/v1/kelvin.pb.h"
+#include "kelvin/firmware_protocol/framing.hpp"
+#include "kelvin/firmware_protocol/wire.pb.h"
 #include "session_host.hpp"
 
-namespace kelvin::server {
+namespace kelvin::tools::kelvind {
 
 class ClientSession : public std::enable_shared_from_this<ClientSession> {
  public:
@@ -34,7 +34,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   // Starts the attach timer and reading.
   void start();
   // Answers one Error and closes (for connections the server cannot take).
-  void refuse(wire::v1::ErrorCode code, const std::string& message);
+  void refuse(firmware_protocol::wire::ErrorCode code, const std::string& message);
   // Closes the connection and releases the board now.
   void finish(const std::string& why) noexcept;
 
@@ -45,13 +45,14 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void drain_or_finish(const boost::system::error_code& ec);
   void on_read(std::size_t n);
   void handle_payload(std::vector<std::uint8_t> payload);
-  void handle_attach(const wire::v1::Envelope& request);
+  void handle_attach(const firmware_protocol::wire::Envelope& request);
   // Answers Attach.list_only with every board and its lease state; attaches nothing.
   void send_listing(std::uint64_t request_id);
   // Sends an Error, stops reading, releases the board and closes once the Error went out (or
   // after a short linger, for a client that does not read).
-  void fail(wire::v1::ErrorCode code, const std::string& message, std::uint64_t request_id = 0);
-  void send_envelope(const wire::v1::Envelope& envelope);
+  void fail(firmware_protocol::wire::ErrorCode code, const std::string& message,
+            std::uint64_t request_id = 0);
+  void send_envelope(const firmware_protocol::wire::Envelope& envelope);
   void queue_to_client(std::vector<std::uint8_t> bytes);
   void write_next();
   void release_board() noexcept;
@@ -66,7 +67,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   std::uint64_t id_;
   std::string peer_;  // for logs
   State state_ = State::kAwaitingAttach;
-  protocol::FrameDecoder decoder_;
+  firmware_protocol::FrameDecoder decoder_;
   std::vector<std::uint8_t> read_buffer_;
   bool reading_ = false;
   bool paused_ = false;  // reading stopped until the board's queue drains
@@ -80,4 +81,4 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   std::unique_ptr<BoardLink> link_;
 };
 
-}  // namespace kelvin::server
+}  // namespace kelvin::tools::kelvind

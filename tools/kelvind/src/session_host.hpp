@@ -10,9 +10,9 @@
 #include <string>
 
 #include "kelvin/driver/transport.hpp"
-#include "kelvin/server/board_server.hpp"
+#include "kelvin/tools/kelvind/board_server.hpp"
 
-namespace kelvin::server {
+namespace kelvin::tools::kelvind {
 
 struct Counters {
   std::atomic<std::uint64_t> connections{0};
@@ -38,4 +38,4 @@ class SessionHost {
   virtual Counters& counters() = 0;
 };
 
-}  // namespace kelvin::server
+}  // namespace kelvin::tools::kelvind

@@ -1,4 +1,4 @@
-// Internal to kelvin_matrix_io: the format-independent result of parsing a file, and the two
+// Internal to kelvin_tools_matrix_io: the format-independent result of parsing a file, and the two
 // parsers (and the Matrix Market one, which gives a sparse matrix). Not installed, not part of the
 // public API.
 //
@@ -13,7 +13,7 @@
 
 #include <Eigen/SparseCore>
 
-namespace kelvin::tools::detail {
+namespace kelvin::tools::matrix_io::detail {
 
 enum class Source { kText, kNpy };
 
@@ -40,4 +40,4 @@ std::string format_matrix_market(const Eigen::SparseMatrix<double>& matrix);
 // non-printable bytes shown as '?'.
 std::string quote_excerpt(std::string_view text, std::size_t limit = 40);
 
-}  // namespace kelvin::tools::detail
+}  // namespace kelvin::tools::matrix_io::detail

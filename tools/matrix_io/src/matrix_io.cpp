@@ -1,4 +1,4 @@
-#include "kelvin/tools/matrix_io.hpp"
+#include "kelvin/tools/matrix_io/matrix_io.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -16,7 +16,7 @@
 
 #include "array_data.hpp"
 
-namespace kelvin::tools {
+namespace kelvin::tools::matrix_io {
 namespace {
 
 namespace fs = std::filesystem;
@@ -268,4 +268,4 @@ void write_matrix_market(const fs::path& path, const Eigen::SparseMatrix<double>
   write_file(path, detail::format_matrix_market(matrix));
 }
 
-}  // namespace kelvin::tools
+}  // namespace kelvin::tools::matrix_io

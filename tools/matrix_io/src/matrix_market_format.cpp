@@ -18,9 +18,9 @@
 #include <fmt/format.h>
 
 #include "array_data.hpp"
-#include "kelvin/tools/matrix_io.hpp"
+#include "kelvin/tools/matrix_io/matrix_io.hpp"
 
-namespace kelvin::tools::detail {
+namespace kelvin::tools::matrix_io::detail {
 namespace {
 
 constexpr std::string_view kBanner = "%%MatrixMarket";
@@ -282,4 +282,4 @@ std::string format_matrix_market(const Eigen::SparseMatrix<double>& matrix) {
   return out;
 }
 
-}  // namespace kelvin::tools::detail
+}  // namespace kelvin::tools::matrix_io::detail

@@ -15,9 +15,9 @@
 #include <fmt/format.h>
 
 #include "array_data.hpp"
-#include "kelvin/tools/matrix_io.hpp"
+#include "kelvin/tools/matrix_io/matrix_io.hpp"
 
-namespace kelvin::tools::detail {
+namespace kelvin::tools::matrix_io::detail {
 namespace {
 
 constexpr unsigned char kMagic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -365,4 +365,4 @@ ArrayData parse_npy(std::span<const unsigned char> bytes, const std::string& nam
   return data;
 }
 
-}  // namespace kelvin::tools::detail
+}  // namespace kelvin::tools::matrix_io::detail

@@ -10,9 +10,9 @@
 #include <fmt/format.h>
 
 #include "array_data.hpp"
-#include "kelvin/tools/matrix_io.hpp"
+#include "kelvin/tools/matrix_io/matrix_io.hpp"
 
-namespace kelvin::tools::detail {
+namespace kelvin::tools::matrix_io::detail {
 namespace {
 
 bool is_blank(char c) noexcept {
@@ -155,4 +155,4 @@ ArrayData parse_text(std::string_view text, const std::string& name) {
   return data;
 }
 
-}  // namespace kelvin::tools::detail
+}  // namespace kelvin::tools::matrix_io::detail

@@ -14,15 +14,15 @@
 #include <mutex>
 #include <string>
 
-#include "kelvin/driver/deadline.hpp"
+#include "kelvin/common/deadline.hpp"
 #include "kelvin/driver/device_address.hpp"
 #include "kelvin/driver/device_description.hpp"
 #include "kelvin/driver/transport.hpp"
 
-namespace kelvin::wire::v1 {
+namespace kelvin::firmware_protocol::wire {
 class Envelope;
 }
-namespace kelvin::protocol {
+namespace kelvin::firmware_protocol {
 class FrameDecoder;
 }
 
@@ -35,7 +35,7 @@ inline constexpr std::chrono::milliseconds kHelloAttemptTimeout{250};
 struct OpenOptions {
   // Total budget for connecting and the hello handshake (retried after lost or damaged replies,
   // see kHelloAttemptTimeout). Default 5 s.
-  Deadline::Clock::duration open_timeout = std::chrono::seconds(5);
+  common::Deadline::Clock::duration open_timeout = std::chrono::seconds(5);
   // Reported to the board in Hello.client. Default "kelvin".
   std::string client_name = "kelvin";
 };
@@ -65,21 +65,23 @@ class Device {
   // An Error reply becomes Error(kDevice) carrying the board's code and message; a reply with a
   // different request id or an undecodable frame becomes Error(kProtocol)/Error(kBadFrame).
   // Throws Error(kTimeout) when the deadline passes and Error(kDisconnected) after close().
-  wire::v1::Envelope request(wire::v1::Envelope request, Deadline deadline);
+  firmware_protocol::wire::Envelope request(firmware_protocol::wire::Envelope request,
+                                            common::Deadline deadline);
 
   void close() noexcept;
   bool is_open() const noexcept;
   LinkStats stats() const;
 
  private:
-  wire::v1::Envelope exchange_locked(wire::v1::Envelope& request, Deadline deadline);
-  wire::v1::Envelope read_reply_locked(Deadline deadline);
+  firmware_protocol::wire::Envelope exchange_locked(firmware_protocol::wire::Envelope& request,
+                                                    common::Deadline deadline);
+  firmware_protocol::wire::Envelope read_reply_locked(common::Deadline deadline);
   void count_bad_frame();
 
   std::unique_ptr<Transport> transport_;
   DeviceAddress address_;
   DeviceDescription description_;
-  std::unique_ptr<protocol::FrameDecoder> decoder_;
+  std::unique_ptr<firmware_protocol::FrameDecoder> decoder_;
   // Serializes request(): busy_ is set while a request is in flight; decoder_ and
   // next_request_id_ belong to that request.
   std::mutex busy_mutex_;

@@ -1,4 +1,5 @@
-// What a board says about itself at hello, in host terms (see kelvin.wire.v1.DeviceInfo).
+// What a board says about itself at hello, in host terms (see
+// kelvin.firmware_protocol.wire.DeviceInfo).
 //
 // Thread contract: a plain value type.
 #pragma once
@@ -15,7 +16,7 @@ namespace kelvin::driver {
 enum class BoardFamily { kResonator, kPbit };
 const char* to_string(BoardFamily family) noexcept;
 
-// Bits of DeviceDescription::capabilities (kelvin.wire.v1.Capability).
+// Bits of DeviceDescription::capabilities (kelvin.firmware_protocol.wire.Capability).
 namespace capability {
 inline constexpr std::uint64_t kSecondMoments = 1;    // runs can accumulate sums of x_i x_j
 inline constexpr std::uint64_t kSampleRecord = 2;     // runs can return every raw sample
@@ -34,13 +35,13 @@ inline constexpr std::uint64_t kResumableRead = 512;  // stream reads can be ask
 // "bit_N" if unknown).
 std::vector<std::string> capability_names(std::uint64_t bits);
 
-// What a p-bit (stochastic-bit lattice) board adds (kelvin.wire.v1.PbitInfo). Codes are in
-// coupling units: weight J_ij per edge, bias b_i per node, beta (inverse temperature) Q8.8.
+// What a p-bit (stochastic-bit lattice) board adds (kelvin.firmware_protocol.wire.PbitInfo). Codes
+// are in coupling units: weight J_ij per edge, bias b_i per node, beta (inverse temperature) Q8.8.
 struct PbitDescription {
   std::uint32_t rows = 0;
   std::uint32_t cols = 0;
   std::uint32_t degree = 0;      // 8, 12 or 16
-  std::uint32_t edge_count = 0;  // of the lattice (kelvin/protocol/pbit_lattice.hpp)
+  std::uint32_t edge_count = 0;  // of the lattice (kelvin/firmware_protocol/pbit_lattice.hpp)
   CodeScale weight;
   CodeScale bias;
   CodeScale beta;
@@ -54,7 +55,7 @@ struct PbitDescription {
   std::uint32_t nodes() const noexcept { return rows * cols; }
 };
 
-// Dynamics a resonator run integrates (kelvin.wire.v1.Dynamics).
+// Dynamics a resonator run integrates (kelvin.firmware_protocol.wire.Dynamics).
 enum class Dynamics { kOverdamped, kRlc };
 const char* to_string(Dynamics dynamics) noexcept;  // "overdamped", "rlc"
 
@@ -74,7 +75,8 @@ struct ImperfectionSpec {
   double coupling_dac_gain = 0.0;  // relative, whole board
 };
 
-// What a resonator board of protocol version >= 3 adds (kelvin.wire.v1.ResonatorInfo).
+// What a resonator board of protocol version >= 3 adds
+// (kelvin.firmware_protocol.wire.ResonatorInfo).
 struct ResonatorDescription {
   CouplingKind coupling_kind = CouplingKind::kSigned;
   std::vector<Dynamics> dynamics;  // accepted by runs and streams
@@ -107,7 +109,7 @@ struct DeviceDescription {
 
   double tick_rate_hz = 0.0;
   std::uint32_t ticks_per_sample = 0;
-  std::uint64_t capabilities = 0;  // kelvin.wire.v1.Capability bits
+  std::uint64_t capabilities = 0;  // kelvin.firmware_protocol.wire.Capability bits
   std::uint32_t max_frame_payload = 0;
   std::uint64_t max_samples_per_run = 0;
   std::uint32_t max_record_samples = 0;

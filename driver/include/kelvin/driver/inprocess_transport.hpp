@@ -41,8 +41,8 @@ class InProcessTransport final : public Transport {
   InProcessTransport(const InProcessTransport&) = delete;
   InProcessTransport& operator=(const InProcessTransport&) = delete;
 
-  void write(std::span<const std::uint8_t> bytes, Deadline deadline) override;
-  std::size_t read_some(std::span<std::uint8_t> out, Deadline deadline) override;
+  void write(std::span<const std::uint8_t> bytes, common::Deadline deadline) override;
+  std::size_t read_some(std::span<std::uint8_t> out, common::Deadline deadline) override;
   void close() noexcept override;
   bool is_open() const noexcept override;
   std::string describe() const override { return description_; }

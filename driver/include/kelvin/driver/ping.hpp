@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "kelvin/driver/deadline.hpp"
+#include "kelvin/common/deadline.hpp"
 #include "kelvin/driver/device.hpp"
 
 namespace kelvin::driver {
@@ -25,6 +25,6 @@ inline constexpr std::size_t kMaxPingPayload = 65536;
 // Sends `payload_bytes` of pattern bytes and checks that they come back unchanged. Throws
 // Error(kInvalidArgument) above kMaxPingPayload, Error(kProtocol) for a wrong echo, and what
 // Device::request() throws (kTimeout, kDisconnected, kDevice for a board without Ping).
-PingReply ping(Device& device, std::size_t payload_bytes, Deadline deadline);
+PingReply ping(Device& device, std::size_t payload_bytes, common::Deadline deadline);
 
 }  // namespace kelvin::driver

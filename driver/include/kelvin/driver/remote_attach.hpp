@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "kelvin/driver/deadline.hpp"
+#include "kelvin/common/deadline.hpp"
 #include "kelvin/driver/transport.hpp"
 
 namespace kelvin::driver {
@@ -35,7 +35,7 @@ struct AttachResult {
 // device_code LEASED (another client holds the board), kNotFound (no such board; the message
 // says how many the server has), kTimeout, kDisconnected, kBadFrame or kProtocol.
 AttachResult attach_remote_board(Transport& transport, const AttachRequest& request,
-                                 const std::string& server, Deadline deadline);
+                                 const std::string& server, common::Deadline deadline);
 
 // One board of a server's listing (protocol v6 Attach.list_only).
 struct RemoteBoard {
@@ -47,6 +47,6 @@ struct RemoteBoard {
 // Asks the server for its boards without attaching (nothing is leased). Same errors as
 // attach_remote_board() (kPermissionDenied for a refused token).
 std::vector<RemoteBoard> list_remote_boards(Transport& transport, const std::string& token,
-                                            const std::string& server, Deadline deadline);
+                                            const std::string& server, common::Deadline deadline);
 
 }  // namespace kelvin::driver

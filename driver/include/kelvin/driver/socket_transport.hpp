@@ -19,7 +19,7 @@
 #include <span>
 #include <string>
 
-#include "kelvin/driver/deadline.hpp"
+#include "kelvin/common/deadline.hpp"
 #include "kelvin/driver/transport.hpp"
 
 namespace kelvin::driver {
@@ -33,16 +33,17 @@ class SocketTransport final : public Transport {
   // whose DNS lookup hangs returns kTimeout only when the lookup ends; numeric addresses and
   // /etc/hosts names never wait.
   static std::unique_ptr<SocketTransport> connect_tcp(const std::string& host, std::uint16_t port,
-                                                      Deadline deadline);
+                                                      common::Deadline deadline);
   // Connects to a Unix-domain stream socket. Throws as connect_tcp (kNotFound: no such socket).
-  static std::unique_ptr<SocketTransport> connect_unix(const std::string& path, Deadline deadline);
+  static std::unique_ptr<SocketTransport> connect_unix(const std::string& path,
+                                                       common::Deadline deadline);
 
   ~SocketTransport() override;
   SocketTransport(const SocketTransport&) = delete;
   SocketTransport& operator=(const SocketTransport&) = delete;
 
-  void write(std::span<const std::uint8_t> bytes, Deadline deadline) override;
-  std::size_t read_some(std::span<std::uint8_t> out, Deadline deadline) override;
+  void write(std::span<const std::uint8_t> bytes, common::Deadline deadline) override;
+  std::size_t read_some(std::span<std::uint8_t> out, common::Deadline deadline) override;
   void close() noexcept override;
   bool is_open() const noexcept override;
   std::string describe() const override;

@@ -11,7 +11,7 @@
 #include <span>
 #include <string>
 
-#include "kelvin/driver/deadline.hpp"
+#include "kelvin/common/deadline.hpp"
 
 namespace kelvin::driver {
 
@@ -20,10 +20,10 @@ class Transport {
   virtual ~Transport() = default;
 
   // Sends all bytes. Throws Error(kTimeout) or Error(kDisconnected).
-  virtual void write(std::span<const std::uint8_t> bytes, Deadline deadline) = 0;
+  virtual void write(std::span<const std::uint8_t> bytes, common::Deadline deadline) = 0;
   // Blocks until at least one byte is available, copies up to out.size() bytes and returns how
   // many. Throws Error(kTimeout) or Error(kDisconnected).
-  virtual std::size_t read_some(std::span<std::uint8_t> out, Deadline deadline) = 0;
+  virtual std::size_t read_some(std::span<std::uint8_t> out, common::Deadline deadline) = 0;
   virtual void close() noexcept = 0;
   virtual bool is_open() const noexcept = 0;
   // For logs and errors, for example "in-process sim:resonator?cells=8".

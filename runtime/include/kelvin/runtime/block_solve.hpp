@@ -85,7 +85,7 @@ struct BlockSolveResult {
 };
 
 // A symmetric positive definite, any size. `board` may be null only for the digital backend.
-// Throws driver::Error: kInvalidArgument for bad input (as solve()), kTimeout when the deadline
+// Throws common::Error: kInvalidArgument for bad input (as solve()), kTimeout when the deadline
 // passes; not converging within max_iterations is reported in the summary, not thrown.
 BlockSolveResult block_solve(driver::ResonatorBoard* board, const Eigen::MatrixXd& A,
                              const Eigen::VectorXd& b, const BlockSolveOptions& options = {});

@@ -18,7 +18,7 @@ namespace kelvin::runtime {
 class DampedGgn {
  public:
   // J (m x N), H (m x m, symmetric positive semidefinite), damping >= 0 (finite). Throws
-  // driver::Error(kInvalidArgument) for sizes that do not fit, non-finite entries, an asymmetric
+  // common::Error(kInvalidArgument) for sizes that do not fit, non-finite entries, an asymmetric
   // H or a bad damping, naming the defect. Keeps copies of J and H.
   DampedGgn(Eigen::MatrixXd J, Eigen::MatrixXd H, double damping);
 

@@ -57,7 +57,7 @@ struct HybridPipelineOptions {
   // deadline per step, so a healthy board always frees a slot in time.
   std::chrono::milliseconds timeout = std::chrono::seconds(60);
 
-  // Throws driver::Error(kInvalidArgument) naming the first bad field.
+  // Throws common::Error(kInvalidArgument) naming the first bad field.
   void validate() const;
 };
 
@@ -93,7 +93,7 @@ struct HybridPipelineStats {
 class HybridPipeline {
  public:
   // Starts the worker thread. The board must outlive the pipeline and stay untouched by the
-  // caller until shutdown(). Throws driver::Error(kInvalidArgument) for bad options (either).
+  // caller until shutdown(). Throws common::Error(kInvalidArgument) for bad options (either).
   HybridPipeline(driver::ResonatorBoard& board, NaturalGradientOptions estimator_options = {},
                  HybridPipelineOptions options = {});
   // shutdown(); never throws.
@@ -106,7 +106,7 @@ class HybridPipeline {
   // NaturalGradientEstimator::estimate(). Blocks while two problems are owned, up to
   // options.timeout: then throws Error(kTimeout). Throws Error(kDisconnected) after shutdown()
   // began. Bad problems (sizes, non-finite values, F + lambda I not positive definite) and board
-  // errors are not thrown here: they reach the future, as the estimator's driver::Error.
+  // errors are not thrown here: they reach the future, as the estimator's common::Error.
   std::future<NaturalGradientResult> submit(std::int64_t step, Eigen::VectorXd g,
                                             Eigen::MatrixXd F);
   std::future<NaturalGradientResult> submit(std::int64_t step, Eigen::VectorXd g, Eigen::MatrixXd J,
@@ -158,7 +158,7 @@ struct PipelinedTrainingOptions {
   bool overlap = true;
   HybridPipelineOptions pipeline;
 
-  // Throws driver::Error(kInvalidArgument) naming the first bad field.
+  // Throws common::Error(kInvalidArgument) naming the first bad field.
   void validate() const;
 };
 

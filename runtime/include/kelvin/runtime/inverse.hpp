@@ -42,7 +42,7 @@ struct InverseOptions {
   // Total deadline. Default 120 s.
   std::chrono::milliseconds timeout = std::chrono::seconds(120);
 
-  // Throws driver::Error(kInvalidArgument) naming the first bad field.
+  // Throws common::Error(kInvalidArgument) naming the first bad field.
   void validate() const;
 };
 
@@ -74,7 +74,7 @@ struct InverseResult {
   InverseSummary summary;
 };
 
-// Throws driver::Error as solve() does (kInvalidArgument for bad input naming the defect,
+// Throws common::Error as solve() does (kInvalidArgument for bad input naming the defect,
 // kNotSupported for too many unknowns or a matrix quantization makes indefinite, board errors).
 InverseResult inverse(driver::ResonatorBoard& board, const Eigen::MatrixXd& A,
                       const InverseOptions& options = {});

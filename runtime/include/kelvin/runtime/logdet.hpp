@@ -100,7 +100,7 @@ struct LogdetOptions {
   // Total deadline of the job. Default 120 s.
   std::chrono::milliseconds timeout = std::chrono::seconds(120);
 
-  // Throws driver::Error(kInvalidArgument) naming the first bad field.
+  // Throws common::Error(kInvalidArgument) naming the first bad field.
   void validate() const;
 };
 
@@ -160,7 +160,7 @@ struct LogdetResult {
   LogdetSummary summary;
 };
 
-// Throws driver::Error: kInvalidArgument for bad input naming the defect (empty, non-square,
+// Throws common::Error: kInvalidArgument for bad input naming the defect (empty, non-square,
 // non-finite entries, asymmetric, not positive definite) or bad options; kNotSupported for more
 // unknowns than cells, a matrix that quantization makes indefinite, a board without decimation,
 // or positive off-diagonals on a capacitive board; board errors (kTimeout at the deadline).

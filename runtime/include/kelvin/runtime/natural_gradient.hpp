@@ -86,7 +86,7 @@ struct NaturalGradientOptions {
   // Total deadline of one estimate. Default 60 s.
   std::chrono::milliseconds timeout = std::chrono::seconds(60);
 
-  // Throws driver::Error(kInvalidArgument) naming the first bad field.
+  // Throws common::Error(kInvalidArgument) naming the first bad field.
   void validate() const;
 };
 
@@ -132,11 +132,11 @@ struct NaturalGradientResult {
 
 class NaturalGradientEstimator {
  public:
-  // The board must outlive the estimator. Throws driver::Error(kInvalidArgument) for bad options.
+  // The board must outlive the estimator. Throws common::Error(kInvalidArgument) for bad options.
   NaturalGradientEstimator(driver::ResonatorBoard& board, NaturalGradientOptions options = {});
 
   // With a dense curvature F (N x N, symmetric positive semidefinite; N <= the board's cells).
-  // Throws driver::Error: kInvalidArgument for bad sizes, non-finite values, an asymmetric F or
+  // Throws common::Error: kInvalidArgument for bad sizes, non-finite values, an asymmetric F or
   // F + lambda I not positive definite (the message names the defect); kNotSupported when N
   // exceeds the cells or the quantized matrix is indefinite; board errors as they come.
   NaturalGradientResult estimate(const Eigen::VectorXd& g, const Eigen::MatrixXd& F);

@@ -58,7 +58,7 @@ double predicted_quantization_error(const Eigen::MatrixXd& A, const Eigen::Vecto
                                     const ScalingTargets& targets);
 
 // Decides plain or Jacobi programming for A x = b (b may be zero). A symmetric positive
-// definite with a positive diagonal, n <= cells. Throws driver::Error(kNotSupported) when the
+// definite with a positive diagonal, n <= cells. Throws common::Error(kNotSupported) when the
 // requested programming (or, for kAuto, both) cannot be realized.
 PreconditioningChoice choose_preconditioning(const Eigen::MatrixXd& A, const Eigen::VectorXd& b,
                                              const driver::DeviceDescription& board,

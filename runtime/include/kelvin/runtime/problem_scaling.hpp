@@ -57,7 +57,7 @@ struct CompiledSystem {
   double bias_quantization_error = 0.0;    // ||b - b_nearest|| / ||b|| (0 when b = 0)
 };
 
-// Throws driver::Error(kNotSupported) if n exceeds the cells or the quantized matrix is not
+// Throws common::Error(kNotSupported) if n exceeds the cells or the quantized matrix is not
 // positive definite, kInvalidArgument for bad targets.
 CompiledSystem compile_system(const Eigen::MatrixXd& A, const Eigen::VectorXd& b,
                               const driver::DeviceDescription& board,

@@ -19,7 +19,7 @@ struct DoubledSystem {
   Eigen::VectorXd rhs;     // 2N
 };
 
-// Throws driver::Error(kNotSupported) if the doubled matrix is not positive definite, naming
+// Throws common::Error(kNotSupported) if the doubled matrix is not positive definite, naming
 // the smallest eigenvalue of D + M - P.
 DoubledSystem sign_double(const Eigen::MatrixXd& A, const Eigen::VectorXd& b);
 

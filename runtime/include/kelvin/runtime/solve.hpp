@@ -69,7 +69,7 @@ struct SolveOptions {
   // Total deadline of the whole solve: programming, all runs and reads. Default 120 s.
   std::chrono::milliseconds timeout = std::chrono::seconds(120);
 
-  // Throws driver::Error(kInvalidArgument) naming the first bad field.
+  // Throws common::Error(kInvalidArgument) naming the first bad field.
   void validate() const;
 };
 
@@ -136,7 +136,7 @@ struct SolveResult {
 // Solves A x = b (A symmetric positive definite, n <= board cells) on the board. On a board
 // with capacitive couplings, an A with positive off-diagonals is solved through sign doubling
 // (2n <= cells; kNotSupported if the doubled system is not positive definite). Throws
-// driver::Error: kInvalidArgument for bad input (the message names the defect), kNotSupported
+// common::Error: kInvalidArgument for bad input (the message names the defect), kNotSupported
 // when n exceeds the board's cells or the quantized matrix is no longer positive definite,
 // kTimeout/kDisconnected/kDevice from the board.
 SolveResult solve(driver::ResonatorBoard& board, const Eigen::MatrixXd& A, const Eigen::VectorXd& b,

@@ -10,7 +10,7 @@
 namespace kelvin::runtime {
 
 // Checks that A is square, non-empty, finite and symmetric (|A_ij - A_ji| <= tol * max|A|) and
-// that b is finite with A's size. Throws driver::Error(kInvalidArgument).
+// that b is finite with A's size. Throws common::Error(kInvalidArgument).
 void check_symmetric_system(const Eigen::MatrixXd& A, const Eigen::VectorXd& b,
                             double symmetry_tolerance);
 // The same checks for a sparse A (stored entries only; an entry missing on one side of the
@@ -19,11 +19,11 @@ void check_symmetric_system(const Eigen::SparseMatrix<double>& A, const Eigen::V
                             double symmetry_tolerance);
 
 // Checks positive definiteness through a Cholesky factorization; throws
-// driver::Error(kInvalidArgument) naming the smallest eigenvalue if A is not positive definite.
+// common::Error(kInvalidArgument) naming the smallest eigenvalue if A is not positive definite.
 void check_positive_definite(const Eigen::MatrixXd& A);
 
 // Checks that a board whose couplings are capacitive can realize A: every off-diagonal entry
-// must be <= 0. Throws driver::Error(kNotSupported) naming the largest positive entry otherwise.
+// must be <= 0. Throws common::Error(kNotSupported) naming the largest positive entry otherwise.
 // (solve() sign-doubles such matrices instead; see sign_doubling.hpp.)
 void check_capacitive_realizable(const Eigen::MatrixXd& A);
 

@@ -15,14 +15,14 @@
 #include <span>
 #include <vector>
 
-#include "kelvin/driver/deadline.hpp"
+#include "kelvin/common/deadline.hpp"
 #include "kelvin/driver/device.hpp"
-#include "kelvin/protocol/pbit_lattice.hpp"
+#include "kelvin/firmware_protocol/pbit_lattice.hpp"
 
 namespace kelvin::driver {
 
 // Codes for ProgramLattice: one weight per lattice edge (canonical order, see
-// kelvin/protocol/pbit_lattice.hpp) and one bias per node.
+// kelvin/firmware_protocol/pbit_lattice.hpp) and one bias per node.
 struct LatticeProgram {
   std::vector<std::int8_t> weights;
   std::vector<std::int8_t> biases;
@@ -88,7 +88,7 @@ class PbitBoard {
 
   const DeviceDescription& description() const noexcept { return device_->description(); }
   const PbitDescription& pbit() const noexcept { return *description().pbit; }
-  const protocol::PbitLattice& lattice() const noexcept { return lattice_; }
+  const firmware_protocol::PbitLattice& lattice() const noexcept { return lattice_; }
   std::uint32_t nodes() const noexcept { return lattice_.nodes(); }
   Device& device() noexcept { return *device_; }
 
@@ -99,22 +99,22 @@ class PbitBoard {
   // for codes outside the board's ranges (naming the edge or node), Error(kDevice) if the board
   // refuses.
   void program_lattice(std::span<const std::int8_t> weights, std::span<const std::int8_t> biases,
-                       Deadline deadline);
-  void program_lattice(const LatticeProgram& program, Deadline deadline) {
+                       common::Deadline deadline);
+  void program_lattice(const LatticeProgram& program, common::Deadline deadline) {
     program_lattice(program.weights, program.biases, deadline);
   }
   // Replaces every clamp; an empty list clears them.
-  void set_clamps(std::span<const PbitClamp> clamps, Deadline deadline);
-  void set_beta_schedule(std::span<const std::uint32_t> beta_codes, Deadline deadline);
+  void set_clamps(std::span<const PbitClamp> clamps, common::Deadline deadline);
+  void set_beta_schedule(std::span<const std::uint32_t> beta_codes, common::Deadline deadline);
 
-  SamplingTicket start_sampling(const SamplingRequest& request, Deadline deadline);
-  SamplingResult read_results(std::uint64_t run_id, Deadline deadline);
+  SamplingTicket start_sampling(const SamplingRequest& request, common::Deadline deadline);
+  SamplingResult read_results(std::uint64_t run_id, common::Deadline deadline);
   // start_sampling + read_results within one deadline.
-  SamplingResult sample(const SamplingRequest& request, Deadline deadline);
+  SamplingResult sample(const SamplingRequest& request, common::Deadline deadline);
 
  private:
   std::shared_ptr<Device> device_;
-  protocol::PbitLattice lattice_;
+  firmware_protocol::PbitLattice lattice_;
 };
 
 }  // namespace kelvin::driver

@@ -14,7 +14,7 @@
 #include <span>
 #include <vector>
 
-#include "kelvin/driver/deadline.hpp"
+#include "kelvin/common/deadline.hpp"
 #include "kelvin/driver/device.hpp"
 
 namespace kelvin::driver {
@@ -147,16 +147,16 @@ class ResonatorBoard {
 
   // Throws Error(kInvalidArgument) for a size mismatch, Error(kOutOfRange) for codes outside
   // the DAC's range, Error(kDevice) if the board refuses.
-  void program_couplings(const SymmetricCodes& codes, Deadline deadline);
-  void program_biases(std::span<const std::int16_t> codes, Deadline deadline);
-  void set_noise(std::uint32_t code, Deadline deadline);
+  void program_couplings(const SymmetricCodes& codes, common::Deadline deadline);
+  void program_biases(std::span<const std::int16_t> codes, common::Deadline deadline);
+  void set_noise(std::uint32_t code, common::Deadline deadline);
   // J4 codes per cell (needs CAPABILITY_QUARTIC); all 0 makes the cells linear again.
-  void set_quartic(std::span<const std::uint16_t> codes, Deadline deadline);
+  void set_quartic(std::span<const std::uint16_t> codes, common::Deadline deadline);
 
-  RunTicket start_run(const RunRequest& request, Deadline deadline);
-  RunResult read_results(std::uint64_t run_id, Deadline deadline);
+  RunTicket start_run(const RunRequest& request, common::Deadline deadline);
+  RunResult read_results(std::uint64_t run_id, common::Deadline deadline);
   // start_run + read_results within one deadline.
-  RunResult run(const RunRequest& request, Deadline deadline);
+  RunResult run(const RunRequest& request, common::Deadline deadline);
 
   // Streams. start_stream fails with Error(kDevice) while a stream runs and Error(kLateCommand)
   // for a start_tick already passed; read_stream returns up to max_samples (0: as many as one
@@ -166,11 +166,11 @@ class ResonatorBoard {
   // holds), keeping them on the board until a later read acknowledges them, so that a read
   // whose reply was lost can be asked again; stop_stream ends acquisition (the ring stays
   // readable).
-  StreamTicket start_stream(const StreamRequest& request, Deadline deadline);
-  StreamChunk read_stream(std::uint32_t max_samples, Deadline deadline);
+  StreamTicket start_stream(const StreamRequest& request, common::Deadline deadline);
+  StreamChunk read_stream(std::uint32_t max_samples, common::Deadline deadline);
   StreamChunk read_stream_from(std::uint64_t from_sequence, std::uint32_t max_samples,
-                               Deadline deadline);
-  void stop_stream(Deadline deadline);
+                               common::Deadline deadline);
+  void stop_stream(common::Deadline deadline);
 
  private:
   struct Counters;

@@ -37,8 +37,8 @@
 #include <string>
 #include <vector>
 
+#include "kelvin/common/deadline.hpp"
 #include "kelvin/driver/code_scale.hpp"
-#include "kelvin/driver/deadline.hpp"
 #include "kelvin/driver/reply_timer.hpp"
 #include "kelvin/driver/resonator/resonator_board.hpp"
 
@@ -141,7 +141,7 @@ class SampleStream {
   // the board (an earlier start whose reply was lost, or a previous program's) is stopped first.
   // Throws Error(kNotSupported) for a board that cannot stream, Error(kInvalidArgument) for bad
   // options, Error(kTimeout), Error(kDisconnected), Error(kDevice).
-  SampleStream(ResonatorBoard board, const StreamOptions& options, Deadline deadline);
+  SampleStream(ResonatorBoard board, const StreamOptions& options, common::Deadline deadline);
   ~SampleStream();
   SampleStream(const SampleStream&) = delete;
   SampleStream& operator=(const SampleStream&) = delete;
@@ -150,10 +150,10 @@ class SampleStream {
   // error kTimeout and none, or, after stop(), end_of_stream once the ring is drained. Throws
   // Error(kDisconnected) when the device is gone, Error(kProtocol) if the board's counters
   // contradict each other, Error(kDevice) if the board refuses.
-  StreamFrame recv(Deadline deadline);
+  StreamFrame recv(common::Deadline deadline);
   // Ends acquisition (retrying lost replies); later recv() calls drain what the board holds.
   // Idempotent. Throws Error(kTimeout), Error(kDisconnected).
-  void stop(Deadline deadline);
+  void stop(common::Deadline deadline);
 
   StreamCounters counters() const;
   const StreamTicket& ticket() const noexcept { return ticket_; }
@@ -166,14 +166,14 @@ class SampleStream {
   // One request with retries on lost and damaged replies, each attempt bounded by the timer's
   // wait (which learns from it) and all of them by `deadline`.
   template <typename Call>
-  auto with_retries(const char* what, ReplyTimer& timer, Deadline deadline, Call call);
+  auto with_retries(const char* what, ReplyTimer& timer, common::Deadline deadline, Call call);
   // Starts and stops wait the full reply_timeout: a needless retry of either is not free.
   template <typename Call>
-  auto with_fixed_retries(const char* what, Deadline deadline, Call call);
-  void start(Deadline deadline);
+  auto with_fixed_retries(const char* what, common::Deadline deadline, Call call);
+  void start(common::Deadline deadline);
   // Accounts one board report; returns the samples lost just before it.
   std::uint64_t account(const StreamChunk& chunk, bool* overflowed);
-  void sleep_before_polling(Deadline deadline);
+  void sleep_before_polling(common::Deadline deadline);
 
   ResonatorBoard board_;
   StreamOptions options_;

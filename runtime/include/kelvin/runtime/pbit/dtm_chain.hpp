@@ -41,7 +41,7 @@ struct DenoisingStep {
 };
 
 // A step from an embedded model: the embedding's program and beta, with the input and output
-// given as model nodes (mapped through the placement). Throws driver::Error(kInvalidArgument) for
+// given as model nodes (mapped through the placement). Throws common::Error(kInvalidArgument) for
 // a model node outside the embedding.
 DenoisingStep make_denoising_step(const ModelEmbedding& embedding,
                                   std::span<const std::uint32_t> model_inputs,
@@ -64,7 +64,7 @@ struct DenoisingOptions {
   // Total deadline of the job, all chains and steps. Default 60 s; must be positive.
   std::chrono::milliseconds timeout = std::chrono::seconds(60);
 
-  // Throws driver::Error(kInvalidArgument) naming the first bad field.
+  // Throws common::Error(kInvalidArgument) naming the first bad field.
   void validate() const;
 };
 
@@ -97,7 +97,7 @@ struct DenoisingResult {
 };
 
 // Runs `steps` (ordered T .. 1) from x_T on every chain. x_T empty: each chain draws its own
-// uniform +-1 x_T. Throws driver::Error: kInvalidArgument for bad options, no steps, input and
+// uniform +-1 x_T. Throws common::Error: kInvalidArgument for bad options, no steps, input and
 // output lists of different or inconsistent sizes, a node listed twice or both as input and
 // output, an x_T of the wrong size or with a value other than +-1, or a program of the wrong
 // size (each message names the step and the defect); kOutOfRange for a node outside the board

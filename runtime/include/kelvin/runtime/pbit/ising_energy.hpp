@@ -12,21 +12,21 @@
 #include <vector>
 
 #include "kelvin/driver/pbit/pbit_board.hpp"
-#include "kelvin/protocol/pbit_lattice.hpp"
+#include "kelvin/firmware_protocol/pbit_lattice.hpp"
 
 namespace kelvin::runtime {
 
 class IsingEnergy {
  public:
   // Keeps the non-zero weights of `program` (one per lattice edge) and its biases. Throws
-  // driver::Error(kInvalidArgument) if the program's sizes do not match the lattice.
-  IsingEnergy(const protocol::PbitLattice& lattice, const driver::LatticeProgram& program);
+  // common::Error(kInvalidArgument) if the program's sizes do not match the lattice.
+  IsingEnergy(const firmware_protocol::PbitLattice& lattice, const driver::LatticeProgram& program);
 
   std::uint32_t nodes() const noexcept { return static_cast<std::uint32_t>(biases_.size()); }
   // Non-zero couplings, the work of one evaluation besides the biases.
   std::size_t coupled_edges() const noexcept { return edges_.size(); }
 
-  // E(s) for spins +1/-1, one per lattice node. Throws driver::Error(kInvalidArgument) for a
+  // E(s) for spins +1/-1, one per lattice node. Throws common::Error(kInvalidArgument) for a
   // wrong size.
   std::int64_t operator()(std::span<const std::int8_t> spins) const;
   // E of recorded sample k of a sampling result (see driver::SamplingResult::recorded_spin),

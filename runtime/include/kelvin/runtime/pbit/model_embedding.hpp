@@ -60,7 +60,7 @@ struct EmbeddingOptions {
   // neighbourhood). Default 8; range [1, 10^6].
   int root_candidates = 8;
 
-  // Throws driver::Error(kInvalidArgument) naming the first bad field.
+  // Throws common::Error(kInvalidArgument) naming the first bad field.
   void validate() const;
 };
 
@@ -104,7 +104,7 @@ struct ModelEmbedding {
   std::vector<int> model_state(std::span<const int> lattice_state) const;
 };
 
-// Places and quantizes `model` for `board`. Throws driver::Error with
+// Places and quantizes `model` for `board`. Throws common::Error with
 //   kInvalidArgument  bad options; no nodes or more nodes than the lattice; a bias list of the
 //                     wrong size; an endpoint >= nodes; a self loop; an edge listed twice (in
 //                     either order); a NaN or infinite weight, bias or beta; a negative beta;

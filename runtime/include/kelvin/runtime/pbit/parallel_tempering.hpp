@@ -44,7 +44,7 @@ namespace kelvin::runtime {
 // `replicas` inverse temperatures from beta_min to beta_max (both included) in constant
 // ratio: beta_k = beta_min (beta_max / beta_min)^(k / (replicas - 1)). Constant ratios give
 // roughly constant swap acceptance when the heat capacity varies slowly. Throws
-// driver::Error(kInvalidArgument) unless 0 < beta_min < beta_max (finite) and replicas >= 2.
+// common::Error(kInvalidArgument) unless 0 < beta_min < beta_max (finite) and replicas >= 2.
 std::vector<double> geometric_ladder(double beta_min, double beta_max, int replicas);
 
 struct ParallelTemperingOptions {
@@ -76,7 +76,7 @@ struct ParallelTemperingOptions {
   // Deadline of the whole job. Default 60 s.
   std::chrono::milliseconds timeout = std::chrono::seconds(60);
 
-  // Throws driver::Error(kInvalidArgument) naming the first bad field.
+  // Throws common::Error(kInvalidArgument) naming the first bad field.
   void validate() const;
 };
 
@@ -129,7 +129,7 @@ struct TemperingResult {
 };
 
 // Programs `program` (clamps cleared) and runs parallel tempering on it. Throws
-// driver::Error: kInvalidArgument for bad options, a program that does not fit the lattice or
+// common::Error: kInvalidArgument for bad options, a program that does not fit the lattice or
 // betas that share a code; kOutOfRange for a beta beyond the board's beta range or more
 // replicas than its chains; kNotSupported when the board lacks per_chain_beta or
 // sample_record; kTimeout and board errors as they come.

@@ -1,0 +1,239 @@
+// The emulated resonator board behind the firmware: its DAC registers, analog state, tick
+// counter, runs with on-board accumulation, and the result buffer. It knows nothing about frames
+// or envelopes; the firmware (resonator_firmware.hpp) translates requests into these calls and
+// BoardError into wire Error replies. Numbers and behaviour follow resonator_registers.hpp.
+//
+// Thread contract: not thread-safe; one thread at a time (the firmware's caller) uses a model.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "kelvin/firmware_protocol/wire.pb.h"
+#include "kelvin/sim_backend/board_error.hpp"
+#include "kelvin/sim_backend/board_imperfections.hpp"
+#include "kelvin/sim_backend/gaussian_stream.hpp"
+#include "kelvin/sim_backend/resonator_config.hpp"
+#include "kelvin/sim_backend/result_buffer.hpp"
+#include "kelvin/sim_backend/sample_ring.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace kelvin::sim_backend {
+
+class QuarticStepper;
+
+// The dynamics of a run or stream (wire Dynamics).
+enum class Dynamics { kOverdamped, kRlc };
+
+struct RunRequest {
+  std::uint64_t duration_ticks = 0;
+  bool reset_state = false;
+  bool accumulate_products = false;
+  bool record_samples = false;
+  Dynamics dynamics = Dynamics::kOverdamped;
+  std::uint32_t decimation = 1;  // ADC samples per output sample (0 is taken as 1)
+  bool average = false;          // output the rounded mean of the block instead of its last
+};
+
+struct StreamRequest {
+  Dynamics dynamics = Dynamics::kOverdamped;
+  std::uint32_t decimation = 1;
+  bool average = false;
+  bool reset_state = false;
+  std::uint64_t start_tick = 0;  // 0: now (v5 timed start)
+};
+
+struct StreamTicket {
+  std::uint64_t stream_id = 0;
+  std::uint64_t first_tick = 0;
+  std::uint64_t ticks_per_output_sample = 0;
+  std::uint64_t ring_capacity_samples = 0;
+};
+
+// One ReadStream's worth: the samples and the stream's counters after the read.
+struct StreamRead {
+  std::uint64_t stream_id = 0;
+  SampleRing::Chunk chunk;
+  std::uint64_t first_tick = 0;
+  std::uint64_t produced = 0;
+  std::uint64_t lost = 0;
+  std::uint64_t overruns = 0;
+  std::uint64_t buffered = 0;  // produced - (chunk.first_sequence + chunk.count)
+  bool running = false;
+  double clock_slip_us = 0.0;
+};
+
+// What StartRun answers: the run's identity, fixed before the run is computed.
+struct RunTicket {
+  std::uint64_t run_id = 0;
+  std::uint64_t first_tick = 0;  // tick of the run's first sample
+  std::uint64_t sample_count = 0;
+};
+
+// Results of one finished run, as kept in the on-board result buffer.
+struct RunRecord {
+  RunTicket ticket;
+  std::vector<std::int64_t> sums;          // per cell
+  std::vector<std::int64_t> product_sums;  // upper triangle incl. diagonal, if requested
+  std::uint64_t clipped_samples = 0;
+  std::string samples_le16;  // sample-major int16 LE, if recorded (protobuf bytes type)
+};
+
+class ResonatorModel {
+ public:
+  // Powers the board up: x = 0, tick 0, biases, noise and J4 0, couplings not programmed.
+  // Throws std::invalid_argument if the config is invalid.
+  explicit ResonatorModel(const ResonatorConfig& config);
+  ~ResonatorModel();
+  ResonatorModel(const ResonatorModel&) = delete;
+  ResonatorModel& operator=(const ResonatorModel&) = delete;
+
+  const ResonatorConfig& config() const noexcept { return config_; }
+  std::uint32_t cells() const noexcept { return config_.cells; }
+
+  // Register writes. Each validates the whole request before changing anything (BoardError with
+  // INVALID_ARGUMENT or OUT_OF_RANGE), then updates the discretized dynamics.
+  void program_couplings(std::uint32_t cells, std::span<const std::uint8_t> upper_codes_le16);
+  void program_biases(std::uint32_t cells, std::span<const std::uint8_t> codes_le16);
+  void set_noise(std::uint32_t code);
+  void set_quartic(std::uint32_t cells, std::span<const std::uint8_t> codes_le16);
+
+  // Validates a run and reserves it: assigns its id and first tick and advances the tick
+  // counter. Throws BoardError (INVALID_ARGUMENT, RESOURCE_EXHAUSTED, NOT_PROGRAMMED).
+  RunTicket begin_run(const RunRequest& request);
+  // Computes the run reserved by the last begin_run() and stores its results, evicting the
+  // oldest unread results past the buffer's capacity. Throws std::logic_error if `ticket` is not
+  // the pending run.
+  void execute(const RunTicket& ticket);
+  // Executes the pending run, if any.
+  void finish_pending();
+  // Brings the board up to date before a request: executes the pending run and produces the
+  // stream samples that are due.
+  void catch_up();
+
+  // Streams (see resonator_registers.hpp). begin_stream throws BoardError(BUSY) while a stream
+  // runs, and the same errors as begin_run for bad settings; read_stream throws
+  // BoardError(NO_STREAM) before the first stream. Samples due are produced before each.
+  // read_stream with from_sequence is the resumable read (SampleRing::read_from; a sequence
+  // beyond every sample sent is BoardError(INVALID_ARGUMENT)); without, SampleRing::pop.
+  StreamTicket begin_stream(const StreamRequest& request);
+  StreamRead read_stream(std::uint64_t max_samples,
+                         std::optional<std::uint64_t> from_sequence = std::nullopt);
+  void stop_stream();
+  // Fault injection: produces the samples due, then discards the ring's unread samples as an
+  // overflow (SampleRing::discard_unread). Returns how many.
+  std::uint64_t inject_overflow();
+  bool streaming() const noexcept { return stream_.running; }
+
+  // Stops a run in progress (execute() then returns without storing results) and refuses to
+  // compute later ones. Safe from any thread.
+  void power_off() noexcept { powered_.store(false, std::memory_order_relaxed); }
+  bool powered() const noexcept { return powered_.load(std::memory_order_relaxed); }
+
+  // The stored results of a run; BoardError(UNKNOWN_RUN) if never started, dropped or read.
+  const RunRecord& results(std::uint64_t run_id) const;
+  // Removes a run's results (after they were sent). No-op for unknown ids.
+  void release(std::uint64_t run_id) noexcept;
+
+  bool couplings_programmed() const noexcept { return programmed_; }
+  std::uint64_t tick() const noexcept { return tick_; }
+  std::uint64_t overflow_count() const noexcept { return results_.overflow_count(); }
+  // Integration substeps per sample period (1 unless the overflow guard engaged).
+  std::uint32_t substeps() const noexcept { return overdamped_.substeps; }
+  // The capacitor voltages, in volts.
+  std::span<const double> state() const noexcept { return {z_.data(), config_.cells}; }
+  // The inductor currents, in amperes (0 unless an RLC run ran last).
+  std::span<const double> currents() const noexcept {
+    return {z_.data() + config_.cells, config_.cells};
+  }
+  // This board's flaws, as drawn from its serial (all neutral on an ideal board).
+  const BoardImperfections& flaws() const noexcept { return flaws_; }
+
+ private:
+  void update_offset();
+  void update_noise_factor();
+  static void check_mode(Dynamics dynamics);
+  void prepare(Dynamics dynamics);
+  void prepare_rlc();
+  void prepare_quartic();
+  bool quartic_active() const noexcept;
+  // Advances one ADC sample period with global ADC sample index `adc_index`.
+  void step(Dynamics dynamics, std::uint64_t adc_index);
+  // Integrates one output sample (`decimation` ADC samples after `first_adc_index`) into
+  // `codes`; returns whether any cell clipped.
+  bool produce_output(Dynamics dynamics, std::uint32_t decimation, bool average,
+                      std::uint64_t first_adc_index, std::span<std::int16_t> codes);
+  void catch_up_stream();
+  // BoardError(LATE_COMMAND, INVALID_ARGUMENT) for a timed start the board cannot honour.
+  void check_start_tick(std::uint64_t start_tick) const;
+
+  ResonatorConfig config_;
+  GaussianStream noise_;
+  std::shared_ptr<spdlog::logger> log_;
+
+  BoardImperfections flaws_;
+  Eigen::VectorXd inv_capacitance_scale_;  // 1 / c_i
+
+  // Registers.
+  bool programmed_ = false;
+  Eigen::MatrixXd coupling_;  // A, 1/us, as programmed
+  Eigen::VectorXd bias_;      // b, V/us
+  std::uint32_t noise_code_ = 0;
+  Eigen::VectorXd j4_;  // J4, 1/(V^2 us)
+
+  // Discretized linear dynamics of one substep (row-major copies for the hot loop).
+  struct LinearStep {
+    std::size_t dim = 0;  // n (overdamped) or 2n (RLC)
+    std::uint32_t substeps = 1;
+    Eigen::MatrixXd gamma;        // int_0^tau expm(F s) ds
+    Eigen::MatrixXd input_map;    // maps b (V/us) to the drift's constant input
+    Eigen::MatrixXd unit_factor;  // L1, L1 L1^T = Q at unit noise (D = 1)
+    std::vector<double> phi;      // expm(F tau), row-major
+    std::vector<double> offset;   // Gamma u
+    std::vector<double> factor;   // sqrt(D) L1 (RLC) or sqrt(2D) L1, row-major
+    bool noisy = false;
+    bool ready = false;
+  };
+  LinearStep overdamped_;
+  LinearStep rlc_;
+  std::unique_ptr<QuarticStepper> quartic_;
+  std::vector<double> next_, xi_;
+  std::vector<std::int64_t> block_sums_;
+  std::vector<std::int16_t> adc_codes_;
+
+  // State: z = [v; i], capacitor voltages then inductor currents.
+  std::vector<double> z_;
+  std::uint64_t tick_ = 0;
+  std::uint64_t next_run_id_ = 1;
+  std::optional<std::pair<RunTicket, RunRequest>> pending_;
+  ResultBuffer<RunRecord> results_;
+  std::atomic<bool> powered_{true};
+
+  // Streaming.
+  struct StreamState {
+    std::uint64_t id = 0;
+    StreamRequest request;
+    bool running = false;
+    std::uint64_t start_tick = 0;  // tick before the first ADC sample
+    std::chrono::nanoseconds start_time{0};
+    std::chrono::nanoseconds slip{0};  // device time the emulator fell behind
+  };
+  std::uint64_t next_stream_id_ = 1;
+  StreamState stream_;
+  SampleRing ring_;
+  BoardClock clock_;
+};
+
+}  // namespace kelvin::sim_backend
