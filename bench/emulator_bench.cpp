@@ -2,39 +2,36 @@
 // (x <- Phi x + c + L xi, ADC, on-board sums), against a baseline that does the same arithmetic
 // with Eigen and std::normal_distribution and nothing else. The ratio shows what the board
 // model (Philox noise, ADC, rails, accumulation) costs over the bare step.
+#include <cstddef>
 #include <cstdint>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
 #include <benchmark/benchmark.h>
 #include <Eigen/Dense>
 
+#include "kelvin/firmware_protocol/wire_layout.hpp"
 #include "kelvin/sim_backend/resonator_model.hpp"
 
 namespace {
 
 constexpr std::uint64_t kSamplesPerRun = 2048;
 
-std::string le16(const std::vector<std::int16_t>& codes) {
-  std::string bytes(codes.size() * 2, '\0');
-  for (std::size_t i = 0; i < codes.size(); ++i) {
-    const auto u = static_cast<std::uint16_t>(codes[i]);
-    bytes[2 * i] = static_cast<char>(u & 0xFF);
-    bytes[2 * i + 1] = static_cast<char>(u >> 8);
-  }
-  return bytes;
+std::span<const std::uint8_t> as_bytes(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
 
-// Diagonally dominant couplings: 1/us on the diagonal, small mixed-sign off-diagonals.
+// Diagonally dominant couplings: 1/us on the diagonal, small mixed-sign off-diagonals, in the
+// wire's upper-triangle order.
 std::vector<std::int16_t> couplings(std::uint32_t n) {
-  std::vector<std::int16_t> upper;
-  for (std::uint32_t i = 0; i < n; ++i) {
-    for (std::uint32_t j = i; j < n; ++j) {
-      const int off = static_cast<int>((i * 31 + j * 17) % 64) - 32;
-      upper.push_back(static_cast<std::int16_t>(i == j ? 16384 : off * 8 / static_cast<int>(n)));
-    }
-  }
+  std::vector<std::int16_t> upper(kelvin::firmware_protocol::upper_triangle_size(n));
+  kelvin::firmware_protocol::for_each_upper_triangle(
+      n, [&](std::size_t i, std::size_t j, std::size_t k) {
+        const int off = static_cast<int>((i * 31 + j * 17) % 64) - 32;
+        upper[k] = static_cast<std::int16_t>(i == j ? 16384 : off * 8 / static_cast<int>(n));
+      });
   return upper;
 }
 
@@ -44,12 +41,14 @@ void run_board(benchmark::State& state, kelvin::sim_backend::Dynamics dynamics, 
   kelvin::sim_backend::ResonatorConfig config;
   config.cells = n;
   kelvin::sim_backend::ResonatorModel model(config);
-  const std::string codes = le16(couplings(n));
-  model.program_couplings(n, {reinterpret_cast<const std::uint8_t*>(codes.data()), codes.size()});
+  const std::string codes = kelvin::firmware_protocol::pack_le16(couplings(n));
+  model.program_couplings(n, as_bytes(codes));
   model.set_noise(1000);
   if (quartic) {
-    const std::string j4 = le16(std::vector<std::int16_t>(n, 2048));  // J4 = 0.5 / (V^2 us)
-    model.set_quartic(n, {reinterpret_cast<const std::uint8_t*>(j4.data()), j4.size()});
+    // J4 = 0.5 / (V^2 us)
+    const std::string j4 =
+        kelvin::firmware_protocol::pack_le16(std::vector<std::uint16_t>(n, 2048));
+    model.set_quartic(n, as_bytes(j4));
   }
   kelvin::sim_backend::RunRequest request;
   request.duration_ticks = kSamplesPerRun * 100;

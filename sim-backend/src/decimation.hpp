@@ -16,7 +16,7 @@ namespace kelvin::sim_backend::detail {
 inline std::uint32_t effective_decimation(std::uint32_t decimation) {
   const std::uint32_t k = decimation == 0 ? 1 : decimation;
   if (k > resonator::kMaxDecimation) {
-    throw BoardError(firmware_protocol::wire::ErrorCode::ERROR_CODE_INVALID_ARGUMENT,
+    throw BoardError(BoardErrorCode::kInvalidArgument,
                      fmt::format("decimation {} is above the board's maximum of {}", decimation,
                                  resonator::kMaxDecimation));
   }

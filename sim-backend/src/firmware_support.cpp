@@ -36,7 +36,7 @@ std::vector<std::uint8_t> handle_payload(spdlog::logger& log, std::span<const st
     return handle(request);
   } catch (const BoardError& e) {
     log.debug("request {} ({}) refused: {}", id, firmware_protocol::body_name(request), e.what());
-    return encode_error(id, e.code(), e.what());
+    return encode_error(id, to_wire(e.code()), e.what());
   } catch (const firmware_protocol::FrameError& e) {
     log.warn("reply to request {} ({}) cannot be sent: {}", id,
              firmware_protocol::body_name(request), e.what());
@@ -54,6 +54,34 @@ std::vector<std::uint8_t> handle_payload(spdlog::logger& log, std::span<const st
 }
 
 }  // namespace
+
+ErrorCode to_wire(BoardErrorCode code) {
+  switch (code) {
+    case BoardErrorCode::kUnsupportedVersion:
+      return ErrorCode::ERROR_CODE_UNSUPPORTED_VERSION;
+    case BoardErrorCode::kUnexpectedMessage:
+      return ErrorCode::ERROR_CODE_UNEXPECTED_MESSAGE;
+    case BoardErrorCode::kInvalidArgument:
+      return ErrorCode::ERROR_CODE_INVALID_ARGUMENT;
+    case BoardErrorCode::kOutOfRange:
+      return ErrorCode::ERROR_CODE_OUT_OF_RANGE;
+    case BoardErrorCode::kNotProgrammed:
+      return ErrorCode::ERROR_CODE_NOT_PROGRAMMED;
+    case BoardErrorCode::kUnknownRun:
+      return ErrorCode::ERROR_CODE_UNKNOWN_RUN;
+    case BoardErrorCode::kResourceExhausted:
+      return ErrorCode::ERROR_CODE_RESOURCE_EXHAUSTED;
+    case BoardErrorCode::kInternal:
+      return ErrorCode::ERROR_CODE_INTERNAL;
+    case BoardErrorCode::kBusy:
+      return ErrorCode::ERROR_CODE_BUSY;
+    case BoardErrorCode::kNoStream:
+      return ErrorCode::ERROR_CODE_NO_STREAM;
+    case BoardErrorCode::kLateCommand:
+      return ErrorCode::ERROR_CODE_LATE_COMMAND;
+  }
+  return ErrorCode::ERROR_CODE_INTERNAL;  // not reached: the switch names every code
+}
 
 std::vector<std::uint8_t> encode_error(std::uint64_t request_id, ErrorCode code,
                                        std::string_view message) {
@@ -90,7 +118,7 @@ void fill_format(firmware_protocol::wire::CodeFormat* f, std::uint32_t bits, boo
 
 void check_envelope_version(const Envelope& request) {
   if (request.protocol_version() != firmware_protocol::kProtocolVersion) {
-    throw BoardError(ErrorCode::ERROR_CODE_UNSUPPORTED_VERSION,
+    throw BoardError(BoardErrorCode::kUnsupportedVersion,
                      fmt::format("request uses protocol version {}; this board speaks version {} "
                                  "only",
                                  request.protocol_version(), firmware_protocol::kProtocolVersion));
@@ -101,7 +129,7 @@ std::vector<std::uint8_t> pong(const Envelope& request, std::uint64_t device_tic
   const std::string& payload = request.ping().payload();
   if (payload.size() > kMaxPingPayload) {
     throw BoardError(
-        ErrorCode::ERROR_CODE_INVALID_ARGUMENT,
+        BoardErrorCode::kInvalidArgument,
         fmt::format("ping payload of {} bytes exceeds {}", payload.size(), kMaxPingPayload));
   }
   Envelope reply = reply_to(request);
@@ -114,7 +142,7 @@ void check_hello_version(const firmware_protocol::wire::Hello& hello) {
   if (hello.min_version() > firmware_protocol::kProtocolVersion ||
       hello.max_version() < firmware_protocol::kProtocolVersion) {
     throw BoardError(
-        ErrorCode::ERROR_CODE_UNSUPPORTED_VERSION,
+        BoardErrorCode::kUnsupportedVersion,
         fmt::format("host asked for protocol versions [{}, {}]; this board "
                     "speaks version {} only",
                     hello.min_version(), hello.max_version(), firmware_protocol::kProtocolVersion));
@@ -134,12 +162,12 @@ void refuse_request(const Envelope& request, std::string_view family) {
     case Envelope::kPong:
     case Envelope::kAttached:
       throw BoardError(
-          ErrorCode::ERROR_CODE_UNEXPECTED_MESSAGE,
+          BoardErrorCode::kUnexpectedMessage,
           fmt::format("{} is a reply, not a request", firmware_protocol::body_name(request)));
     case Envelope::BODY_NOT_SET:
-      throw BoardError(ErrorCode::ERROR_CODE_UNEXPECTED_MESSAGE, "request has no body");
+      throw BoardError(BoardErrorCode::kUnexpectedMessage, "request has no body");
     default:
-      throw BoardError(ErrorCode::ERROR_CODE_UNEXPECTED_MESSAGE,
+      throw BoardError(BoardErrorCode::kUnexpectedMessage,
                        fmt::format("{} is not a request a {} board handles",
                                    firmware_protocol::body_name(request), family));
   }

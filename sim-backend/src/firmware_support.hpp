@@ -15,6 +15,7 @@
 
 #include "kelvin/firmware_protocol/framing.hpp"
 #include "kelvin/firmware_protocol/wire.pb.h"
+#include "kelvin/sim_backend/board_error.hpp"
 
 namespace spdlog {
 class logger;
@@ -22,6 +23,8 @@ class logger;
 
 namespace kelvin::sim_backend::detail {
 
+// The wire ErrorCode of a board's refusal: the one place BoardErrorCode meets the wire.
+firmware_protocol::wire::ErrorCode to_wire(BoardErrorCode code);
 // The encoded Error reply (message truncated to a sane length).
 std::vector<std::uint8_t> encode_error(std::uint64_t request_id,
                                        firmware_protocol::wire::ErrorCode code,

@@ -14,17 +14,16 @@ namespace kelvin::sim_backend {
 namespace {
 
 namespace reg = pbit;
-using firmware_protocol::wire::ErrorCode;
 
 constexpr std::uint32_t kInitStream = std::uint32_t{1} << 31;
 constexpr std::uint64_t kPowerCheckInterval = 256;  // sweeps
 
 [[noreturn]] void invalid(const std::string& message) {
-  throw BoardError(ErrorCode::ERROR_CODE_INVALID_ARGUMENT, message);
+  throw BoardError(BoardErrorCode::kInvalidArgument, message);
 }
 
 [[noreturn]] void out_of_range(const std::string& message) {
-  throw BoardError(ErrorCode::ERROR_CODE_OUT_OF_RANGE, message);
+  throw BoardError(BoardErrorCode::kOutOfRange, message);
 }
 
 void check_length(const char* what, std::size_t expected, std::size_t got) {
@@ -228,7 +227,7 @@ SamplingTicket PbitModel::begin_run(const SamplingRequest& request) {
   if (request.record_samples) {
     const std::uint64_t bits = samples * reg::sample_bytes(n) * 8;
     if (bits > reg::kMaxRecordBits) {
-      throw BoardError(ErrorCode::ERROR_CODE_RESOURCE_EXHAUSTED,
+      throw BoardError(BoardErrorCode::kResourceExhausted,
                        fmt::format("StartSampling asks to record {} samples of {} nodes ({} bits); "
                                    "max_record_bits is {}",
                                    samples, n, bits, reg::kMaxRecordBits));
@@ -237,7 +236,7 @@ SamplingTicket PbitModel::begin_run(const SamplingRequest& request) {
   const std::size_t reply_bound = worst_case_results_bytes(
       n, lattice_.edges().size(), samples, request.accumulate_moments, request.record_samples);
   if (reply_bound > reg::kMaxFramePayload) {
-    throw BoardError(ErrorCode::ERROR_CODE_RESOURCE_EXHAUSTED,
+    throw BoardError(BoardErrorCode::kResourceExhausted,
                      fmt::format("the results of this run could take {} bytes, more than the "
                                  "frame limit of {} bytes; record fewer samples or drop "
                                  "accumulate_moments",

@@ -11,6 +11,7 @@
 #include "firmware_support.hpp"
 #include "kelvin/common/logging.hpp"
 #include "kelvin/firmware_protocol/envelope_codec.hpp"
+#include "kelvin/firmware_protocol/wire_layout.hpp"
 #include "kelvin/sim_backend/resonator_registers.hpp"
 
 namespace kelvin::sim_backend {
@@ -33,7 +34,7 @@ Dynamics dynamics_from_wire(firmware_protocol::wire::Dynamics dynamics) {
     default:
       break;
   }
-  throw BoardError(firmware_protocol::wire::ERROR_CODE_INVALID_ARGUMENT,
+  throw BoardError(BoardErrorCode::kInvalidArgument,
                    fmt::format("unknown dynamics {}; this board knows DYNAMICS_OVERDAMPED (0) "
                                "and DYNAMICS_RLC (1)",
                                static_cast<int>(dynamics)));
@@ -171,13 +172,7 @@ std::vector<std::uint8_t> ResonatorFirmware::handle_request(const Envelope& requ
       data->set_first_sequence(read.chunk.first_sequence);
       data->set_first_tick(read.first_tick);
       data->set_sample_count(read.chunk.count);
-      std::string bytes(2 * read.chunk.codes.size(), '\0');
-      for (std::size_t k = 0; k < read.chunk.codes.size(); ++k) {
-        const auto u = static_cast<std::uint16_t>(read.chunk.codes[k]);
-        bytes[2 * k] = static_cast<char>(u & 0xFF);
-        bytes[2 * k + 1] = static_cast<char>(u >> 8);
-      }
-      data->set_samples_le16(std::move(bytes));
+      data->set_samples_le16(firmware_protocol::pack_le16(read.chunk.codes));
       data->set_produced(read.produced);
       data->set_lost_samples(read.lost);
       data->set_overruns(read.overruns);

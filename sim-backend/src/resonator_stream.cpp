@@ -1,5 +1,6 @@
 // ResonatorModel's streams: free-running acquisition into the ring buffer, paced by the board
-// clock (resonator_registers.hpp, "Streaming"). The rest of the model is resonator_model.cpp.
+// clock (resonator_registers.hpp, "Streaming"). Output samples come from produce_output(), as
+// runs' do (resonator_run.cpp).
 #include <algorithm>
 #include <chrono>
 #include <optional>
@@ -17,7 +18,6 @@ namespace kelvin::sim_backend {
 namespace {
 
 namespace reg = resonator;
-using firmware_protocol::wire::ErrorCode;
 
 }  // namespace
 
@@ -25,17 +25,17 @@ void ResonatorModel::check_start_tick(std::uint64_t start_tick) const {
   if (start_tick == 0)
     return;
   if (start_tick < tick_) {
-    throw BoardError(ErrorCode::ERROR_CODE_LATE_COMMAND,
+    throw BoardError(BoardErrorCode::kLateCommand,
                      fmt::format("StartStream for tick {} arrived at tick {}: {} ticks late",
                                  start_tick, tick_, tick_ - start_tick));
   }
   if (start_tick % reg::kTicksPerSample != 0) {
-    throw BoardError(ErrorCode::ERROR_CODE_INVALID_ARGUMENT,
+    throw BoardError(BoardErrorCode::kInvalidArgument,
                      fmt::format("StartStream start_tick {} is not a multiple of {}", start_tick,
                                  reg::kTicksPerSample));
   }
   if (start_tick - tick_ > reg::kMaxStartAheadTicks) {
-    throw BoardError(ErrorCode::ERROR_CODE_INVALID_ARGUMENT,
+    throw BoardError(BoardErrorCode::kInvalidArgument,
                      fmt::format("StartStream start_tick {} lies {} ticks ahead; at most {}",
                                  start_tick, start_tick - tick_, reg::kMaxStartAheadTicks));
   }
@@ -45,17 +45,17 @@ StreamTicket ResonatorModel::begin_stream(const StreamRequest& request) {
   catch_up();
   if (stream_.running) {
     throw BoardError(
-        ErrorCode::ERROR_CODE_BUSY,
+        BoardErrorCode::kBusy,
         fmt::format("stream {} is already running; send StopStream first", stream_.id));
   }
   const std::uint32_t decimation = detail::effective_decimation(request.decimation);
   check_mode(request.dynamics);
-  if (!programmed_) {
-    throw BoardError(ErrorCode::ERROR_CODE_NOT_PROGRAMMED,
+  if (!registers_.programmed) {
+    throw BoardError(BoardErrorCode::kNotProgrammed,
                      "StartStream before ProgramCouplings: the couplings are not programmed");
   }
   check_start_tick(request.start_tick);
-  prepare(request.dynamics);
+  steppers_.prepare(request.dynamics, registers_);
   const std::size_t n = config_.cells;
   if (request.reset_state)
     std::fill(z_.begin(), z_.end(), 0.0);
@@ -124,7 +124,7 @@ StreamRead ResonatorModel::read_stream(std::uint64_t max_samples,
                                        std::optional<std::uint64_t> from_sequence) {
   catch_up();
   if (stream_.id == 0) {
-    throw BoardError(ErrorCode::ERROR_CODE_NO_STREAM, "ReadStream before any StartStream");
+    throw BoardError(BoardErrorCode::kNoStream, "ReadStream before any StartStream");
   }
   const std::uint64_t cap = reg::max_record_samples(config_.cells);
   const std::uint64_t limit = max_samples == 0 ? cap : std::min(max_samples, cap);
@@ -134,7 +134,7 @@ StreamRead ResonatorModel::read_stream(std::uint64_t max_samples,
     try {
       out.chunk = ring_.read_from(*from_sequence, limit);
     } catch (const std::out_of_range& e) {
-      throw BoardError(ErrorCode::ERROR_CODE_INVALID_ARGUMENT,
+      throw BoardError(BoardErrorCode::kInvalidArgument,
                        fmt::format("ReadStream of stream {}: {}", stream_.id, e.what()));
     }
   } else {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kelvin/firmware_protocol/envelope_codec.hpp"
+#include "kelvin/firmware_protocol/wire_layout.hpp"
 #include "kelvin/sim_backend/resonator_firmware.hpp"
 
 namespace kelvin::sim_backend::testing {
@@ -22,25 +23,15 @@ namespace kelvin::sim_backend::testing {
 using firmware_protocol::wire::Envelope;
 using firmware_protocol::wire::ErrorCode;
 
-// int16 codes as little-endian bytes, in protobuf's `bytes` representation.
+// int16 codes as little-endian bytes, in protobuf's `bytes` representation (the wire's layout,
+// pinned byte for byte by tests/firmware-protocol/wire_layout_test.cpp).
 inline std::string le16(const std::vector<std::int16_t>& codes) {
-  std::string out(2 * codes.size(), '\0');
-  for (std::size_t i = 0; i < codes.size(); ++i) {
-    const auto u = static_cast<std::uint16_t>(codes[i]);
-    out[2 * i] = static_cast<char>(u & 0xFF);
-    out[2 * i + 1] = static_cast<char>(u >> 8);
-  }
-  return out;
+  return firmware_protocol::pack_le16(codes);
 }
 
+// The int16 codes of a whole LE16 bytes field (WireLengthError for an odd byte count).
 inline std::vector<std::int16_t> from_le16(const std::string& bytes) {
-  std::vector<std::int16_t> out(bytes.size() / 2);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const auto lo = static_cast<std::uint8_t>(bytes[2 * i]);
-    const auto hi = static_cast<std::uint8_t>(bytes[2 * i + 1]);
-    out[i] = static_cast<std::int16_t>(static_cast<std::uint16_t>(lo | (hi << 8)));
-  }
-  return out;
+  return firmware_protocol::unpack_le16(bytes, bytes.size() / 2, "samples_le16");
 }
 
 // 64-bit FNV-1a over a byte string.
@@ -53,14 +44,14 @@ inline std::uint64_t fnv1a64(const std::string& bytes) {
   return h;
 }
 
-// Upper triangle (incl. diagonal, row by row) of a symmetric matrix given by a code function.
+// Upper triangle (incl. diagonal, row by row: the wire's order) of a symmetric matrix given by
+// a code function.
 template <typename F>
 std::vector<std::int16_t> upper_codes(std::uint32_t n, F code_of) {
-  std::vector<std::int16_t> out;
-  for (std::uint32_t i = 0; i < n; ++i) {
-    for (std::uint32_t j = i; j < n; ++j)
-      out.push_back(code_of(i, j));
-  }
+  std::vector<std::int16_t> out(firmware_protocol::upper_triangle_size(n));
+  firmware_protocol::for_each_upper_triangle(n, [&](std::size_t i, std::size_t j, std::size_t k) {
+    out[k] = code_of(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(j));
+  });
   return out;
 }
 

@@ -84,11 +84,12 @@ TEST(OuStatistics, SampleMeanAndCovarianceMatchTheStationaryDistribution) {
   for (int i = 0; i < 4; ++i)
     sample_mean(i) = static_cast<double>(r.sums(i) / n);
   Matrix4d sample_cov;
-  int p = 0;
   for (int i = 0; i < 4; ++i) {
-    for (int j = i; j < 4; ++j, ++p) {
+    for (int j = i; j < 4; ++j) {
       const long double mi = r.sums(i) / n;
       const long double mj = r.sums(j) / n;
+      const auto p = static_cast<int>(firmware_protocol::upper_triangle_index(
+          4, static_cast<std::size_t>(i), static_cast<std::size_t>(j)));
       sample_cov(i, j) = sample_cov(j, i) = static_cast<double>(r.product_sums(p) / n - mi * mj);
     }
   }

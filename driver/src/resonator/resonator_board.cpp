@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "kelvin/common/error.hpp"
+#include "kelvin/firmware_protocol/wire_layout.hpp"
 #include "resonator_protocol.hpp"
 #include "run_protocol.hpp"
 
@@ -49,17 +50,14 @@ void check_acquisition(const DeviceDescription& d, Dynamics dynamics, std::uint3
 // ---- SymmetricCodes ----
 
 SymmetricCodes::SymmetricCodes(std::uint32_t n)
-    : n_(n), upper_(static_cast<std::size_t>(n) * (n + 1) / 2, 0) {}
+    : n_(n), upper_(firmware_protocol::upper_triangle_size(n), 0) {}
 
 std::size_t SymmetricCodes::index(std::uint32_t i, std::uint32_t j) const {
   if (i >= n_ || j >= n_) {
     throw Error(ErrorKind::kInvalidArgument,
                 fmt::format("coupling ({}, {}) is outside a {}-cell matrix", i, j, n_));
   }
-  if (i > j)
-    std::swap(i, j);
-  // Row i of the upper triangle starts after rows 0..i-1, which hold n, n-1, ... entries.
-  return static_cast<std::size_t>(i) * n_ - static_cast<std::size_t>(i) * (i - 1) / 2 + (j - i);
+  return firmware_protocol::upper_triangle_index(n_, i, j);
 }
 
 std::int16_t SymmetricCodes::get(std::uint32_t i, std::uint32_t j) const {
@@ -88,10 +86,7 @@ std::int64_t RunResult::product_sum(std::uint32_t i, std::uint32_t j) const {
   if (i >= cells || j >= cells) {
     throw Error(ErrorKind::kInvalidArgument, fmt::format("cell pair ({}, {}) of {}", i, j, cells));
   }
-  if (i > j)
-    std::swap(i, j);
-  const std::size_t n = cells;
-  return product_sums[i * n - i * (i - 1) / 2 + (j - i)];
+  return product_sums[firmware_protocol::upper_triangle_index(cells, i, j)];
 }
 
 // ---- ResonatorBoard ----

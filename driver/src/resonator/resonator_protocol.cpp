@@ -6,32 +6,14 @@
 
 #include "kelvin/common/error.hpp"
 #include "kelvin/firmware_protocol/envelope_codec.hpp"
+#include "kelvin/firmware_protocol/wire_layout.hpp"
 
 namespace kelvin::driver::resonator_protocol {
 
 using common::Error;
 using common::ErrorKind;
+using firmware_protocol::pack_le16;
 namespace {
-
-std::string pack_le16(std::span<const std::int16_t> codes) {
-  std::string bytes(codes.size() * 2, '\0');
-  for (std::size_t i = 0; i < codes.size(); ++i) {
-    const auto u = static_cast<std::uint16_t>(codes[i]);
-    bytes[2 * i] = static_cast<char>(u & 0xFF);
-    bytes[2 * i + 1] = static_cast<char>(u >> 8);
-  }
-  return bytes;
-}
-
-std::vector<std::int16_t> unpack_le16(const std::string& bytes) {
-  std::vector<std::int16_t> codes(bytes.size() / 2);
-  for (std::size_t i = 0; i < codes.size(); ++i) {
-    const auto lo = static_cast<std::uint8_t>(bytes[2 * i]);
-    const auto hi = static_cast<std::uint8_t>(bytes[2 * i + 1]);
-    codes[i] = static_cast<std::int16_t>(static_cast<std::uint16_t>(lo | (hi << 8)));
-  }
-  return codes;
-}
 
 firmware_protocol::wire::Dynamics to_wire(Dynamics dynamics) {
   return dynamics == Dynamics::kRlc ? firmware_protocol::wire::DYNAMICS_RLC
@@ -80,12 +62,7 @@ firmware_protocol::wire::Envelope set_quartic(std::span<const std::uint16_t> cod
   firmware_protocol::wire::Envelope env;
   auto* msg = env.mutable_set_quartic();
   msg->set_cells(static_cast<std::uint32_t>(codes.size()));
-  std::string bytes(codes.size() * 2, '\0');
-  for (std::size_t i = 0; i < codes.size(); ++i) {
-    bytes[2 * i] = static_cast<char>(codes[i] & 0xFF);
-    bytes[2 * i + 1] = static_cast<char>(codes[i] >> 8);
-  }
-  msg->set_codes_le16(std::move(bytes));
+  msg->set_codes_le16(pack_le16(codes));
   return env;
 }
 
@@ -150,7 +127,8 @@ StreamChunk parse_stream_data(const firmware_protocol::wire::Envelope& reply,
   chunk.first_sequence = msg.first_sequence();
   chunk.first_tick = msg.first_tick();
   chunk.sample_count = msg.sample_count();
-  chunk.samples = unpack_le16(msg.samples_le16());
+  chunk.samples = firmware_protocol::unpack_le16(msg.samples_le16(), n * msg.sample_count(),
+                                                 "StreamData.samples_le16");
   chunk.produced = msg.produced();
   chunk.lost = msg.lost_samples();
   chunk.overruns = msg.overruns();
@@ -168,7 +146,7 @@ RunResult parse_run_results(const firmware_protocol::wire::Envelope& reply,
     run_protocol::unexpected_reply(reply, "run_results");
   const auto& msg = reply.run_results();
   const std::size_t n = board.cells;
-  const std::size_t pairs = n * (n + 1) / 2;
+  const std::size_t pairs = firmware_protocol::upper_triangle_size(n);
   auto check = [&](bool ok, const std::string& what) {
     if (!ok)
       throw Error(ErrorKind::kProtocol, "malformed run results: " + what);
@@ -193,7 +171,10 @@ RunResult parse_run_results(const firmware_protocol::wire::Envelope& reply,
   result.sample_count = msg.sample_count();
   result.sums.assign(msg.sums().begin(), msg.sums().end());
   result.product_sums.assign(msg.product_sums().begin(), msg.product_sums().end());
-  result.samples = unpack_le16(msg.samples_le16());
+  // Checked above: either no record or sample_count samples of n cells.
+  result.samples = firmware_protocol::unpack_le16(
+      msg.samples_le16(), msg.samples_le16().empty() ? 0 : n * msg.sample_count(),
+      "RunResults.samples_le16");
   result.clipped_samples = msg.clipped_samples();
   result.overflow_count = msg.overflow_count();
   result.adc = board.adc;

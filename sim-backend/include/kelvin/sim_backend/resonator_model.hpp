@@ -1,9 +1,17 @@
-// The emulated resonator board behind the firmware: its DAC registers, analog state, tick
-// counter, runs with on-board accumulation, and the result buffer. It knows nothing about frames
-// or envelopes; the firmware (resonator_firmware.hpp) translates requests into these calls and
-// BoardError into wire Error replies. Numbers and behaviour follow resonator_registers.hpp.
+// The emulated resonator board behind the firmware: its analog state, tick counter, runs with
+// on-board accumulation, streams and the result buffer, over the register file
+// (resonator_register_file.hpp) and the integrators (resonator_steppers.hpp). It knows nothing
+// about frames, envelopes or protobuf; the firmware (resonator_firmware.hpp) translates requests
+// into these calls and BoardError into wire Error replies. Register writes take their messages'
+// cells field and LE16 bytes (wire_layout.hpp) as they come, so that every check of a write,
+// sizes included, is made in one place. Numbers and behaviour follow resonator_registers.hpp.
 //
-// Thread contract: not thread-safe; one thread at a time (the firmware's caller) uses a model.
+// The member functions live in one file per job: resonator_model.cpp (power-up, register
+// writes), resonator_run.cpp (runs, the ADC and the result buffer), resonator_stream.cpp
+// (streams).
+//
+// Thread contract: not thread-safe; one thread at a time (the firmware's caller) uses a model;
+// power_off() and powered() are safe from any thread.
 #pragma once
 
 #include <atomic>
@@ -14,15 +22,15 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include <Eigen/Dense>
-
-#include "kelvin/firmware_protocol/wire.pb.h"
 #include "kelvin/sim_backend/board_error.hpp"
 #include "kelvin/sim_backend/board_imperfections.hpp"
 #include "kelvin/sim_backend/gaussian_stream.hpp"
 #include "kelvin/sim_backend/resonator_config.hpp"
+#include "kelvin/sim_backend/resonator_register_file.hpp"
+#include "kelvin/sim_backend/resonator_steppers.hpp"
 #include "kelvin/sim_backend/result_buffer.hpp"
 #include "kelvin/sim_backend/sample_ring.hpp"
 
@@ -31,11 +39,6 @@ class logger;
 }
 
 namespace kelvin::sim_backend {
-
-class QuarticStepper;
-
-// The dynamics of a run or stream (wire Dynamics).
-enum class Dynamics { kOverdamped, kRlc };
 
 struct RunRequest {
   std::uint64_t duration_ticks = 0;
@@ -86,9 +89,11 @@ struct RunTicket {
 struct RunRecord {
   RunTicket ticket;
   std::vector<std::int64_t> sums;          // per cell
-  std::vector<std::int64_t> product_sums;  // upper triangle incl. diagonal, if requested
+  std::vector<std::int64_t> product_sums;  // upper-triangle order (wire_layout.hpp), if requested
   std::uint64_t clipped_samples = 0;
-  std::string samples_le16;  // sample-major int16 LE, if recorded (protobuf bytes type)
+  // Sample-major LE16 codes (wire_layout.hpp), if recorded: kept as the reply will carry them,
+  // so that ReadResults copies the record instead of encoding it.
+  std::string samples_le16;
 };
 
 class ResonatorModel {
@@ -103,8 +108,9 @@ class ResonatorModel {
   const ResonatorConfig& config() const noexcept { return config_; }
   std::uint32_t cells() const noexcept { return config_.cells; }
 
-  // Register writes. Each validates the whole request before changing anything (BoardError with
-  // INVALID_ARGUMENT or OUT_OF_RANGE), then updates the discretized dynamics.
+  // Register writes, with the cells field and LE16 bytes of their messages. Each validates the
+  // whole request before changing anything (BoardError with INVALID_ARGUMENT for a wrong cells
+  // field or byte count, OUT_OF_RANGE for a bad code), then updates the discretized dynamics.
   void program_couplings(std::uint32_t cells, std::span<const std::uint8_t> upper_codes_le16);
   void program_biases(std::uint32_t cells, std::span<const std::uint8_t> codes_le16);
   void set_noise(std::uint32_t code);
@@ -147,11 +153,11 @@ class ResonatorModel {
   // Removes a run's results (after they were sent). No-op for unknown ids.
   void release(std::uint64_t run_id) noexcept;
 
-  bool couplings_programmed() const noexcept { return programmed_; }
+  bool couplings_programmed() const noexcept { return registers_.programmed; }
   std::uint64_t tick() const noexcept { return tick_; }
   std::uint64_t overflow_count() const noexcept { return results_.overflow_count(); }
   // Integration substeps per sample period (1 unless the overflow guard engaged).
-  std::uint32_t substeps() const noexcept { return overdamped_.substeps; }
+  std::uint32_t substeps() const noexcept { return steppers_.overdamped_substeps(); }
   // The capacitor voltages, in volts.
   std::span<const double> state() const noexcept { return {z_.data(), config_.cells}; }
   // The inductor currents, in amperes (0 unless an RLC run ran last).
@@ -162,15 +168,7 @@ class ResonatorModel {
   const BoardImperfections& flaws() const noexcept { return flaws_; }
 
  private:
-  void update_offset();
-  void update_noise_factor();
   static void check_mode(Dynamics dynamics);
-  void prepare(Dynamics dynamics);
-  void prepare_rlc();
-  void prepare_quartic();
-  bool quartic_active() const noexcept;
-  // Advances one ADC sample period with global ADC sample index `adc_index`.
-  void step(Dynamics dynamics, std::uint64_t adc_index);
   // Integrates one output sample (`decimation` ADC samples after `first_adc_index`) into
   // `codes`; returns whether any cell clipped.
   bool produce_output(Dynamics dynamics, std::uint32_t decimation, bool average,
@@ -182,34 +180,10 @@ class ResonatorModel {
   ResonatorConfig config_;
   GaussianStream noise_;
   std::shared_ptr<spdlog::logger> log_;
-
   BoardImperfections flaws_;
-  Eigen::VectorXd inv_capacitance_scale_;  // 1 / c_i
-
-  // Registers.
-  bool programmed_ = false;
-  Eigen::MatrixXd coupling_;  // A, 1/us, as programmed
-  Eigen::VectorXd bias_;      // b, V/us
-  std::uint32_t noise_code_ = 0;
-  Eigen::VectorXd j4_;  // J4, 1/(V^2 us)
-
-  // Discretized linear dynamics of one substep (row-major copies for the hot loop).
-  struct LinearStep {
-    std::size_t dim = 0;  // n (overdamped) or 2n (RLC)
-    std::uint32_t substeps = 1;
-    Eigen::MatrixXd gamma;        // int_0^tau expm(F s) ds
-    Eigen::MatrixXd input_map;    // maps b (V/us) to the drift's constant input
-    Eigen::MatrixXd unit_factor;  // L1, L1 L1^T = Q at unit noise (D = 1)
-    std::vector<double> phi;      // expm(F tau), row-major
-    std::vector<double> offset;   // Gamma u
-    std::vector<double> factor;   // sqrt(D) L1 (RLC) or sqrt(2D) L1, row-major
-    bool noisy = false;
-    bool ready = false;
-  };
-  LinearStep overdamped_;
-  LinearStep rlc_;
-  std::unique_ptr<QuarticStepper> quartic_;
-  std::vector<double> next_, xi_;
+  ResonatorRegisters registers_;
+  ResonatorSteppers steppers_;
+  // Scratch of produce_output().
   std::vector<std::int64_t> block_sums_;
   std::vector<std::int16_t> adc_codes_;
 

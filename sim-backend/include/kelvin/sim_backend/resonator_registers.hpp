@@ -13,7 +13,8 @@
 // Coupling DAC  int16, codes [-32767, 32767] (-32768 is reserved: ERROR_CODE_OUT_OF_RANGE),
 //               lsb 2^-14 per microsecond ("1/us"), offset 0: A_ij = code_ij * 2^-14.
 //               Programmed as the upper triangle including the diagonal, row by row, N(N+1)/2
-//               little-endian int16 codes; A is symmetric by construction.
+//               little-endian int16 codes; A is symmetric by construction. Both layouts are the
+//               wire's (kelvin/firmware_protocol/wire_layout.hpp).
 // Bias DAC      int16, codes [-32767, 32767] (-32768 reserved), lsb 2^-13 "V/us", offset 0:
 //               b_i = code_i * 2^-13. All biases are 0 at power-up.
 // Noise DAC     one uint16 code [0, 65535] for the whole board, lsb 2^-16 "V^2/us", offset 0:
@@ -233,11 +234,6 @@ constexpr std::uint64_t default_ring_samples(std::uint32_t cells) {
 constexpr std::uint32_t max_record_samples(std::uint32_t cells) {
   const std::size_t by_frame = (kMaxFramePayload - kRecordHeadroomBytes) / (2 * std::size_t{cells});
   return static_cast<std::uint32_t>(std::min<std::size_t>(kRecordSampleCap, by_frame));
-}
-
-// Number of upper-triangle entries (including the diagonal) of an N x N matrix.
-constexpr std::size_t upper_triangle_size(std::uint32_t cells) {
-  return std::size_t{cells} * (std::size_t{cells} + 1) / 2;
 }
 
 static_assert(max_record_samples(8) == 65280);

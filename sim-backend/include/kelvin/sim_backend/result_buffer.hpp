@@ -41,7 +41,7 @@ class ResultBuffer {
       if (r.ticket.run_id == run_id)
         return r;
     }
-    throw BoardError(firmware_protocol::wire::ErrorCode::ERROR_CODE_UNKNOWN_RUN,
+    throw BoardError(BoardErrorCode::kUnknownRun,
                      run_id != 0 && run_id < next_run_id
                          ? fmt::format("run {} was already read or dropped (overflow)", run_id)
                          : fmt::format("run {} was never started", run_id));

@@ -19,8 +19,8 @@
 
 namespace kelvin::driver {
 
-// Symmetric coupling codes, stored as the upper triangle including the diagonal, row by row
-// (the order the board's registers use).
+// Symmetric coupling codes, stored as the upper triangle including the diagonal, row by row:
+// the wire's order (kelvin/firmware_protocol/wire_layout.hpp), so upper() is sent as it is.
 class SymmetricCodes {
  public:
   explicit SymmetricCodes(std::uint32_t n);
@@ -107,7 +107,7 @@ struct RunResult {
   std::uint64_t first_tick = 0;
   std::uint64_t sample_count = 0;
   std::vector<std::int64_t> sums;          // per cell
-  std::vector<std::int64_t> product_sums;  // upper triangle incl. diagonal, if requested
+  std::vector<std::int64_t> product_sums;  // upper-triangle order (wire_layout.hpp), if requested
   std::vector<std::int16_t> samples;       // sample-major, if recorded
   std::uint64_t clipped_samples = 0;       // samples with a cell at the ADC rails
   std::uint64_t overflow_count = 0;        // runs the board dropped unread (cumulative)
