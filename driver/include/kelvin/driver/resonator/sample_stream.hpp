@@ -72,14 +72,11 @@ struct StreamOptions {
   // Adaptive waits for resumable reads (opt-in): when positive (and <= reply_timeout), the
   // shortest wait the measured round trips may give; the wait is then smoothed round trip + 4
   // deviations within [this, reply_timeout]. Default 0: resumable reads wait reply_timeout too.
-  // Why opt-in: measured, adaptive waits win on a lossy link and lose on an overloaded host.
-  //   - 4-cell emulated board, fault=drop:0.05, 3 s, 5 seeds: floor 20 or 50 ms lost nothing in
-  //     every run; a fixed 250 ms lost samples in 4 runs of 5 (up to 1.57 M; each lost reply
-  //     stalls the reader 250 ms and the next loss while it catches up overflows the ring).
-  //   - healthy link, 8 cells, host overloaded (4 busy loops on 2 cores), 0.2 s, 6 runs: floor
-  //     50 ms lost 0.2-0.44 M samples every time after 3-4 needless retries, a fixed wait none. A
-  //     retry only queues behind the slow first request and its reply is dropped as stale, so
-  //     each needless retry adds a round trip and a doubled wait while the ring fills.
+  // Why opt-in: adaptive waits win on a lossy link (a fixed wait stalls the reader for the whole
+  // wait on every lost reply, and a second loss while it catches up overflows the ring) and lose
+  // on an overloaded host (a needless retry only queues behind the slow first request and its
+  // reply is dropped as stale, so each adds a round trip and a doubled wait while the ring
+  // fills). Measurements: docs/streaming.md, "Recovery and deadlines", "Why opt-in, measured".
   // Links here (USB, TCP) seldom lose frames and busy hosts are common, hence the default; a
   // lossy link (or a board whose firmware answers in bounded time) is where to set it: 50 ms
   // suits the emulator (its reads after a pause can take its 100 ms catch-up budget), 10 ms a
