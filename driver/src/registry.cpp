@@ -15,6 +15,14 @@ void Registry::add(Backend backend) {
   if (backend.scheme.empty() || !backend.find || !backend.connect) {
     throw Error(ErrorKind::kInvalidArgument, "a backend needs a scheme, find() and connect()");
   }
+  for (const auto& table : backend.uri_tables) {
+    // A table filed under another scheme would print help for addresses this backend refuses.
+    if (table.scheme != backend.scheme) {
+      throw Error(ErrorKind::kInvalidArgument,
+                  fmt::format("backend '{}' has a URI table for scheme '{}'", backend.scheme,
+                              table.scheme));
+    }
+  }
   for (const auto& existing : backends_) {
     if (existing.scheme == backend.scheme) {
       throw Error(ErrorKind::kInvalidArgument,
@@ -65,6 +73,30 @@ std::vector<std::string> Registry::schemes() const {
   for (const auto& backend : backends_)
     names.push_back(backend.scheme);
   return names;
+}
+
+std::vector<UriParameterTable> Registry::uri_tables(std::string_view scheme) const {
+  if (!scheme.empty())
+    return backend_for(std::string(scheme)).uri_tables;
+  std::vector<UriParameterTable> tables;
+  for (const auto& backend : backends_)
+    tables.insert(tables.end(), backend.uri_tables.begin(), backend.uri_tables.end());
+  return tables;
+}
+
+std::string Registry::uri_help(std::string_view scheme) const {
+  std::string out;
+  for (const auto& backend : backends_) {
+    if (!scheme.empty() && backend.scheme != scheme)
+      continue;
+    if (!out.empty())
+      out += '\n';
+    out += backend.uri_tables.empty() ? backend.scheme + ": " + backend.description
+                                      : driver::uri_help(backend.uri_tables);
+  }
+  if (out.empty() && !scheme.empty())
+    backend_for(std::string(scheme));  // throws kNotFound naming the known schemes
+  return out;
 }
 
 }  // namespace kelvin::driver

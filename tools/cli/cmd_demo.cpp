@@ -61,7 +61,7 @@ Command add_demo_command(CLI::App& app) {
                     "Print one JSON object {\"x\", \"stderr\", \"digital\", \"z\", \"summary\", "
                     "\"condition_number\"}");
   command->footer(fmt::format("The board needs at least 8 cells. Device addresses:\n  {}",
-                              driver::backends::kSimUriHelp));
+                              driver::backends::uri_help()));
 
   return {command, [options] {
             const Eigen::MatrixXd a = demo_matrix();

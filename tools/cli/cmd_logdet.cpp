@@ -89,7 +89,7 @@ Command add_logdet_command(CLI::App& app) {
                     "instead of text");
   command->footer(
       fmt::format("Files: text or NumPy .npy, as for 'kelvin solve'.\nDevice addresses:\n  {}",
-                  driver::backends::kSimUriHelp));
+                  driver::backends::uri_help()));
 
   return {command, [options] {
             const Eigen::MatrixXd a = tools::matrix_io::read_matrix(options->matrix);

@@ -90,7 +90,7 @@ Command add_natgrad_command(CLI::App& app) {
       "Print one JSON object {\"estimate\", \"stderr\", \"summary\"} instead of text");
   command->footer(
       fmt::format("Files: text or NumPy .npy, as for 'kelvin solve'.\nDevice addresses:\n  {}",
-                  driver::backends::kSimUriHelp));
+                  driver::backends::uri_help()));
 
   return {command, [options] {
             const Eigen::MatrixXd f = tools::matrix_io::read_matrix(options->fisher);

@@ -105,7 +105,7 @@ Command add_probe_command(CLI::App& app) {
       app.add_subcommand("probe", "Open a device and print what it says about itself");
   add_uri_option(*command, options->uri);
   command->add_flag("--json", options->json, "Print one JSON object instead of text");
-  command->footer(fmt::format("Device addresses:\n  {}", driver::backends::kSimUriHelp));
+  command->footer(fmt::format("Device addresses:\n  {}", driver::backends::uri_help()));
 
   return {command, [options] {
             const auto device = driver::backends::open(options->uri);

@@ -436,7 +436,7 @@ Command add_sample_command(CLI::App& app) {
       ->capture_default_str();
   command->add_flag("--json", options->json,
                     "Print one JSON object {\"mean\", \"edge_correlations\", \"samples\", ...}");
-  command->footer(fmt::format("Device addresses:\n  {}", driver::backends::kSimUriHelp));
+  command->footer(fmt::format("Device addresses:\n  {}", driver::backends::uri_help()));
 
   return {command, [options, target] {
             if (target->count() > 0)

@@ -114,7 +114,7 @@ Command add_solve_command(CLI::App& app) {
       "NumPy .npy (<f8, <f4, <i8, <i4) or, for A, Matrix Market (coordinate real/integer,\n"
       "general/symmetric; read sparse). b may be a column, a row, or a 1-D array.\n"
       "Device addresses:\n  {}",
-      driver::backends::kSimUriHelp));
+      driver::backends::uri_help()));
 
   return {command, [options] {
             // Matrix Market is read sparse, so that a large A never becomes dense.

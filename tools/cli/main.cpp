@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.footer(fmt::format(
       "Device addresses (--uri):\n  {}\n\nRun 'kelvin COMMAND --help' for a command's options.\n",
-      kelvin::driver::backends::kSimUriHelp));
+      kelvin::driver::backends::uri_help()));
 
   std::vector<kelvin::tools::cli::Command> commands;
   try {

@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
       ->capture_default_str();
   app.footer(
-      fmt::format("Device addresses (--device):\n  {}\n", kelvin::driver::backends::kSimUriHelp));
+      fmt::format("Device addresses (--device):\n  {}\n", kelvin::driver::backends::uri_help()));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

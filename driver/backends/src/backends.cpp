@@ -26,4 +26,17 @@ std::vector<DeviceAddress> find(std::string_view filter) {
   return builtin_registry().find(filter);
 }
 
+std::string uri_help(std::string_view scheme) {
+  // Registry::uri_help() separates lines by '\n'; the footers place the block after two spaces.
+  const std::string help = builtin_registry().uri_help(scheme);
+  std::string out;
+  out.reserve(help.size() + help.size() / 16);
+  for (const char c : help) {
+    out += c;
+    if (c == '\n')
+      out += "  ";
+  }
+  return out;
+}
+
 }  // namespace kelvin::driver::backends

@@ -1,10 +1,12 @@
 #include "sim_backend.hpp"
 
-#include <set>
+#include <cstdint>
+#include <string>
 
 #include <fmt/format.h>
 
 #include "kelvin/common/error.hpp"
+#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/inprocess_transport.hpp"
 #include "kelvin/sim_backend/fault_injection.hpp"
 #include "kelvin/sim_backend/pbit_config.hpp"
@@ -18,73 +20,115 @@ using common::Error;
 using common::ErrorKind;
 namespace {
 
-// Refuses parameters the board does not know, so that a typo ("cell=16") is not silently
-// ignored.
-void check_known_params(const DeviceAddress& address, const std::set<std::string>& known) {
-  for (const auto& [key, value] : address.params) {
-    if (!known.contains(key)) {
-      throw Error(ErrorKind::kInvalidArgument,
-                  fmt::format("bad device address '{}': unknown parameter '{}' (known: {})",
-                              address.to_string(), key, fmt::join(known, ", ")));
-    }
-  }
+[[noreturn]] void bad(const DeviceAddress& address, const std::string& why) {
+  throw Error(ErrorKind::kInvalidArgument,
+              fmt::format("bad device address '{}': {}", address.to_string(), why));
 }
 
-// One of a few named values, or a clear error listing them.
-std::string get_choice(const DeviceAddress& address, const std::string& key,
-                       const std::string& fallback, const std::set<std::string>& choices) {
-  const std::string value = address.get(key).value_or(fallback);
-  if (!choices.contains(value)) {
-    throw Error(ErrorKind::kInvalidArgument,
-                fmt::format("bad device address '{}': {}={} is not one of {}", address.to_string(),
-                            key, value, fmt::join(choices, ", ")));
-  }
-  return value;
+// The largest stream ring: 1 GiB of 16-bit codes, all of it for one cell.
+constexpr std::uint64_t kMaxRingCodes = (std::uint64_t{1} << 30) / 2;
+
+// Both boards take fault=...: the emulated link in front of the firmware, not the board itself.
+UriParameter fault_parameter() {
+  return UriParameter::spec(
+      "fault", "drop:P,corrupt:P,duplicate:P,reorder:P,delay:D,stall:D@T,disconnect:T,overflow:P",
+      std::string(kNoDefault),
+      "an emulated faulty link (P in [0, 1]; D and T in us, ms or s; docs/streaming.md)");
+}
+
+UriParameter seed_parameter(std::uint64_t fallback, std::string_view stream) {
+  return UriParameter::unsigned_integer(
+      "seed", 0, UINT64_MAX, std::to_string(fallback),
+      fmt::format("noise key: the same seed gives the same {}, bit for bit", stream));
+}
+
+// The defaults come from the firmware's own configs, so the help and the parser apply what the
+// emulator would have chosen anyway.
+const UriParameterTable& resonator_table() {
+  static const UriParameterTable table = [] {
+    const sim_backend::ResonatorConfig defaults;
+    return UriParameterTable{
+        "sim",
+        "resonator",
+        "an emulated resonator board, in this process",
+        {UriParameter::unsigned_integer("cells", 1, 256, std::to_string(defaults.cells),
+                                        "coupled analog cells"),
+         seed_parameter(defaults.seed, "ADC stream"),
+         UriParameter::text("serial", std::string(kNoDefault),
+                            "the serial number the board reports (none: SIM-RES-CELLS-SEED)"),
+         UriParameter::choice(
+             "couplings", {"capacitive", "signed"},
+             defaults.coupling_kind == sim_backend::CouplingKind::kCapacitive ? "capacitive"
+                                                                              : "signed",
+             "realizable couplings: any sign, or only off-diagonals <= 0 (capacitors)"),
+         UriParameter::choice("imperfections", {"ideal", "typical"}, defaults.imperfections_name,
+                              "component flaws: none, or the serial's flaws drawn from +-1% "
+                              "component spreads"),
+         UriParameter::unsigned_integer(
+             "ring", 0, kMaxRingCodes, std::to_string(defaults.ring_samples),
+             "stream ring buffer in samples: 0 for 4 MiB of codes, else at least 16 and at most "
+             "1 GiB of codes"),
+         fault_parameter()}};
+  }();
+  return table;
+}
+
+const UriParameterTable& pbit_table() {
+  static const UriParameterTable table = [] {
+    const sim_backend::PbitConfig defaults;
+    return UriParameterTable{
+        "sim",
+        "pbit",
+        "an emulated p-bit (TSU) board, in this process",
+        {UriParameter::unsigned_integer("rows", 1, 256, std::to_string(defaults.rows),
+                                        "lattice rows"),
+         UriParameter::unsigned_integer("cols", 1, 256, std::to_string(defaults.cols),
+                                        "lattice columns"),
+         UriParameter::choice("degree", {"8", "12", "16"}, std::to_string(defaults.degree),
+                              "bulk degree of the lattice (couplings per p-bit)"),
+         seed_parameter(defaults.seed, "samples"),
+         UriParameter::text("serial", std::string(kNoDefault),
+                            "the serial number the board reports (none: SIM-PBIT-ROWSxCOLS-SEED)"),
+         fault_parameter()}};
+  }();
+  return table;
 }
 
 sim_backend::ResonatorConfig resonator_config(const DeviceAddress& address) {
-  check_known_params(address,
-                     {"cells", "seed", "serial", "couplings", "imperfections", "ring", "fault"});
+  const UriParameterTable& table = resonator_table();
+  table.validate(address);
   sim_backend::ResonatorConfig config;
-  config.cells = static_cast<std::uint32_t>(address.get_uint("cells", config.cells, 1, 256));
-  config.seed = address.get_uint("seed", config.seed, 0, UINT64_MAX);
-  config.serial = address.get("serial").value_or("");
-  config.coupling_kind =
-      get_choice(address, "couplings", "signed", {"signed", "capacitive"}) == "capacitive"
-          ? sim_backend::CouplingKind::kCapacitive
-          : sim_backend::CouplingKind::kSigned;
-  config.imperfections_name = get_choice(address, "imperfections", "ideal", {"ideal", "typical"});
+  config.cells = static_cast<std::uint32_t>(table.get_uint(address, "cells"));
+  config.seed = table.get_uint(address, "seed");
+  config.serial = table.get_text(address, "serial").value_or("");
+  config.coupling_kind = table.get_choice(address, "couplings") == "capacitive"
+                             ? sim_backend::CouplingKind::kCapacitive
+                             : sim_backend::CouplingKind::kSigned;
+  config.imperfections_name = table.get_choice(address, "imperfections");
   config.imperfections = config.imperfections_name == "typical"
                              ? sim_backend::ImperfectionModel::typical()
                              : sim_backend::ImperfectionModel::ideal();
-  // Ring capacity in samples; 0 (default) means 4 MiB of codes.
-  const std::uint64_t max_ring = (std::uint64_t{1} << 30) / (2 * std::uint64_t{config.cells});
-  config.ring_samples = address.get_uint("ring", 0, 0, max_ring);
-  if (config.ring_samples != 0 && config.ring_samples < 16) {
-    throw Error(ErrorKind::kInvalidArgument,
-                fmt::format("bad device address '{}': ring must be 0 (default) or at least 16 "
-                            "samples",
-                            address.to_string()));
+  // The ring's bounds depend on the cells, which a per-parameter table cannot say.
+  const std::uint64_t max_ring = kMaxRingCodes / config.cells;
+  config.ring_samples = table.get_uint(address, "ring");
+  if (config.ring_samples > max_ring) {
+    bad(address, fmt::format("ring={} must be an integer in [0, {}] with {} cells",
+                             config.ring_samples, max_ring, config.cells));
   }
+  if (config.ring_samples != 0 && config.ring_samples < 16)
+    bad(address, "ring must be 0 (default) or at least 16 samples");
   return config;
 }
 
-constexpr const char* kDefaultResonator = "sim:resonator?cells=8&seed=1";
-constexpr const char* kDefaultPbit = "sim:pbit?rows=70&cols=70&degree=12&seed=1";
-
 sim_backend::PbitConfig pbit_config(const DeviceAddress& address) {
-  check_known_params(address, {"rows", "cols", "degree", "seed", "serial", "fault"});
+  const UriParameterTable& table = pbit_table();
+  table.validate(address);
   sim_backend::PbitConfig config;
-  config.rows = static_cast<std::uint32_t>(address.get_uint("rows", config.rows, 1, 256));
-  config.cols = static_cast<std::uint32_t>(address.get_uint("cols", config.cols, 1, 256));
-  config.degree = static_cast<std::uint32_t>(address.get_uint("degree", config.degree, 8, 16));
-  if (config.degree != 8 && config.degree != 12 && config.degree != 16) {
-    throw Error(ErrorKind::kInvalidArgument,
-                fmt::format("bad device address '{}': degree must be 8, 12 or 16, got {}",
-                            address.to_string(), config.degree));
-  }
-  config.seed = address.get_uint("seed", config.seed, 0, UINT64_MAX);
-  config.serial = address.get("serial").value_or("");
+  config.rows = static_cast<std::uint32_t>(table.get_uint(address, "rows"));
+  config.cols = static_cast<std::uint32_t>(table.get_uint(address, "cols"));
+  config.degree = static_cast<std::uint32_t>(std::stoul(table.get_choice(address, "degree")));
+  config.seed = table.get_uint(address, "seed");
+  config.serial = table.get_text(address, "serial").value_or("");
   return config;
 }
 
@@ -117,7 +161,7 @@ std::unique_ptr<sim_backend::FirmwareEndpoint> make_firmware(const DeviceAddress
   } else {
     throw Error(ErrorKind::kNotFound,
                 fmt::format("no emulated board '{}' (known: resonator, pbit); try {} or {}",
-                            address.target, kDefaultResonator, kDefaultPbit));
+                            address.target, kDefaultResonatorUri, kDefaultPbitUri));
   }
   const sim_backend::FaultSpec faults = fault_spec(address);
   if (faults.none())
@@ -140,11 +184,11 @@ std::unique_ptr<Transport> connect(const DeviceAddress& address) {
                                               std::move(power_off), std::move(wakeup));
 }
 
-std::vector<DeviceAddress> find(const DeviceAddress& hint) {
+std::vector<DeviceAddress> find_boards(const DeviceAddress& hint) {
   // Emulated boards exist whenever they are asked for: list the default one, or the one the
   // hint describes if it is valid.
   if (hint.target.empty())
-    return {DeviceAddress::parse(kDefaultResonator), DeviceAddress::parse(kDefaultPbit)};
+    return {DeviceAddress::parse(kDefaultResonatorUri), DeviceAddress::parse(kDefaultPbitUri)};
   fault_spec(hint);  // validates the fault parameter
   if (hint.target == "resonator") {
     resonator_config(hint);  // validates the parameters
@@ -160,10 +204,12 @@ std::vector<DeviceAddress> find(const DeviceAddress& hint) {
 }  // namespace
 
 Backend make_sim_backend() {
-  return Backend{
-      "sim",
-      fmt::format("emulated boards in this process ({}, {})", kDefaultResonator, kDefaultPbit),
-      find, connect};
+  return Backend{"sim",
+                 fmt::format("emulated boards in this process ({}, {})", kDefaultResonatorUri,
+                             kDefaultPbitUri),
+                 find_boards,
+                 connect,
+                 {resonator_table(), pbit_table()}};
 }
 
 }  // namespace kelvin::driver::backends

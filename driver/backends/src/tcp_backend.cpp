@@ -1,9 +1,9 @@
 #include "tcp_backend.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
-#include <set>
 
 #include <fmt/format.h>
 
@@ -19,22 +19,38 @@ using common::Error;
 using common::ErrorKind;
 namespace {
 
-const std::set<std::string> kKnownParams = {"board", "token_file"};
-
 [[noreturn]] void bad(const DeviceAddress& address, const std::string& why) {
   throw Error(ErrorKind::kInvalidArgument,
               fmt::format("bad device address '{}': {}", address.to_string(), why));
 }
 
-// Refuses parameters this scheme does not know, so that a typo ("bord=1") is not ignored.
-void check_params(const DeviceAddress& address) {
-  for (const auto& [key, value] : address.params) {
-    if (!kKnownParams.contains(key)) {
-      bad(address,
-          fmt::format("unknown parameter '{}' (known: {})", key, fmt::join(kKnownParams, ", ")));
-    }
-  }
-  address.get_uint("board", 0, 0, UINT32_MAX);  // validates
+// tcp: and unix: reach the same server and take the same parameters; only the target differs.
+UriParameterTable remote_table(std::string scheme, std::string target, std::string summary) {
+  return UriParameterTable{
+      std::move(scheme),
+      std::move(target),
+      std::move(summary),
+      {UriParameter::unsigned_integer("board", 0, UINT32_MAX, "0",
+                                      "the server's board index (kelvind --device order)"),
+       UriParameter::text("token_file", std::string(kNoDefault),
+                          "file whose first line is the token (none: $KELVIN_TOKEN, else no "
+                          "token)")}};
+}
+
+const UriParameterTable& tcp_table() {
+  static const UriParameterTable table =
+      remote_table("tcp", "HOST:PORT", "a board served by kelvind over TCP ([v6::addr]:PORT)");
+  return table;
+}
+
+const UriParameterTable& unix_table() {
+  static const UriParameterTable table =
+      remote_table("unix", "/path/to/socket", "a board served by kelvind on a Unix-domain socket");
+  return table;
+}
+
+const UriParameterTable& table_of(const DeviceAddress& address) {
+  return address.scheme == "tcp" ? tcp_table() : unix_table();
 }
 
 struct HostPort {
@@ -70,7 +86,7 @@ HostPort parse_host_port(const DeviceAddress& address) {
 
 // The token: the first line of token_file (surrounding whitespace dropped), else $KELVIN_TOKEN.
 std::string token_for(const DeviceAddress& address) {
-  if (const auto path = address.get("token_file")) {
+  if (const auto path = table_of(address).get_text(address, "token_file")) {
     std::ifstream in(*path);
     if (!in)
       bad(address, fmt::format("cannot read token_file '{}'", *path));
@@ -90,7 +106,7 @@ std::unique_ptr<Transport> attach(std::unique_ptr<SocketTransport> transport,
                                   const DeviceAddress& address, std::string token,
                                   Deadline deadline) {
   AttachRequest request;
-  request.board = static_cast<std::uint32_t>(address.get_uint("board", 0, 0, UINT32_MAX));
+  request.board = static_cast<std::uint32_t>(table_of(address).get_uint(address, "board"));
   request.token = std::move(token);
   const std::string server = address.scheme + ":" + address.target;
   const auto attached = attach_remote_board(*transport, request, server, deadline);
@@ -101,7 +117,7 @@ std::unique_ptr<Transport> attach(std::unique_ptr<SocketTransport> transport,
 }
 
 std::unique_ptr<Transport> connect_tcp(const DeviceAddress& address) {
-  check_params(address);
+  table_of(address).validate(address);
   const HostPort hp = parse_host_port(address);
   std::string token = token_for(address);  // a bad token_file fails before connecting
   const auto deadline = Deadline::after(kConnectBudget);
@@ -110,7 +126,7 @@ std::unique_ptr<Transport> connect_tcp(const DeviceAddress& address) {
 }
 
 std::unique_ptr<Transport> connect_unix(const DeviceAddress& address) {
-  check_params(address);
+  table_of(address).validate(address);
   if (address.target.empty())
     bad(address, "expected unix:/path/to/socket");
   std::string token = token_for(address);
@@ -120,7 +136,7 @@ std::unique_ptr<Transport> connect_unix(const DeviceAddress& address) {
 }
 
 void validate_server(const DeviceAddress& address) {
-  check_params(address);
+  table_of(address).validate(address);
   if (address.scheme == "tcp")
     parse_host_port(address);
   else if (address.target.empty())
@@ -221,16 +237,21 @@ std::vector<DeviceAddress> find_remote(const DeviceAddress& hint) {
 
 Backend make_tcp_backend() {
   return Backend{"tcp",
-                 "boards served by kelvind over TCP (tcp:HOST:PORT?board=N&token_file=PATH; "
-                 "token also from KELVIN_TOKEN)",
-                 find_remote, connect_tcp};
+                 fmt::format("boards served by kelvind over TCP ({}; token also from "
+                             "KELVIN_TOKEN)",
+                             tcp_table().synopsis()),
+                 find_remote,
+                 connect_tcp,
+                 {tcp_table()}};
 }
 
 Backend make_unix_backend() {
-  return Backend{"unix",
-                 "boards served by kelvind on a Unix-domain socket "
-                 "(unix:/path/to/socket?board=N&token_file=PATH)",
-                 find_remote, connect_unix};
+  return Backend{
+      "unix",
+      fmt::format("boards served by kelvind on a Unix-domain socket ({})", unix_table().synopsis()),
+      find_remote,
+      connect_unix,
+      {unix_table()}};
 }
 
 }  // namespace kelvin::driver::backends

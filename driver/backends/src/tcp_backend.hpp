@@ -7,6 +7,10 @@
 // scheme lists the boards of the servers in $KELVIN_REMOTES (comma-separated tcp:/unix:
 // addresses, for example "tcp:lab-pc:7817,unix:/run/kelvind.sock"); each server gets
 // kFindBudget, and one that does not answer is logged and skipped.
+//
+// Thread contract: make_*_backend() may be called from any thread. The Backend's find() and
+// connect() may run concurrently, as Registry allows: each call opens its own transport, and the
+// parameter tables are built once (function-local statics) and only read afterwards.
 #pragma once
 
 #include <chrono>

@@ -1,8 +1,7 @@
 #include "usb_backend.hpp"
 
-#include <charconv>
-#include <map>
-#include <set>
+#include <cstdint>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -21,68 +20,52 @@ using usb::UsbTransport;
 using usb::UsbTransportOptions;
 namespace {
 
-[[noreturn]] void bad(const DeviceAddress& address, const std::string& why) {
-  throw Error(ErrorKind::kInvalidArgument, fmt::format("bad device address '{}': {} (expected {})",
-                                                       address.to_string(), why, kUsbUriHelp));
-}
-
-// The target "serial=ABC" or "bus=1&address=2" as key/value pairs.
-std::map<std::string, std::string> target_pairs(const DeviceAddress& address) {
-  std::map<std::string, std::string> pairs;
-  std::string_view rest = address.target;
-  while (!rest.empty()) {
-    const auto amp = rest.find('&');
-    const std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
-    if (pair.empty())
-      continue;
-    const auto eq = pair.find('=');
-    if (eq == std::string_view::npos || eq == 0)
-      bad(address, fmt::format("'{}' is not key=value", pair));
-    const std::string key(pair.substr(0, eq));
-    if (key != "serial" && key != "bus" && key != "address")
-      bad(address, fmt::format("unknown key '{}' (known: serial, bus, address)", key));
-    if (!pairs.emplace(key, std::string(pair.substr(eq + 1))).second)
-      bad(address, fmt::format("'{}' given twice", key));
-  }
-  return pairs;
-}
-
-std::uint8_t parse_byte(const DeviceAddress& address, const std::string& key,
-                        const std::string& text, unsigned min) {
-  unsigned value = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size() || value < min ||
-      value > 255) {
-    bad(address, fmt::format("{}={} must be an integer in [{}, 255]", key, text, min));
-  }
-  return static_cast<std::uint8_t>(value);
+// serial, bus and address are keys of the target (usb:serial=ABC, usb:bus=1&address=2), so that
+// the address names the board the way `kelvin find` lists it; the query tunes the transport.
+const UriParameterTable& usb_table() {
+  static const UriParameterTable table = [] {
+    const UsbTransportOptions defaults;
+    return UriParameterTable{
+        "usb",
+        "[serial=SERIAL|bus=BUS&address=ADDRESS]",
+        fmt::format("a kelvin board on USB, VID:PID {:04x}:{:04x} (no target: the first found)",
+                    usb::kUsbVendorId, usb::kUsbProductId),
+        {UriParameter::text("serial", std::string(kNoDefault), "the board with this serial number")
+             .in_target(),
+         UriParameter::unsigned_integer("bus", 1, 255, std::string(kNoDefault),
+                                        "the board on this USB bus (changes on replug)")
+             .in_target(),
+         UriParameter::unsigned_integer("address", 1, 255, std::string(kNoDefault),
+                                        "the board at this device address on its bus")
+             .in_target(),
+         UriParameter::unsigned_integer("transfers", 8, 32,
+                                        std::to_string(defaults.transfers_in_flight),
+                                        "bulk IN transfers kept in flight")}};
+  }();
+  return table;
 }
 
 UsbSelector selector_of(const DeviceAddress& address) {
+  const UriParameterTable& table = usb_table();
+  table.validate(address);
   UsbSelector selector;
-  for (const auto& [key, value] : target_pairs(address)) {
-    if (key == "serial") {
-      if (value.empty())
-        bad(address, "serial is empty");
-      selector.serial = value;
-    } else if (key == "bus") {
-      selector.bus = parse_byte(address, key, value, 1);
-    } else {
-      selector.address = parse_byte(address, key, value, 1);
-    }
+  selector.serial = table.get_text(address, "serial");
+  if (selector.serial && selector.serial->empty()) {
+    throw Error(ErrorKind::kInvalidArgument,
+                fmt::format("bad device address '{}': serial is empty (expected {})",
+                            address.to_string(), table.synopsis()));
   }
+  if (const auto bus = table.find_uint(address, "bus"))
+    selector.bus = static_cast<std::uint8_t>(*bus);
+  if (const auto position = table.find_uint(address, "address"))
+    selector.address = static_cast<std::uint8_t>(*position);
   return selector;
 }
 
 UsbTransportOptions options_of(const DeviceAddress& address) {
-  for (const auto& [key, value] : address.params) {
-    if (key != "transfers")
-      bad(address, fmt::format("unknown parameter '{}' (known: transfers)", key));
-  }
   UsbTransportOptions options;
   options.transfers_in_flight =
-      static_cast<std::uint32_t>(address.get_uint("transfers", options.transfers_in_flight, 8, 32));
+      static_cast<std::uint32_t>(usb_table().get_uint(address, "transfers"));
   return options;
 }
 
@@ -143,8 +126,10 @@ std::unique_ptr<Transport> connect(const DeviceAddress& address) {
 Backend make_usb_backend() {
   return Backend{"usb",
                  fmt::format("kelvin boards on USB, VID:PID {:04x}:{:04x} ({})", usb::kUsbVendorId,
-                             usb::kUsbProductId, kUsbUriHelp),
-                 find, connect};
+                             usb::kUsbProductId, usb_table().synopsis()),
+                 find,
+                 connect,
+                 {usb_table()}};
 }
 
 }  // namespace kelvin::driver::backends

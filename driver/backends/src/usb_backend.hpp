@@ -3,17 +3,18 @@
 //   usb:bus=1&address=2       the board at this bus position (changes on replug)
 //   usb:                      the first kelvin board found
 // Query parameters tune the transport: ?transfers=8..32 (IN transfers in flight, default 8).
+// The target keys and the query parameters are one UriParameterTable (the backend's uri_tables),
+// from which both the parser and the help are made.
+//
+// Thread contract: make_*_backend() may be called from any thread. The Backend's find() and
+// connect() may run concurrently, as Registry allows: each call opens its own transport, and the
+// parameter tables are built once (function-local statics) and only read afterwards.
 #pragma once
-
-#include <string_view>
 
 #include "kelvin/driver/registry.hpp"
 
 namespace kelvin::driver::backends {
 
 Backend make_usb_backend();
-
-inline constexpr std::string_view kUsbUriHelp =
-    "usb:serial=TEXT | usb:bus=B&address=A | usb: (first board), optional ?transfers=8..32";
 
 }  // namespace kelvin::driver::backends

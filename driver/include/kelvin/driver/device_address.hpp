@@ -4,7 +4,8 @@
 //   unix:/path/to/socket?board=N   a board served by kelvind on a Unix-domain socket
 //   usb:serial=ABC123              a board on USB (also usb:bus=1&address=2, or usb: for the
 //                                  first board; docs/usb.md)
-// Keys are case-sensitive; values are kept as text and parsed by the backend that uses them.
+// Keys are case-sensitive; values are kept as text and parsed by the backend that uses them,
+// through its table of parameters (uri_parameters.hpp).
 //
 // Thread contract: a plain value type.
 #pragma once

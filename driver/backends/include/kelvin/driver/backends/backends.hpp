@@ -1,5 +1,5 @@
 // The registry with every built-in backend, and the one-line way to open a device by URI:
-//   auto device = kelvin::driver::backends::open("sim:resonator?cells=8&seed=1");
+//   auto device = kelvin::driver::backends::open(kelvin::driver::backends::kDefaultResonatorUri);
 // Built-in schemes: "sim" (emulated boards, in process), "tcp" and "unix" (boards served by
 // kelvind: tcp:HOST:PORT or unix:/path, with ?board=N&token_file=PATH; the token otherwise comes
 // from the environment variable KELVIN_TOKEN; see docs/remote-boards.md) and "usb" (boards on
@@ -8,11 +8,12 @@
 // The backends live apart from the driver core (kelvin_driver) so that the core does not depend
 // on the emulator: kelvin_driver_backends links both.
 //
-// Thread contract: builtin_registry() is created once, thread-safely, on first use; open() and
-// find() may be called from any thread.
+// Thread contract: builtin_registry() is created once, thread-safely, on first use; open(),
+// find() and uri_help() may be called from any thread.
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -25,23 +26,18 @@ const Registry& builtin_registry();
 std::unique_ptr<Device> open(std::string_view uri, const OpenOptions& options = {});
 std::vector<DeviceAddress> find(std::string_view filter = {});
 
-// The emulated boards' URI parameters, for help texts:
-//   sim:resonator?cells=N&seed=S&serial=TEXT&couplings=K&imperfections=I&ring=R
-//       cells 1..256 (default 8), seed (default 1), couplings signed|capacitive (default
-//       signed), imperfections ideal|typical (default ideal: no flaws; typical: the serial's
-//       flaws drawn from +-1% component spreads), ring: stream ring buffer in samples (default
-//       4 MiB of codes)
-//   sim:pbit?rows=R&cols=C&degree=D&seed=S&serial=TEXT   rows, cols 1..256 (default 70),
-//                                                       degree 8, 12 or 16 (default 12)
-//   either board with &fault=drop:1e-3,delay:2ms,...: an emulated faulty link
-//       (sim-backend/include/kelvin/sim_backend/fault_injection.hpp lists the faults)
-inline constexpr std::string_view kSimUriHelp =
-    "sim:resonator?cells=N&seed=S&serial=TEXT&couplings=signed|capacitive&imperfections="
-    "ideal|typical&ring=SAMPLES (cells 1..256, default 8; seed default 1; couplings default "
-    "signed; imperfections default ideal; ring default 4 MiB of codes)\n  "
-    "sim:pbit?rows=R&cols=C&degree=D&seed=S&serial=TEXT (rows, cols 1..256, default 70; degree "
-    "8, 12 or 16, default 12; seed default 1)\n  "
-    "either with &fault=drop:P,corrupt:P,duplicate:P,reorder:P,delay:D,stall:D@T,"
-    "disconnect:T,overflow:P (an emulated faulty link; D and T in us, ms or s)";
+// The default devices: the first resonator board and the first p-bit board find() lists, and
+// what the tools open when no address is given. String literals, so .data() is a C string.
+// Their parameters spell out the sim tables' defaults (tests/driver/uri_parameters_test.cpp).
+inline constexpr std::string_view kDefaultResonatorUri = "sim:resonator?cells=8&seed=1";
+inline constexpr std::string_view kDefaultPbitUri = "sim:pbit?rows=70&cols=70&degree=12&seed=1";
+
+// The URI parameters of every built-in scheme (empty), or of one ("sim", "tcp", "unix", "usb"):
+// each address form with its parameters, their values, defaults and meanings, made from the
+// tables the backends parse with (Registry::uri_help()). For help footers, every line after the
+// first starts with two spaces, so the text reads as one block after a two-space indent:
+//   fmt::format("Device addresses:\n  {}", uri_help())
+// Throws Error(kNotFound) for an unknown scheme.
+std::string uri_help(std::string_view scheme = {});
 
 }  // namespace kelvin::driver::backends
