@@ -28,6 +28,10 @@ std::int64_t CodeScale::to_code(double value) const {
   return std::clamp(code, min_code, max_code);
 }
 
+double CodeScale::symmetric_limit() const noexcept {
+  return std::min(std::abs(min_value()), std::abs(max_value()));
+}
+
 void CodeScale::validate(const std::string& name) const {
   const bool width_ok = bits >= 1 && bits <= 32;
   const std::int64_t lo = is_signed ? -(std::int64_t{1} << (bits - 1)) : 0;

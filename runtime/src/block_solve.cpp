@@ -8,6 +8,9 @@
 #include <fmt/format.h>
 #include <Eigen/Cholesky>
 
+#include "block_engine.hpp"
+#include "board_job.hpp"
+#include "direct_solve.hpp"
 #include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
 #include "kelvin/runtime/system_checks.hpp"
@@ -16,6 +19,9 @@ namespace kelvin::runtime {
 
 using common::Error;
 using common::ErrorKind;
+using detail::Acquisition;
+using detail::BoardJob;
+using detail::run_direct_solve;
 
 namespace {
 
@@ -64,7 +70,11 @@ class BlockJacobi {
   template <typename Matrix>
   BlockJacobi(const Matrix& a, Eigen::Index block_size, const BlockSolveOptions& options,
               driver::ResonatorBoard* board)
-      : options_(options), board_(board) {
+      : options_(options),
+        board_(board),
+        acquisition_{options.block.batches.value_or(kBlockBatches),
+                     options.block.batch_relaxation_times.value_or(kBlockBatchRelaxationTimes),
+                     options.block.auto_range.value_or(kBlockAutoRange)} {
     for (Eigen::Index s = 0; s < a.rows(); s += block_size) {
       Block b;
       b.start = s;
@@ -83,7 +93,7 @@ class BlockJacobi {
     }
   }
 
-  Eigen::VectorXd apply(const Eigen::VectorXd& r, const std::chrono::steady_clock::time_point end) {
+  Eigen::VectorXd apply(const Eigen::VectorXd& r, common::Deadline deadline) {
     Eigen::VectorXd z(r.size());
     for (const Block& b : blocks_) {
       const Eigen::VectorXd rb = r.segment(b.start, b.size);
@@ -95,15 +105,9 @@ class BlockJacobi {
         z.segment(b.start, b.size).setZero();
         continue;
       }
-      SolveOptions o = options_.block;
-      o.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(
-          end - std::chrono::steady_clock::now());
-      if (o.timeout.count() <= 0)
+      if (deadline.expired())
         throw Error(ErrorKind::kTimeout, "block_solve: the deadline passed");
-      o.rounding_seed = options_.block.rounding_seed + solves_;
-      const SolveResult s = solve(*board_, b.matrix, rb, o);
-      z.segment(b.start, b.size) = s.x;
-      device_time_s_ += s.summary.device_time_s;
+      z.segment(b.start, b.size) = solve_block(b.matrix, rb, deadline);
       ++solves_;
     }
     if (options_.backend == BlockBackend::kDigital)
@@ -113,14 +117,49 @@ class BlockJacobi {
 
   std::size_t blocks() const noexcept { return blocks_.size(); }
   std::uint64_t solves() const noexcept { return solves_; }
-  double device_time_s() const noexcept { return device_time_s_; }
+  std::uint64_t samples() const noexcept { return samples_; }
+  const Acquisition& acquisition() const noexcept { return acquisition_; }
+  // One line per kind of warning the block solves gave, with how many gave it.
+  std::vector<std::string> warnings() const {
+    std::vector<std::string> out;
+    for (const auto& [text, count] : warnings_)
+      out.push_back(fmt::format("{} of {} block solves: {}", count, solves_, text));
+    return out;
+  }
 
  private:
+  // One block on the board: the direct pipeline on the compiled block, under the block solve's
+  // deadline, with its own rounding seed.
+  Eigen::VectorXd solve_block(const Eigen::MatrixXd& matrix, const Eigen::VectorXd& rhs,
+                              common::Deadline deadline) {
+    SolveOptions o = options_.block;
+    o.rounding_seed = options_.block.rounding_seed + solves_;
+    ProblemOptions compile;
+    compile.targets = {o.mean_fraction, o.noise_sigmas};
+    compile.preconditioning = o.preconditioning;
+    compile.symmetry_tolerance = o.symmetry_tolerance;
+    BoardJob job(*board_, deadline);
+    const SolveResult s = run_direct_solve(
+        job, compile_problem(matrix, rhs, board_->description(), compile), o, acquisition_);
+    samples_ += job.samples();
+    for (const std::string& w : s.summary.warnings) {
+      auto it = std::find_if(warnings_.begin(), warnings_.end(),
+                             [&w](const auto& entry) { return entry.first == w; });
+      if (it == warnings_.end())
+        warnings_.emplace_back(w, 1);
+      else
+        ++it->second;
+    }
+    return s.x;
+  }
+
   const BlockSolveOptions& options_;
   driver::ResonatorBoard* board_;
+  Acquisition acquisition_;
   std::vector<Block> blocks_;
   std::uint64_t solves_ = 0;
-  double device_time_s_ = 0.0;
+  std::uint64_t samples_ = 0;
+  std::vector<std::pair<std::string, std::uint64_t>> warnings_;
 };
 
 // Host FLOPs of one product A p: 2 N^2 dense, 2 nnz sparse.
@@ -139,14 +178,13 @@ double matvec_flops(const DampedGgn& a) {
 // sparse products and a block-Jacobi application each, 2 N b FLOPs with the blocks factored once
 // for N b^2 / 3), because a sparse direct factorization's fill-in depends on the pattern.
 double gpu_flops(const Eigen::MatrixXd& a, double, int) {
-  const double n = static_cast<double>(a.rows());
-  return n * n * n / 3.0 + 2.0 * n * n;
+  return flops::cholesky_solve(static_cast<double>(a.rows()));
 }
 // For GGN factors: forming F (2 m N^2 + 2 m^2 N) and a Cholesky solve, as a GPU trainer would.
 double gpu_flops(const DampedGgn& a, double, int) {
   const double n = static_cast<double>(a.rows());
   const double m = static_cast<double>(a.outputs());
-  return 2.0 * m * n * n + 2.0 * m * m * n + n * n * n / 3.0 + 2.0 * n * n;
+  return 2.0 * m * n * n + 2.0 * m * m * n + flops::cholesky_solve(n);
 }
 double gpu_flops(const Eigen::SparseMatrix<double>& a, double block, int iterations) {
   const double n = static_cast<double>(a.rows());
@@ -159,14 +197,6 @@ BlockSolveResult block_solve_any(driver::ResonatorBoard* board, const Matrix& A,
                                  const Eigen::VectorXd& b, const BlockSolveOptions& options);
 
 }  // namespace
-
-SolveOptions BlockSolveOptions::short_block_options() {
-  SolveOptions o;
-  o.batches = 4;
-  o.batch_relaxation_times = 25.0;
-  o.auto_range = false;
-  return o;
-}
 
 void BlockSolveOptions::validate() const {
   const auto fail = [](const std::string& what) {
@@ -183,17 +213,17 @@ void BlockSolveOptions::validate() const {
 
 BlockSolveResult block_solve(driver::ResonatorBoard* board, const Eigen::MatrixXd& A,
                              const Eigen::VectorXd& b, const BlockSolveOptions& options) {
-  return block_solve_any(board, A, b, options);
+  return detail::run_block_solve(board, A, b, options);
 }
 
 BlockSolveResult block_solve(driver::ResonatorBoard* board, const Eigen::SparseMatrix<double>& A,
                              const Eigen::VectorXd& b, const BlockSolveOptions& options) {
-  return block_solve_any(board, A, b, options);
+  return detail::run_block_solve(board, A, b, options);
 }
 
 BlockSolveResult block_solve(driver::ResonatorBoard* board, const DampedGgn& A,
                              const Eigen::VectorXd& g, const BlockSolveOptions& options) {
-  return block_solve_any(board, A, g, options);
+  return detail::run_block_solve(board, A, g, options);
 }
 
 namespace {
@@ -202,11 +232,13 @@ template <typename Matrix>
 BlockSolveResult block_solve_any(driver::ResonatorBoard* board, const Matrix& A,
                                  const Eigen::VectorXd& b, const BlockSolveOptions& options) {
   const auto wall_start = std::chrono::steady_clock::now();
-  const auto end = wall_start + options.timeout;
-  std::optional<BoardSnapshot> energy_start;
-  if (board)
-    energy_start = BoardSnapshot::of(*board);
   options.validate();
+  // The job: its deadline and energy snapshot (a board is needed only by the board backend).
+  std::optional<BoardJob> job;
+  if (board)
+    job.emplace(*board, options.timeout);
+  const common::Deadline deadline =
+      job ? job->deadline() : common::Deadline::after(options.timeout);
   check_system(A, b, options.block.symmetry_tolerance);
   if (options.backend == BlockBackend::kBoard && board == nullptr)
     throw Error(ErrorKind::kInvalidArgument, "block_solve: the board backend needs a board");
@@ -228,6 +260,11 @@ BlockSolveResult block_solve_any(driver::ResonatorBoard* board, const Matrix& A,
 
   BlockJacobi m(A, block_size, options, board);
   sum.blocks = m.blocks();
+  if (options.backend == BlockBackend::kBoard) {
+    sum.block_batches = m.acquisition().batches;
+    sum.block_batch_relaxation_times = m.acquisition().batch_relaxation_times;
+    sum.block_auto_range = m.acquisition().auto_range;
+  }
   const double b_norm = b.norm();
   out.x = Eigen::VectorXd::Zero(n);
   sum.residual_history.push_back(1.0);
@@ -237,7 +274,7 @@ BlockSolveResult block_solve_any(driver::ResonatorBoard* board, const Matrix& A,
   } else {
     // Flexible PCG (Notay 2000, truncation 1).
     Eigen::VectorXd r = b;
-    Eigen::VectorXd z = m.apply(r, end);
+    Eigen::VectorXd z = m.apply(r, deadline);
     Eigen::VectorXd p = z;
     double rz = r.dot(z);
     for (int k = 0; k < options.max_iterations; ++k) {
@@ -258,7 +295,7 @@ BlockSolveResult block_solve_any(driver::ResonatorBoard* board, const Matrix& A,
         sum.converged = true;
         break;
       }
-      const Eigen::VectorXd z_new = m.apply(r_new, end);
+      const Eigen::VectorXd z_new = m.apply(r_new, deadline);
       const double beta = z_new.dot(r_new - r) / rz;
       r = r_new;
       z = z_new;
@@ -266,61 +303,65 @@ BlockSolveResult block_solve_any(driver::ResonatorBoard* board, const Matrix& A,
       if (!(rz > 0.0)) {
         // A board solve that points away from the residual (possible only when a block's
         // statistical error exceeds 100%) leaves nothing to do but stop with what we have.
-        common::logger("kelvin.runtime")
-            ->warn(
-                "block solve: the preconditioner returned no descent direction (r^T z = {:.3g}) "
-                "in iteration {}; stopping",
-                rz, k + 1);
+        sum.warnings.push_back(fmt::format(
+            "the preconditioner returned no descent direction (r^T z = {:.3g}) in iteration {}; "
+            "stopped early",
+            rz, k + 1));
+        common::logger("kelvin.runtime")->warn("block solve: {}", sum.warnings.back());
         break;
       }
       p = z + beta * p;
     }
   }
   sum.block_solves = m.solves();
-  if (board && options.backend == BlockBackend::kBoard) {
+  if (!sum.converged) {
+    sum.warnings.push_back(
+        fmt::format("not converged: relative residual {:.3g} after {} "
+                    "iterations (tolerance {:.3g})",
+                    sum.relative_residual, sum.iterations, options.tolerance));
+  }
+  for (std::string& w : m.warnings())
+    sum.warnings.push_back(std::move(w));
+  if (job && options.backend == BlockBackend::kBoard) {
     // Host: two matrix-vector products per iteration, plus each block solve's own host work
     // (about 2 b^3). GPU: see gpu_flops().
     const double bd = static_cast<double>(block_size);
     const double host = 2.0 * matvec_flops(A) * sum.iterations +
                         2.0 * bd * bd * bd * static_cast<double>(sum.block_solves);
-    sum.energy = ledger_since(*board, *energy_start, host, gpu_flops(A, bd, sum.iterations));
+    job->add_samples(m.samples());
+    job->finish(sum, host, gpu_flops(A, bd, sum.iterations));
+  } else {
+    if (board) {
+      sum.serial = board->description().serial;
+      sum.cells = board->cells();
+    }
+    sum.wall_time_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   }
-  sum.device_time_s = m.device_time_s();
-  sum.wall_time_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   common::logger("kelvin.runtime")->info("block solve: {}", sum.brief_report());
   return out;
 }
 
 }  // namespace
 
-std::string BlockSolveSummary::brief_report() const {
-  return fmt::format(
-      "n={} in {} blocks of {} ({}): {} iterations, relative residual {:.3g}{}, {} block "
-      "solves, {:.3g} ms device time",
-      unknowns, blocks, block_size, backend, iterations, relative_residual,
-      converged ? "" : " (NOT converged)", block_solves, device_time_s * 1e3);
+namespace detail {
+
+BlockSolveResult run_block_solve(driver::ResonatorBoard* board, const Eigen::MatrixXd& A,
+                                 const Eigen::VectorXd& b, const BlockSolveOptions& options) {
+  return block_solve_any(board, A, b, options);
 }
 
-std::string BlockSolveSummary::full_report() const {
-  std::string r = "Block solve summary\n";
-  auto line = [&r](const char* name, const std::string& value) {
-    r += fmt::format("  {:<28} {}\n", name, value);
-  };
-  line("unknowns", fmt::format("{}", unknowns));
-  line("blocks", fmt::format("{} of {} ({} backend)", blocks, block_size, backend));
-  line("iterations", fmt::format("{} ({})", iterations, converged ? "converged" : "not converged"));
-  line("relative residual", fmt::format("{:.6g}", relative_residual));
-  std::string history;
-  for (double h : residual_history)
-    history += fmt::format("{:.2g} ", h);
-  line("residual history", history);
-  line("block solves", fmt::format("{}", block_solves));
-  line("device time", fmt::format("{:.6g} ms", device_time_s * 1e3));
-  line("wall time", fmt::format("{:.3g} s", wall_time_s));
-  if (energy.total_j() > 0.0)
-    line("energy (model)", energy.brief());
-  return r;
+BlockSolveResult run_block_solve(driver::ResonatorBoard* board,
+                                 const Eigen::SparseMatrix<double>& A, const Eigen::VectorXd& b,
+                                 const BlockSolveOptions& options) {
+  return block_solve_any(board, A, b, options);
 }
+
+BlockSolveResult run_block_solve(driver::ResonatorBoard* board, const DampedGgn& A,
+                                 const Eigen::VectorXd& b, const BlockSolveOptions& options) {
+  return block_solve_any(board, A, b, options);
+}
+
+}  // namespace detail
 
 }  // namespace kelvin::runtime

@@ -28,6 +28,37 @@ std::string EnergyLedger::brief() const {
                      joules(io_j), joules(host_j), joules(gpu_j));
 }
 
+ReportFields EnergyLedger::fields() const {
+  return {
+      field("total_j", "total", total_j(), "J", "modelled"),
+      field("analog_j", "analog", analog_j, "J"),
+      field("dac_j", "DAC", dac_j, "J"),
+      field("adc_j", "ADC", adc_j, "J"),
+      field("io_j", "I/O", io_j, "J"),
+      field("host_j", "host", host_j, "J"),
+      field("gpu_equivalent_j", "GPU doing it digitally", gpu_j, "J"),
+      field("dac_codes", "DAC codes written", activity.dac_codes),
+      field("adc_conversions", "ADC conversions", activity.adc_conversions),
+      field("cell_sample_periods", "cell sample periods", activity.cell_sample_periods),
+      field("io_bytes", "link bytes", io_bytes),
+      field("host_flops", "host FLOPs", host_flops),
+      field("gpu_flops", "GPU FLOPs", gpu_flops),
+      field("brief", "in brief", brief()),
+  };
+}
+
+namespace flops {
+
+double dense_job_host(double n, double k) {
+  return 2.0 * n * n * n + 10.0 * n * n * k;
+}
+
+double cholesky_solve(double n) {
+  return n * n * n / 3.0 + 2.0 * n * n;
+}
+
+}  // namespace flops
+
 EnergyLedger make_ledger(const driver::BoardActivity& activity, double sample_period_s,
                          std::uint64_t io_bytes, double host_flops, double gpu_flops,
                          const EnergyModel& model) {

@@ -6,25 +6,15 @@
 
 #include <fmt/format.h>
 
+#include "board_job.hpp"
 #include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
-#include "kelvin/runtime/problem_scaling.hpp"
-#include "kelvin/runtime/system_checks.hpp"
+#include "kelvin/runtime/problem_compiler.hpp"
 
 namespace kelvin::runtime {
 
-using common::Deadline;
 using common::Error;
 using common::ErrorKind;
-
-namespace {
-
-std::uint64_t periods_for(double relaxation_times, double relaxation_us, double period_us) {
-  return static_cast<std::uint64_t>(
-      std::max(1.0, std::ceil(relaxation_times * relaxation_us / period_us)));
-}
-
-}  // namespace
 
 void InverseOptions::validate() const {
   const auto fail = [](const std::string& what) {
@@ -38,43 +28,43 @@ void InverseOptions::validate() const {
     fail(fmt::format("burn_in_relaxation_times = {} (>= 0)", burn_in_relaxation_times));
   if (!(noise_sigmas > 0.0) || !std::isfinite(noise_sigmas))
     fail(fmt::format("noise_sigmas = {} (> 0)", noise_sigmas));
+  if (!(symmetry_tolerance >= 0.0) || !std::isfinite(symmetry_tolerance))
+    fail(fmt::format("symmetry_tolerance = {} (finite, >= 0)", symmetry_tolerance));
   if (timeout.count() <= 0)
     fail(fmt::format("timeout = {} ms (> 0)", timeout.count()));
 }
 
 InverseResult inverse(driver::ResonatorBoard& board, const Eigen::MatrixXd& A,
                       const InverseOptions& options) {
-  const auto wall_start = std::chrono::steady_clock::now();
-  const BoardSnapshot energy_start = BoardSnapshot::of(board);
   options.validate();
+  detail::BoardJob job(board, options.timeout);
   const Eigen::Index n = A.rows();
-  const Eigen::VectorXd zero = Eigen::VectorXd::Zero(n);
-  check_symmetric_system(A, zero, 1e-10);
-  check_positive_definite(A);
   const auto& desc = board.description();
-  if (desc.resonator && desc.resonator->coupling_kind == driver::CouplingKind::kCapacitive)
-    check_capacitive_realizable(A);
+  // b = 0: the whole ADC half-range holds noise_sigmas deviations of the widest cell.
+  ProblemOptions compile;
+  compile.targets = {0.5, options.noise_sigmas};
+  compile.preconditioning = Preconditioning::kNone;
+  compile.symmetry_tolerance = options.symmetry_tolerance;
+  compile.capacitive = CapacitivePolicy::kRefuse;
+  compile.capacitive_reason =
+      "the inverse of the sign-doubled system is not A^-1, so inverse() does not use the "
+      "doubling that solve() does";
+  const CompiledProblem problem = compile_problem(A, Eigen::VectorXd::Zero(n), desc, compile);
   if (!desc.has_capability(driver::capability::kSecondMoments))
     throw Error(ErrorKind::kNotSupported, "this board cannot accumulate second moments");
-  const Deadline deadline = Deadline::after(options.timeout);
-
-  // b = 0: the whole ADC half-range holds noise_sigmas deviations of the widest cell.
-  const CompiledSystem sys = compile_system(A, zero, desc, {0.5, options.noise_sigmas});
-  board.program_couplings(sys.nearest.couplings, deadline);
-  board.program_biases(sys.nearest.bias_codes, deadline);
-  board.set_noise(sys.noise_code, deadline);
-  const double period_us = desc.sample_period_s() * 1e6;
+  const CompiledSystem& sys = problem.codes;
+  job.program(sys.nearest, sys.noise_code);
   const double relaxation_us = 1.0 / sys.device_lambda_min;
 
   driver::RunRequest request;
-  request.samples = periods_for(options.burn_in_relaxation_times, relaxation_us, period_us);
+  request.samples = job.periods_for(options.burn_in_relaxation_times, relaxation_us);
   request.reset_state = true;
-  std::uint64_t total = board.run(request, deadline).sample_count;
-  const std::uint64_t burn_in = total;
+  job.run(request);
+  const std::uint64_t burn_in = job.samples();
 
   // Per batch: sums and product sums in codes; estimates are formed once the global mean is
   // known.
-  request.samples = periods_for(options.batch_relaxation_times, relaxation_us, period_us);
+  request.samples = job.periods_for(options.batch_relaxation_times, relaxation_us);
   request.reset_state = false;
   request.accumulate_products = true;
   std::vector<driver::RunResult> runs;
@@ -83,10 +73,9 @@ InverseResult inverse(driver::ResonatorBoard& board, const Eigen::MatrixXd& A,
   for (int k = 0; k < options.batches; ++k) {
     if (options.randomized_rounding) {
       const auto draw = round_randomly(sys, n, desc, rng);
-      board.program_couplings(draw.couplings, deadline);
+      board.program_couplings(draw.couplings, job.deadline());
     }
-    runs.push_back(board.run(request, deadline));
-    total += runs.back().sample_count;
+    runs.push_back(job.run(request));
     clipped += runs.back().clipped_samples;
   }
 
@@ -132,7 +121,6 @@ InverseResult inverse(driver::ResonatorBoard& board, const Eigen::MatrixXd& A,
   out.standard_error = (var / b).cwiseSqrt();
 
   InverseSummary& sum = out.summary;
-  sum.serial = desc.serial;
   sum.unknowns = static_cast<std::size_t>(n);
   sum.coupling_scale = sys.coupling_scale;
   sum.diffusion = sys.diffusion;
@@ -140,53 +128,56 @@ InverseResult inverse(driver::ResonatorBoard& board, const Eigen::MatrixXd& A,
   sum.lambda_min = sys.device_lambda_min / sys.coupling_scale;
   sum.lambda_max = sys.device_lambda_max / sys.coupling_scale;
   sum.matrix_quantization_error = sys.matrix_quantization_error;
+  sum.randomized_rounding = options.randomized_rounding;
   sum.batches = options.batches;
-  sum.samples = total - burn_in;
+  sum.samples = job.samples() - burn_in;
   sum.burn_in_samples = burn_in;
-  sum.device_time_s = static_cast<double>(total) * desc.sample_period_s();
   sum.clipped_samples = clipped;
-  sum.wall_time_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  {
-    const double nd = static_cast<double>(n);
-    sum.energy = ledger_since(board, energy_start,
-                              2.0 * nd * nd * nd + 4.0 * nd * nd * options.batches, nd * nd * nd);
+  if (clipped > 0) {
+    sum.warnings.push_back(
+        fmt::format("{} samples clipped at the ADC rails; the estimate is biased", clipped));
+    common::logger("kelvin.runtime")->warn("inverse: {}", sum.warnings.back());
   }
-  if (clipped > 0)
-    common::logger("kelvin.runtime")
-        ->warn("inverse: {} samples clipped; the estimate is biased", clipped);
+  const double nd = static_cast<double>(n);
+  job.finish(sum, 2.0 * nd * nd * nd + 4.0 * nd * nd * options.batches, nd * nd * nd);
   common::logger("kelvin.runtime")->info("inverse: {}", sum.brief_report());
   return out;
 }
 
+ReportFields InverseSummary::fields() const {
+  const auto per_batch = batches > 0 ? samples / static_cast<std::uint64_t>(batches) : 0;
+  ReportFields f{
+      field("unknowns", "unknowns", unknowns),
+      field("lambda_min", "smallest eigenvalue", lambda_min, "", "of A, as programmed"),
+      field("lambda_max", "largest eigenvalue", lambda_max, "", "of A, as programmed"),
+      field("coupling_scale", "coupling scale", coupling_scale, "1/us per unit of A"),
+      field("noise_code", "noise code", noise_code),
+      field("diffusion", "noise D", diffusion, "V^2/us"),
+      field("matrix_quantization_error", "matrix quantization", matrix_quantization_error, "",
+            "relative, Frobenius", 3),
+      field("randomized_rounding", "randomized rounding", randomized_rounding),
+      field("batches", "batches", batches, "", fmt::format("of {} samples", per_batch)),
+      field("samples", "averaged samples", samples),
+      field("burn_in_samples", "burn-in samples", burn_in_samples),
+      field("clipped_samples", "clipped samples", clipped_samples),
+  };
+  for (ReportField& j : job_fields())
+    f.push_back(std::move(j));
+  return f;
+}
+
 std::string InverseSummary::brief_report() const {
   return fmt::format(
-      "n={} on {}: {} x {} samples, {:.3g} ms device time, spectrum [{:.3g}, {:.3g}], {} "
-      "clipped",
-      unknowns, serial, batches, batches > 0 ? samples / static_cast<std::uint64_t>(batches) : 0,
-      device_time_s * 1e3, lambda_min, lambda_max, clipped_samples);
+             "n={} on {}: {} x {} samples, {:.3g} ms device time, spectrum [{:.3g}, {:.3g}], {} "
+             "clipped",
+             unknowns, serial, batches,
+             batches > 0 ? samples / static_cast<std::uint64_t>(batches) : 0, device_time_s * 1e3,
+             lambda_min, lambda_max, clipped_samples) +
+         warnings_suffix();
 }
 
 std::string InverseSummary::full_report() const {
-  std::string r = "Inverse summary\n";
-  auto line = [&r](const char* name, const std::string& value) {
-    r += fmt::format("  {:<28} {}\n", name, value);
-  };
-  line("board", serial);
-  line("unknowns", fmt::format("{}", unknowns));
-  line("spectrum of A", fmt::format("[{:.6g}, {:.6g}]", lambda_min, lambda_max));
-  line("coupling scale", fmt::format("{:.6g} (1/us per unit of A)", coupling_scale));
-  line("noise", fmt::format("code {}, D = {:.6g} V^2/us", noise_code, diffusion));
-  line("matrix quantization",
-       fmt::format("{:.3g} (relative, Frobenius)", matrix_quantization_error));
-  line("batches", fmt::format("{} x {} samples", batches,
-                              batches > 0 ? samples / static_cast<std::uint64_t>(batches) : 0));
-  line("burn-in", fmt::format("{} samples", burn_in_samples));
-  line("device time", fmt::format("{:.6g} ms", device_time_s * 1e3));
-  line("clipped samples", fmt::format("{}", clipped_samples));
-  line("wall time", fmt::format("{:.3g} s", wall_time_s));
-  line("energy (model)", energy.brief());
-  return r;
+  return render_report("Inverse summary", fields());
 }
 
 }  // namespace kelvin::runtime

@@ -1,5 +1,4 @@
 #include <string>
-#include <string_view>
 
 #include <fmt/format.h>
 
@@ -7,55 +6,64 @@
 
 namespace kelvin::runtime {
 
+ReportFields LogdetSummary::fields() const {
+  std::string joined;
+  for (const std::string& w : warnings)
+    joined += (joined.empty() ? "" : "; ") + w;
+  ReportFields f{
+      field("unknowns", "unknowns", unknowns),
+      field("estimator", "estimator", estimator, "", "produced the reported log det"),
+      field("jarzynski_logdet", "Jarzynski (forward)", jarzynski_logdet),
+      field("jarzynski_stderr", "Jarzynski stderr", jarzynski_stderr, "", "", 3),
+      field("bias_estimate", "Jarzynski bias estimate", bias_estimate, "",
+            "second order, finite sample", 2),
+      field("start", "ramp start", start),
+      field("start_logdet", "log det of the start", start_logdet),
+      field("steps", "ramp steps", steps),
+      field("step_samples", "relaxation per step", step_samples, "sample periods"),
+      field("equilibration_samples", "equilibration", equilibration_samples, "sample periods"),
+      field("trajectories", "trajectories", trajectories, "", "per direction"),
+      field("mean_work", "mean work (forward)", mean_work, "kT", "", 4),
+      field("work_stddev", "work std (forward)", work_stddev, "kT", "", 4),
+      field("dissipated_work", "dissipated work", dissipated_work, "kT",
+            "<W> - Delta F; biased when >> 1", 4),
+      field("effective_trajectories", "effective trajectories", effective_trajectories, "",
+            "Kish, weights exp(-W)", 4),
+      field("lambda_min", "smallest eigenvalue", lambda_min, "", "of A, as programmed"),
+      field("lambda_max", "largest eigenvalue", lambda_max, "", "of A, as programmed"),
+      field("coupling_scale", "coupling scale", coupling_scale, "1/us per unit of A"),
+      field("noise_code", "noise code", noise_code),
+      field("diffusion", "noise D", diffusion, "V^2/us"),
+      field("matrix_quantization_error", "matrix quantization", matrix_quantization_error, "",
+            "relative, Frobenius; the answer is for the quantized matrix", 3),
+      field("randomized_rounding", "randomized rounding", randomized_rounding, "",
+            "fresh per trajectory"),
+      field("samples", "sample periods", samples),
+      field("clipped_reads", "clipped reads", clipped_reads),
+      field("warning", "warnings joined", joined, "", "the warnings list in one line"),
+  };
+  if (has_reverse) {
+    f.push_back(field("bennett_logdet", "Bennett (both ramps)", bennett_logdet));
+    f.push_back(field("bennett_stderr", "Bennett stderr", bennett_stderr, "", "", 3));
+    f.push_back(field("reverse_dissipated_work", "dissipated work (reverse)",
+                      reverse_dissipated_work, "kT", "", 4));
+  }
+  for (ReportField& j : job_fields())
+    f.push_back(std::move(j));
+  return f;
+}
+
 std::string LogdetSummary::brief_report() const {
-  std::string r = fmt::format(
-      "n={} on {}: log det by {} over {} x {} steps ({} samples each), {:.3g} ms device time, "
-      "dissipated work {:.3g} kT, {} clipped",
-      unknowns, serial, estimator, trajectories, steps, step_samples, device_time_s * 1e3,
-      dissipated_work, clipped_reads);
-  if (!warning.empty())
-    r += " (warning: " + warning + ")";
-  return r;
+  return fmt::format(
+             "n={} on {}: log det by {} over {} x {} steps ({} samples each), {:.3g} ms device "
+             "time, dissipated work {:.3g} kT, {} clipped",
+             unknowns, serial, estimator, trajectories, steps, step_samples, device_time_s * 1e3,
+             dissipated_work, clipped_reads) +
+         warnings_suffix();
 }
 
 std::string LogdetSummary::full_report() const {
-  std::string r;
-  auto line = [&r](std::string_view name, const std::string& value) {
-    r += fmt::format("  {:<28} {}\n", name, value);
-  };
-  r += "Log-determinant summary\n";
-  line("board", serial);
-  line("unknowns", fmt::format("{}", unknowns));
-  line("estimator", estimator + " (produced the reported log det)");
-  line("jarzynski (forward)", fmt::format("{:.6g} +- {:.3g} (bias estimate {:.2g})",
-                                          jarzynski_logdet, jarzynski_stderr, bias_estimate));
-  if (has_reverse)
-    line("bennett (both ramps)", fmt::format("{:.6g} +- {:.3g}", bennett_logdet, bennett_stderr));
-  line("spectrum of A", fmt::format("[{:.6g}, {:.6g}]", lambda_min, lambda_max));
-  line("ramp", fmt::format("from {} (log det {:.6g}), {} steps, {} sample periods each", start,
-                           start_logdet, steps, step_samples));
-  line("trajectories", fmt::format("{} per direction, {} sample periods of equilibration each",
-                                   trajectories, equilibration_samples));
-  line("work (forward)", fmt::format("mean {:.4g} kT, std {:.4g} kT", mean_work, work_stddev));
-  line("dissipated work",
-       fmt::format("{:.4g} kT forward (<W> - Delta F; biased when >> 1)", dissipated_work));
-  if (has_reverse)
-    line("dissipated work (reverse)", fmt::format("{:.4g} kT", reverse_dissipated_work));
-  line("effective trajectories",
-       fmt::format("{:.1f} of {} (Kish, weights exp(-W))", effective_trajectories, trajectories));
-  line("coupling scale", fmt::format("{:.6g} (1/us per unit of A)", coupling_scale));
-  line("noise", fmt::format("code {}, D = {:.6g} V^2/us", noise_code, diffusion));
-  line("matrix quantization",
-       fmt::format("{:.3g} (relative, Frobenius; the answer is for the quantized matrix)",
-                   matrix_quantization_error));
-  line("rounding", randomized_rounding ? "randomized, fresh per trajectory" : "to nearest");
-  line("device time", fmt::format("{:.6g} ms ({} sample periods)", device_time_s * 1e3, samples));
-  line("clipped reads", fmt::format("{}", clipped_reads));
-  line("wall time", fmt::format("{:.3g} s", wall_time_s));
-  line("energy (model)", energy.brief());
-  if (!warning.empty())
-    line("warning", warning);
-  return r;
+  return render_report("Log-determinant summary", fields());
 }
 
 }  // namespace kelvin::runtime

@@ -6,13 +6,13 @@
 
 #include <fmt/format.h>
 
+#include "board_job.hpp"
 #include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
-#include "kelvin/runtime/system_checks.hpp"
+#include "kelvin/runtime/problem_compiler.hpp"
 
 namespace kelvin::runtime {
 
-using common::Deadline;
 using common::Error;
 using common::ErrorKind;
 
@@ -27,56 +27,33 @@ std::uint32_t periods(double us, double period_us) {
 
 // One run of `periods` sample periods that reads only its last ADC sample (decimation), in
 // device volts for the first n cells.
-struct Reader {
-  driver::ResonatorBoard& board;
-  Deadline deadline;
-  std::uint64_t samples = 0;
-  std::uint64_t clipped = 0;
-
-  Eigen::VectorXd run_and_read(std::uint32_t periods, Eigen::Index n) {
-    driver::RunRequest request;
-    request.samples = 1;
-    request.decimation = periods;
-    request.record_samples = true;
-    const auto result = board.run(request, deadline);
-    samples += periods;
-    clipped += result.clipped_samples;
-    Eigen::VectorXd x(n);
-    for (Eigen::Index i = 0; i < n; ++i)
-      x(i) = result.adc.to_physical(std::int64_t{result.samples[static_cast<std::size_t>(i)]});
-    return x;
-  }
-};
-
-void program(driver::ResonatorBoard& board, const ProgrammedSystem& codes, std::uint32_t noise,
-             Deadline deadline) {
-  board.program_couplings(codes.couplings, deadline);
-  board.program_biases(codes.bias_codes, deadline);
-  board.set_noise(noise, deadline);
-}
-
-double coupling_limit(const driver::DeviceDescription& d) {
-  return std::min(std::abs(d.coupling.to_physical(d.coupling.min_code)),
-                  std::abs(d.coupling.to_physical(d.coupling.max_code)));
-}
-
-double bias_limit(const driver::DeviceDescription& d) {
-  return std::min(std::abs(d.bias.to_physical(d.bias.min_code)),
-                  std::abs(d.bias.to_physical(d.bias.max_code)));
+Eigen::VectorXd run_and_read(detail::BoardJob& job, std::uint32_t periods, Eigen::Index n,
+                             std::uint64_t& clipped) {
+  driver::RunRequest request;
+  request.samples = 1;
+  request.decimation = periods;
+  request.record_samples = true;
+  const auto result = job.run(request);
+  clipped += result.clipped_samples;
+  Eigen::VectorXd x(n);
+  for (Eigen::Index i = 0; i < n; ++i)
+    x(i) = result.adc.to_physical(std::int64_t{result.samples[static_cast<std::size_t>(i)]});
+  return x;
 }
 
 // Loads x0_dev [V] into the first cells: every cell relaxes, noise off, under a_load I with
 // bias a_load x0 (spare cells to 0). Returns the state read back.
-Eigen::VectorXd load_state(Reader& reader, const Eigen::VectorXd& x0_dev,
-                           const driver::DeviceDescription& d, std::uint32_t load_periods) {
+Eigen::VectorXd load_state(detail::BoardJob& job, const Eigen::VectorXd& x0_dev,
+                           std::uint32_t load_periods, std::uint64_t& clipped) {
+  const driver::DeviceDescription& d = job.description();
   const std::uint32_t cells = d.cells;
-  const double a_load = coupling_limit(d);
+  const double a_load = d.coupling.symmetric_limit();
   driver::SymmetricCodes diag(cells);
   const auto load_code = static_cast<std::int16_t>(d.coupling.to_code(a_load));
   for (std::uint32_t i = 0; i < cells; ++i)
     diag.set(i, i, load_code);
   std::vector<std::int16_t> bias(cells, 0);
-  const double b_max = bias_limit(d);
+  const double b_max = d.bias.symmetric_limit();
   for (Eigen::Index i = 0; i < x0_dev.size(); ++i) {
     const double b = std::clamp(a_load * x0_dev(i), -b_max, b_max);
     bias[static_cast<std::size_t>(i)] = static_cast<std::int16_t>(d.bias.to_code(b));
@@ -84,8 +61,8 @@ Eigen::VectorXd load_state(Reader& reader, const Eigen::VectorXd& x0_dev,
   ProgrammedSystem load;
   load.couplings = diag;
   load.bias_codes = bias;
-  program(reader.board, load, 0, reader.deadline);
-  return reader.run_and_read(load_periods, x0_dev.size());
+  job.program(load, 0);
+  return run_and_read(job, load_periods, x0_dev.size(), clipped);
 }
 
 }  // namespace
@@ -108,6 +85,8 @@ void NaturalGradientOptions::validate() const {
     fail(fmt::format("noise_sigmas = {} (finite, > 0)", noise_sigmas));
   if (load_relaxation_samples < 1 || load_relaxation_samples > 65536)
     fail(fmt::format("load_relaxation_samples = {} (allowed 1..65536)", load_relaxation_samples));
+  if (!(symmetry_tolerance >= 0.0) || !std::isfinite(symmetry_tolerance))
+    fail(fmt::format("symmetry_tolerance = {} (finite, >= 0)", symmetry_tolerance));
   if (timeout.count() <= 0)
     fail(fmt::format("timeout = {} ms (> 0)", timeout.count()));
 }
@@ -135,7 +114,8 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
   }
   if (!J.allFinite() || !H.allFinite())
     throw Error(ErrorKind::kInvalidArgument, "J or H has a non-finite entry");
-  if ((H - H.transpose()).cwiseAbs().maxCoeff() > 1e-10 * std::max(1.0, H.cwiseAbs().maxCoeff()))
+  if ((H - H.transpose()).cwiseAbs().maxCoeff() >
+      options_.symmetry_tolerance * std::max(1.0, H.cwiseAbs().maxCoeff()))
     throw Error(ErrorKind::kInvalidArgument, "H is not symmetric");
   const Eigen::MatrixXd f = J.transpose() * H * J;
   return estimate(g, Eigen::MatrixXd(0.5 * (f + f.transpose())));
@@ -143,8 +123,7 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
 
 NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& g,
                                                          const Eigen::MatrixXd& F) {
-  const auto wall_start = std::chrono::steady_clock::now();
-  const BoardSnapshot energy_start = BoardSnapshot::of(board_);
+  detail::BoardJob job(board_, options_.timeout);
   const Eigen::Index n = g.size();
   if (F.rows() != n || F.cols() != n) {
     throw Error(
@@ -152,53 +131,51 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
         fmt::format("curvature is {}x{} for a gradient of {} entries", F.rows(), F.cols(), n));
   }
   const Eigen::MatrixXd a = F + options_.damping * Eigen::MatrixXd::Identity(n, n);
-  check_symmetric_system(a, g, 1e-10);
-  check_positive_definite(a);
   const auto& desc = board_.description();
-  if (desc.resonator && desc.resonator->coupling_kind == driver::CouplingKind::kCapacitive)
-    check_capacitive_realizable(a);
-
-  const Deadline deadline = Deadline::after(options_.timeout);
-  const bool warm = options_.warm_start && previous_estimate_ && previous_estimate_->size() == n;
   // Jacobi preconditioning works in the coordinates y = S^-1 x: the board sees S A S, S g and
   // S^-1 x0. Without it S = I.
-  const ScalingTargets targets{options_.mean_fraction, options_.noise_sigmas};
-  const PreconditioningChoice choice =
-      choose_preconditioning(a, g, desc, targets, options_.preconditioning);
+  ProblemOptions compile;
+  compile.targets = {options_.mean_fraction, options_.noise_sigmas};
+  compile.preconditioning = options_.preconditioning;
+  compile.symmetry_tolerance = options_.symmetry_tolerance;
+  compile.capacitive = CapacitivePolicy::kRefuse;
+  compile.capacitive_reason =
+      "sign doubling would change the relaxation path between SGD and NGD, so the natural "
+      "gradient does not use it";
+  CompiledProblem problem = compile_problem(a, g, desc, compile);
+  const PreconditioningChoice& choice = problem.preconditioning;
   const Eigen::VectorXd& s_diag = choice.scale;
-  const Eigen::MatrixXd a_board = s_diag.asDiagonal() * a * s_diag.asDiagonal();
-  const Eigen::VectorXd g_board = s_diag.cwiseProduct(g);
+  const bool warm = options_.warm_start && previous_estimate_ && previous_estimate_->size() == n;
   const Eigen::VectorXd x0 = (warm ? *previous_estimate_ : g).cwiseQuotient(s_diag);
 
-  // Compile the board's system, then widen the state scale if x0 would not fit the range.
-  CompiledSystem sys = compile_system(a_board, g_board, desc, targets);
-  const double adc_half = std::min(std::abs(desc.adc.to_physical(desc.adc.min_code)),
-                                   std::abs(desc.adc.to_physical(desc.adc.max_code)));
-  const double x0_scale = x0.cwiseAbs().maxCoeff() / (options_.mean_fraction * adc_half);
+  // The compiled system, with the state scale widened if x0 would not fit the range.
+  CompiledSystem& sys = problem.codes;
+  const double x0_scale =
+      x0.cwiseAbs().maxCoeff() / (options_.mean_fraction * desc.adc.symmetric_limit());
   if (x0_scale > sys.state_scale)
-    rescale_rhs(sys, g_board, desc, x0_scale);
+    rescale_rhs(sys, problem.rhs, desc, x0_scale);
   const double s = sys.state_scale;
 
-  const double period_us = desc.sample_period_s() * 1e6;
+  const double period_us = job.sample_period_us();
   const std::uint32_t t_periods = periods(options_.time_us, period_us);
   const std::uint32_t delay_periods =
       previous_codes_ ? periods(options_.upload_delay_us, period_us) : 0;
   const auto load_periods = static_cast<std::uint32_t>(options_.load_relaxation_samples);
 
-  Reader reader{board_, deadline};
+  std::uint64_t clipped = 0;
   std::vector<Eigen::VectorXd> reads;
   ProgrammedSystem last_codes;
   for (int r = 0; r < options_.repeats; ++r) {
-    Eigen::VectorXd x = load_state(reader, x0 / s, desc, load_periods);
+    Eigen::VectorXd x = load_state(job, x0 / s, load_periods, clipped);
     if (delay_periods > 0) {
-      program(board_, *previous_codes_, previous_noise_code_, deadline);
-      x = reader.run_and_read(delay_periods, n);
+      job.program(*previous_codes_, previous_noise_code_);
+      x = run_and_read(job, delay_periods, n, clipped);
     }
     last_codes =
         options_.randomized_rounding ? round_randomly(sys, n, desc, rng_state_) : sys.nearest;
-    program(board_, last_codes, sys.noise_code, deadline);
+    job.program(last_codes, sys.noise_code);
     if (t_periods > 0)
-      x = reader.run_and_read(t_periods, n);
+      x = run_and_read(job, t_periods, n, clipped);
     reads.push_back(s * s_diag.cwiseProduct(x));
   }
 
@@ -216,34 +193,32 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
   previous_noise_code_ = sys.noise_code;
 
   NaturalGradientSummary& sum = out.summary;
-  sum.serial = desc.serial;
   sum.unknowns = static_cast<std::size_t>(n);
   sum.damping = options_.damping;
+  sum.time_us_given = options_.time_us;
   sum.time_us = t_periods * period_us;
+  sum.upload_delay_us_given = options_.upload_delay_us;
   sum.upload_delay_us = delay_periods * period_us;
+  sum.warm_start_given = options_.warm_start;
   sum.warm_start = warm;
   sum.coupling_scale = sys.coupling_scale;
   sum.state_scale = s;
   sum.noise_code = sys.noise_code;
+  sum.preconditioning_given = to_string(options_.preconditioning);
+  sum.preconditioning_used = choice.jacobi ? "jacobi" : "none";
   sum.jacobi = choice.jacobi;
   sum.preconditioning = choice.reason;
-  sum.predicted_quantization_error =
-      choice.jacobi ? choice.predicted_error_jacobi : choice.predicted_error_plain;
+  sum.predicted_quantization_error = choice.predicted_error();
   sum.randomized_rounding = options_.randomized_rounding;
   sum.lambda_min = sys.device_lambda_min / sys.coupling_scale;
   sum.lambda_max = sys.device_lambda_max / sys.coupling_scale;
   sum.remaining_transient = std::exp(-sys.device_lambda_min * sum.time_us);
   sum.matrix_quantization_error = sys.matrix_quantization_error;
   sum.repeats = options_.repeats;
-  sum.samples = reader.samples;
-  sum.device_time_s = static_cast<double>(reader.samples) * desc.sample_period_s();
-  sum.clipped_samples = reader.clipped;
-  sum.wall_time_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  sum.samples = job.samples();
+  sum.clipped_samples = clipped;
   const double nd = static_cast<double>(n);
-  // Host: PD check and spectrum (about 2n^3), O(n^2) per repeat. GPU: Cholesky solve.
-  sum.energy = ledger_since(board_, energy_start, 2.0 * nd * nd * nd + 10.0 * nd * nd * sum.repeats,
-                            nd * nd * nd / 3.0 + 2.0 * nd * nd);
+  job.finish(sum, flops::dense_job_host(nd, sum.repeats), flops::cholesky_solve(nd));
   common::logger("kelvin.runtime")->debug("natural gradient: {}", sum.brief_report());
   return out;
 }

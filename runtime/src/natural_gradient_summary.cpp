@@ -1,5 +1,4 @@
 #include <string>
-#include <string_view>
 
 #include <fmt/format.h>
 
@@ -7,46 +6,51 @@
 
 namespace kelvin::runtime {
 
+ReportFields NaturalGradientSummary::fields() const {
+  ReportFields f{
+      field("unknowns", "unknowns", unknowns),
+      field("damping", "damping", damping, "", "lambda added to the curvature's diagonal"),
+      field("lambda_min", "smallest eigenvalue", lambda_min, "", "of F + lambda I"),
+      field("lambda_max", "largest eigenvalue", lambda_max, "", "of F + lambda I"),
+      field("time_us_given", "analog time given", time_us_given, "us"),
+      field("time_us", "analog time run", time_us, "us", "whole sample periods"),
+      field("upload_delay_us_given", "upload delay given", upload_delay_us_given, "us"),
+      field("upload_delay_us", "upload delay run", upload_delay_us, "us",
+            "0 without a previous step"),
+      field("warm_start_given", "warm start given", warm_start_given),
+      field("warm_start", "warm start used", warm_start, "",
+            "start from the previous estimate, not the gradient"),
+      field("remaining_transient", "transient left", remaining_transient, "",
+            "exp(-lambda_min,dev t); 1 = SGD, 0 = NGD", 4),
+      preconditioning_field(jacobi, preconditioning, predicted_quantization_error,
+                            preconditioning_given, preconditioning_used),
+      field("randomized_rounding", "randomized rounding", randomized_rounding, "",
+            "fresh codes per repeat"),
+      field("coupling_scale", "coupling scale", coupling_scale, "1/us per unit of F"),
+      field("state_scale", "state scale", state_scale, "units per V"),
+      field("noise_code", "noise code", noise_code),
+      field("matrix_quantization_error", "matrix quantization", matrix_quantization_error, "",
+            "relative, Frobenius", 3),
+      field("repeats", "repeats", repeats, "", "reads; their spread is the stderr"),
+      field("samples", "sample periods", samples, "", "loads included"),
+      field("clipped_samples", "clipped samples", clipped_samples),
+  };
+  for (ReportField& j : job_fields())
+    f.push_back(std::move(j));
+  return f;
+}
+
 std::string NaturalGradientSummary::brief_report() const {
   return fmt::format(
-      "n={} on {}: t = {:g} us, lambda = {:g}, {} repeats, {:.3g} ms device time, transient left "
-      "{:.2g}{}, {} clipped",
-      unknowns, serial, time_us, damping, repeats, device_time_s * 1e3, remaining_transient,
-      warm_start ? " (warm start)" : "", clipped_samples);
+             "n={} on {}: t = {:g} us, lambda = {:g}, {} repeats, {:.3g} ms device time, "
+             "transient left {:.2g}{}, {} clipped",
+             unknowns, serial, time_us, damping, repeats, device_time_s * 1e3, remaining_transient,
+             warm_start ? " (warm start)" : "", clipped_samples) +
+         warnings_suffix();
 }
 
 std::string NaturalGradientSummary::full_report() const {
-  std::string r;
-  auto line = [&r](std::string_view name, const std::string& value) {
-    r += fmt::format("  {:<28} {}\n", name, value);
-  };
-  r += "Natural gradient summary\n";
-  line("board", serial);
-  line("unknowns", fmt::format("{}", unknowns));
-  line("damping", fmt::format("{:.6g}", damping));
-  line("spectrum of F + lambda I", fmt::format("[{:.6g}, {:.6g}]", lambda_min, lambda_max));
-  line("analog time", fmt::format("{:g} us", time_us));
-  line("upload delay", fmt::format("{:g} us", upload_delay_us));
-  line("start", warm_start ? "previous estimate (warm start)" : "gradient");
-  line("preconditioning", preconditioning);
-  line("predicted quantization",
-       fmt::format("{:.3g} (relative error of the answer from nearest codes)",
-                   predicted_quantization_error));
-  line("rounding", randomized_rounding ? "randomized, fresh per repeat" : "to nearest");
-  line("transient left",
-       fmt::format("{:.4g} (exp(-lambda_min,dev t); 1 = SGD, 0 = NGD)", remaining_transient));
-  line("coupling scale", fmt::format("{:.6g} (1/us per unit of F)", coupling_scale));
-  line("state scale", fmt::format("{:.6g} (units per V)", state_scale));
-  line("noise code", fmt::format("{}", noise_code));
-  line("matrix quantization",
-       fmt::format("{:.3g} (relative, Frobenius)", matrix_quantization_error));
-  line("repeats", fmt::format("{}", repeats));
-  line("device time",
-       fmt::format("{:.6g} ms ({} sample periods, loads included)", device_time_s * 1e3, samples));
-  line("clipped samples", fmt::format("{}", clipped_samples));
-  line("wall time", fmt::format("{:.3g} s", wall_time_s));
-  line("energy (model)", energy.brief());
-  return r;
+  return render_report("Natural gradient summary", fields());
 }
 
 }  // namespace kelvin::runtime

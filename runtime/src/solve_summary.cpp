@@ -4,48 +4,72 @@
 
 namespace kelvin::runtime {
 
+ReportFields SolveSummary::fields() const {
+  ReportFields f{field("method", "method", method, "", "direct, or block for n above the cells")};
+  if (block) {
+    for (ReportField& b : block->block_fields())
+      f.push_back(std::move(b));
+    f.push_back(field("randomized_rounding", "randomized rounding", randomized_rounding));
+    f.push_back(preconditioning_field(jacobi, preconditioning, predicted_quantization_error,
+                                      preconditioning_given, preconditioning_used));
+  } else {
+    const auto per_batch = batches > 0 ? samples / static_cast<std::uint64_t>(batches) : 0;
+    ReportFields direct{
+        field("unknowns", "unknowns", unknowns),
+        field("relative_residual", "relative residual", relative_residual, "",
+              "||b - A x|| / ||b||", 3),
+        field("sign_doubled", "sign doubled", sign_doubled, "", "capacitive board: the 2n system"),
+        field("lambda_min", "smallest eigenvalue", lambda_min),
+        field("lambda_max", "largest eigenvalue", lambda_max),
+        field("condition_number", "condition number", condition_number, "", "", 4),
+        field("coupling_scale", "coupling scale", coupling_scale, "1/us per unit of A"),
+        field("state_scale", "state scale", state_scale, "units of x per V"),
+        field("range_gain", "auto-range gain", range_gain, "", "1: b not scaled up", 4),
+        field("mean_fraction_given", "mean fraction given", mean_fraction_given, "",
+              "of the ADC half-range"),
+        field("mean_fraction_used", "mean fraction used", mean_fraction_used, "",
+              "halved per range retry"),
+        field("noise_code", "noise code", noise_code),
+        field("diffusion", "noise D", diffusion, "V^2/us"),
+        field("matrix_quantization_error", "matrix quantization", matrix_quantization_error, "",
+              "relative, Frobenius", 3),
+        field("bias_quantization_error", "rhs quantization", bias_quantization_error, "",
+              "relative", 3),
+        field("randomized_rounding", "randomized rounding", randomized_rounding),
+        preconditioning_field(jacobi, preconditioning, predicted_quantization_error,
+                              preconditioning_given, preconditioning_used),
+        field("quantization_shift", "quantization shift", quantization_shift, "",
+              "estimated relative error of x, not in stderr", 3),
+        field("batches", "batches", batches, "", fmt::format("of {} samples", per_batch)),
+        field("batch_relaxation_times", "batch length", batch_relaxation_times, "relaxation times"),
+        field("auto_range", "auto-range", auto_range),
+        field("samples", "averaged samples", samples),
+        field("burn_in_samples", "other samples", burn_in_samples, "", "burn-in, pilot, retries"),
+        field("clipped_samples", "clipped samples", clipped_samples),
+        field("range_retries", "range retries", range_retries),
+    };
+    for (ReportField& d : direct)
+      f.push_back(std::move(d));
+  }
+  for (ReportField& j : job_fields())
+    f.push_back(std::move(j));
+  return f;
+}
+
 std::string SolveSummary::brief_report() const {
+  if (block)
+    return block->brief_report();
   return fmt::format(
-      "n={} on {} ({} cells): {} x {} samples, {:.3g} ms device time, cond {:.3g}, "
-      "quantization shift {:.2g}, {} clipped, {} range retries",
-      unknowns, serial, cells, batches,
-      batches > 0 ? samples / static_cast<std::uint64_t>(batches) : 0, device_time_s * 1e3,
-      condition_number, quantization_shift, clipped_samples, range_retries);
+             "n={} on {} ({} cells): {} x {} samples, {:.3g} ms device time, cond {:.3g}, "
+             "quantization shift {:.2g}, {} clipped, {} range retries",
+             unknowns, serial, cells, batches,
+             batches > 0 ? samples / static_cast<std::uint64_t>(batches) : 0, device_time_s * 1e3,
+             condition_number, quantization_shift, clipped_samples, range_retries) +
+         warnings_suffix();
 }
 
 std::string SolveSummary::full_report() const {
-  std::string r;
-  auto line = [&r](std::string_view name, const std::string& value) {
-    r += fmt::format("  {:<28} {}\n", name, value);
-  };
-  r += "Solve summary\n";
-  line("board", fmt::format("{} ({} cells)", serial, cells));
-  line("unknowns", fmt::format("{}{}", unknowns,
-                               sign_doubled ? " (solved as the 2n sign-doubled system)" : ""));
-  line("spectrum of A", fmt::format("[{:.6g}, {:.6g}], condition number {:.4g}", lambda_min,
-                                    lambda_max, condition_number));
-  line("coupling scale", fmt::format("{:.6g} (1/us per unit of A)", coupling_scale));
-  line("state scale", fmt::format("{:.6g} (units of x per V)", state_scale));
-  line("auto-range gain", fmt::format("{:.4g}", range_gain));
-  line("noise", fmt::format("code {}, D = {:.6g} V^2/us", noise_code, diffusion));
-  line("matrix quantization",
-       fmt::format("{:.3e} (relative, Frobenius)", matrix_quantization_error));
-  line("rhs quantization", fmt::format("{:.3e} (relative)", bias_quantization_error));
-  line("preconditioning", preconditioning);
-  line("predicted quantization", fmt::format("{:.3e} (relative error of x from nearest codes)",
-                                             predicted_quantization_error));
-  line("quantization shift",
-       fmt::format("{:.3e} (estimated relative error of x, not in stderr)", quantization_shift));
-  line("batches", fmt::format("{} of {} samples", batches,
-                              batches > 0 ? samples / static_cast<std::uint64_t>(batches) : 0));
-  line("averaged samples", fmt::format("{}", samples));
-  line("other samples", fmt::format("{} (burn-in, pilot, retries)", burn_in_samples));
-  line("device time", fmt::format("{:.6g} ms (modelled)", device_time_s * 1e3));
-  line("clipped samples", fmt::format("{}", clipped_samples));
-  line("range retries", fmt::format("{}", range_retries));
-  line("wall time", fmt::format("{:.3f} s", wall_time_s));
-  line("energy (model)", energy.brief());
-  return r;
+  return render_report("Solve summary", fields());
 }
 
 }  // namespace kelvin::runtime

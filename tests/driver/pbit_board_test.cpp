@@ -1,9 +1,11 @@
-// The p-bit board API and the host-side model mapping, against sim:pbit.
+// The p-bit board API against sim:pbit (models in Ising terms are mapped by the runtime:
+// tests/runtime/pbit_ising_model_test.cpp).
 #include "kelvin/driver/pbit/pbit_board.hpp"
 
 #include <chrono>
 #include <cmath>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -11,7 +13,6 @@
 #include "error_kind_of.hpp"
 #include "kelvin/common/error.hpp"
 #include "kelvin/driver/backends/backends.hpp"
-#include "kelvin/driver/pbit/ising_model.hpp"
 
 namespace kelvin::driver {
 
@@ -25,6 +26,20 @@ using testing::kind_of;
 
 PbitBoard open_board(const std::string& uri = "sim:pbit?rows=3&cols=4&degree=8&seed=2") {
   return PbitBoard(backends::open(uri));
+}
+
+// The codes of couplings (i, j, J) and biases between lattice nodes, written directly.
+LatticeProgram program_of(const PbitBoard& board,
+                          const std::vector<std::tuple<std::uint32_t, std::uint32_t, int>>& edges,
+                          const std::vector<int>& bias) {
+  LatticeProgram program;
+  program.weights.assign(board.lattice().edges().size(), 0);
+  program.biases.assign(board.nodes(), 0);
+  for (const auto& [i, j, w] : edges)
+    program.weights[*board.lattice().edge_index(i, j)] = static_cast<std::int8_t>(w);
+  for (std::size_t i = 0; i < bias.size(); ++i)
+    program.biases[i] = static_cast<std::int8_t>(bias[i]);
+  return program;
 }
 
 std::string message_of(const std::function<void()>& fn) {
@@ -89,63 +104,10 @@ TEST(PbitBoard, ValidatesBeforeSending) {
   EXPECT_EQ(board.device().stats().requests, 1u);
 }
 
-TEST(IsingModelMapping, PlacesEdgesOnTheLattice) {
-  const PbitBoard board = open_board();
-  IsingModel model;
-  model.nodes = 6;
-  model.edges = {{1, 0, 3}, {1, 5, -2}};  // (0, 1) given reversed; (1, 5) is a down edge
-  model.bias = {1, 0, 0, 0, -4, 0};
-  const LatticeProgram program = map_to_lattice(model, board.pbit());
-  ASSERT_EQ(program.weights.size(), 17u);
-  ASSERT_EQ(program.biases.size(), 12u);
-  EXPECT_EQ(program.weights[*board.lattice().edge_index(0, 1)], 3);
-  EXPECT_EQ(program.weights[*board.lattice().edge_index(1, 5)], -2);
-  int nonzero = 0;
-  for (const auto w : program.weights)
-    nonzero += w != 0;
-  EXPECT_EQ(nonzero, 2);
-  EXPECT_EQ(program.biases[4], -4);
-  EXPECT_EQ(program.biases[11], 0);  // unused lattice nodes are uncoupled and unbiased
-}
-
-TEST(IsingModelMapping, NamesWhatTheBoardCannotRealize) {
-  const PbitDescription pbit =
-      *backends::open("sim:pbit?rows=70&cols=70&degree=12&seed=1")->description().pbit;
-  IsingModel model;
-  model.nodes = 10;
-  model.edges = {{0, 1, 1}, {2, 5, 1}};
-  std::string message = message_of([&] { map_to_lattice(model, pbit); });
-  EXPECT_EQ(message, "(2, 5) is not a lattice edge for degree 12 on 70x70");
-  EXPECT_EQ(kind_of([&] { map_to_lattice(model, pbit); }), ErrorKind::kNotSupported);
-
-  model.edges = {{0, 1, 7}};
-  message = message_of([&] { map_to_lattice(model, pbit); });
-  EXPECT_NE(message.find("(0, 1)"), std::string::npos) << message;
-  EXPECT_EQ(kind_of([&] { map_to_lattice(model, pbit); }), ErrorKind::kOutOfRange);
-
-  model.edges = {{0, 1, 1}, {1, 0, 2}};
-  EXPECT_EQ(kind_of([&] { map_to_lattice(model, pbit); }), ErrorKind::kInvalidArgument);
-
-  model.edges = {};
-  model.bias = std::vector<int>(10, 0);
-  model.bias[7] = 128;
-  message = message_of([&] { map_to_lattice(model, pbit); });
-  EXPECT_NE(message.find("node 7"), std::string::npos) << message;
-  EXPECT_EQ(kind_of([&] { map_to_lattice(model, pbit); }), ErrorKind::kOutOfRange);
-
-  model.nodes = 4901;
-  model.bias.clear();
-  EXPECT_EQ(kind_of([&] { map_to_lattice(model, pbit); }), ErrorKind::kNotSupported);
-}
-
 TEST(PbitBoard, SamplesAModelThroughTheSimulator) {
   PbitBoard board = open_board();
   const auto deadline = Deadline::after(10s);
-  IsingModel model;
-  model.nodes = 3;
-  model.edges = {{0, 1, 2}, {1, 2, -2}};
-  model.bias = {3, 0, 0};
-  board.program_lattice(map_to_lattice(model, board.pbit()), deadline);
+  board.program_lattice(program_of(board, {{0, 1, 2}, {1, 2, -2}}, {3, 0, 0}), deadline);
   const std::vector<std::uint32_t> schedule = {256};
   board.set_beta_schedule(schedule, deadline);
   SamplingRequest request;
@@ -196,10 +158,7 @@ TEST(PbitBoard, ChainBetaCodesAreCheckedOnTheHostAndReachTheBoard) {
   EXPECT_EQ(kind_of([&] { board.start_sampling(request, deadline); }), ErrorKind::kOutOfRange);
   EXPECT_EQ(board.device().stats().requests, 1u);  // only the hello
 
-  IsingModel model;
-  model.nodes = 1;
-  model.bias = {3};
-  board.program_lattice(map_to_lattice(model, board.pbit()), deadline);
+  board.program_lattice(program_of(board, {}, {3}), deadline);
   request.chain_beta_codes = {0, 256};
   request.record_samples = true;
   request.reset_state = true;

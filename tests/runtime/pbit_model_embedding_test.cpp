@@ -191,7 +191,7 @@ TEST(ModelEmbedding, PlacesARandomSparseBipartiteGraphOfDegreeAtMostFour) {
 
 TEST(ModelEmbedding, MapsALatticeNativeModelUnchangedAndFindsItShuffled) {
   // The subgraph of the degree-12 lattice induced by the 6 x 6 block at the origin, in lattice
-  // numbering: it fits as written, so it maps to itself (as driver::map_to_lattice would).
+  // numbering: it fits as written, so it maps to itself (as map_to_lattice() would).
   const auto lattice = firmware_protocol::make_pbit_lattice(70, 70, 12);
   SparseIsingModel native;
   native.nodes = 70 * 5 + 6;  // lattice nodes 0 .. 355 (the block's last is 5 * 70 + 5)

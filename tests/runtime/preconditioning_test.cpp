@@ -13,6 +13,7 @@
 
 #include "kelvin/common/error.hpp"
 #include "kelvin/driver/backends/backends.hpp"
+#include "kelvin/runtime/problem_compiler.hpp"
 #include "spd_fixtures.hpp"
 
 namespace kelvin::runtime {
@@ -22,6 +23,14 @@ namespace {
 
 driver::DeviceDescription board() {
   return driver::backends::open("sim:resonator?cells=8")->description();
+}
+
+// The compiler's choice for this mode (the targets are the defaults).
+PreconditioningChoice choose(const Eigen::MatrixXd& a, const Eigen::VectorXd& b,
+                             Preconditioning mode) {
+  ProblemOptions options;
+  options.preconditioning = mode;
+  return compile_problem(a, b, board(), options).preconditioning;
 }
 
 // A condition-20 SPD matrix whose rows live on scales spread over `decades` decades
@@ -41,8 +50,7 @@ double exact_relative_error(const Eigen::MatrixXd& a, const Eigen::VectorXd& b,
 
 TEST(Preconditioning, AutoKeepsPlainProgrammingForAWellScaledMatrix) {
   const Eigen::MatrixXd a = testing::random_spd(8, 20.0, 3);
-  const auto choice =
-      choose_preconditioning(a, testing::random_vector(8, 4), board(), {}, Preconditioning::kAuto);
+  const auto choice = choose(a, testing::random_vector(8, 4), Preconditioning::kAuto);
   EXPECT_FALSE(choice.jacobi) << choice.reason;
   EXPECT_LT(choice.predicted_error_plain, kAutoJacobiFloor);
   EXPECT_EQ(choice.scale, Eigen::VectorXd::Ones(8));
@@ -50,8 +58,7 @@ TEST(Preconditioning, AutoKeepsPlainProgrammingForAWellScaledMatrix) {
 
 TEST(Preconditioning, AutoChoosesJacobiWhenRowScalesSpanFourDecades) {
   const Eigen::MatrixXd a = badly_scaled(4.0);
-  const auto choice =
-      choose_preconditioning(a, testing::random_vector(8, 4), board(), {}, Preconditioning::kAuto);
+  const auto choice = choose(a, testing::random_vector(8, 4), Preconditioning::kAuto);
   std::printf("[   INFO   ] %s\n", choice.reason.c_str());
   EXPECT_TRUE(choice.jacobi) << choice.reason;
   EXPECT_GT(choice.predicted_error_plain, kAutoJacobiFloor);
@@ -77,16 +84,15 @@ TEST(Preconditioning, PredictedErrorIsTheErrorOfTheNearestCodesSolvedExactly) {
 TEST(Preconditioning, RequestedModesAreHonouredWhateverThePrediction) {
   const Eigen::MatrixXd a = testing::random_spd(8, 20.0, 3);
   const Eigen::VectorXd b = testing::random_vector(8, 4);
-  EXPECT_TRUE(choose_preconditioning(a, b, board(), {}, Preconditioning::kJacobi).jacobi);
-  EXPECT_FALSE(
-      choose_preconditioning(badly_scaled(4.0), b, board(), {}, Preconditioning::kNone).jacobi);
+  EXPECT_TRUE(choose(a, b, Preconditioning::kJacobi).jacobi);
+  EXPECT_FALSE(choose(badly_scaled(4.0), b, Preconditioning::kNone).jacobi);
 }
 
 TEST(Preconditioning, RefusesANonPositiveDiagonal) {
   Eigen::MatrixXd a = Eigen::MatrixXd::Identity(2, 2);
   a(1, 1) = 0.0;
   try {
-    choose_preconditioning(a, Eigen::VectorXd::Ones(2), board(), {}, Preconditioning::kAuto);
+    choose(a, Eigen::VectorXd::Ones(2), Preconditioning::kAuto);
     FAIL() << "no error";
   } catch (const common::Error& e) {
     EXPECT_EQ(e.kind(), common::ErrorKind::kInvalidArgument);

@@ -8,6 +8,7 @@
 
 #include "kelvin/common/error.hpp"
 #include "kelvin/driver/backends/backends.hpp"
+#include "kelvin/runtime/block_solve.hpp"
 #include "kelvin/runtime/problem_scaling.hpp"
 #include "spd_fixtures.hpp"
 
@@ -169,10 +170,49 @@ TEST(Solve, RefusesBadInputBeforeTouchingTheBoard) {
   bad.batches = 1;
   EXPECT_EQ(kind_of([&] { solve(board, Eigen::Matrix2d::Identity(), Eigen::Vector2d(1, 1), bad); }),
             common::ErrorKind::kInvalidArgument);
-  EXPECT_EQ(
-      kind_of([&] { solve(board, Eigen::MatrixXd::Identity(5, 5), Eigen::VectorXd::Ones(5)); }),
-      common::ErrorKind::kNotSupported);
+  // More unknowns than cells is not bad input for solve() (it takes the block path, below); the
+  // direct path's compile step refuses it with the real reason.
+  EXPECT_EQ(kind_of([&] {
+              compile_problem(Eigen::MatrixXd::Identity(5, 5), Eigen::VectorXd::Ones(5),
+                              board.description());
+            }),
+            common::ErrorKind::kNotSupported);
+  try {
+    compile_problem(Eigen::MatrixXd::Identity(5, 5), Eigen::VectorXd::Ones(5), board.description());
+  } catch (const common::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("5 unknowns but the board has 4 cells"), std::string::npos)
+        << e.what();
+  }
   EXPECT_EQ(board.device().stats().requests, requests);
+}
+
+// solve() chooses the method: n above the cells goes to the block path, where every acquisition
+// option given is honoured per block and the ones not given take the block defaults.
+TEST(Solve, MoreUnknownsThanCellsTakeTheBlockPathWithTheGivenBatches) {
+  auto board = open_board(4, 1);
+  const Eigen::MatrixXd a = testing::random_spd(10, 20.0, 31);
+  const Eigen::VectorXd b = testing::random_vector(10, 32);
+  const SolveResult defaults = solve(board, a, b);
+  EXPECT_EQ(defaults.summary.method, "block");
+  ASSERT_TRUE(defaults.summary.block.has_value());
+  EXPECT_EQ(defaults.summary.block->block_batches, kBlockBatches);
+  EXPECT_EQ(defaults.summary.block->block_batch_relaxation_times, kBlockBatchRelaxationTimes);
+  EXPECT_TRUE(defaults.summary.block->converged);
+  EXPECT_LE(defaults.summary.relative_residual, SolveOptions{}.tolerance);
+  EXPECT_LE((a * defaults.x - b).norm() / b.norm(), SolveOptions{}.tolerance);
+
+  SolveOptions given;
+  given.batches = 7;
+  given.batch_relaxation_times = 40.0;
+  const SolveResult r = solve(board, a, b, given);
+  EXPECT_EQ(r.summary.method, "block");
+  EXPECT_EQ(r.summary.batches, 7);
+  EXPECT_EQ(r.summary.block->block_batches, 7);
+  EXPECT_EQ(r.summary.block->block_batch_relaxation_times, 40.0);
+  // Longer, more numerous batches cost more device time per block solve.
+  EXPECT_GT(
+      r.summary.device_time_s / static_cast<double>(r.summary.block->block_solves),
+      defaults.summary.device_time_s / static_cast<double>(defaults.summary.block->block_solves));
 }
 
 // A capacitive board realizes M-matrices (off-diagonals <= 0) directly; a matrix with positive

@@ -13,9 +13,9 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "cli.hpp"
 #include "kelvin/common/error.hpp"
-#include "kelvin/driver/backends/backends.hpp"
+#include "kelvin/tools/cli/commands.hpp"
+#include "kelvin/tools/cli/options.hpp"
 
 namespace {
 
@@ -74,9 +74,8 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "Log verbosity on stderr")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
       ->capture_default_str();
-  app.footer(fmt::format(
-      "Device addresses (--uri):\n  {}\n\nRun 'kelvin COMMAND --help' for a command's options.\n",
-      kelvin::driver::backends::uri_help()));
+  app.footer(kelvin::tools::cli::addresses_footer() +
+             "\n\nRun 'kelvin COMMAND --help' for a command's options.\n");
 
   std::vector<kelvin::tools::cli::Command> commands;
   try {

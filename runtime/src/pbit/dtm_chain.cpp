@@ -11,6 +11,7 @@
 
 #include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
+#include "pbit_job.hpp"
 
 namespace kelvin::runtime {
 
@@ -155,8 +156,8 @@ void DenoisingOptions::validate() const {
 DenoisingResult run_denoising_chain(driver::PbitBoard& board, std::span<const DenoisingStep> steps,
                                     std::span<const int> x_T, const DenoisingOptions& options) {
   options.validate();
-  const auto started = std::chrono::steady_clock::now();
-  const Deadline deadline = Deadline::after(options.timeout);
+  const detail::PbitJob job(board, options.timeout);
+  const Deadline deadline = job.deadline();
   const std::size_t width = check_steps(board, steps);
   if (!x_T.empty()) {
     if (x_T.size() != width) {
@@ -171,7 +172,6 @@ DenoisingResult run_denoising_chain(driver::PbitBoard& board, std::span<const De
     }
   }
 
-  const auto& p = board.pbit();
   const std::uint64_t nodes = board.nodes();
   const std::uint64_t sweeps_per_run = options.burn_in_sweeps + options.sweeps;
   driver::SamplingRequest request;
@@ -185,7 +185,6 @@ DenoisingResult run_denoising_chain(driver::PbitBoard& board, std::span<const De
 
   DenoisingResult result;
   DenoisingSummary& sum = result.summary;
-  sum.serial = board.description().serial;
   sum.steps = steps.size();
   sum.chains = options.chains;
   sum.width = width;
@@ -193,7 +192,6 @@ DenoisingResult run_denoising_chain(driver::PbitBoard& board, std::span<const De
   result.states.resize(options.chains);
   result.run_ids.resize(options.chains);
 
-  const auto link_before = board.device().stats();
   std::uint64_t node_updates = 0, values_read = 0;
   // The board keeps what was last written; rewriting identical codes would only cost energy.
   const DenoisingStep* loaded = nullptr;
@@ -246,46 +244,39 @@ DenoisingResult run_denoising_chain(driver::PbitBoard& board, std::span<const De
       values_read += nodes;
     }
   }
-  const auto link_after = board.device().stats();
-  const std::uint64_t io_bytes = (link_after.bytes_sent + link_after.bytes_received) -
-                                 (link_before.bytes_sent + link_before.bytes_received);
-  sum.device_time_s = p.sweep_rate_hz > 0.0
-                          ? static_cast<double>(sum.runs * sweeps_per_run) / p.sweep_rate_hz
-                          : 0.0;
-  sum.energy = make_pbit_ledger(node_updates, sum.codes_written, values_read, io_bytes, p.degree);
-  sum.wall_time_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  job.finish(sum, sum.runs * sweeps_per_run, node_updates, sum.codes_written, values_read, 0.0);
   common::logger("kelvin.runtime")->debug("denoising chain: {}", sum.brief_report());
   return result;
 }
 
+ReportFields DenoisingSummary::fields() const {
+  ReportFields f{
+      field("steps", "steps", steps),
+      field("chains", "chains", chains, "", "one after the other: clamps are global"),
+      field("width", "width", width, "nodes per x_t"),
+      field("sweeps_per_step", "sweeps per step", sweeps_per_step, "", "burn-in included"),
+      field("runs", "runs", runs),
+      field("programs_written", "programs written", programs_written, "",
+            "skipped when the step was already loaded"),
+      field("codes_written", "codes written", codes_written, "",
+            "weights, biases, beta codes, clamps"),
+  };
+  for (ReportField& j : job_fields())
+    f.push_back(std::move(j));
+  return f;
+}
+
 std::string DenoisingSummary::brief_report() const {
   return fmt::format(
-      "{} step(s) x {} chain(s) of width {} on {}: {} runs of {} sweeps, {} programs written, "
-      "{:.3g} ms device time; energy {}",
-      steps, chains, width, serial, runs, sweeps_per_step, programs_written, device_time_s * 1e3,
-      energy.brief());
+             "{} step(s) x {} chain(s) of width {} on {}: {} runs of {} sweeps, {} programs "
+             "written, {:.3g} ms device time; energy {}",
+             steps, chains, width, serial, runs, sweeps_per_step, programs_written,
+             device_time_s * 1e3, energy.brief()) +
+         warnings_suffix();
 }
 
 std::string DenoisingSummary::full_report() const {
-  std::string r;
-  auto line = [&r](std::string_view name, const std::string& value) {
-    r += fmt::format("  {:<20} {}\n", name, value);
-  };
-  r += "Denoising chain summary\n";
-  line("board", serial);
-  line("steps", fmt::format("{}", steps));
-  line("chains", fmt::format("{} (one after the other: clamps are global)", chains));
-  line("width", fmt::format("{} nodes per x_t", width));
-  line("sweeps per step", fmt::format("{} (burn-in included)", sweeps_per_step));
-  line("runs", fmt::format("{}", runs));
-  line("programs written",
-       fmt::format("{} (skipped when the step was already loaded)", programs_written));
-  line("codes written", fmt::format("{} (weights, biases, beta codes, clamps)", codes_written));
-  line("device time", fmt::format("{:.6g} ms (nominal sweep rate)", device_time_s * 1e3));
-  line("wall time", fmt::format("{:.3g} s", wall_time_s));
-  line("energy (model)", energy.brief());
-  return r;
+  return render_report("Denoising chain summary", fields());
 }
 
 }  // namespace kelvin::runtime

@@ -9,6 +9,7 @@
 
 #include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
+#include "lattice_codes.hpp"
 #include "placement_search.hpp"
 
 namespace kelvin::runtime {
@@ -164,12 +165,7 @@ std::int64_t magnitude_limit(const driver::CodeScale& s) {
 ModelEmbedding embed_model(const SparseIsingModel& model, const driver::PbitDescription& board,
                            const EmbeddingOptions& options) {
   options.validate();
-  firmware_protocol::PbitLattice lattice;
-  try {
-    lattice = firmware_protocol::make_pbit_lattice(board.rows, board.cols, board.degree);
-  } catch (const std::invalid_argument& e) {
-    throw Error(ErrorKind::kInvalidArgument, e.what());
-  }
+  const firmware_protocol::PbitLattice lattice = detail::lattice_of(board);
   const Checked checked = check_model(model, lattice);
   refuse_odd_cycles(model, checked.graph);
   auto log = common::logger("kelvin.runtime");
@@ -177,7 +173,7 @@ ModelEmbedding embed_model(const SparseIsingModel& model, const driver::PbitDesc
   ModelEmbedding out;
   out.model_nodes = model.nodes;
   if (identity_fits(model, lattice)) {
-    // Lattice-native models map unchanged (as driver::map_to_lattice would place them).
+    // Lattice-native models map unchanged (as map_to_lattice() would place them).
     out.identity_placement = true;
     out.placement.resize(model.nodes);
     for (std::uint32_t v = 0; v < model.nodes; ++v)
@@ -214,30 +210,32 @@ ModelEmbedding embed_model(const SparseIsingModel& model, const driver::PbitDesc
   if (trivial)
     q.unit = 1.0;  // no couplings and no biases: the law is uniform for any beta and unit
 
-  out.program.weights.assign(lattice.edges().size(), 0);
-  out.program.biases.assign(lattice.nodes(), 0);
+  // Codes: round to the unit (clamped to the caps, which the unit makes reachable), then the
+  // one code writer places them on the lattice edges and nodes.
+  std::vector<detail::LatticeCoupling> couplings(model.edges.size());
   std::vector<double> w(model.edges.size()), wq(model.edges.size());
   for (std::uint32_t k = 0; k < model.edges.size(); ++k) {
     const auto& e = model.edges[k];
     const auto code =
         std::clamp<std::int64_t>(std::llround(e.weight / q.unit), -weight_cap, weight_cap);
-    const auto edge = lattice.edge_index(out.placement[e.i], out.placement[e.j]);
-    out.edge_placement.push_back(*edge);
-    out.program.weights[*edge] = static_cast<std::int8_t>(code);
+    couplings[k] = {out.placement[e.i], out.placement[e.j], code};
     w[k] = e.weight;
     wq[k] = q.unit * static_cast<double>(code);
     if (code == 0 && e.weight != 0.0)
       q.lost_edges.push_back(k);
   }
+  std::vector<std::int64_t> bias_codes(lattice.nodes(), 0);
   std::vector<double> bq(model.nodes);
   for (std::uint32_t v = 0; v < model.nodes; ++v) {
     const auto code =
         std::clamp<std::int64_t>(std::llround(checked.bias[v] / q.unit), -bias_cap, bias_cap);
-    out.program.biases[out.placement[v]] = static_cast<std::int8_t>(code);
+    bias_codes[out.placement[v]] = code;
     bq[v] = q.unit * static_cast<double>(code);
     if (code == 0 && checked.bias[v] != 0.0)
       q.lost_biases.push_back(v);
   }
+  out.edge_placement.assign(model.edges.size(), 0);
+  out.program = detail::lattice_program(lattice, board, couplings, bias_codes, out.edge_placement);
   std::tie(q.weight_max_error, q.weight_norm_error) = relative_errors(w, wq);
   std::tie(q.bias_max_error, q.bias_norm_error) = relative_errors(checked.bias, bq);
 

@@ -11,6 +11,7 @@
 #include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
 #include "kelvin/runtime/pbit/ising_energy.hpp"
+#include "pbit_job.hpp"
 
 namespace kelvin::runtime {
 namespace {
@@ -49,8 +50,8 @@ void realize_betas(const driver::PbitBoard& board, const std::vector<double>& be
 TemperingResult run_job(driver::PbitBoard& board, const driver::LatticeProgram& program,
                         const ParallelTemperingOptions& options, bool tempering) {
   options.validate();
-  const auto started = std::chrono::steady_clock::now();
-  const Deadline deadline = Deadline::after(options.timeout);
+  const detail::PbitJob job(board, options.timeout);
+  const Deadline deadline = job.deadline();
   const auto& info = board.pbit();
   const auto& desc = board.description();
   const auto replicas = static_cast<std::uint32_t>(options.betas.size());
@@ -71,7 +72,6 @@ TemperingResult run_job(driver::PbitBoard& board, const driver::LatticeProgram& 
 
   TemperingResult result;
   TemperingSummary& s = result.summary;
-  s.serial = desc.serial;
   s.tempering = tempering;
   s.nodes = board.nodes();
   s.chains = replicas;
@@ -90,7 +90,6 @@ TemperingResult run_job(driver::PbitBoard& board, const driver::LatticeProgram& 
   }
   s.coldest_spin_sums.assign(s.nodes, 0);
 
-  const auto link_before = board.device().stats();
   board.program_lattice(program, deadline);
   board.set_clamps({}, deadline);
   std::uint64_t codes_written = program.weights.size() + program.biases.size();
@@ -183,16 +182,8 @@ TemperingResult run_job(driver::PbitBoard& board, const driver::LatticeProgram& 
                                                      static_cast<double>(s.swaps_proposed[k])
                                                : 0.0);
   }
-  const auto link_after = board.device().stats();
-  s.device_time_s = static_cast<double>(s.sweeps) / info.sweep_rate_hz;
-  s.energy = make_pbit_ledger(std::uint64_t{s.nodes} * replicas * s.sweeps, codes_written,
-                              std::uint64_t{s.nodes} * replicas * s.runs,
-                              (link_after.bytes_sent + link_after.bytes_received) -
-                                  (link_before.bytes_sent + link_before.bytes_received),
-                              info.degree);
-  s.energy.host_flops = host_flops;
-  s.energy.host_j = EnergyModel{}.host_per_flop * host_flops;
-  s.wall_time_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  job.finish(s, s.sweeps, std::uint64_t{s.nodes} * replicas * s.sweeps, codes_written,
+             std::uint64_t{s.nodes} * replicas * s.runs, host_flops);
   common::logger("kelvin.runtime")->info("{}", s.brief_report());
   return result;
 }
@@ -255,10 +246,10 @@ TemperingResult run_parallel_tempering(driver::PbitBoard& board,
   return run_job(board, program, options, true);
 }
 
-TemperingResult run_parallel_tempering(driver::PbitBoard& board, const driver::IsingModel& model,
+TemperingResult run_parallel_tempering(driver::PbitBoard& board, const IsingModel& model,
                                        const ParallelTemperingOptions& options) {
   options.validate();
-  return run_job(board, driver::map_to_lattice(model, board.pbit()), options, true);
+  return run_job(board, map_to_lattice(model, board.pbit()), options, true);
 }
 
 TemperingResult run_plain_gibbs(driver::PbitBoard& board, const driver::LatticeProgram& program,

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <string>
 #include <string_view>
 
@@ -33,39 +34,56 @@ std::string TemperingSummary::brief_report() const {
                                        : fmt::format("plain Gibbs, {} chains", chains);
   return fmt::format("{} on {}: beta {:g}, best E {}, {}, {} sweeps in {} run{}", method, serial,
                      betas.empty() ? 0.0 : betas.back(), best_energy, target_text(*this), sweeps,
-                     runs, runs == 1 ? "" : "s");
+                     runs, runs == 1 ? "" : "s") +
+         warnings_suffix();
+}
+
+ReportField TemperingSummary::trace_field() const {
+  const auto& t = coldest_energy_trace;
+  if (t.empty())
+    return group("coldest_energy_trace", "coldest replica's energy",
+                 {field("points", "points", 0)});
+  const std::size_t half = t.size() / 2;
+  double tail = 0.0;
+  for (std::size_t k = half; k < t.size(); ++k)
+    tail += static_cast<double>(t[k]);
+  return group("coldest_energy_trace", "coldest replica's energy",
+               {field("points", "points", t.size()), field("first", "first", t.front()),
+                field("last", "last", t.back()),
+                field("min", "lowest", *std::min_element(t.begin(), t.end())),
+                field("mean_last_half", "mean of the last half",
+                      tail / static_cast<double>(t.size() - half))},
+               "after each run");
+}
+
+ReportFields TemperingSummary::fields() const {
+  ReportFields f{
+      field("method", "method", std::string(tempering ? "parallel tempering" : "plain Gibbs")),
+      field("nodes", "nodes", nodes),
+      field("chains", "chains", chains),
+      field("betas", "betas (realized)", betas, "", "", 4),
+      field("beta_codes", "beta codes", beta_codes),
+      field("acceptance", "swap acceptance (k, k+1)", acceptance, "", "", 3),
+      field("swaps_proposed", "swaps proposed", swaps_proposed),
+      field("swaps_accepted", "swaps accepted", swaps_accepted),
+      field("sweeps_per_exchange", "sweeps per exchange", sweeps_per_exchange),
+      field("burn_in_sweeps", "burn-in sweeps", burn_in_sweeps),
+      field("sweeps", "sweeps per chain", sweeps, "", "burn-in included"),
+      field("runs", "runs", runs),
+      field("target_energy", "target energy", target_energy),
+      field("target_in_coldest_only", "target counted in the coldest only", target_in_coldest_only),
+      field("sweeps_to_target", "sweeps to the target", sweeps_to_target, "", target_text(*this)),
+      field("best_energy", "best energy", best_energy),
+      trace_field(),
+      field("coldest_samples", "samples at the target beta", coldest_samples),
+  };
+  for (ReportField& j : job_fields())
+    f.push_back(std::move(j));
+  return f;
 }
 
 std::string TemperingSummary::full_report() const {
-  std::string r;
-  auto line = [&r](std::string_view name, const std::string& value) {
-    r += fmt::format("  {:<28} {}\n", name, value);
-  };
-  r += tempering ? "Parallel tempering summary\n" : "Plain Gibbs summary\n";
-  line("board", serial);
-  line("nodes", fmt::format("{}", nodes));
-  line("chains", fmt::format("{}", chains));
-  line("betas (realized)", fmt::format("{:.4g}", fmt::join(betas, ", ")));
-  line("beta codes", fmt::format("{}", fmt::join(beta_codes, ", ")));
-  if (tempering) {
-    line("swap acceptance (k, k+1)", fmt::format("{:.3f}", fmt::join(acceptance, ", ")));
-    line("swaps proposed", fmt::format("{}", fmt::join(swaps_proposed, ", ")));
-  }
-  line("sweeps per exchange", fmt::format("{}", sweeps_per_exchange));
-  line("burn-in sweeps", fmt::format("{}", burn_in_sweeps));
-  line("sweeps per chain", fmt::format("{} ({} runs)", sweeps, runs));
-  line("target", target_text(*this));
-  line("best energy", fmt::format("{}", best_energy));
-  if (!coldest_energy_trace.empty()) {
-    line("coldest replica energy",
-         fmt::format("first {}, last {}, {} points", coldest_energy_trace.front(),
-                     coldest_energy_trace.back(), coldest_energy_trace.size()));
-  }
-  line("samples at target beta", fmt::format("{}", coldest_samples));
-  line("device time", fmt::format("{:.6g} ms", device_time_s * 1e3));
-  line("wall time", fmt::format("{:.3g} s", wall_time_s));
-  line("energy (model)", energy.brief());
-  return r;
+  return render_report(tempering ? "Parallel tempering summary" : "Plain Gibbs summary", fields());
 }
 
 }  // namespace kelvin::runtime

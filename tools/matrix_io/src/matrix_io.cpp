@@ -143,16 +143,7 @@ void append_le(std::string& out, std::uint64_t value, std::size_t size) {
 
 std::string npy_bytes(const std::string& shape, std::size_t rows, std::size_t cols,
                       const auto& at) {
-  std::string header =
-      fmt::format("{{'descr': '<f8', 'fortran_order': False, 'shape': {}, }}", shape);
-  // Pad with spaces so that the data starts on a 64-byte boundary; the header ends with '\n'.
-  const std::size_t preamble = 10;
-  const std::size_t unpadded = preamble + header.size() + 1;
-  header.append((64 - unpadded % 64) % 64, ' ');
-  header.push_back('\n');
-  std::string out("\x93NUMPY\x01\x00", 8);
-  append_le(out, header.size(), 2);
-  out += header;
+  std::string out = npy_header("<f8", shape);
   out.reserve(out.size() + rows * cols * 8);
   for (std::size_t i = 0; i < rows; ++i) {
     for (std::size_t j = 0; j < cols; ++j)
@@ -162,6 +153,25 @@ std::string npy_bytes(const std::string& shape, std::size_t rows, std::size_t co
 }
 
 }  // namespace
+
+std::string npy_header(std::string_view descr, std::string_view shape, std::size_t total_bytes) {
+  std::string dict =
+      fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", descr, shape);
+  // Magic (6), version (2), header length (2); the dictionary is padded with spaces and ends in
+  // '\n', so that the data starts at total_bytes (by default the next 64-byte boundary).
+  constexpr std::size_t kPreamble = 10;
+  const std::size_t unpadded = kPreamble + dict.size() + 1;
+  const std::size_t total = total_bytes != 0 ? total_bytes : unpadded + (64 - unpadded % 64) % 64;
+  if (total < unpadded || total - kPreamble > 0xFFFF) {
+    throw MatrixFileError(
+        fmt::format(".npy header of {} bytes does not fit in {} bytes", unpadded, total));
+  }
+  dict.append(total - unpadded, ' ');
+  dict.push_back('\n');
+  std::string out("\x93NUMPY\x01\x00", 8);
+  append_le(out, dict.size(), 2);
+  return out + dict;
+}
 
 Eigen::MatrixXd read_matrix(const fs::path& path) {
   const std::vector<unsigned char> bytes = read_file(path);

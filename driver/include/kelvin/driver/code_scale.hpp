@@ -28,6 +28,9 @@ struct CodeScale {
   std::int64_t to_code(double value) const;
   double min_value() const noexcept { return to_physical(min_code); }
   double max_value() const noexcept { return to_physical(max_code); }
+  // The largest magnitude reachable on both sides of zero, min(|min_value()|, |max_value()|):
+  // the half-range a signed quantity (an ADC reading, a coupling) may use.
+  double symmetric_limit() const noexcept;
   bool contains(std::int64_t code) const noexcept { return code >= min_code && code <= max_code; }
   // Throws Error(kProtocol) if the description is inconsistent (lsb <= 0, min > max, range wider
   // than the bit width).

@@ -17,6 +17,9 @@
 // Dense or sparse A (Eigen::SparseMatrix<double>): a sparse A is what N = 10,000 needs; or the
 // damped GGN curvature of a natural gradient as factors (damped_ggn.hpp), never formed.
 //
+// solve() (solve.hpp) comes here by itself when n exceeds the board's cells; block_solve() is
+// the explicit entry point, with the digital backend and the GGN operator besides.
+//
 // Thread contract: block_solve() uses the board exclusively for its duration.
 #pragma once
 
@@ -29,15 +32,23 @@
 #include <Eigen/SparseCore>
 
 #include "kelvin/driver/resonator/resonator_board.hpp"
+#include "kelvin/runtime/block_solve_summary.hpp"
 #include "kelvin/runtime/damped_ggn.hpp"
 #include "kelvin/runtime/solve.hpp"
 
 namespace kelvin::runtime {
 
 enum class BlockBackend {
-  kBoard,    // diagonal blocks solved on the board (solve())
+  kBoard,    // diagonal blocks solved on the board
   kDigital,  // diagonal blocks solved with Eigen's Cholesky: the reference and fallback
 };
+
+// A block's acquisition where BlockSolveOptions::block leaves it unset: a short solve (4
+// batches of 25 relaxation times, no auto-ranging), because the preconditioner needs a few
+// percent, not more.
+inline constexpr int kBlockBatches = 4;
+inline constexpr double kBlockBatchRelaxationTimes = 25.0;
+inline constexpr bool kBlockAutoRange = false;
 
 struct BlockSolveOptions {
   // Stop when ||b - A x|| <= tolerance * ||b||. Default 1e-3; range (0, 1).
@@ -48,35 +59,15 @@ struct BlockSolveOptions {
   // Block size; 0 (default) means the board's cell count (8 for the digital backend without a
   // board).
   std::uint32_t block_size = 0;
-  // Options of each block solve on the board. The defaults are a short solve (4 batches of
-  // 25 relaxation times, no auto-ranging): the preconditioner needs a few percent, not more.
-  SolveOptions block = short_block_options();
+  // Options of each block solve on the board; batches, batch_relaxation_times and auto_range
+  // left unset take the short defaults above. Its tolerance, max_iterations, block_size and
+  // timeout are not used (this struct's are).
+  SolveOptions block;
   // Total deadline. Default 600 s.
   std::chrono::milliseconds timeout = std::chrono::seconds(600);
 
-  static SolveOptions short_block_options();
+  // Throws common::Error(kInvalidArgument) naming the first bad field.
   void validate() const;
-};
-
-struct BlockSolveSummary {
-  std::size_t unknowns = 0;
-  std::uint32_t block_size = 0;
-  std::size_t blocks = 0;
-  std::string backend;  // "board" or "digital"
-  int iterations = 0;
-  bool converged = false;
-  double relative_residual = 0.0;        // ||b - A x|| / ||b||, computed digitally
-  std::vector<double> residual_history;  // after each iteration, starting with 1 at x = 0
-  std::uint64_t block_solves = 0;
-  double device_time_s = 0.0;  // board time of all block solves
-  double wall_time_s = 0.0;
-  // Modelled energy of all block solves and the host's loop (docs/energy.md); GPU: a dense
-  // Cholesky solve, N^3/3 + 2 N^2 FLOPs, for a dense A; the same PCG done digitally for a
-  // sparse A. Empty for the digital backend without a board.
-  EnergyLedger energy;
-
-  std::string brief_report() const;
-  std::string full_report() const;
 };
 
 struct BlockSolveResult {

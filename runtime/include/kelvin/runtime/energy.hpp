@@ -10,6 +10,7 @@
 #include <string>
 
 #include "kelvin/driver/resonator/resonator_board.hpp"
+#include "kelvin/runtime/report.hpp"
 
 namespace kelvin::runtime {
 
@@ -30,12 +31,12 @@ struct EnergyModel {
   // scalar core).
   double host_per_flop = 1e-10;
   // One FLOP on a GPU doing the same job digitally: H100 at TDP, about 10 pJ per FP32 FLOP, a
-  // lower bound on real workloads (reference.md section 7).
+  // lower bound on real workloads (NVIDIA H100 datasheet at TDP; docs/energy.md).
   double gpu_per_flop = 1e-11;
 
-  // p-bit boards (reference.md section 4): one node update in a Gibbs sweep (E_cell, about
-  // 2 fJ), one node value read out (Z1: 1.69 pJ per read), one weight/bias/beta code written
-  // (Z1: 153.6 pJ per write).
+  // p-bit boards (Extropic's X0/Z1 figures, DTM paper arXiv 2510.23972; docs/energy.md): one node
+  // update in a Gibbs sweep (E_cell, about 2 fJ), one node value read out (Z1: 1.69 pJ per read),
+  // one weight/bias/beta code written (Z1: 153.6 pJ per write).
   double pbit_per_update = 2e-15;
   double pbit_per_read = 1.69e-12;
   double pbit_per_write = 153.6e-12;
@@ -61,7 +62,19 @@ struct EnergyLedger {
   double total_j() const noexcept { return analog_j + dac_j + adc_j + io_j + host_j; }
   // "12.3 uJ (analog 10 uJ, DAC 1 uJ, ADC 0.2 uJ, I/O 1 uJ, host 0.1 uJ); GPU 3 nJ"
   std::string brief() const;
+  // Every component and count, and "brief" (report.hpp).
+  ReportFields fields() const;
 };
+
+// FLOP models the jobs' ledgers share.
+namespace flops {
+// Host work of a dense job on n unknowns with k batches (or repeats): the positive-definiteness
+// check and one more Cholesky (n^3/3 each), the spectrum for the scaling (about 4n^3/3), and
+// about 10 n^2 per batch: 2 n^3 + 10 n^2 k.
+double dense_job_host(double n, double k);
+// A GPU solving the same n x n SPD system digitally: a Cholesky solve, n^3/3 + 2 n^2.
+double cholesky_solve(double n);
+}  // namespace flops
 
 // Ledger from the board activity and link bytes of a job (differences of before/after
 // snapshots), the host's FLOPs, and the FLOPs of a digital GPU doing the same job.

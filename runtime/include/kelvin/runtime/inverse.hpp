@@ -1,6 +1,6 @@
-// Thermodynamic matrix inversion (Aifer et al., arXiv 2308.05660; reference.md section 2): with
-// b = 0 the board's cells sample x ~ N(0, D A_dev^-1), so the time-averaged second moments,
-// rescaled, estimate A^-1:
+// Thermodynamic matrix inversion (Aifer et al., "Thermodynamic linear algebra", arXiv
+// 2308.05660): with b = 0 the board's cells sample x ~ N(0, D A_dev^-1), so the time-averaged
+// second moments, rescaled, estimate A^-1:
 //     A^-1 = (coupling_scale / D) E[x x^T],      A_dev = coupling_scale * A  [1/us], D [V^2/us].
 //
 // What inverse() does: validates A (as solve() does), compiles it into the coupling DAC with
@@ -22,7 +22,8 @@
 #include <Eigen/Core>
 
 #include "kelvin/driver/resonator/resonator_board.hpp"
-#include "kelvin/runtime/energy.hpp"
+#include "kelvin/runtime/job_summary.hpp"
+#include "kelvin/runtime/problem_compiler.hpp"
 
 namespace kelvin::runtime {
 
@@ -39,6 +40,8 @@ struct InverseOptions {
   // Fresh random rounding of the couplings for every batch. Default on.
   bool randomized_rounding = true;
   std::uint64_t rounding_seed = 1;
+  // Relative tolerance of the symmetry check: |A_ij - A_ji| <= tol * max|A|. Default 1e-10.
+  double symmetry_tolerance = kDefaultSymmetryTolerance;
   // Total deadline. Default 120 s.
   std::chrono::milliseconds timeout = std::chrono::seconds(120);
 
@@ -46,8 +49,7 @@ struct InverseOptions {
   void validate() const;
 };
 
-struct InverseSummary {
-  std::string serial;
+struct InverseSummary : JobSummary {
   std::size_t unknowns = 0;
   double coupling_scale = 0.0;  // A_dev [1/us] = coupling_scale * A
   double diffusion = 0.0;       // D programmed [V^2/us]
@@ -55,15 +57,13 @@ struct InverseSummary {
   double lambda_min = 0.0;  // of A (from the programmed codes)
   double lambda_max = 0.0;
   double matrix_quantization_error = 0.0;
+  bool randomized_rounding = true;
   int batches = 0;
   std::uint64_t samples = 0;  // averaged
   std::uint64_t burn_in_samples = 0;
-  double device_time_s = 0.0;
   std::uint64_t clipped_samples = 0;
-  double wall_time_s = 0.0;
-  // Modelled energy (docs/energy.md); GPU: an n^3 Cholesky-based inverse.
-  EnergyLedger energy;
 
+  ReportFields fields() const;
   std::string brief_report() const;
   std::string full_report() const;
 };

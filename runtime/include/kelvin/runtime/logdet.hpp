@@ -1,5 +1,5 @@
 // Log-determinant of a symmetric positive definite matrix on a resonator board, by Jarzynski's
-// equality over a coupling ramp (Aifer et al., arXiv 2308.05660; reference.md section 2).
+// equality over a coupling ramp (Aifer et al., "Thermodynamic linear algebra", arXiv 2308.05660).
 //
 // Physics. With b = 0 the overdamped board samples x ~ N(0, D A_dev^-1): Boltzmann with energy
 // E(x) = x^T A_dev x / 2 at temperature D, partition function Z(A) ~ det(A_dev)^-1/2. Ramp the
@@ -54,7 +54,8 @@
 #include <Eigen/Core>
 
 #include "kelvin/driver/resonator/resonator_board.hpp"
-#include "kelvin/runtime/energy.hpp"
+#include "kelvin/runtime/job_summary.hpp"
+#include "kelvin/runtime/problem_compiler.hpp"
 
 namespace kelvin::runtime {
 
@@ -97,6 +98,8 @@ struct LogdetOptions {
   bool randomized_rounding = false;
   // Seed of the randomized rounding. Default 1.
   std::uint64_t rounding_seed = 1;
+  // Relative tolerance of the symmetry check: |A_ij - A_ji| <= tol * max|A|. Default 1e-10.
+  double symmetry_tolerance = kDefaultSymmetryTolerance;
   // Total deadline of the job. Default 120 s.
   std::chrono::milliseconds timeout = std::chrono::seconds(120);
 
@@ -104,8 +107,7 @@ struct LogdetOptions {
   void validate() const;
 };
 
-struct LogdetSummary {
-  std::string serial;
+struct LogdetSummary : JobSummary {
   std::size_t unknowns = 0;
   std::string estimator;        // the estimator that produced LogdetResult::logdet
   std::string start;            // the ramp's start matrix
@@ -137,14 +139,11 @@ struct LogdetSummary {
   double bennett_logdet = 0.0;
   double bennett_stderr = 0.0;
 
-  std::uint64_t samples = 0;  // ADC sample periods run, equilibration included
-  double device_time_s = 0.0;
+  std::uint64_t samples = 0;        // ADC sample periods run, equilibration included
   std::uint64_t clipped_reads = 0;  // state reads during which a cell hit the ADC rails
-  double wall_time_s = 0.0;
-  // Modelled energy (docs/energy.md); GPU: an n^3/3 Cholesky.
-  EnergyLedger energy;
-  std::string warning;  // empty, or what makes the number doubtful (dissipation, clipping)
+  // warnings (JobSummary) names dissipation above 1 kT and clipped reads.
 
+  ReportFields fields() const;
   std::string brief_report() const;
   std::string full_report() const;
 };

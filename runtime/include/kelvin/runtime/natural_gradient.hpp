@@ -1,7 +1,7 @@
-// Thermodynamic natural gradient (TNGD; Donatella et al., arXiv 2405.13817; reference.md
-// section 3). The trainer sends the gradient g and the curvature (a dense F, or the factors J
-// and H of the generalized Gauss-Newton matrix F = J^T H J) to a resonator board, which relaxes
-// under
+// Thermodynamic natural gradient (TNGD; Donatella et al., "Thermodynamic natural gradient
+// descent", arXiv 2405.13817). The trainer sends the gradient g and the curvature (a dense F, or
+// the factors J and H of the generalized Gauss-Newton matrix F = J^T H J) to a resonator board,
+// which relaxes under
 //     dx = -((F + lambda I) x - g) dt + noise,      x(0) = x0.
 // Its mean at analog time t is
 //     m(t) = e^{-(F + lambda I) t} x0 + (I - e^{-(F + lambda I) t}) (F + lambda I)^-1 g,
@@ -38,8 +38,9 @@
 #include <Eigen/Core>
 
 #include "kelvin/driver/resonator/resonator_board.hpp"
-#include "kelvin/runtime/energy.hpp"
+#include "kelvin/runtime/job_summary.hpp"
 #include "kelvin/runtime/preconditioning.hpp"
+#include "kelvin/runtime/problem_compiler.hpp"
 #include "kelvin/runtime/problem_scaling.hpp"
 
 namespace kelvin::runtime {
@@ -83,6 +84,9 @@ struct NaturalGradientOptions {
   int load_relaxation_samples = 16;
   // Seed of the randomized rounding. Default 1.
   std::uint64_t rounding_seed = 1;
+  // Relative tolerance of the symmetry checks of F + lambda I and of H: |A_ij - A_ji| <= tol *
+  // max|A|. Default 1e-10.
+  double symmetry_tolerance = kDefaultSymmetryTolerance;
   // Total deadline of one estimate. Default 60 s.
   std::chrono::milliseconds timeout = std::chrono::seconds(60);
 
@@ -90,13 +94,18 @@ struct NaturalGradientOptions {
   void validate() const;
 };
 
-struct NaturalGradientSummary {
-  std::string serial;
+struct NaturalGradientSummary : JobSummary {
   std::size_t unknowns = 0;
   double damping = 0.0;
-  double time_us = 0.0;  // analog time actually run (whole sample periods)
-  double upload_delay_us = 0.0;
-  bool warm_start = false;
+  double time_us_given = 0.0;  // NaturalGradientOptions::time_us
+  double time_us = 0.0;        // analog time actually run (whole sample periods)
+  double upload_delay_us_given = 0.0;
+  double upload_delay_us = 0.0;  // run (0 on the first step: no previous one to delay)
+  bool warm_start_given = false;
+  bool warm_start = false;  // used (not on the first step, nor after reset())
+  // Preconditioning as given ("auto", "jacobi", "none") and used ("jacobi" or "none").
+  std::string preconditioning_given = "auto";
+  std::string preconditioning_used = "none";
   bool jacobi = false;          // the choice actually made (see preconditioning)
   std::string preconditioning;  // why (the compiler's reason, with its predicted errors)
   // Predicted relative error of the answer from round-to-nearest codes alone, as programmed.
@@ -114,12 +123,9 @@ struct NaturalGradientSummary {
   double matrix_quantization_error = 0.0;
   int repeats = 0;
   std::uint64_t samples = 0;  // ADC sample periods run, loads included
-  double device_time_s = 0.0;
   std::uint64_t clipped_samples = 0;
-  double wall_time_s = 0.0;
-  // Modelled energy of the estimate (docs/energy.md); GPU: Cholesky of F + lambda I.
-  EnergyLedger energy;
 
+  ReportFields fields() const;
   std::string brief_report() const;
   std::string full_report() const;
 };

@@ -25,6 +25,7 @@
 
 #include "kelvin/driver/device_description.hpp"
 #include "kelvin/runtime/problem_scaling.hpp"
+#include "kelvin/runtime/report.hpp"
 
 namespace kelvin::runtime {
 
@@ -43,9 +44,14 @@ struct PreconditioningChoice {
   Eigen::VectorXd scale;
   // Predicted relative error of the answer from round-to-nearest codes alone (no noise), for
   // plain and for Jacobi programming; +infinity when that programming is impossible (the
-  // rounded matrix is indefinite). Both are computed in every mode.
+  // rounded matrix is indefinite). kAuto computes both; kNone and kJacobi only their own (the
+  // other is NaN).
   double predicted_error_plain = 0.0;
   double predicted_error_jacobi = 0.0;
+  // The chosen one of the two.
+  double predicted_error() const noexcept {
+    return jacobi ? predicted_error_jacobi : predicted_error_plain;
+  }
   // Why this choice, in one line (for reports and logs).
   std::string reason;
 };
@@ -57,13 +63,15 @@ double predicted_quantization_error(const Eigen::MatrixXd& A, const Eigen::Vecto
                                     const driver::DeviceDescription& board,
                                     const ScalingTargets& targets);
 
-// Decides plain or Jacobi programming for A x = b (b may be zero). A symmetric positive
-// definite with a positive diagonal, n <= cells. Throws common::Error(kNotSupported) when the
-// requested programming (or, for kAuto, both) cannot be realized.
-PreconditioningChoice choose_preconditioning(const Eigen::MatrixXd& A, const Eigen::VectorXd& b,
-                                             const driver::DeviceDescription& board,
-                                             const ScalingTargets& targets, Preconditioning mode);
+// The choice itself is made by compile_problem() (problem_compiler.hpp), which keeps the
+// compiled system of the chosen programming for the job.
 
-const char* to_string(Preconditioning mode) noexcept;
+const char* to_string(Preconditioning mode) noexcept;  // "none", "jacobi", "auto"
+
+// The "preconditioning" group of a Summary's fields (report.hpp): jacobi, reason,
+// predicted_quantization_error, given and used.
+ReportField preconditioning_field(bool jacobi, const std::string& reason,
+                                  double predicted_quantization_error, const std::string& given,
+                                  const std::string& used);
 
 }  // namespace kelvin::runtime

@@ -1,6 +1,6 @@
-// Sign doubling (reference.md section 1): a board with capacitive couplings realizes only
-// off-diagonal entries <= 0. Split A = D + P + M into its diagonal, positive and negative
-// off-diagonal parts; then
+// Sign doubling (Melanson et al., arXiv 2312.04836, on capacitively coupled cells): a board with
+// capacitive couplings realizes only off-diagonal entries <= 0. Split A = D + P + M into its
+// diagonal, positive and negative off-diagonal parts; then
 //     [ D + M   -P   ] [ u ]   [  b ]
 //     [  -P    D + M ] [ v ] = [ -b ]
 // has the solution v = -u with A u = b, and its off-diagonals are all <= 0. Its eigenvalues are

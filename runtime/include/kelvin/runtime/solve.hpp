@@ -1,21 +1,29 @@
 // Thermodynamic linear solve: A x = b on a resonator board. The board's cells relax to
 // x ~ N(A^-1 b, A^-1 / beta); the time average of the ADC stream estimates A^-1 b.
 //
-// What solve() does, in order (docs/architecture.md has the why):
-//   1. validates A and b (sizes, finite values, symmetry, positive definiteness);
-//   2. compiles the system into the board's ranges: A into the coupling DAC, b into the bias DAC,
-//      the noise so that mean + noise_sigmas * sigma fits the ADC range (problem_scaling.hpp);
-//   3. programs the board, runs a burn-in of burn_in_relaxation_times slowest-mode relaxation
+// solve() chooses the method: a system that fits the board (n <= cells) is solved directly; a
+// larger one by block-Jacobi preconditioned conjugate gradients with the blocks solved on the
+// board (block_solve.hpp). Every option is honoured on both paths; where a path has its own
+// default (batches, batch length, auto-ranging: a preconditioner block needs a few percent, not
+// the direct solve's precision) the option is optional and the summary says what was used.
+//
+// What the direct path does, in order (docs/architecture.md has the why):
+//   1. compiles the problem once (problem_compiler.hpp): validates A and b (sizes, finite
+//      values, symmetry, positive definiteness), sign-doubles on a capacitive board, chooses
+//      plain or Jacobi programming, and scales A into the coupling DAC, b into the bias DAC and
+//      the noise so that mean + noise_sigmas * sigma fits the ADC range;
+//   2. programs the board, runs a burn-in of burn_in_relaxation_times slowest-mode relaxation
 //      times, then `batches` averaging runs of batch_relaxation_times each;
-//   3b. auto-ranging: a pilot run after the burn-in measures how much of the ADC range the
-//      solution really uses (the scaling bound in 2 is safe but can be loose) and, if it uses
+//   2b. auto-ranging: a pilot run after the burn-in measures how much of the ADC range the
+//      solution really uses (the scaling bound in 1 is safe but can be loose) and, if it uses
 //      less than half, scales b up so that it fills mean_fraction, then burns in again (up to
 //      auto_range_rounds times);
-//   3c. randomized rounding: each averaging batch runs on freshly, randomly rounded coupling and
+//   2c. randomized rounding: each averaging batch runs on freshly, randomly rounded coupling and
 //      bias codes, so that DAC quantization errors average out and show in the error bars;
-//   4. undoes the scaling: x from the mean of the batch means, the standard error from their
-//      spread (batch means, so that autocorrelation is accounted for);
-//   5. if the ADC clipped, narrows the range and repeats (at most max_range_retries times).
+//   3. undoes the scaling: x from the mean of the batch means, the standard error from their
+//      spread (batch means, so that autocorrelation is accounted for; batches - 1 degrees of
+//      freedom);
+//   4. if the ADC clipped, narrows the range and repeats (at most max_range_retries times).
 //
 // Thread contract: solve() uses the board exclusively for its duration; do not run two solves
 // (or other board calls) on the same board concurrently. Different boards are independent.
@@ -23,22 +31,28 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <Eigen/Core>
+#include <Eigen/SparseCore>
 
 #include "kelvin/driver/resonator/resonator_board.hpp"
-#include "kelvin/runtime/energy.hpp"
+#include "kelvin/runtime/block_solve_summary.hpp"
+#include "kelvin/runtime/job_summary.hpp"
 #include "kelvin/runtime/preconditioning.hpp"
+#include "kelvin/runtime/problem_compiler.hpp"
 
 namespace kelvin::runtime {
 
 struct SolveOptions {
-  // Averaging runs; their spread gives the standard error. Default 20; range [4, 100000].
-  int batches = 20;
+  // Averaging runs per solve; their spread gives the standard error. Default: 20 for a direct
+  // solve, 4 per block on the block path. Range [4, 100000].
+  std::optional<int> batches;
   // Length of each averaging run, in relaxation times (1 / lambda_min of the programmed
-  // matrix). Longer batches give smaller error (error ~ 1/sqrt(total time)). Default 100.
-  double batch_relaxation_times = 100.0;
+  // matrix); error ~ 1/sqrt(total time). Default: 100 direct, 25 per block. Range >= 1.
+  std::optional<double> batch_relaxation_times;
   // Burn-in before averaging, in relaxation times: the start-up transient decays as
   // exp(-t lambda_min), so 12 leaves 6e-6 of it. Default 12.
   double burn_in_relaxation_times = 12.0;
@@ -47,25 +61,32 @@ struct SolveOptions {
   double mean_fraction = 0.5;
   // Noise standard deviations that must fit between the mean and the ADC rail. Default 4.
   double noise_sigmas = 4.0;
-  // Pilot run and range refinement (step 3b). Default on.
-  bool auto_range = true;
+  // Pilot run and range refinement (step 2b). Default: on direct, off per block.
+  std::optional<bool> auto_range;
   // Length of the pilot run in relaxation times. Default 25.
   double pilot_relaxation_times = 25.0;
   // Pilot-and-rescale rounds at most. Default 3; range [1, 10].
   int auto_range_rounds = 3;
-  // Step 3c. Default on. Off: every batch uses round-to-nearest codes, and the rounding error
+  // Step 2c. Default on. Off: every batch uses round-to-nearest codes, and the rounding error
   // becomes a systematic error outside the standard error (see quantization_shift).
   bool randomized_rounding = true;
-  // Seed of the rounding decisions (the board's noise has its own seed). Default 1.
+  // Seed of the rounding decisions (the board's noise has its own seed); block k of a block
+  // solve uses rounding_seed + k. Default 1.
   std::uint64_t rounding_seed = 1;
   // Jacobi preconditioning in the compile step (preconditioning.hpp): kAuto (default) programs
   // S A S, S = diag(A)^-1/2, only when that at least halves the quantization error predicted
   // for round-to-nearest codes and that error is above 1e-3; x = S y is mapped back.
   Preconditioning preconditioning = Preconditioning::kAuto;
   // Relative tolerance of the symmetry check: |A_ij - A_ji| <= tol * max|A|. Default 1e-10.
-  double symmetry_tolerance = 1e-10;
+  double symmetry_tolerance = kDefaultSymmetryTolerance;
   // Range retries after ADC clipping (each halves mean_fraction). Default 2.
   int max_range_retries = 2;
+  // Block path (n > cells): stop when ||b - A x|| <= tolerance * ||b||. Default 1e-3; (0, 1).
+  double tolerance = 1e-3;
+  // Block path: outer iterations at most. Default 200.
+  int max_iterations = 200;
+  // Block path: unknowns per block; 0 (default) means the board's cell count.
+  std::uint32_t block_size = 0;
   // Total deadline of the whole solve: programming, all runs and reads. Default 120 s.
   std::chrono::milliseconds timeout = std::chrono::seconds(120);
 
@@ -73,11 +94,11 @@ struct SolveOptions {
   void validate() const;
 };
 
-struct SolveSummary {
-  // Device
-  std::string serial;
-  std::uint32_t cells = 0;
+struct SolveSummary : JobSummary {
+  std::string method = "direct";  // "direct" (n <= cells) or "block" (block_solve.hpp)
   std::size_t unknowns = 0;
+  // ||b - A x|| / ||b|| of the answer, computed digitally in double precision.
+  double relative_residual = 0.0;
   // True when a capacitive board solved the 2N sign-doubled system (sign_doubling.hpp); the
   // scales, spectrum and samples below then describe that system.
   bool sign_doubled = false;
@@ -90,6 +111,8 @@ struct SolveSummary {
   double lambda_min = 0.0;  // estimated spectrum of A (user units)
   double lambda_max = 0.0;
   double condition_number = 0.0;
+  double mean_fraction_given = 0.0;  // SolveOptions::mean_fraction
+  double mean_fraction_used = 0.0;   // after range retries (each halves it)
 
   // Quantization of the programmed problem.
   double matrix_quantization_error = 0.0;  // ||A - A_q||_F / ||A||_F
@@ -100,27 +123,34 @@ struct SolveSummary {
   // not include; with randomized rounding it is random across batches and inside the error bars.
   double quantization_shift = 0.0;
   bool randomized_rounding = true;
-  // Preconditioning as programmed. With Jacobi, the scales, noise and quantization figures above
-  // describe the programmed system S A S (x = S y); the spectrum is A's own, from a host
-  // eigensolver; the estimate and its error bars are of x.
+  // Preconditioning as given ("auto", "jacobi", "none") and as used ("jacobi" or "none"). With
+  // Jacobi, the scales, noise and quantization figures above describe the programmed system
+  // S A S (x = S y); the spectrum is A's own, from a host eigensolver; the estimate and its
+  // error bars are of x.
+  std::string preconditioning_given = "auto";
+  std::string preconditioning_used = "none";
   bool jacobi = false;
   std::string preconditioning;  // the compiler's choice and why
   // Predicted relative error of x from round-to-nearest codes alone (preconditioning.hpp).
   double predicted_quantization_error = 0.0;
 
   // Acquisition
-  int batches = 0;
-  std::uint64_t samples = 0;          // averaged samples (burn-in excluded)
-  std::uint64_t burn_in_samples = 0;  // samples outside the accepted average: burn-in, pilot,
-                                      // and attempts discarded for clipping
-  double device_time_s = 0.0;         // modelled board time, all attempts, burn-in included
-  std::uint64_t clipped_samples = 0;  // in the accepted attempt
+  int batches = 0;                      // used (per block on the block path)
+  double batch_relaxation_times = 0.0;  // used
+  bool auto_range = false;              // used
+  std::uint64_t samples = 0;            // averaged samples (burn-in excluded)
+  std::uint64_t burn_in_samples = 0;    // samples outside the accepted average: burn-in,
+                                        // pilot, and attempts discarded for clipping
+  std::uint64_t clipped_samples = 0;    // in the accepted attempt
   int range_retries = 0;
   double range_gain = 1.0;  // how much auto-ranging scaled b up (1 = not at all)
-  double wall_time_s = 0.0;
-  // Modelled energy of the whole solve (docs/energy.md); GPU: Cholesky, n^3/3 + 2 n^2 FLOPs.
-  EnergyLedger energy;
 
+  // Block path only: the block solve's own figures (iterations, residuals, blocks).
+  std::optional<BlockSolveSummary> block;
+
+  // Every field (report.hpp); on the block path the block solve's fields instead of the direct
+  // path's scaling and acquisition figures.
+  ReportFields fields() const;
   // One line: "n=8 on SIM-RES-8-1: 20 x 2500 samples, 51 ms device time, cond 50, ..."
   std::string brief_report() const;
   // Multi-line report with every field and its unit.
@@ -128,18 +158,25 @@ struct SolveSummary {
 };
 
 struct SolveResult {
-  Eigen::VectorXd x;               // estimate of A^-1 b
-  Eigen::VectorXd standard_error;  // per component, from the batch means
+  Eigen::VectorXd x;  // estimate of A^-1 b
+  // Per component, from the batch means (batches - 1 degrees of freedom). Empty on the block
+  // path, whose error is the iteration's residual (summary.relative_residual).
+  Eigen::VectorXd standard_error;
   SolveSummary summary;
 };
 
-// Solves A x = b (A symmetric positive definite, n <= board cells) on the board. On a board
-// with capacitive couplings, an A with positive off-diagonals is solved through sign doubling
-// (2n <= cells; kNotSupported if the doubled system is not positive definite). Throws
-// common::Error: kInvalidArgument for bad input (the message names the defect), kNotSupported
-// when n exceeds the board's cells or the quantized matrix is no longer positive definite,
-// kTimeout/kDisconnected/kDevice from the board.
+// Solves A x = b (A symmetric positive definite, any size). n <= the board's cells: directly;
+// on a board with capacitive couplings, an A with positive off-diagonals is solved through sign
+// doubling (2n <= cells; kNotSupported if the doubled system is not positive definite). n above
+// the cells: by block_solve() with the blocks on this board. Throws common::Error:
+// kInvalidArgument for bad input (the message names the defect), kNotSupported when the
+// problem cannot be realized (positive off-diagonals on a capacitive board that cannot double
+// it, a matrix quantization makes indefinite), kTimeout/kDisconnected/kDevice from the board.
 SolveResult solve(driver::ResonatorBoard& board, const Eigen::MatrixXd& A, const Eigen::VectorXd& b,
                   const SolveOptions& options = {});
+// The same for a sparse A: made dense only when it fits the board directly; on the block path
+// only the diagonal blocks become dense (what N = 10,000 and beyond needs).
+SolveResult solve(driver::ResonatorBoard& board, const Eigen::SparseMatrix<double>& A,
+                  const Eigen::VectorXd& b, const SolveOptions& options = {});
 
 }  // namespace kelvin::runtime

@@ -1,5 +1,5 @@
-// Chained denoising on a p-bit board (denoising thermodynamic models, DTM: arXiv 2510.23972,
-// reference.md section 4). Generation runs T denoising steps, each its own energy-based model on
+// Chained denoising on a p-bit board (denoising thermodynamic models, DTM: Extropic, arXiv
+// 2510.23972). Generation runs T denoising steps, each its own energy-based model on
 // the lattice: step t is programmed, its input nodes are clamped to x_t, the board runs Gibbs
 // sweeps, and the output nodes of the final state are x_{t-1}, which becomes the clamped input
 // of step t-1. After step 1 the output is the generated sample x_0.
@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "kelvin/driver/pbit/pbit_board.hpp"
-#include "kelvin/runtime/energy.hpp"
+#include "kelvin/runtime/job_summary.hpp"
 #include "kelvin/runtime/pbit/model_embedding.hpp"
 
 namespace kelvin::runtime {
@@ -68,8 +68,7 @@ struct DenoisingOptions {
   void validate() const;
 };
 
-struct DenoisingSummary {
-  std::string serial;
+struct DenoisingSummary : JobSummary {
   std::size_t steps = 0;
   std::uint32_t chains = 0;
   std::size_t width = 0;               // nodes per x_t
@@ -77,12 +76,11 @@ struct DenoisingSummary {
   std::uint64_t programs_written = 0;  // ProgramLattice calls (skipped when already loaded)
   std::uint64_t codes_written = 0;     // weights + biases + beta codes + clamps
   std::uint64_t runs = 0;
-  double device_time_s = 0.0;  // sweeps at the board's nominal sweep rate
-  double wall_time_s = 0.0;
-  // Modelled energy (make_pbit_ledger): node updates of unclamped nodes, codes written
-  // (reprogramming included), node values read out, link bytes.
-  EnergyLedger energy;
+  // device_time_s (JobSummary): sweeps at the board's nominal sweep rate. energy: node updates
+  // of unclamped nodes, codes written (reprogramming included), node values read out, link
+  // bytes (make_pbit_ledger).
 
+  ReportFields fields() const;
   std::string brief_report() const;
   std::string full_report() const;
 };

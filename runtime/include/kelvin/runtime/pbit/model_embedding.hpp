@@ -1,6 +1,6 @@
-// Arbitrary sparse Ising models onto the p-bit board's lattice. driver::map_to_lattice needs a
-// model already written in lattice terms (model node i = lattice node i, integer couplings);
-// embed_model() takes any sparse model with real-valued couplings and
+// Arbitrary sparse Ising models onto the p-bit board's lattice. map_to_lattice()
+// (ising_model.hpp) needs a model already written in lattice terms (model node i = lattice node
+// i, integer couplings); embed_model() takes any sparse model with real-valued couplings and
 //   1. places it: an injective map model node -> lattice node such that every model edge joins
 //      two lattice neighbours (subgraph embedding, NP-hard in general: a heuristic search with
 //      randomized restarts and bounded backtracking, see EmbeddingOptions), and

@@ -35,9 +35,9 @@
 #include <string>
 #include <vector>
 
-#include "kelvin/driver/pbit/ising_model.hpp"
 #include "kelvin/driver/pbit/pbit_board.hpp"
-#include "kelvin/runtime/energy.hpp"
+#include "kelvin/runtime/job_summary.hpp"
+#include "kelvin/runtime/pbit/ising_model.hpp"
 
 namespace kelvin::runtime {
 
@@ -80,8 +80,7 @@ struct ParallelTemperingOptions {
   void validate() const;
 };
 
-struct TemperingSummary {
-  std::string serial;
+struct TemperingSummary : JobSummary {
   bool tempering = true;  // false: run_plain_gibbs()
   std::uint32_t nodes = 0;
   std::uint32_t chains = 0;
@@ -110,15 +109,15 @@ struct TemperingSummary {
   // chain's). Per node, the sum of s_i over them, and their number.
   std::vector<std::int64_t> coldest_spin_sums;
   std::uint64_t coldest_samples = 0;
-  double device_time_s = 0.0;  // sweeps / sweep_rate_hz: chains sweep side by side
-  double wall_time_s = 0.0;
-  // Modelled energy (docs/energy.md): node updates, codes written (the lattice once, then the
-  // beta codes of every run), node values read, link bytes, the host's energy evaluations;
-  // GPU: the same sweeps done digitally.
-  EnergyLedger energy;
+  // device_time_s (JobSummary): sweeps / sweep_rate_hz, the chains sweep side by side. energy:
+  // node updates, codes written (the lattice once, then the beta codes of every run), node
+  // values read, link bytes, the host's energy evaluations; GPU: the same sweeps digitally.
 
   // <s_i> at the target beta from coldest_spin_sums (0 without samples).
   double coldest_mean(std::uint32_t node) const;
+  // The coldest replica's energy trace in brief: points, first, last, min, mean_last_half.
+  ReportField trace_field() const;
+  ReportFields fields() const;
   std::string brief_report() const;
   std::string full_report() const;
 };
@@ -136,7 +135,7 @@ struct TemperingResult {
 TemperingResult run_parallel_tempering(driver::PbitBoard& board,
                                        const driver::LatticeProgram& program,
                                        const ParallelTemperingOptions& options);
-TemperingResult run_parallel_tempering(driver::PbitBoard& board, const driver::IsingModel& model,
+TemperingResult run_parallel_tempering(driver::PbitBoard& board, const IsingModel& model,
                                        const ParallelTemperingOptions& options);
 
 // The baseline: options.betas.size() chains, all at the target beta options.betas.back()

@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include <Eigen/Core>
 #include <Eigen/SparseCore>
@@ -54,6 +55,12 @@ void write_vector_text(const std::filesystem::path& path, const Eigen::VectorXd&
 // .npy version 1.0, dtype <f8, C order: a matrix as a 2-D array, a vector as a 1-D array.
 void write_npy(const std::filesystem::path& path, const Eigen::MatrixXd& matrix);
 void write_npy(const std::filesystem::path& path, const Eigen::VectorXd& vector);
+
+// The .npy format 1.0 header of a C-order array of dtype `descr` ("<f8", "<i2") and `shape`
+// ("(3, 4)", "(5,)"), padded with spaces so that the data starts at `total_bytes` (0: the next
+// multiple of 64). A fixed total lets a writer rewrite the shape in place when an array grows
+// (kelvin stream -o). Throws MatrixFileError if the header does not fit.
+std::string npy_header(std::string_view descr, std::string_view shape, std::size_t total_bytes = 0);
 
 // Matrix Market "coordinate real general": every stored entry, values as "%.17g".
 void write_matrix_market(const std::filesystem::path& path,

@@ -4,22 +4,24 @@
 
 #include <fmt/format.h>
 
-#include "cli.hpp"
 #include "kelvin/driver/backends/backends.hpp"
+#include "kelvin/tools/cli/commands.hpp"
+#include "kelvin/tools/cli/json_writer.hpp"
+#include "kelvin/tools/cli/options.hpp"
 
 namespace kelvin::tools::cli {
 
 Command add_find_command(CLI::App& app) {
   struct Options {
     std::string filter;
-    bool json = false;
+    CommonOptions common;
   };
   auto options = std::make_shared<Options>();
   CLI::App* command =
       app.add_subcommand("find", "List the addresses of the devices that can be opened");
   command->add_option("filter", options->filter,
                       "Only devices of this scheme or partial address, for example \"sim\"");
-  command->add_flag("--json", options->json, "Print {\"devices\": [ADDRESS, ...]} instead of text");
+  add_json_flag(*command, options->common, "\"devices\": [ADDRESS, ...]");
   command->footer(fmt::format(
       "Schemes: {}. Board servers (kelvind) are listed board by board: name one "
       "(kelvin find tcp:HOST:PORT) or list them, comma-separated, in KELVIN_REMOTES "
@@ -29,11 +31,11 @@ Command add_find_command(CLI::App& app) {
 
   return {command, [options] {
             const auto addresses = driver::backends::find(options->filter);
-            if (options->json) {
-              nlohmann::ordered_json devices = nlohmann::ordered_json::array();
+            if (options->common.json) {
+              Json devices = Json::array();
               for (const auto& address : addresses)
                 devices.push_back(address.to_string());
-              return dump_json(nlohmann::ordered_json{{"devices", devices}});
+              return write_json(Json{{"devices", devices}});
             }
             std::string out;
             for (const auto& address : addresses)

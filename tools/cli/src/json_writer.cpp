@@ -1,27 +1,58 @@
-#include <string>
+#include "kelvin/tools/cli/json_writer.hpp"
 
-#include "cli.hpp"
+#include <type_traits>
+#include <variant>
 
 namespace kelvin::tools::cli {
+namespace {
 
-using json = nlohmann::ordered_json;
-
-json vector_json(const Eigen::VectorXd& v) {
-  json array = json::array();
-  for (Eigen::Index i = 0; i < v.size(); ++i)
-    array.push_back(v(i));
-  return array;
+Json value_json(const runtime::ReportField::Value& value) {
+  return std::visit(
+      [](const auto& v) -> Json {
+        using V = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<V, std::monostate>)
+          return Json(nullptr);
+        else if constexpr (std::is_same_v<V, runtime::ReportFields>)
+          return to_json(v);
+        else
+          return Json(v);
+      },
+      value);
 }
 
-json code_scale_json(const driver::CodeScale& scale) {
-  return json{{"bits", scale.bits},         {"signed", scale.is_signed},
+Json code_scale_json(const driver::CodeScale& scale) {
+  return Json{{"bits", scale.bits},         {"signed", scale.is_signed},
               {"min_code", scale.min_code}, {"max_code", scale.max_code},
               {"lsb", scale.lsb},           {"offset", scale.offset},
               {"unit", scale.unit}};
 }
 
-json description_json(const driver::DeviceDescription& d, const std::string& uri) {
-  json out{
+}  // namespace
+
+Json to_json(const runtime::ReportFields& fields) {
+  Json out = Json::object();
+  for (const runtime::ReportField& f : fields)
+    out[f.key] = value_json(f.value);
+  return out;
+}
+
+Json energy_json(const runtime::EnergyLedger& ledger) {
+  return to_json(ledger.fields());
+}
+
+Json vector_json(const Eigen::VectorXd& v) {
+  Json array = Json::array();
+  for (Eigen::Index i = 0; i < v.size(); ++i)
+    array.push_back(v(i));
+  return array;
+}
+
+std::string write_json(const Json& json) {
+  return json.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+Json description_json(const driver::DeviceDescription& d, const std::string& uri) {
+  Json out{
       {"uri", uri},
       {"family", driver::to_string(d.family)},
       {"serial", d.serial},
@@ -47,7 +78,7 @@ json description_json(const driver::DeviceDescription& d, const std::string& uri
     for (const char* key : {"coupling_dac", "bias_dac", "noise_dac", "adc"})
       out.erase(key);
     const driver::PbitDescription& p = *d.pbit;
-    out["pbit"] = json{{"rows", p.rows},
+    out["pbit"] = Json{{"rows", p.rows},
                        {"cols", p.cols},
                        {"degree", p.degree},
                        {"edge_count", p.edge_count},
@@ -63,24 +94,24 @@ json description_json(const driver::DeviceDescription& d, const std::string& uri
   }
   if (d.resonator) {
     const driver::ResonatorDescription& r = *d.resonator;
-    json dynamics = json::array();
+    Json dynamics = Json::array();
     for (driver::Dynamics x : r.dynamics)
       dynamics.push_back(driver::to_string(x));
     const driver::ImperfectionSpec& imp = r.imperfections;
-    out["resonator"] = json{
+    out["resonator"] = Json{
         {"coupling_kind", driver::to_string(r.coupling_kind)},
         {"dynamics", dynamics},
         {"quartic_dac", code_scale_json(r.quartic)},
         {"quartic_substeps", r.quartic_substeps},
         {"max_decimation", r.max_decimation},
         {"ring_capacity_samples", r.ring_capacity_samples},
-        {"rlc", json{{"resistance_ohm", r.resistance_ohm},
+        {"rlc", Json{{"resistance_ohm", r.resistance_ohm},
                      {"inductance_henry", r.inductance_henry},
                      {"capacitance_per_unit", r.capacitance_per_unit},
                      {"noise_intensity_per_unit", r.noise_intensity_per_unit},
                      {"bias_current_per_unit", r.bias_current_per_unit}}},
     };
-    out["imperfections"] = json{{"model", imp.name},
+    out["imperfections"] = Json{{"model", imp.name},
                                 {"resistance", imp.resistance},
                                 {"capacitance", imp.capacitance},
                                 {"noise", imp.noise},
@@ -89,64 +120,6 @@ json description_json(const driver::DeviceDescription& d, const std::string& uri
                                 {"coupling_dac_gain", imp.coupling_dac_gain}};
   }
   return out;
-}
-
-json summary_json(const runtime::SolveSummary& s) {
-  return json{
-      {"serial", s.serial},
-      {"cells", s.cells},
-      {"unknowns", s.unknowns},
-      {"sign_doubled", s.sign_doubled},
-      {"coupling_scale", s.coupling_scale},
-      {"state_scale", s.state_scale},
-      {"noise_code", s.noise_code},
-      {"diffusion", s.diffusion},
-      {"lambda_min", s.lambda_min},
-      {"lambda_max", s.lambda_max},
-      {"condition_number", s.condition_number},
-      {"matrix_quantization_error", s.matrix_quantization_error},
-      {"bias_quantization_error", s.bias_quantization_error},
-      {"quantization_shift", s.quantization_shift},
-      {"preconditioning",
-       preconditioning_json(s.jacobi, s.preconditioning, s.predicted_quantization_error)},
-      {"batches", s.batches},
-      {"samples", s.samples},
-      {"burn_in_samples", s.burn_in_samples},
-      {"device_time_s", s.device_time_s},
-      {"clipped_samples", s.clipped_samples},
-      {"range_retries", s.range_retries},
-      {"wall_time_s", s.wall_time_s},
-      {"brief", s.brief_report()},
-  };
-}
-
-json energy_json(const runtime::EnergyLedger& e) {
-  return json{{"total_j", e.total_j()},
-              {"analog_j", e.analog_j},
-              {"dac_j", e.dac_j},
-              {"adc_j", e.adc_j},
-              {"io_j", e.io_j},
-              {"host_j", e.host_j},
-              {"gpu_equivalent_j", e.gpu_j},
-              {"dac_codes", e.activity.dac_codes},
-              {"adc_conversions", e.activity.adc_conversions},
-              {"cell_sample_periods", e.activity.cell_sample_periods},
-              {"io_bytes", e.io_bytes},
-              {"host_flops", e.host_flops},
-              {"gpu_flops", e.gpu_flops},
-              {"brief", e.brief()}};
-}
-
-json solve_result_json(const runtime::SolveResult& result) {
-  return json{{"x", vector_json(result.x)},
-              {"stderr", vector_json(result.standard_error)},
-              {"summary", summary_json(result.summary)},
-              {"energy", energy_json(result.summary.energy)}};
-}
-
-std::string dump_json(const json& value) {
-  // Invalid UTF-8 (a board's serial, say) becomes U+FFFD rather than an exception.
-  return value.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace kelvin::tools::cli

@@ -1,5 +1,8 @@
 #include "stream_file.hpp"
 
+#include "kelvin/tools/cli/json_writer.hpp"
+#include "kelvin/tools/matrix_io/matrix_io.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -11,7 +14,7 @@ namespace kelvin::tools::cli {
 namespace {
 
 // The .npy header is rewritten with the final row count when the stream ends, so it is padded
-// to a fixed size that any count fits in (NumPy format 1.0: magic, version, 2-byte length).
+// to a fixed size that any count fits in.
 constexpr std::size_t kHeaderBytes = 128;
 // FILE.json lists at most this many gaps individually (all are counted).
 constexpr std::size_t kMaxListedGaps = 10000;
@@ -37,18 +40,8 @@ StreamFile::~StreamFile() {
 }
 
 void StreamFile::write_header() {
-  std::string dict =
-      fmt::format("{{'descr': '<i2', 'fortran_order': False, 'shape': ({}, {}), }}", rows_, cells_);
-  const std::size_t preamble = 10;  // magic (6), version (2), header length (2)
-  dict.resize(kHeaderBytes - preamble - 1, ' ');
-  dict += '\n';
-  std::string header = "\x93NUMPY";
-  header += '\x01';
-  header += '\x00';
-  const auto length = static_cast<std::uint16_t>(dict.size());
-  header += static_cast<char>(length & 0xFF);
-  header += static_cast<char>(length >> 8);
-  header += dict;
+  const std::string header =
+      matrix_io::npy_header("<i2", fmt::format("({}, {})", rows_, cells_), kHeaderBytes);
   if (std::fseek(file_, 0, SEEK_SET) != 0 ||
       std::fwrite(header.data(), 1, header.size(), file_) != header.size()) {
     throw file_error(path_, "write the header of");
@@ -92,7 +85,7 @@ void StreamFile::finish(nlohmann::ordered_json metadata) {
   metadata["gaps"] = gaps_;
   const std::filesystem::path sidecar = path_.string() + ".json";
   std::ofstream out(sidecar);
-  out << metadata.dump(2) << '\n';
+  out << write_json(metadata);
   if (!out)
     throw file_error(sidecar, "write");
 }

@@ -6,8 +6,10 @@
 
 #include <fmt/format.h>
 
-#include "cli.hpp"
 #include "kelvin/driver/backends/backends.hpp"
+#include "kelvin/tools/cli/commands.hpp"
+#include "kelvin/tools/cli/json_writer.hpp"
+#include "kelvin/tools/cli/options.hpp"
 
 namespace kelvin::tools::cli {
 namespace {
@@ -96,22 +98,18 @@ std::string description_text(const driver::DeviceDescription& d, const std::stri
 }  // namespace
 
 Command add_probe_command(CLI::App& app) {
-  struct Options {
-    std::string uri;
-    bool json = false;
-  };
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<CommonOptions>();
   CLI::App* command =
       app.add_subcommand("probe", "Open a device and print what it says about itself");
-  add_uri_option(*command, options->uri);
-  command->add_flag("--json", options->json, "Print one JSON object instead of text");
-  command->footer(fmt::format("Device addresses:\n  {}", driver::backends::uri_help()));
+  add_uri_option(*command, *options);
+  add_json_flag(*command, *options, "");
+  command->footer(addresses_footer());
 
   return {command, [options] {
             const auto device = driver::backends::open(options->uri);
             const std::string uri = device->address().to_string();
             if (options->json)
-              return dump_json(description_json(device->description(), uri));
+              return write_json(description_json(device->description(), uri));
             return description_text(device->description(), uri);
           }};
 }

@@ -21,26 +21,26 @@
 
 #include <fmt/format.h>
 
-#include "cli.hpp"
 #include "kelvin/common/error.hpp"
 #include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/resonator/sample_stream.hpp"
 #include "kelvin/runtime/energy.hpp"
+#include "kelvin/tools/cli/commands.hpp"
+#include "kelvin/tools/cli/json_writer.hpp"
+#include "kelvin/tools/cli/options.hpp"
 #include "stream_file.hpp"
 
 namespace kelvin::tools::cli {
 
 namespace {
 
-using json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 
 struct StreamCliOptions {
-  std::string uri = kDefaultUri;
+  CommonOptions common;
   double duration_s = 1.0;
   std::string output;
   bool strict = false;
-  bool json = false;
   std::uint32_t decimation = 1;
   std::uint32_t max_samples = 0;
   int reply_timeout_ms = 250;
@@ -77,8 +77,8 @@ void program_independent_cells(driver::ResonatorBoard& board, const StreamCliOpt
   retried([&](common::Deadline d) { board.set_noise(o.noise_code, d); });
 }
 
-json counters_json(const driver::StreamCounters& c) {
-  return json{{"received", c.received},
+Json counters_json(const driver::StreamCounters& c) {
+  return Json{{"received", c.received},
               {"lost", c.lost},
               {"overflow_lost", c.overflow_lost},
               {"transit_lost", c.transit_lost},
@@ -111,7 +111,7 @@ std::string run_stream(const StreamCliOptions& o) {
     throw UsageError(fmt::format("--min-reply-timeout-ms {} is above --reply-timeout-ms {}",
                                  o.min_reply_timeout_ms, o.reply_timeout_ms));
   }
-  auto device = std::shared_ptr<driver::Device>(driver::backends::open(o.uri));
+  auto device = std::shared_ptr<driver::Device>(driver::backends::open(o.common.uri));
   driver::ResonatorBoard board(device);
   if (!o.no_program)
     program_independent_cells(board, o);
@@ -172,8 +172,9 @@ std::string run_stream(const StreamCliOptions& o) {
     // Keep what arrived: the file is finished (with the error noted) before the error is reported.
     if (file) {
       try {
-        file->finish(json{
-            {"uri", o.uri}, {"error", e.what()}, {"counters", counters_json(stream.counters())}});
+        file->finish(Json{{"uri", o.common.uri},
+                          {"error", e.what()},
+                          {"counters", counters_json(stream.counters())}});
       } catch (const std::exception& write_error) {
         throw std::runtime_error(fmt::format("{}; and then: {}", e.what(), write_error.what()));
       }
@@ -189,8 +190,8 @@ std::string run_stream(const StreamCliOptions& o) {
   const driver::DeviceDescription& d = board.description();
   const double sample_period_s =
       static_cast<double>(stream.ticket().ticks_per_output_sample) / d.tick_rate_hz;
-  json result = counters_json(c);
-  result["uri"] = o.uri;
+  Json result = counters_json(c);
+  result["uri"] = o.common.uri;
   result["serial"] = d.serial;
   result["cells"] = d.cells;
   result["stream_id"] = stream.ticket().stream_id;
@@ -200,26 +201,26 @@ std::string run_stream(const StreamCliOptions& o) {
   result["samples_per_s"] = static_cast<double>(c.received) / elapsed_s;
   result["strict"] = o.strict;
   result["resumable_reads"] = stream.resumable();
-  result["link"] = json{{"bad_frames", device->stats().bad_frames},
+  result["link"] = Json{{"bad_frames", device->stats().bad_frames},
                         {"stale_replies", device->stats().stale_replies},
                         {"bytes_received", device->stats().bytes_received}};
   result["energy"] = energy_json(runtime::ledger_since(board, before, 0.0, 0.0));
   if (file) {
-    json meta{{"uri", o.uri},
+    Json meta{{"uri", o.common.uri},
               {"serial", d.serial},
               {"stream_id", stream.ticket().stream_id},
               {"first_tick", first_tick},
               {"ticks_per_sample", stream.ticket().ticks_per_output_sample},
               {"tick_rate_hz", d.tick_rate_hz},
-              {"adc", json{{"lsb", d.adc.lsb}, {"offset", d.adc.offset}, {"unit", d.adc.unit}}},
+              {"adc", Json{{"lsb", d.adc.lsb}, {"offset", d.adc.offset}, {"unit", d.adc.unit}}},
               {"counters", counters_json(c)}};
     file->finish(std::move(meta));
     result["file"] = file->path().string();
   }
 
   std::string out;
-  if (o.json) {
-    out = result.dump() + "\n";
+  if (o.common.json) {
+    out = write_json(result);
   } else {
     out = fmt::format(
         "streamed {:.2f} s from {} ({} cells): received {} samples ({:.3f} MS/s), lost {} "
@@ -246,14 +247,14 @@ Command add_stream_command(CLI::App& app) {
   auto options = std::make_shared<StreamCliOptions>();
   CLI::App* command =
       app.add_subcommand("stream", "Stream ADC samples with every lost sample counted");
-  add_uri_option(*command, options->uri);
+  add_uri_option(*command, options->common);
   command->add_option("--duration", options->duration_s, "Seconds to stream")
       ->required()
       ->check(CLI::Range(1e-3, 1e6));
   command->add_option("-o,--output", options->output,
                       "Write the samples to FILE (.npy int16 codes) and FILE.json (gaps, scale)");
   command->add_flag("--strict", options->strict, "Exit with code 3 if any sample was lost");
-  command->add_flag("--json", options->json, "Print one JSON object instead of text");
+  add_json_flag(*command, options->common, "");
   command->add_option("--decimation", options->decimation, "ADC samples per output sample")
       ->check(CLI::Range(1u, 1u << 20))
       ->capture_default_str();

@@ -7,9 +7,13 @@
 #include <fmt/format.h>
 #include <Eigen/Dense>
 
-#include "cli.hpp"
 #include "kelvin/common/error.hpp"
 #include "kelvin/driver/backends/backends.hpp"
+#include "kelvin/runtime/solve.hpp"
+#include "kelvin/tools/cli/commands.hpp"
+#include "kelvin/tools/cli/json_writer.hpp"
+#include "kelvin/tools/cli/options.hpp"
+#include "solution_output.hpp"
 
 namespace kelvin::tools::cli {
 namespace {
@@ -49,19 +53,13 @@ double condition_number(const Eigen::MatrixXd& a) {
 }  // namespace
 
 Command add_demo_command(CLI::App& app) {
-  struct Options {
-    std::string uri;
-    bool json = false;
-  };
-  auto options = std::make_shared<Options>();
+  auto options = std::make_shared<CommonOptions>();
   CLI::App* command = app.add_subcommand(
       "demo", "Solve a built-in 8 x 8 system on a board and compare with a digital solve");
-  add_uri_option(*command, options->uri);
-  command->add_flag("--json", options->json,
-                    "Print one JSON object {\"x\", \"stderr\", \"digital\", \"z\", \"summary\", "
-                    "\"condition_number\"}");
-  command->footer(fmt::format("The board needs at least 8 cells. Device addresses:\n  {}",
-                              driver::backends::uri_help()));
+  add_uri_option(*command, *options);
+  add_json_flag(*command, *options,
+                "\"x\", \"stderr\", \"digital\", \"z\", \"summary\", \"condition_number\"");
+  command->footer(addresses_footer("The board needs at least 8 cells. "));
 
   return {command, [options] {
             const Eigen::MatrixXd a = demo_matrix();
@@ -80,11 +78,11 @@ Command add_demo_command(CLI::App& app) {
             const Eigen::VectorXd z = (result.x - digital).cwiseQuotient(result.standard_error);
 
             if (options->json) {
-              nlohmann::ordered_json out = solve_result_json(result);
+              Json out = solve_result_json(result);
               out["digital"] = vector_json(digital);
               out["z"] = vector_json(z);
               out["condition_number"] = cond;
-              return dump_json(out);
+              return write_json(out);
             }
 
             std::string out = fmt::format(

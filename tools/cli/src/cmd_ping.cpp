@@ -12,24 +12,23 @@
 
 #include <fmt/format.h>
 
-#include "cli.hpp"
 #include "kelvin/common/error.hpp"
 #include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/ping.hpp"
+#include "kelvin/tools/cli/commands.hpp"
+#include "kelvin/tools/cli/json_writer.hpp"
+#include "kelvin/tools/cli/options.hpp"
 
 namespace kelvin::tools::cli {
 
 namespace {
 
-using json = nlohmann::ordered_json;
-
 struct PingOptions {
-  std::string uri = kDefaultUri;
+  CommonOptions common;
   int count = 10;
   std::size_t payload = 0;
   int interval_ms = 0;
   int timeout_ms = 1000;
-  bool json = false;
 };
 
 // The q-quantile of sorted values (nearest rank).
@@ -39,7 +38,7 @@ double quantile(const std::vector<double>& sorted, double q) {
 }
 
 std::string run_ping(const PingOptions& o) {
-  auto device = driver::backends::open(o.uri);
+  auto device = driver::backends::open(o.common.uri);
   std::vector<double> round_trips_us;
   std::uint64_t lost = 0;
   std::string last_error;
@@ -66,7 +65,7 @@ std::string run_ping(const PingOptions& o) {
   if (round_trips_us.empty()) {
     throw common::Error(
         common::ErrorKind::kTimeout,
-        fmt::format("none of {} pings to {} came back ({})", o.count, o.uri, last_error));
+        fmt::format("none of {} pings to {} came back ({})", o.count, o.common.uri, last_error));
   }
   std::vector<double> sorted = round_trips_us;
   std::sort(sorted.begin(), sorted.end());
@@ -74,7 +73,7 @@ std::string run_ping(const PingOptions& o) {
   for (double v : sorted)
     sum += v;
   const double mean = sum / static_cast<double>(sorted.size());
-  json result{{"uri", o.uri},
+  Json result{{"uri", o.common.uri},
               {"serial", device->description().serial},
               {"sent", o.count},
               {"received", sorted.size()},
@@ -87,13 +86,13 @@ std::string run_ping(const PingOptions& o) {
               {"max_us", sorted.back()},
               {"device_ticks", last_tick - first_tick},
               {"round_trips_us", round_trips_us}};
-  if (o.json)
-    return result.dump() + "\n";
+  if (o.common.json)
+    return write_json(result);
   return fmt::format(
       "{} pings to {} ({}), {} bytes each: {} received, {} lost; round trip min {:.1f} us, "
       "median {:.1f} us, mean {:.1f} us, p90 {:.1f} us, max {:.1f} us\n",
-      o.count, o.uri, device->description().serial, o.payload, sorted.size(), lost, sorted.front(),
-      quantile(sorted, 0.5), mean, quantile(sorted, 0.9), sorted.back());
+      o.count, o.common.uri, device->description().serial, o.payload, sorted.size(), lost,
+      sorted.front(), quantile(sorted, 0.5), mean, quantile(sorted, 0.9), sorted.back());
 }
 
 }  // namespace
@@ -102,7 +101,7 @@ Command add_ping_command(CLI::App& app) {
   auto options = std::make_shared<PingOptions>();
   CLI::App* command =
       app.add_subcommand("ping", "Round-trip latency to a board (no state touched)");
-  add_uri_option(*command, options->uri);
+  add_uri_option(*command, options->common);
   command->add_option("-n,--count", options->count, "Pings to send")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
@@ -115,7 +114,7 @@ Command add_ping_command(CLI::App& app) {
   command->add_option("--timeout-ms", options->timeout_ms, "Deadline of each ping")
       ->check(CLI::Range(1, 600000))
       ->capture_default_str();
-  command->add_flag("--json", options->json, "Print one JSON object instead of text");
+  add_json_flag(*command, options->common, "");
   return {command, [options] { return run_ping(*options); }};
 }
 

@@ -1,0 +1,60 @@
+// What every resonator job owns from its first line to its last: the total deadline, the board's
+// counters at the start (for the energy ledger), the wall clock, the count of sample periods the
+// board ran, and, at the end, the shared summary block (job_summary.hpp). The jobs (solve, block
+// solve, inverse, log-det, natural gradient) build one BoardJob each and never call each other's
+// public entry points: they share this and the problem compiler instead.
+//
+// Thread contract: a BoardJob and its board are used by one thread at a time.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+#include "kelvin/common/deadline.hpp"
+#include "kelvin/driver/resonator/resonator_board.hpp"
+#include "kelvin/runtime/energy.hpp"
+#include "kelvin/runtime/job_summary.hpp"
+#include "kelvin/runtime/problem_compiler.hpp"
+
+namespace kelvin::runtime::detail {
+
+class BoardJob {
+ public:
+  // Starts the wall clock, snapshots the board's counters and sets the deadline `timeout` from
+  // now. Throws common::Error(kInvalidArgument) for a timeout <= 0.
+  BoardJob(driver::ResonatorBoard& board, std::chrono::milliseconds timeout);
+  // The same job continuing under an existing deadline (a block solve's blocks).
+  BoardJob(driver::ResonatorBoard& board, common::Deadline deadline);
+
+  driver::ResonatorBoard& board() const noexcept { return board_; }
+  const driver::DeviceDescription& description() const noexcept { return board_.description(); }
+  common::Deadline deadline() const noexcept { return deadline_; }
+  double sample_period_us() const noexcept { return description().sample_period_s() * 1e6; }
+
+  // Whole sample periods (at least one) in `relaxation_times` relaxation times of
+  // `relaxation_time_us` each.
+  std::uint64_t periods_for(double relaxation_times, double relaxation_time_us) const noexcept;
+  // One run; its samples count toward the job's device time.
+  driver::RunResult run(const driver::RunRequest& request);
+  // Programs couplings, biases and noise.
+  void program(const ProgrammedSystem& codes, std::uint32_t noise_code);
+  // Sample periods run so far (what run() saw, plus what add_samples() added).
+  std::uint64_t samples() const noexcept { return samples_; }
+  void add_samples(std::uint64_t samples) noexcept { samples_ += samples; }
+
+  // Fills the shared block: serial, cells, device time of samples(), wall time since the start
+  // and the energy ledger since the snapshot with these host and GPU FLOPs.
+  void finish(JobSummary& summary, double host_flops, double gpu_flops) const;
+
+ private:
+  driver::ResonatorBoard& board_;
+  std::chrono::steady_clock::time_point wall_start_;
+  BoardSnapshot energy_start_;
+  common::Deadline deadline_;
+  std::uint64_t samples_ = 0;
+};
+
+// Checks a job's timeout option: > 0. Throws common::Error(kInvalidArgument) naming `owner`.
+void check_timeout(const char* owner, std::chrono::milliseconds timeout);
+
+}  // namespace kelvin::runtime::detail

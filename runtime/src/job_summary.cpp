@@ -1,0 +1,25 @@
+#include "kelvin/runtime/job_summary.hpp"
+
+namespace kelvin::runtime {
+
+ReportFields JobSummary::job_fields() const {
+  return {
+      field("serial", "board", serial),
+      field("cells", "board cells", cells),
+      field("device_time_s", "device time", device_time_s, "s", "modelled"),
+      field("wall_time_s", "wall time", wall_time_s, "s", "", 3),
+      field("warnings", "warnings", warnings),
+      group("energy", "energy (model)", energy.fields(), "docs/energy.md"),
+  };
+}
+
+std::string JobSummary::warnings_suffix() const {
+  if (warnings.empty())
+    return {};
+  std::string out = warnings.size() == 1 ? " (warning: " : " (warnings: ";
+  for (std::size_t k = 0; k < warnings.size(); ++k)
+    out += (k > 0 ? "; " : "") + warnings[k];
+  return out + ")";
+}
+
+}  // namespace kelvin::runtime

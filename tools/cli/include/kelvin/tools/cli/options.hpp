@@ -1,0 +1,69 @@
+// The options every kelvin command shares, defined once (libiio's common options): --uri with
+// the family's default device, --json, --timeout-s with the job's own default, the device
+// addresses footer made from the backends' parameter tables, opening a board of a family, and
+// turning a job's Options::validate() failure into a usage error (exit code 2). `--log-level`
+// is global (main.cpp). A flag means the same thing in every command because it is added here.
+//
+// Thread contract: the program is single-threaded; these functions keep no shared state.
+#pragma once
+
+#include <chrono>
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "kelvin/driver/device_description.hpp"
+#include "kelvin/driver/pbit/pbit_board.hpp"
+#include "kelvin/driver/resonator/resonator_board.hpp"
+#include "kelvin/runtime/preconditioning.hpp"
+
+namespace kelvin::tools::cli {
+
+// A bad command line found after parsing (for example solver options out of range): reported
+// like CLI11's usage errors, with exit code 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct CommonOptions {
+  std::string uri;         // --uri
+  bool json = false;       // --json
+  double timeout_s = 0.0;  // --timeout-s, for commands with a deadline
+
+  std::chrono::milliseconds timeout() const;
+};
+
+// --uri URI, defaulting to the driver's default device of `family`.
+CLI::Option* add_uri_option(CLI::App& command, CommonOptions& options,
+                            driver::BoardFamily family = driver::BoardFamily::kResonator);
+// --json: "Print one JSON object {<holds>} instead of text".
+CLI::Option* add_json_flag(CLI::App& command, CommonOptions& options, std::string_view holds);
+// --timeout-s S: the total deadline of `what`, defaulting to the job's own default.
+CLI::Option* add_timeout_option(CLI::App& command, CommonOptions& options,
+                                std::chrono::milliseconds fallback, std::string_view what);
+// --preconditioning auto|jacobi|none (default auto; runtime/.../preconditioning.hpp).
+CLI::Option* add_preconditioning_option(CLI::App& command, runtime::Preconditioning& mode);
+// "<before>Device addresses:\n  <every built-in scheme's parameters>".
+std::string addresses_footer(std::string_view before = {});
+
+// Options::validate() of a runtime job; a refusal becomes a UsageError naming the command.
+template <typename Options>
+void validate_usage(const Options& options, std::string_view command) {
+  try {
+    options.validate();
+  } catch (const std::exception& e) {
+    throw UsageError(fmt::format("{} (see 'kelvin {} --help')", e.what(), command));
+  }
+}
+
+// The board at `uri`, of the family asked for (common::Error(kNotSupported) naming the family
+// it is otherwise).
+driver::ResonatorBoard open_resonator_board(const std::string& uri);
+driver::PbitBoard open_pbit_board(const std::string& uri);
+
+}  // namespace kelvin::tools::cli

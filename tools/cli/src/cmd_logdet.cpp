@@ -1,0 +1,62 @@
+// kelvin logdet --matrix FILE [--uri URI] [--steps K] [--trajectories M] [--bennett]
+//               [--timeout-s S] [--json]
+#include <memory>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "kelvin/runtime/logdet.hpp"
+#include "kelvin/tools/cli/commands.hpp"
+#include "kelvin/tools/cli/json_writer.hpp"
+#include "kelvin/tools/cli/options.hpp"
+#include "kelvin/tools/matrix_io/matrix_io.hpp"
+
+namespace kelvin::tools::cli {
+
+Command add_logdet_command(CLI::App& app) {
+  struct Options {
+    CommonOptions common;
+    std::string matrix;
+    bool bennett = false;
+    runtime::LogdetOptions logdet;
+  };
+  auto options = std::make_shared<Options>();
+
+  CLI::App* command = app.add_subcommand(
+      "logdet", "Estimate log det A on a resonator board (Jarzynski over a coupling ramp)");
+  add_uri_option(*command, options->common);
+  command->add_option("--matrix", options->matrix, "A: text or .npy file, N x N (SPD)")->required();
+  command->add_option("--steps", options->logdet.steps, "Switches of the ramp from diag(A) to A")
+      ->capture_default_str();
+  command
+      ->add_option("--trajectories", options->logdet.trajectories,
+                   "Trajectories per direction (the stderr falls as 1/sqrt of this)")
+      ->capture_default_str();
+  command->add_flag("--bennett", options->bennett,
+                    "Also run the reverse ramp and report Bennett's acceptance ratio");
+  add_timeout_option(*command, options->common, runtime::LogdetOptions{}.timeout, "the whole job");
+  add_json_flag(*command, options->common, "\"logdet\", \"stderr\", \"summary\", \"energy\"");
+  command->footer(addresses_footer("Files: text or NumPy .npy, as for 'kelvin solve'.\n"));
+
+  return {command, [options] {
+            const Eigen::MatrixXd a = matrix_io::read_matrix(options->matrix);
+            runtime::LogdetOptions logdet = options->logdet;
+            logdet.timeout = options->common.timeout();
+            if (options->bennett)
+              logdet.estimator = runtime::LogdetEstimator::kBennett;
+            validate_usage(logdet, "logdet");
+            driver::ResonatorBoard board = open_resonator_board(options->common.uri);
+            const auto result = runtime::logdet(board, a, logdet);
+            if (options->common.json) {
+              return write_json(Json{{"logdet", result.logdet},
+                                     {"stderr", result.standard_error},
+                                     {"summary", summary_json(result.summary)},
+                                     {"energy", energy_json(result.summary.energy)}});
+            }
+            return fmt::format("log det A = {:.10g} +- {:.3g} ({})\n\n{}", result.logdet,
+                               result.standard_error, result.summary.estimator,
+                               result.summary.full_report());
+          }};
+}
+
+}  // namespace kelvin::tools::cli

@@ -1,0 +1,238 @@
+// kelvin sample --model FILE [--uri URI] [--sweeps N] [--samples M] [--burn-in N] [--chains C]
+//               [--beta B | --beta-schedule SPEC] [--timeout-s S] [--json]
+// kelvin sample --model FILE --tempering BMIN:BMAX:R [--exchange-every N] [--target-energy E]
+//               [--uri URI] [--sweeps N] [--burn-in N] [--timeout-s S] [--json]
+//
+// Samples an Ising model on a p-bit board. The model file is JSON in the board's integer
+// coupling units: {"nodes": n, "edges": [[i, j, J], ...], "bias": [b_0, ...]} ("bias" optional,
+// default zeros); model node i is lattice node i (row-major). Every chain is sampled after
+// every sample_every-th sweep, where sample_every = 1, or with --samples M,
+// max(1, floor(sweeps * chains / M)) capped at sweeps, so about M samples are taken in total.
+//
+// --beta-schedule gives the beta of each sweep (burn-in included): a comma list "0.8,0.9,1.2"
+// (sweep k uses entry min(k, size - 1), so the last one holds), or "FROM:TO:SWEEPS", a linear
+// anneal whose sweep k < SWEEPS uses FROM + (TO - FROM) k / (SWEEPS - 1), then TO.
+//
+// --tempering BMIN:BMAX:R runs parallel tempering (runtime/pbit/parallel_tempering.hpp) with R
+// replicas (= chains) on a geometric ladder from BMIN to BMAX, proposing exchanges every
+// --exchange-every sweeps (default 10), for burn-in + sweeps sweeps per chain or until some
+// replica reaches E <= --target-energy (E = -(sum J s_i s_j + sum b s_i), integer units). Its
+// "mean" is that of the coldest replica (beta BMAX), one sample per exchange interval; the
+// JSON adds a "tempering" object (betas, acceptance, best_energy, sweeps_to_target, the coldest
+// replica's energy trace in brief).
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "kelvin/runtime/pbit/ising_sampling.hpp"
+#include "kelvin/runtime/pbit/parallel_tempering.hpp"
+#include "kelvin/tools/cli/commands.hpp"
+#include "kelvin/tools/cli/json_writer.hpp"
+#include "kelvin/tools/cli/options.hpp"
+#include "sample_model_file.hpp"
+#include "sample_specs.hpp"
+
+namespace kelvin::tools::cli {
+namespace {
+
+struct SampleOptions {
+  CommonOptions common;
+  std::string model;
+  std::uint64_t sweeps = 1000;
+  std::uint64_t samples = 0;
+  double beta = 1.0;
+  std::string beta_schedule;
+  std::uint64_t burn_in = 100;
+  std::uint32_t chains = 1;
+  std::string tempering;
+  std::uint32_t exchange_every = 10;
+  std::optional<std::int64_t> target_energy;  // set from target_energy_value when given
+  std::int64_t target_energy_value = 0;
+};
+
+std::string run_sampling(const SampleOptions& options, const runtime::IsingModel& model,
+                         driver::PbitBoard& board) {
+  runtime::IsingSamplingOptions sampling;
+  sampling.sweeps = options.sweeps;
+  sampling.samples = options.samples;
+  sampling.burn_in_sweeps = options.burn_in;
+  sampling.chains = options.chains;
+  sampling.beta = options.beta;
+  if (!options.beta_schedule.empty()) {
+    sampling.beta_schedule =
+        parse_beta_schedule(options.beta_schedule, board.pbit().max_schedule_length);
+  }
+  sampling.timeout = options.common.timeout();
+  const runtime::IsingSamplingResult result = runtime::sample_ising(board, model, sampling);
+  const runtime::IsingSamplingSummary& s = result.summary;
+  const std::string uri = board.device().address().to_string();
+
+  if (options.common.json) {
+    Json correlations = Json::array();
+    for (const auto& [i, j, c] : result.edge_correlations)
+      correlations.push_back(Json::array({i, j, c}));
+    Json out{{"uri", uri},         {"nodes", s.nodes},
+             {"sweeps", s.sweeps}, {"burn_in", s.burn_in_sweeps},
+             {"chains", s.chains}, {"sample_every", s.sample_every},
+             {"beta", s.beta},     {"beta_code", s.beta_code}};
+    if (!sampling.beta_schedule.empty()) {
+      out["beta_schedule"] =
+          Json{{"length", s.schedule_length}, {"first", s.schedule_first_beta}, {"last", s.beta}};
+    }
+    out["samples"] = s.samples;
+    out["mean"] = result.mean;
+    out["edge_correlations"] = correlations;
+    out["summary"] = summary_json(s);
+    out["energy"] = energy_json(s.energy);
+    return write_json(out);
+  }
+  std::string out = fmt::format("{:>6}  {:>10}\n", "node", "<s_i>");
+  for (std::uint32_t i = 0; i < model.nodes; ++i)
+    fmt::format_to(std::back_inserter(out), "{:>6}  {:>10.4f}\n", i, result.mean[i]);
+  if (!model.edges.empty()) {
+    fmt::format_to(std::back_inserter(out), "\n{:>6}  {:>6}  {:>4}  {:>10}\n", "i", "j", "J",
+                   "<s_i s_j>");
+    for (std::size_t k = 0; k < model.edges.size(); ++k) {
+      const auto& [i, j, w] = model.edges[k];
+      fmt::format_to(std::back_inserter(out), "{:>6}  {:>6}  {:>4}  {:>10.4f}\n", i, j, w,
+                     std::get<2>(result.edge_correlations[k]));
+    }
+  }
+  // The brief report names the board by serial; the text names its address, as it always has.
+  const std::string beta_text = s.schedule_length == 1
+                                    ? fmt::format("beta {:g}", s.beta)
+                                    : fmt::format("a {}-entry beta schedule from {:g} to {:g}",
+                                                  s.schedule_length, s.schedule_first_beta, s.beta);
+  fmt::format_to(std::back_inserter(out),
+                 "\n{} samples ({} chain{} x {} sweeps, every {}; burn-in {}) at {} on {}\n",
+                 s.samples, s.chains, s.chains == 1 ? "" : "s", s.sweeps, s.sample_every,
+                 s.burn_in_sweeps, beta_text, uri);
+  return out;
+}
+
+std::string run_tempering(const SampleOptions& options, const runtime::IsingModel& model,
+                          driver::PbitBoard& board) {
+  runtime::ParallelTemperingOptions pt;
+  pt.betas = parse_tempering(options.tempering);
+  pt.sweeps_per_exchange = options.exchange_every;
+  pt.burn_in_sweeps = options.burn_in;
+  pt.max_sweeps = options.burn_in + options.sweeps;
+  pt.target_energy = options.target_energy;
+  pt.timeout = options.common.timeout();
+  const runtime::TemperingResult result = runtime::run_parallel_tempering(board, model, pt);
+  const runtime::TemperingSummary& s = result.summary;
+
+  Json mean = Json::array();
+  Json best_state = Json::array();
+  for (std::uint32_t i = 0; i < model.nodes; ++i) {
+    mean.push_back(s.coldest_mean(i));
+    best_state.push_back(result.best_state.at(i));
+  }
+  if (options.common.json) {
+    return write_json(Json{{"uri", board.device().address().to_string()},
+                           {"nodes", model.nodes},
+                           {"sweeps", s.sweeps},
+                           {"burn_in", s.burn_in_sweeps},
+                           {"chains", s.chains},
+                           {"exchange_every", s.sweeps_per_exchange},
+                           {"beta", s.betas.back()},
+                           {"beta_code", s.beta_codes.back()},
+                           {"samples", s.coldest_samples},
+                           {"mean", mean},
+                           {"best_state", best_state},
+                           {"tempering", summary_json(s)},
+                           {"energy", energy_json(s.energy)}});
+  }
+  std::string out =
+      fmt::format("{:>4}  {:>10}  {:>6}  {:>12}\n", "k", "beta", "code", "swap k,k+1");
+  for (std::size_t k = 0; k < s.betas.size(); ++k) {
+    const std::string swap = k < s.acceptance.size() && s.swaps_proposed[k] > 0
+                                 ? fmt::format("{:.3f}", s.acceptance[k])
+                                 : std::string("-");
+    fmt::format_to(std::back_inserter(out), "{:>4}  {:>10.5g}  {:>6}  {:>12}\n", k, s.betas[k],
+                   s.beta_codes[k], swap);
+  }
+  fmt::format_to(std::back_inserter(out), "\n{:>6}  {:>10}  {:>4}\n", "node", "<s_i>", "best");
+  for (std::uint32_t i = 0; i < model.nodes; ++i) {
+    fmt::format_to(std::back_inserter(out), "{:>6}  {:>10.4f}  {:>+4d}\n", i, s.coldest_mean(i),
+                   result.best_state.at(i));
+  }
+  fmt::format_to(std::back_inserter(out), "\n{}\n", s.brief_report());
+  return out;
+}
+
+}  // namespace
+
+Command add_sample_command(CLI::App& app) {
+  auto options = std::make_shared<SampleOptions>();
+  CLI::App* command =
+      app.add_subcommand("sample", "Sample an Ising model on a p-bit board (means, correlations)");
+  add_uri_option(*command, options->common, driver::BoardFamily::kPbit);
+  command
+      ->add_option("--model", options->model,
+                   "JSON {\"nodes\": n, \"edges\": [[i, j, J], ...], \"bias\": [...]} in the "
+                   "board's integer units")
+      ->required();
+  command->add_option("--sweeps", options->sweeps, "Gibbs sweeps per chain after burn-in")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 32))
+      ->capture_default_str();
+  auto* samples =
+      command
+          ->add_option("--samples", options->samples,
+                       "About this many samples in total (sample_every = max(1, sweeps * chains "
+                       "/ M)); default: every sweep of every chain")
+          ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  auto* beta =
+      command
+          ->add_option("--beta", options->beta, "Inverse temperature (rounded to the board's code)")
+          ->capture_default_str();
+  auto* schedule = command
+                       ->add_option("--beta-schedule", options->beta_schedule,
+                                    "Beta per sweep, burn-in included: 'b0,b1,...' (the last "
+                                    "holds) or 'FROM:TO:SWEEPS' (linear anneal)")
+                       ->excludes(beta);
+  command->add_option("--burn-in", options->burn_in, "Sweeps before sampling starts")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 32))
+      ->capture_default_str();
+  auto* chains = command->add_option("--chains", options->chains, "Independent chains")
+                     ->check(CLI::Range(1u, 1024u))
+                     ->capture_default_str();
+  auto* tempering =
+      command
+          ->add_option("--tempering", options->tempering,
+                       "Parallel tempering: R replicas (= chains) on a geometric beta ladder "
+                       "BMIN:BMAX:R; the coldest (BMAX) is sampled")
+          ->excludes(beta)
+          ->excludes(schedule)
+          ->excludes(chains)
+          ->excludes(samples);
+  command
+      ->add_option("--exchange-every", options->exchange_every,
+                   "Tempering: sweeps between replica exchange attempts")
+      ->check(CLI::Range(1u, 1u << 20))
+      ->needs(tempering)
+      ->capture_default_str();
+  auto* target = command
+                     ->add_option("--target-energy", options->target_energy_value,
+                                  "Tempering: stop once a replica has E = -(sum J s s + sum b s) "
+                                  "<= E")
+                     ->needs(tempering);
+  add_timeout_option(*command, options->common, runtime::IsingSamplingOptions{}.timeout,
+                     "the whole command");
+  add_json_flag(*command, options->common, "\"mean\", \"edge_correlations\", \"samples\", ...");
+  command->footer(addresses_footer());
+
+  return {command, [options, target] {
+            if (target->count() > 0)
+              options->target_energy = options->target_energy_value;
+            const runtime::IsingModel model = read_model(options->model);
+            driver::PbitBoard board = open_pbit_board(options->common.uri);
+            if (!options->tempering.empty())
+              return run_tempering(*options, model, board);
+            return run_sampling(*options, model, board);
+          }};
+}
+
+}  // namespace kelvin::tools::cli

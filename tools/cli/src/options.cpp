@@ -1,0 +1,70 @@
+#include "kelvin/tools/cli/options.hpp"
+
+#include <map>
+
+#include "kelvin/driver/backends/backends.hpp"
+
+namespace kelvin::tools::cli {
+
+std::chrono::milliseconds CommonOptions::timeout() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::duration<double>(timeout_s));
+}
+
+CLI::Option* add_uri_option(CLI::App& command, CommonOptions& options, driver::BoardFamily family) {
+  options.uri = family == driver::BoardFamily::kPbit
+                    ? std::string(driver::backends::kDefaultPbitUri)
+                    : std::string(driver::backends::kDefaultResonatorUri);
+  const char* what = family == driver::BoardFamily::kPbit ? "Device address of a p-bit board"
+                                                          : "Device address, for example";
+  return command
+      .add_option("--uri", options.uri,
+                  family == driver::BoardFamily::kPbit ? std::string(what)
+                                                       : fmt::format("{} {}", what, options.uri))
+      ->capture_default_str();
+}
+
+CLI::Option* add_json_flag(CLI::App& command, CommonOptions& options, std::string_view holds) {
+  return command.add_flag("--json", options.json,
+                          holds.empty()
+                              ? std::string("Print one JSON object instead of text")
+                              : fmt::format("Print one JSON object {{{}}} instead of text", holds));
+}
+
+CLI::Option* add_timeout_option(CLI::App& command, CommonOptions& options,
+                                std::chrono::milliseconds fallback, std::string_view what) {
+  options.timeout_s = std::chrono::duration<double>(fallback).count();
+  return command
+      .add_option("--timeout-s", options.timeout_s,
+                  fmt::format("Deadline for {}, in seconds", what))
+      ->check(CLI::Range(1e-3, 1e7))
+      ->capture_default_str();
+}
+
+CLI::Option* add_preconditioning_option(CLI::App& command, runtime::Preconditioning& mode) {
+  static const std::map<std::string, runtime::Preconditioning> kModes{
+      {"auto", runtime::Preconditioning::kAuto},
+      {"jacobi", runtime::Preconditioning::kJacobi},
+      {"none", runtime::Preconditioning::kNone}};
+  mode = runtime::Preconditioning::kAuto;
+  return command
+      .add_option("--preconditioning", mode,
+                  "auto (Jacobi when it at least halves the predicted quantization error), "
+                  "jacobi or none")
+      ->transform(CLI::CheckedTransformer(kModes, CLI::ignore_case))
+      ->default_str("auto");
+}
+
+std::string addresses_footer(std::string_view before) {
+  return fmt::format("{}Device addresses:\n  {}", before, driver::backends::uri_help());
+}
+
+driver::ResonatorBoard open_resonator_board(const std::string& uri) {
+  return driver::ResonatorBoard(driver::backends::open(uri));
+}
+
+driver::PbitBoard open_pbit_board(const std::string& uri) {
+  return driver::PbitBoard(driver::backends::open(uri));
+}
+
+}  // namespace kelvin::tools::cli
