@@ -1,0 +1,220 @@
+// The hybrid pipeline's training driver run_pipelined: sequential mode reproduces the estimator
+// bit for bit, pipelined mode overlaps the host's work with the board's, and pipelined TNGD still
+// trains on one-step-stale gradients. The pipeline's mechanics are tested in
+// hybrid_pipeline_test.cpp.
+#include "kelvin/runtime/hybrid_pipeline.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <Eigen/Dense>
+
+#include "hybrid_pipeline_fixture.hpp"
+#include "logistic_fixture.hpp"
+
+namespace kelvin::runtime {
+namespace {
+
+using testing::LogisticBatch;
+using testing::LogisticDataset;
+using testing::open_board;
+using testing::tngd_options;
+
+// The logistic task's host step; odd steps send GGN factors (J = the batch's rows, H =
+// diag(p (1 - p)) / batch) instead of the dense F, so that both submit() forms are exercised.
+StepProblem logistic_problem(const LogisticDataset& d, const Eigen::VectorXd& w, std::int64_t step,
+                             int batch) {
+  const LogisticBatch b = testing::logistic_batch(d, w, static_cast<int>(step), batch);
+  if (step % 2 == 0)
+    return {b.gradient, b.ggn, std::nullopt};
+  const auto start = static_cast<Eigen::Index>(step) * batch % d.x.rows();
+  const Eigen::MatrixXd x = d.x.middleRows(start, batch);
+  const Eigen::VectorXd p = testing::sigmoid(x * w);
+  const Eigen::VectorXd h = p.array() * (1.0 - p.array()) / batch;
+  return {b.gradient, x, Eigen::MatrixXd(h.asDiagonal())};
+}
+
+// Sequential mode is the plain loop through a worker thread: with the same board seed and
+// options, every estimate equals the estimator's called by hand, bit for bit, including warm
+// start and upload delay, which depend on the order of the steps.
+TEST(HybridPipeline, SequentialModeGivesExactlyTheEstimatorsResults) {
+  const LogisticDataset d = testing::make_logistic_dataset();
+  NaturalGradientOptions options = tngd_options();
+  options.warm_start = true;
+  options.upload_delay_us = 3.0;
+  constexpr int kSteps = 8;
+  constexpr int kBatch = 128;
+
+  auto by_hand_board = open_board(5);
+  NaturalGradientEstimator estimator(by_hand_board, options);
+  std::vector<Eigen::VectorXd> by_hand;
+  Eigen::VectorXd w = Eigen::VectorXd::Zero(testing::kLogisticFeatures);
+  for (int k = 0; k < kSteps; ++k) {
+    const StepProblem p = logistic_problem(d, w, k, kBatch);
+    const auto r = p.h ? estimator.estimate(p.gradient, p.curvature, *p.h)
+                       : estimator.estimate(p.gradient, p.curvature);
+    by_hand.push_back(r.estimate);
+    w += tngd_update(r.estimate, TngdMode::kTngd, 1.0);
+  }
+
+  auto pipeline_board = open_board(5);
+  std::vector<Eigen::VectorXd> pipelined;
+  PipelinedTrainingOptions training;
+  training.steps = kSteps;
+  training.overlap = false;
+  const auto result = run_pipelined(
+      pipeline_board, options, Eigen::VectorXd::Zero(testing::kLogisticFeatures),
+      [&](const Eigen::VectorXd& theta, std::int64_t k) {
+        return logistic_problem(d, theta, k, kBatch);
+      },
+      [&](Eigen::VectorXd& theta, const NaturalGradientResult& r) {
+        pipelined.push_back(r.estimate);
+        theta += tngd_update(r.estimate, TngdMode::kTngd, 1.0);
+      },
+      training);
+
+  ASSERT_EQ(pipelined.size(), by_hand.size());
+  for (std::size_t k = 0; k < by_hand.size(); ++k)
+    EXPECT_TRUE(pipelined[k] == by_hand[k]) << "step " << k;
+  EXPECT_TRUE(result.theta == w);
+  EXPECT_EQ(result.stats.steps_run, static_cast<std::uint64_t>(kSteps));
+}
+
+// Examples whose full-batch gradient and GGN take the host about half the board's time per step
+// on this machine and build (measured here, so that the ratio holds in Release, Debug and
+// sanitizer builds alike; the assertions do not depend on the value).
+int examples_for_half_a_board_step(const Eigen::VectorXd& theta0) {
+  auto board = open_board(7);
+  HybridPipeline pipeline(board, tngd_options());
+  const LogisticDataset probe = testing::make_logistic_dataset(4096, 98);
+  const auto host_start = std::chrono::steady_clock::now();
+  for (int k = 0; k < 5; ++k) {
+    const LogisticBatch b = testing::logistic_batch(probe, theta0, k, 4096);
+    auto f = pipeline.submit(k, b.gradient, b.ggn);
+    pipeline.wait(f);
+  }
+  const double total =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - host_start).count();
+  const auto stats = pipeline.stats();
+  const double board_per_step = stats.board_busy_s / 5.0;
+  const double host_per_example = std::max(total - stats.host_wait_s, 1e-9) / (5.0 * 4096.0);
+  const double examples = 0.5 * board_per_step / host_per_example;
+  const int rounded = static_cast<int>(std::clamp(examples / 512.0, 1.0, 512.0)) * 512;
+  std::printf("[   INFO   ] board %.3g ms per step, host %.3g us per 1000 examples: %d examples\n",
+              board_per_step * 1e3, host_per_example * 1e9, rounded);
+  return rounded;
+}
+
+// The host's work is real arithmetic: the gradient and GGN of a whole dataset per step
+// (O(examples x features^2)), sized to about half a board step. Sequentially the board waits
+// for all of it every step; pipelined, the host does it while the board runs the previous step
+// and stages the next problem before that step ends, so the board's idle time falls and the
+// host computes during part of the board's busy time (the pipeline's overlap is a lower bound
+// from the host thread's CPU time, so a sequential loop scores 0 however the threads are
+// scheduled). Asserted on the pipeline's own counters only, and on sums over three sequential
+// and three pipelined runs taken in turn, so that a change of load on this shared machine hits
+// both modes alike. Measured over 30 repetitions on the loaded 2-core machine: overlap median
+// 0.40 (min 0.05) pipelined, 0 sequential; board idle 0.03 against 0.33 ms per step.
+TEST(HybridPipeline, PipelinedModeOverlapsHostWorkWithTheBoard) {
+  const Eigen::VectorXd theta0 = Eigen::VectorXd::Zero(testing::kLogisticFeatures);
+  const int examples = examples_for_half_a_board_step(theta0);
+  const LogisticDataset d = testing::make_logistic_dataset(examples, 99);
+  const auto compute = [&d, examples](const Eigen::VectorXd& theta, std::int64_t k) {
+    LogisticBatch b = testing::logistic_batch(d, theta, static_cast<int>(k), examples);
+    return StepProblem{std::move(b.gradient), std::move(b.ggn), std::nullopt};
+  };
+  const auto apply = [](Eigen::VectorXd& theta, const NaturalGradientResult& r) {
+    theta += tngd_update(r.estimate, TngdMode::kTngd, 0.25);
+  };
+  PipelinedTrainingOptions training;
+  training.steps = 20;
+
+  HybridPipelineStats sequential;
+  HybridPipelineStats pipelined;
+  const auto add = [](HybridPipelineStats& sum, const PipelinedTrainingResult& r) {
+    std::printf("[   INFO   ] %s\n", r.brief_report().c_str());
+    sum.steps_run += r.stats.steps_run;
+    sum.board_busy_s += r.stats.board_busy_s;
+    sum.board_idle_s += r.stats.board_idle_s;
+    sum.host_wait_s += r.stats.host_wait_s;
+    sum.overlap_s += r.stats.overlap_s;
+  };
+  for (int round = 0; round < 3; ++round) {
+    for (const bool overlap : {false, true}) {
+      auto board = open_board(7);
+      training.overlap = overlap;
+      add(overlap ? pipelined : sequential,
+          run_pipelined(board, tngd_options(), theta0, compute, apply, training));
+    }
+  }
+  EXPECT_EQ(pipelined.steps_run, 60u);
+  EXPECT_GT(pipelined.overlap_fraction(), 0.0);
+  EXPECT_GT(pipelined.overlap_fraction(), sequential.overlap_fraction());
+  EXPECT_LT(pipelined.board_idle_s, sequential.board_idle_s);
+}
+
+// TNGD on the logistic task through run_pipelined, loss per step, from theta = 0.
+std::vector<double> train_through_pipeline(const LogisticDataset& d, bool overlap, double rate,
+                                           std::uint64_t board_seed) {
+  constexpr int kBatch = 128;
+  auto board = open_board(board_seed);
+  std::vector<double> losses{testing::logistic_loss(d, Eigen::VectorXd::Zero(8))};
+  PipelinedTrainingOptions training;
+  training.steps = 30;
+  training.overlap = overlap;
+  run_pipelined(
+      board, tngd_options(), Eigen::VectorXd::Zero(testing::kLogisticFeatures),
+      [&](const Eigen::VectorXd& theta, std::int64_t k) {
+        LogisticBatch b = testing::logistic_batch(d, theta, static_cast<int>(k), kBatch);
+        return StepProblem{std::move(b.gradient), std::move(b.ggn), std::nullopt};
+      },
+      [&](Eigen::VectorXd& theta, const NaturalGradientResult& r) {
+        theta += tngd_update(r.estimate, TngdMode::kTngd, rate);
+        losses.push_back(testing::logistic_loss(d, theta));
+      },
+      training);
+  return losses;
+}
+
+// The task of TngdTraining.LogisticRegressionReachesALowerLossPerStepThanTheBestSgd, pipelined.
+// Its gradients are one step stale, and a delayed Newton step at rate eta follows
+// e_{k+1} = e_k - eta e_{k-1} on a quadratic: rate 1 no longer converges, and eta = 1/4 (a double
+// root r = 1/2 of r^2 - r + eta) contracts fastest, so the pipelined run uses 1/4, chosen from
+// that theory, not from this data. It must still beat the best-tuned SGD at steps 5, 10 and 30
+// (the same bar as the sequential test); the curves against sequential TNGD (rate 1) are printed
+// for docs/hybrid-loop.md.
+TEST(HybridPipeline, PipelinedTngdReachesALowerLossPerStepThanTheBestSgd) {
+  const LogisticDataset d = testing::make_logistic_dataset();
+  std::vector<double> best_sgd;
+  double best_rate = 0.0;
+  for (const double rate : {0.3, 1.0, 3.0, 10.0, 30.0, 100.0}) {
+    const auto curve = testing::train_logistic_sgd(d, rate, 30, 128);
+    if (std::isfinite(curve.back()) && (best_sgd.empty() || curve.back() < best_sgd.back())) {
+      best_sgd = curve;
+      best_rate = rate;
+    }
+  }
+  const auto sequential = train_through_pipeline(d, false, 1.0, 11);
+  const auto pipelined = train_through_pipeline(d, true, 0.25, 11);
+  std::printf("[   INFO   ] step  SGD (rate %g)  TNGD sequential (1)  TNGD pipelined (1/4)\n",
+              best_rate);
+  for (int step : {0, 1, 2, 5, 10, 20, 30}) {
+    const auto k = static_cast<std::size_t>(step);
+    std::printf("[   INFO   ] %4d  %12.4f  %19.4f  %20.4f\n", step, best_sgd[k], sequential[k],
+                pipelined[k]);
+  }
+  for (int step : {5, 10, 30}) {
+    EXPECT_LT(pipelined[static_cast<std::size_t>(step)], best_sgd[static_cast<std::size_t>(step)])
+        << "step " << step;
+  }
+}
+
+}  // namespace
+}  // namespace kelvin::runtime
