@@ -1,7 +1,8 @@
 // Component imprecision of an emulated board, drawn deterministically from its serial number, so
 // that a given board always has the same flaws and calibration has something real to find
-// (reference.md section 1: "component imprecision dominates error"; per-cell kappa0 r mismatch
-// gives each cell its own effective temperature).
+// (component imprecision is a key source of error: Aifer et al., arXiv 2401.16231; per-cell
+// kappa0 r mismatch gives each cell its own effective temperature: Melanson et al.,
+// arXiv 2312.04836).
 //
 // Every quantity is drawn uniformly in [-spread, +spread] from Philox4x32-10 keyed by the FNV-1a
 // hash of the serial, counter {cell, quantity, 0, 0x494D5046 ("IMPF")}: independent of the noise

@@ -1,7 +1,7 @@
-// The physical model of a resonator board's cells (reference.md section 1; Melanson et al.,
-// arXiv 2312.04836): N parallel RLC cells to ground, coupled through capacitors, each driven by
-// an injected current-noise source. State z = [i; v] (inductor currents [A], capacitor
-// voltages [V]), 2N dimensions, time in seconds:
+// The physical model of a resonator board's cells (Melanson et al., arXiv 2312.04836): N parallel
+// RLC cells to ground, coupled through capacitors, each driven by an injected current-noise
+// source. State z = [i; v] (inductor currents [A], capacitor voltages [V]), 2N dimensions, time
+// in seconds:
 //     di = L^-1 v dt
 //     dv = -C^-1 R^-1 v dt - C^-1 i dt + C^-1 diag(sqrt(2 kappa0_i)) dW
 // with C the Maxwell capacitance matrix (C_ii = C_ground,i + sum_j C_c,ij, C_ij = -C_c,ij).
@@ -19,9 +19,9 @@
 
 namespace kelvin::sim_backend {
 
-// Nominal components: RC = 1 us, as assumed in the TNGD paper (reference.md section 3), and an
-// inductance that makes each uncoupled cell underdamped (quality factor R sqrt(C/L) = 3.16,
-// resonance 1/sqrt(LC) = 3.16e6 rad/s).
+// Nominal components: RC = 1 us, as assumed in the TNGD paper (Donatella et al.,
+// arXiv 2405.13817), and an inductance that makes each uncoupled cell underdamped (quality
+// factor R sqrt(C/L) = 3.16, resonance 1/sqrt(LC) = 3.16e6 rad/s).
 inline constexpr double kNominalResistance = 1.0e3;    // ohm
 inline constexpr double kNominalCapacitance = 1.0e-9;  // F, cell to ground
 inline constexpr double kNominalInductance = 1.0e-4;   // H
