@@ -18,8 +18,6 @@ using detail::as_bytes;
 using detail::fill_format;
 using firmware_protocol::wire::Envelope;
 
-static_assert(reg::kProtocolVersion == firmware_protocol::kProtocolVersion);
-
 }  // namespace
 
 PbitFirmware::PbitFirmware(const PbitConfig& config)
@@ -118,7 +116,7 @@ firmware_protocol::wire::DeviceInfo PbitFirmware::device_info() const {
   info.set_family(firmware_protocol::wire::BOARD_FAMILY_PBIT);
   info.set_serial(config.effective_serial());
   info.set_firmware_version(std::string(reg::kFirmwareVersion));
-  info.set_protocol_version(reg::kProtocolVersion);
+  info.set_protocol_version(firmware_protocol::kProtocolVersion);
   info.set_model(std::string(reg::kModel));
   info.set_cell_count(lattice.nodes());
   info.set_tick_rate_hz(reg::kSweepRateHz);

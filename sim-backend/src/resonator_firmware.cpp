@@ -23,8 +23,6 @@ using detail::fill_format;
 using detail::reply_to;
 using firmware_protocol::wire::Envelope;
 
-static_assert(reg::kProtocolVersion == firmware_protocol::kProtocolVersion);
-
 Dynamics dynamics_from_wire(firmware_protocol::wire::Dynamics dynamics) {
   switch (dynamics) {
     case firmware_protocol::wire::DYNAMICS_OVERDAMPED:
@@ -199,7 +197,7 @@ firmware_protocol::wire::DeviceInfo ResonatorFirmware::device_info() const {
   info.set_family(firmware_protocol::wire::BOARD_FAMILY_RESONATOR);
   info.set_serial(config.effective_serial());
   info.set_firmware_version(std::string(reg::kFirmwareVersion));
-  info.set_protocol_version(reg::kProtocolVersion);
+  info.set_protocol_version(firmware_protocol::kProtocolVersion);
   info.set_model(std::string(reg::kModel));
   info.set_cell_count(config.cells);
   fill_format(info.mutable_coupling_dac(), reg::kCouplingBits, true, reg::kCouplingMinCode,

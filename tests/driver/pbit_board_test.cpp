@@ -134,7 +134,7 @@ TEST(PbitBoard, SamplesAModelThroughTheSimulator) {
   EXPECT_LT(clamped.mean(1), -0.9);
 }
 
-// Per-chain beta (protocol v4): the host checks the count and the codes, naming the chain,
+// Per-chain beta (since protocol v4): the host checks the count and the codes, naming the chain,
 // before sending; a valid request reaches the board, whose two chains then sample at their own
 // betas. Node 0 with bias 3 and nothing else: <s_0> = tanh(3 beta), 0 at beta 0 and 0.995 at
 // beta 1; each chain's mean over 2000 i.i.d. samples has standard deviation at most

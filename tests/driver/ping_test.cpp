@@ -1,5 +1,5 @@
-// Ping (protocol v5 Ping/Pong): the payload comes back unchanged with the round trip, and a ping
-// whose reply is held back times out by its deadline without spoiling the next one.
+// Ping (Ping/Pong, since protocol v5): the payload comes back unchanged with the round trip, and a
+// ping whose reply is held back times out by its deadline without spoiling the next one.
 #include "kelvin/driver/ping.hpp"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// The p-bit board's per-chain beta (protocol v4, StartSampling.chain_beta_codes): each chain
+// The p-bit board's per-chain beta (StartSampling.chain_beta_codes, since protocol v4): each chain
 // samples the law of its own beta, the schedule is overridden only for that run, the RNG keying
 // is unchanged, and malformed requests are refused naming the chain.
 #include <gtest/gtest.h>

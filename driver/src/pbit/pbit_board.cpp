@@ -177,9 +177,10 @@ SamplingTicket PbitBoard::start_sampling(const SamplingRequest& request, Deadlin
   }
   if (!request.chain_beta_codes.empty()) {
     if (!d.has_capability(capability::kPerChainBeta)) {
-      throw Error(ErrorKind::kNotSupported,
-                  "this board cannot give each chain its own beta (no per_chain_beta capability; "
-                  "it needs protocol version 4)");
+      throw Error(
+          ErrorKind::kNotSupported,
+          "this board cannot give each chain its own beta (no per_chain_beta capability; "
+          "it was added in protocol version 4: a board that speaks an older version lacks it)");
     }
     if (request.chain_beta_codes.size() != request.chains) {
       throw Error(ErrorKind::kInvalidArgument,

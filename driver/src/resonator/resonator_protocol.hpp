@@ -19,7 +19,7 @@ firmware_protocol::wire::Envelope start_run(std::uint64_t duration_ticks,
                                             const RunRequest& request);
 firmware_protocol::wire::Envelope set_quartic(std::span<const std::uint16_t> codes);
 firmware_protocol::wire::Envelope start_stream(const StreamRequest& request);
-// With from_sequence: the resumable read (protocol v6).
+// With from_sequence: the resumable read (since protocol v6).
 firmware_protocol::wire::Envelope read_stream(std::uint32_t max_samples,
                                               std::optional<std::uint64_t> from_sequence);
 firmware_protocol::wire::Envelope stop_stream();

@@ -66,7 +66,7 @@ TemperingResult run_job(driver::PbitBoard& board, const driver::LatticeProgram& 
   if (tempering && !desc.has_capability(driver::capability::kPerChainBeta)) {
     throw Error(ErrorKind::kNotSupported,
                 "parallel tempering needs a board that gives each chain its own beta "
-                "(per_chain_beta, protocol version 4)");
+                "(per_chain_beta, added in protocol version 4)");
   }
   const IsingEnergy energy_of(board.lattice(), program);
 

@@ -1,7 +1,7 @@
 // kelvin ping [--uri URI] [-n N] [--payload BYTES] [--interval-ms MS] [--timeout-ms MS] [--json]
 //
-// Round trips that touch no board state (protocol v5 Ping): the latency of the whole path, host
-// to board and back (transport, framing, the board's frame loop). A ping whose reply does not
+// Round trips that touch no board state (Ping, since protocol v5): the latency of the whole path,
+// host to board and back (transport, framing, the board's frame loop). A ping whose reply does not
 // come back within --timeout-ms counts as lost; the next ones go on.
 #include <algorithm>
 #include <chrono>

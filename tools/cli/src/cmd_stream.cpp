@@ -282,7 +282,8 @@ Command add_stream_command(CLI::App& app) {
   command->add_flag("--no-program", options->no_program,
                     "Stream what the board holds instead of programming independent cells");
   command->add_flag("--plain-reads", options->plain_reads,
-                    "Do not resume reads after a lost reply (protocol v3 reads: the lost reply's "
+                    "Do not resume reads after a lost reply (the reads of protocol v3 and later: "
+                    "the lost reply's "
                     "samples are counted as transit loss); for comparison");
   return {command, [options] { return run_stream(*options); }};
 }

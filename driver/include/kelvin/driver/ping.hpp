@@ -1,4 +1,4 @@
-// A liveness and latency check that touches no board state (protocol v5 Ping/Pong), for
+// A liveness and latency check that touches no board state (Ping/Pong, since protocol v5), for
 // `kelvin ping` and for callers that want to know a link is alive before a long job.
 //
 // Thread contract: ping() goes through Device::request(), so it may run concurrently with other

@@ -1,4 +1,4 @@
-// The client side of a board server's session handshake (protocol v5): the first frame on a
+// The client side of a board server's session handshake (since protocol v5): the first frame on a
 // connection to kelvind is Attach{board, token, client}; the server answers Attached (the board
 // is leased to this connection until it closes) or Error. From then on the connection is a plain
 // byte pipe to the board, and Device performs its Hello through it as with any transport.
@@ -37,7 +37,7 @@ struct AttachResult {
 AttachResult attach_remote_board(Transport& transport, const AttachRequest& request,
                                  const std::string& server, common::Deadline deadline);
 
-// One board of a server's listing (protocol v6 Attach.list_only).
+// One board of a server's listing (Attach.list_only, since protocol v6).
 struct RemoteBoard {
   std::uint32_t board = 0;  // index for ?board=N
   std::string device_uri;   // its address on the server

@@ -10,12 +10,10 @@
 #include <vector>
 
 #include "kelvin/firmware_protocol/framing.hpp"
+#include "kelvin/firmware_protocol/version.hpp"
 #include "kelvin/firmware_protocol/wire.pb.h"
 
 namespace kelvin::firmware_protocol {
-
-// The protocol version this build speaks (Envelope.protocol_version).
-inline constexpr std::uint32_t kProtocolVersion = 6;
 
 // The payload of a well-formed frame was not a valid Envelope.
 class MessageError : public std::runtime_error {

@@ -73,7 +73,7 @@
 // Clock         DeviceInfo.tick_rate_hz = sweep_rate_hz = 1e6 (a documented nominal rate: one
 //               tick is one sweep), ticks_per_sample = 1.
 // Identity      family BOARD_FAMILY_PBIT, model "pbit-gibbs", firmware "kelvin-sim 0.1.0",
-//               protocol version 6, cell_count = nodes, capabilities SECOND_MOMENTS |
+//               kProtocolVersion (version.hpp), cell_count = nodes, capabilities SECOND_MOMENTS |
 //               SAMPLE_RECORD | STATE_RESET | PER_CHAIN_BETA; the resonator DAC/ADC formats are
 //               left unset and DeviceInfo.pbit carries the formats above.
 #pragma once
@@ -89,7 +89,6 @@ namespace kelvin::sim_backend::pbit {
 // Identity.
 inline constexpr std::string_view kModel = "pbit-gibbs";
 inline constexpr std::string_view kFirmwareVersion = "kelvin-sim 0.1.0";
-inline constexpr std::uint32_t kProtocolVersion = 6;
 
 // Geometry (defaults; limits live in kelvin/firmware_protocol/pbit_lattice.hpp).
 inline constexpr std::uint32_t kDefaultRows = 70;

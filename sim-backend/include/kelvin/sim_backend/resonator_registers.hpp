@@ -67,9 +67,10 @@
 // Result buffer results of up to 8 unread runs; starting a 9th evicts the oldest unread run
 //               and increments overflow_count (cumulative since power-up, reported in every
 //               RunResults). ReadResults returns and removes a run's results.
-// Dynamics      (protocol v3) chosen per run or stream. DYNAMICS_OVERDAMPED is the board above.
-//               DYNAMICS_RLC integrates the underdamped RLC cells of rlc_circuit.hpp (reference.md
-//               section 1): the coupling codes program the Maxwell capacitance matrix
+// Dynamics      chosen per run or stream (since protocol v3). DYNAMICS_OVERDAMPED is the
+//               board above. DYNAMICS_RLC integrates the underdamped RLC cells of
+//               rlc_circuit.hpp (Melanson et al., arXiv 2312.04836): the coupling codes set
+//               the Maxwell capacitance matrix
 //               C = A * 1e-9 F us (A = I/us gives 1 nF per cell, so RC = 1 us with R = 1 kOhm),
 //               L = 100 uH per cell, the noise DAC sets kappa0 = D * 1e-12 A^2 s per unit, so
 //               that the stationary voltage covariance kappa0 r C^-1 equals D A^-1 as in the
@@ -122,7 +123,7 @@
 //               so T is compared with it: T below it is refused with ERROR_CODE_LATE_COMMAND;
 //               T must be a multiple of 100 and at most kMaxStartAheadTicks (60 s) ahead
 //               (INVALID_ARGUMENT). The emulator maps T onto its steady clock at 10 ns a tick.
-// Identity      family BOARD_FAMILY_RESONATOR, firmware "kelvin-sim 0.2.0", protocol version 6,
+// Identity      family BOARD_FAMILY_RESONATOR, firmware "kelvin-sim 0.2.0", kProtocolVersion,
 //               capabilities SECOND_MOMENTS | SAMPLE_RECORD | STATE_RESET | RLC_DYNAMICS |
 //               QUARTIC | DECIMATION | STREAMING | TIMED_START | RESUMABLE_READ,
 //               max_frame_payload = kelvin::firmware_protocol::kMaxFramePayload (1 MiB).
@@ -140,7 +141,6 @@ namespace kelvin::sim_backend::resonator {
 // Identity.
 inline constexpr std::string_view kModel = "overdamped-ou";
 inline constexpr std::string_view kFirmwareVersion = "kelvin-sim 0.2.0";
-inline constexpr std::uint32_t kProtocolVersion = 6;
 
 // Cells.
 inline constexpr std::uint32_t kMinCells = 1;

@@ -2,7 +2,8 @@
 // (all cells' int16 codes), written by the acquisition and read by the host.
 //
 // The ring holds the stream's samples [tail, produced). Reads come in two kinds:
-//   - pop(): sends the oldest unsent samples and forgets them at once (protocol v3 ReadStream);
+//   - pop(): sends the oldest unsent samples and forgets them at once (ReadStream since protocol
+//   v3);
 //   - read_from(): resumable (v6 ReadStream.from_sequence): the host's from_sequence
 //     acknowledges every earlier sample, and samples sent but not yet acknowledged stay in the
 //     ring, so a reply lost on the link can be sent again.

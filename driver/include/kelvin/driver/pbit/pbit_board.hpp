@@ -43,7 +43,7 @@ struct SamplingRequest {
   bool reset_state = false;          // randomize the chains first (else: warm start)
   // Empty (default): every chain follows the beta schedule. Otherwise exactly `chains` beta
   // codes; chain c uses chain_beta_codes[c] on every sweep of this run, burn-in included
-  // (replicas at different temperatures). Needs capability::kPerChainBeta (protocol v4).
+  // (replicas at different temperatures). Needs capability::kPerChainBeta (since protocol v4).
   std::vector<std::uint32_t> chain_beta_codes;
 
   // chains * floor(sweeps / sample_every).

@@ -15,9 +15,9 @@
 // Recovery: a reply not in within the reply wait is presumed lost and the read is sent again,
 // with a doubled wait after each consecutive timeout (one lost reply never stalls or breaks the
 // stream, and a slow board is not buried in retries); a damaged reply is discarded and counted.
-// On a board with capability::kResumableRead (protocol v6) every read names the first sequence
-// the host still needs, and the board keeps what it sent until a later read acknowledges it, so
-// the retry gets the same samples again and a lost reply loses nothing; transit loss is then
+// On a board with capability::kResumableRead (since protocol v6) every read names the first
+// sequence the host still needs, and the board keeps what it sent until a later read acknowledges
+// it, so the retry gets the same samples again and a lost reply loses nothing; transit loss is then
 // left only for a retry that came after the ring overwrote them. Opt-in (min_reply_timeout > 0):
 // resumable reads wait as long as the measured round trips say (ReplyTimer: smoothed round trip
 // + 4 deviations, within [min_reply_timeout, reply_timeout]), so on a lossy link a lost reply
@@ -86,8 +86,8 @@ struct StreamOptions {
   // at the emulated board's 1 MHz).
   std::chrono::microseconds poll_interval{1000};
   // Resume reads after a lost reply (ask for the same samples again) when the board has
-  // capability::kResumableRead. Default true; false gives protocol v3 reads, where the board
-  // forgets samples once sent and a lost reply's samples are counted as transit loss.
+  // capability::kResumableRead. Default true; false gives the reads of protocol v3 and later, where
+  // the board forgets samples once sent and a lost reply's samples are counted as transit loss.
   bool resume_reads = true;
 
   // Throws Error(kInvalidArgument) naming the bad field.

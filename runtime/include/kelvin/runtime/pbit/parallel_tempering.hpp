@@ -11,7 +11,7 @@
 // (detailed balance), so the replica at beta_{R-1} still samples exp(-beta_{R-1} E), while hot
 // replicas carry states over barriers down the ladder.
 //
-// On the board (protocol v4, capability per_chain_beta): replicas are chains of one run, and
+// On the board (capability per_chain_beta, since protocol v4): replicas are chains of one run, and
 // StartSampling.chain_beta_codes tells each chain its beta. One run is sweeps_per_exchange
 // sweeps of every chain, recording each chain's final state (sample_every = the run's sweeps;
 // reset_state only on the first run, so the chains keep their states between runs). The host

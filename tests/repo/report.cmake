@@ -1,0 +1,12 @@
+# What the repo checks share: fail with every problem found, or say what was checked.
+#   kelvin_check_report(<problems list var> <what failed> <how many checked> <what passed>)
+function(kelvin_check_report problems_var failed checked passed)
+  if(checked LESS 10)
+    message(FATAL_ERROR "checked only ${checked} items under ${ROOT}: is ROOT the source tree?")
+  endif()
+  if(${problems_var})
+    list(JOIN ${problems_var} "\n  " text)
+    message(FATAL_ERROR "${failed}:\n  ${text}")
+  endif()
+  message(STATUS "${passed}")
+endfunction()
