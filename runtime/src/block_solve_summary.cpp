@@ -23,10 +23,7 @@ ReportFields BlockSolveSummary::block_fields() const {
 }
 
 ReportFields BlockSolveSummary::fields() const {
-  ReportFields f = block_fields();
-  for (ReportField& j : job_fields())
-    f.push_back(std::move(j));
-  return f;
+  return with_job_fields(block_fields());
 }
 
 std::string BlockSolveSummary::brief_report() const {

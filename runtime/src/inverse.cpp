@@ -146,7 +146,7 @@ InverseResult inverse(driver::ResonatorBoard& board, const Eigen::MatrixXd& A,
 
 ReportFields InverseSummary::fields() const {
   const auto per_batch = batches > 0 ? samples / static_cast<std::uint64_t>(batches) : 0;
-  ReportFields f{
+  return with_job_fields({
       field("unknowns", "unknowns", unknowns),
       field("lambda_min", "smallest eigenvalue", lambda_min, "", "of A, as programmed"),
       field("lambda_max", "largest eigenvalue", lambda_max, "", "of A, as programmed"),
@@ -160,10 +160,7 @@ ReportFields InverseSummary::fields() const {
       field("samples", "averaged samples", samples),
       field("burn_in_samples", "burn-in samples", burn_in_samples),
       field("clipped_samples", "clipped samples", clipped_samples),
-  };
-  for (ReportField& j : job_fields())
-    f.push_back(std::move(j));
-  return f;
+  });
 }
 
 std::string InverseSummary::brief_report() const {

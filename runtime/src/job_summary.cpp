@@ -13,6 +13,12 @@ ReportFields JobSummary::job_fields() const {
   };
 }
 
+ReportFields JobSummary::with_job_fields(ReportFields own) const {
+  for (ReportField& f : job_fields())
+    own.push_back(std::move(f));
+  return own;
+}
+
 std::string JobSummary::warnings_suffix() const {
   if (warnings.empty())
     return {};

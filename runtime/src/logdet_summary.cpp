@@ -48,9 +48,7 @@ ReportFields LogdetSummary::fields() const {
     f.push_back(field("reverse_dissipated_work", "dissipated work (reverse)",
                       reverse_dissipated_work, "kT", "", 4));
   }
-  for (ReportField& j : job_fields())
-    f.push_back(std::move(j));
-  return f;
+  return with_job_fields(std::move(f));
 }
 
 std::string LogdetSummary::brief_report() const {

@@ -7,7 +7,7 @@
 namespace kelvin::runtime {
 
 ReportFields NaturalGradientSummary::fields() const {
-  ReportFields f{
+  return with_job_fields({
       field("unknowns", "unknowns", unknowns),
       field("damping", "damping", damping, "", "lambda added to the curvature's diagonal"),
       field("lambda_min", "smallest eigenvalue", lambda_min, "", "of F + lambda I"),
@@ -34,10 +34,7 @@ ReportFields NaturalGradientSummary::fields() const {
       field("repeats", "repeats", repeats, "", "reads; their spread is the stderr"),
       field("samples", "sample periods", samples, "", "loads included"),
       field("clipped_samples", "clipped samples", clipped_samples),
-  };
-  for (ReportField& j : job_fields())
-    f.push_back(std::move(j));
-  return f;
+  });
 }
 
 std::string NaturalGradientSummary::brief_report() const {

@@ -51,9 +51,7 @@ ReportFields SolveSummary::fields() const {
     for (ReportField& d : direct)
       f.push_back(std::move(d));
   }
-  for (ReportField& j : job_fields())
-    f.push_back(std::move(j));
-  return f;
+  return with_job_fields(std::move(f));
 }
 
 std::string SolveSummary::brief_report() const {

@@ -19,7 +19,6 @@ namespace kelvin::runtime {
 namespace {
 
 using common::Error;
-using common::ErrorKind;
 using namespace std::chrono_literals;
 
 driver::PbitBoard open_board() {

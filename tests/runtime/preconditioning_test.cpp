@@ -18,7 +18,6 @@
 
 namespace kelvin::runtime {
 
-using common::Error;
 namespace {
 
 driver::DeviceDescription board() {

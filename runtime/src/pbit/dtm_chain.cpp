@@ -250,7 +250,7 @@ DenoisingResult run_denoising_chain(driver::PbitBoard& board, std::span<const De
 }
 
 ReportFields DenoisingSummary::fields() const {
-  ReportFields f{
+  return with_job_fields({
       field("steps", "steps", steps),
       field("chains", "chains", chains, "", "one after the other: clamps are global"),
       field("width", "width", width, "nodes per x_t"),
@@ -260,10 +260,7 @@ ReportFields DenoisingSummary::fields() const {
             "skipped when the step was already loaded"),
       field("codes_written", "codes written", codes_written, "",
             "weights, biases, beta codes, clamps"),
-  };
-  for (ReportField& j : job_fields())
-    f.push_back(std::move(j));
-  return f;
+  });
 }
 
 std::string DenoisingSummary::brief_report() const {

@@ -102,7 +102,7 @@ IsingSamplingResult sample_ising(driver::PbitBoard& board, const IsingModel& mod
 }
 
 ReportFields IsingSamplingSummary::fields() const {
-  ReportFields f{
+  return with_job_fields({
       field("nodes", "model nodes", nodes),
       field("sweeps", "sweeps per chain", sweeps, "", "after the burn-in"),
       field("burn_in", "burn-in sweeps", burn_in_sweeps),
@@ -114,10 +114,7 @@ ReportFields IsingSamplingSummary::fields() const {
             "1: one beta throughout"),
       field("schedule_first_beta", "first beta of the schedule", schedule_first_beta),
       field("samples", "samples", samples, "", "over all chains"),
-  };
-  for (ReportField& j : job_fields())
-    f.push_back(std::move(j));
-  return f;
+  });
 }
 
 std::string IsingSamplingSummary::brief_report() const {

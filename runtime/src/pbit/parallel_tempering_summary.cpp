@@ -57,7 +57,7 @@ ReportField TemperingSummary::trace_field() const {
 }
 
 ReportFields TemperingSummary::fields() const {
-  ReportFields f{
+  return with_job_fields({
       field("method", "method", std::string(tempering ? "parallel tempering" : "plain Gibbs")),
       field("nodes", "nodes", nodes),
       field("chains", "chains", chains),
@@ -76,10 +76,7 @@ ReportFields TemperingSummary::fields() const {
       field("best_energy", "best energy", best_energy),
       trace_field(),
       field("coldest_samples", "samples at the target beta", coldest_samples),
-  };
-  for (ReportField& j : job_fields())
-    f.push_back(std::move(j));
-  return f;
+  });
 }
 
 std::string TemperingSummary::full_report() const {

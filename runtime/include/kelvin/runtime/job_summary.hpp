@@ -32,6 +32,8 @@ struct JobSummary {
 
   // The shared block's fields: serial, cells, device_time_s, wall_time_s, warnings, energy.
   ReportFields job_fields() const;
+  // A Summary's own fields followed by the shared block's: what every fields() returns.
+  ReportFields with_job_fields(ReportFields own) const;
   // "" without warnings, else " (warning: A; B)": appended to every brief report.
   std::string warnings_suffix() const;
 };
