@@ -103,5 +103,41 @@ TEST(KelvinCli, SolveReadsAMatrixMarketSystemFarLargerThanTheBoardAndSolvesIt) {
   EXPECT_NEAR(residual, reported, 1e-6);
 }
 
+// The runtime, not the CLI, chooses the block path, and --batches and --batch-relaxation-times
+// reach it: each block solve runs the batches given (4 of 25 relaxation times without them), so
+// the device time per block solve grows with them, and the summary says what was used.
+TEST(KelvinCli, SolveHonoursBatchesOnTheBlockPath) {
+  TempDir dir;
+  const Eigen::SparseMatrix<double> a = grid_matrix(4, 5);  // 20 unknowns, 8 cells
+  write_matrix_text(dir / "A.txt", Eigen::MatrixXd(a));
+  write_vector_text(dir / "b.txt", Eigen::VectorXd::LinSpaced(20, -1.0, 1.0));
+  const auto solve = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"solve",
+                                     "--uri",
+                                     "sim:resonator?cells=8",
+                                     "--matrix",
+                                     (dir / "A.txt").string(),
+                                     "--rhs",
+                                     (dir / "b.txt").string(),
+                                     "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const Outcome outcome = run_kelvin(dir, args);
+    EXPECT_EQ(outcome.exit_code, 0) << outcome.err;
+    return json::parse(outcome.out)["summary"];
+  };
+  const json plain = solve({});
+  const json given = solve({"--batches", "9", "--batch-relaxation-times", "40"});
+  EXPECT_EQ(plain.value("method", ""), "block");
+  EXPECT_EQ(plain.value("block_batches", 0), 4);
+  EXPECT_EQ(plain.value("block_batch_relaxation_times", 0.0), 25.0);
+  EXPECT_EQ(given.value("method", ""), "block");
+  EXPECT_EQ(given.value("block_batches", 0), 9);
+  EXPECT_EQ(given.value("block_batch_relaxation_times", 0.0), 40.0);
+  const auto per_block = [](const json& s) {
+    return s.value("device_time_s", 0.0) / s.value("block_solves", 1.0);
+  };
+  EXPECT_GT(per_block(given), 3.0 * per_block(plain));
+}
+
 }  // namespace
 }  // namespace kelvin::tools::matrix_io
