@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # kelvin's one entry point on a Debian 12 machine:
-#   ./kelvin.sh demo          install what is missing, build, solve a system on the emulated board
+#   ./kelvin.sh demo          install what the CLI needs, build only the CLI, solve a system on
+#                             the emulated board
 #   ./kelvin.sh test          install what is missing, build, run every test, then the hardening
 #                             stages: the driver-side tests under ASan+UBSan and under TSan, and
 #                             60 s of each fuzzer (what CI runs; KELVIN_QUICK=1 skips hardening)
@@ -17,24 +18,26 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build}"
 BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}"
 
-# Debian packages kelvin builds against (README.md says why each is there).
+# Debian packages kelvin builds against (README.md says why each is there): what the libraries
+# and the CLI need, and what only the tests and benchmarks need.
 PACKAGES=(
   g++ cmake ninja-build pkg-config ccache
   libprotobuf-dev protobuf-compiler
   libeigen3-dev libboost-dev librandom123-dev
   libspdlog-dev libfmt-dev
   libcli11-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
-  libusb-1.0-0-dev umockdev libumockdev-dev
+  libusb-1.0-0-dev
 )
+TEST_PACKAGES=(libgtest-dev libgmock-dev libbenchmark-dev umockdev libumockdev-dev)
 
 # Only the fuzz stage needs clang and its libFuzzer runtime.
 FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 
 log() { printf '\033[1m[kelvin]\033[0m %s\n' "$*" >&2; }
 
+# All packages (tests included); `demo` installs only PACKAGES.
 install_deps() {
-  install_packages "${PACKAGES[@]}"
+  install_packages "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 }
 
 install_packages() {
@@ -62,8 +65,14 @@ install_packages() {
     "${missing[@]}" >/dev/null
 }
 
+# configure [demo]: with "demo", no tests and no benchmarks (their packages may be missing).
 configure() {
   local extra=()
+  if [ "${1:-}" = demo ]; then
+    extra+=(-DKELVIN_BUILD_TESTS=OFF -DKELVIN_BUILD_BENCH=OFF)
+  else
+    extra+=(-DKELVIN_BUILD_TESTS=ON -DKELVIN_BUILD_BENCH=ON)
+  fi
   if command -v ccache >/dev/null 2>&1; then
     extra+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
     # Paths relative to the checkout, so that a second clone (CI's clean clone) hits the cache.
@@ -80,6 +89,14 @@ build() {
   configure
   log "building in $BUILD_DIR"
   cmake --build "$BUILD_DIR" --parallel "$(nproc)"
+}
+
+# Only what `kelvin demo` and the CLI need: the libraries below the CLI and the program itself.
+build_cli() {
+  install_packages "${PACKAGES[@]}"
+  configure demo
+  log "building the kelvin CLI in $BUILD_DIR"
+  cmake --build "$BUILD_DIR" --parallel "$(nproc)" --target kelvin
 }
 
 # Sets LAUNCHER to the CMake argument that puts ccache in front of the compiler, and exports
@@ -175,7 +192,7 @@ case "$cmd" in
   deps) install_deps ;;
   build) build ;;
   demo)
-    build
+    build_cli
     cli demo "$@"
     ;;
   test)
@@ -191,15 +208,15 @@ case "$cmd" in
   sanitize) sanitize "${1:-asan}" ;;
   fuzz) fuzz "${1:-60}" ;;
   kelvin)
-    [ -x "$BUILD_DIR/tools/cli/kelvin" ] || build
+    [ -x "$BUILD_DIR/tools/cli/kelvin" ] || build_cli
     cli "$@"
     ;;
   help | -h | --help)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     ;;
   *)
     log "unknown command '$cmd'"
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac
