@@ -14,6 +14,7 @@
 #include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
 #include "kelvin/runtime/system_checks.hpp"
+#include "option_checks.hpp"
 
 namespace kelvin::runtime {
 
@@ -199,15 +200,9 @@ BlockSolveResult block_solve_any(driver::ResonatorBoard* board, const Matrix& A,
 }  // namespace
 
 void BlockSolveOptions::validate() const {
-  const auto fail = [](const std::string& what) {
-    throw Error(ErrorKind::kInvalidArgument, "BlockSolveOptions: " + what);
-  };
-  if (!(tolerance > 0.0 && tolerance < 1.0))
-    fail(fmt::format("tolerance = {} (allowed (0, 1))", tolerance));
-  if (max_iterations < 1)
-    fail(fmt::format("max_iterations = {} (>= 1)", max_iterations));
-  if (timeout.count() <= 0)
-    fail(fmt::format("timeout = {} ms (> 0)", timeout.count()));
+  const detail::OptionChecks check("BlockSolveOptions");
+  detail::check_iteration(check, tolerance, max_iterations);
+  check.timeout(timeout);
   block.validate();
 }
 

@@ -54,6 +54,22 @@ class BoardJob {
   std::uint64_t samples_ = 0;
 };
 
+// Copies a compiled system's scales into a Summary that reports them: coupling_scale,
+// noise_code, the spectrum in user units, the matrix quantization error, and diffusion and
+// state_scale where the Summary has them.
+template <typename Summary>
+void record_scaling(const CompiledSystem& sys, Summary& s) {
+  s.coupling_scale = sys.coupling_scale;
+  s.noise_code = sys.noise_code;
+  s.lambda_min = sys.device_lambda_min / sys.coupling_scale;
+  s.lambda_max = sys.device_lambda_max / sys.coupling_scale;
+  s.matrix_quantization_error = sys.matrix_quantization_error;
+  if constexpr (requires { s.diffusion; })
+    s.diffusion = sys.diffusion;
+  if constexpr (requires { s.state_scale; })
+    s.state_scale = sys.state_scale;
+}
+
 // Checks a job's timeout option: > 0. Throws common::Error(kInvalidArgument) naming `owner`.
 void check_timeout(const char* owner, std::chrono::milliseconds timeout);
 

@@ -169,13 +169,7 @@ SolveResult run_direct_solve(BoardJob& job, CompiledProblem problem, const Solve
     out.x = problem.to_user(y);
     out.standard_error = problem.to_user(y_stderr);
 
-    sum.coupling_scale = sys.coupling_scale;
-    sum.state_scale = sys.state_scale;
-    sum.noise_code = sys.noise_code;
-    sum.diffusion = sys.diffusion;
-    sum.lambda_min = sys.device_lambda_min / sys.coupling_scale;
-    sum.lambda_max = sys.device_lambda_max / sys.coupling_scale;
-    sum.matrix_quantization_error = sys.matrix_quantization_error;
+    record_scaling(sys, sum);
     sum.bias_quantization_error = sys.bias_quantization_error;
     // Systematic shift from quantization, first order: A dx = (b_q - b) - (A_q - A) x.
     const Eigen::VectorXd residual = (mean_rhs - b) - (mean_matrix - A) * y;

@@ -10,6 +10,7 @@
 #include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
 #include "kelvin/runtime/problem_compiler.hpp"
+#include "option_checks.hpp"
 
 namespace kelvin::runtime {
 
@@ -17,21 +18,13 @@ using common::Error;
 using common::ErrorKind;
 
 void InverseOptions::validate() const {
-  const auto fail = [](const std::string& what) {
-    throw Error(ErrorKind::kInvalidArgument, "InverseOptions: " + what);
-  };
-  if (batches < 4 || batches > 100000)
-    fail(fmt::format("batches = {} (allowed 4..100000)", batches));
-  if (!(batch_relaxation_times > 0.0) || !std::isfinite(batch_relaxation_times))
-    fail(fmt::format("batch_relaxation_times = {} (> 0)", batch_relaxation_times));
-  if (!(burn_in_relaxation_times >= 0.0) || !std::isfinite(burn_in_relaxation_times))
-    fail(fmt::format("burn_in_relaxation_times = {} (>= 0)", burn_in_relaxation_times));
-  if (!(noise_sigmas > 0.0) || !std::isfinite(noise_sigmas))
-    fail(fmt::format("noise_sigmas = {} (> 0)", noise_sigmas));
-  if (!(symmetry_tolerance >= 0.0) || !std::isfinite(symmetry_tolerance))
-    fail(fmt::format("symmetry_tolerance = {} (finite, >= 0)", symmetry_tolerance));
-  if (timeout.count() <= 0)
-    fail(fmt::format("timeout = {} ms (> 0)", timeout.count()));
+  const detail::OptionChecks check("InverseOptions");
+  check.in_range("batches", batches, 4, 100000);
+  check.positive("batch_relaxation_times", batch_relaxation_times);
+  check.at_least("burn_in_relaxation_times", burn_in_relaxation_times, 0.0);
+  check.positive("noise_sigmas", noise_sigmas);
+  check.at_least("symmetry_tolerance", symmetry_tolerance, 0.0);
+  check.timeout(timeout);
 }
 
 InverseResult inverse(driver::ResonatorBoard& board, const Eigen::MatrixXd& A,
@@ -122,12 +115,7 @@ InverseResult inverse(driver::ResonatorBoard& board, const Eigen::MatrixXd& A,
 
   InverseSummary& sum = out.summary;
   sum.unknowns = static_cast<std::size_t>(n);
-  sum.coupling_scale = sys.coupling_scale;
-  sum.diffusion = sys.diffusion;
-  sum.noise_code = sys.noise_code;
-  sum.lambda_min = sys.device_lambda_min / sys.coupling_scale;
-  sum.lambda_max = sys.device_lambda_max / sys.coupling_scale;
-  sum.matrix_quantization_error = sys.matrix_quantization_error;
+  detail::record_scaling(sys, sum);
   sum.randomized_rounding = options.randomized_rounding;
   sum.batches = options.batches;
   sum.samples = job.samples() - burn_in;

@@ -14,6 +14,7 @@
 #include "kelvin/runtime/problem_compiler.hpp"
 #include "logdet_estimators.hpp"
 #include "logdet_ramp.hpp"
+#include "option_checks.hpp"
 
 namespace kelvin::runtime {
 
@@ -32,30 +33,20 @@ const char* to_string(LogdetEstimator estimator) noexcept {
 }
 
 void LogdetOptions::validate() const {
-  const auto fail = [](const std::string& what) {
-    throw Error(ErrorKind::kInvalidArgument, "LogdetOptions: " + what);
-  };
-  if (steps < 1 || steps > 100000)
-    fail(fmt::format("steps = {} (allowed 1..100000)", steps));
-  if (!(step_relaxation_times > 0.0 && step_relaxation_times <= 10000.0))
-    fail(fmt::format("step_relaxation_times = {} (allowed (0, 10000])", step_relaxation_times));
-  if (trajectories < 8 || trajectories > 1000000)
-    fail(fmt::format("trajectories = {} (allowed 8..1000000)", trajectories));
-  if (!(equilibration_relaxation_times >= 1.0 && equilibration_relaxation_times <= 100000.0)) {
-    fail(fmt::format("equilibration_relaxation_times = {} (allowed [1, 100000])",
-                     equilibration_relaxation_times));
-  }
-  if (!(noise_sigmas > 0.0 && noise_sigmas <= 1000.0))
-    fail(fmt::format("noise_sigmas = {} (allowed (0, 1000])", noise_sigmas));
+  const detail::OptionChecks check("LogdetOptions");
+  check.in_range("steps", steps, 1, 100000);
+  check.in_interval("step_relaxation_times", step_relaxation_times, 0.0, 10000.0, true);
+  check.in_range("trajectories", trajectories, 8, 1000000);
+  check.in_interval("equilibration_relaxation_times", equilibration_relaxation_times, 1.0, 100000.0,
+                    false);
+  check.in_interval("noise_sigmas", noise_sigmas, 0.0, 1000.0, true);
   if (estimator == LogdetEstimator::kBennett && randomized_rounding) {
-    fail(
+    check.fail(
         "randomized_rounding = true with estimator = bennett (the forward and reverse ramps "
         "must share their end points; use nearest rounding)");
   }
-  if (!(symmetry_tolerance >= 0.0) || !std::isfinite(symmetry_tolerance))
-    fail(fmt::format("symmetry_tolerance = {} (finite, >= 0)", symmetry_tolerance));
-  if (timeout.count() <= 0)
-    fail(fmt::format("timeout = {} ms (> 0)", timeout.count()));
+  check.at_least("symmetry_tolerance", symmetry_tolerance, 0.0);
+  check.timeout(timeout);
 }
 
 LogdetResult logdet(driver::ResonatorBoard& board, const Eigen::MatrixXd& A,
@@ -168,12 +159,7 @@ LogdetResult logdet(driver::ResonatorBoard& board, const Eigen::MatrixXd& A,
   s.unknowns = static_cast<std::size_t>(n);
   s.estimator = to_string(options.estimator);
   s.start = to_string(options.start);
-  s.coupling_scale = sys.coupling_scale;
-  s.diffusion = sys.diffusion;
-  s.noise_code = sys.noise_code;
-  s.lambda_min = sys.device_lambda_min / sys.coupling_scale;
-  s.lambda_max = sys.device_lambda_max / sys.coupling_scale;
-  s.matrix_quantization_error = sys.matrix_quantization_error;
+  detail::record_scaling(sys, s);
   s.randomized_rounding = options.randomized_rounding;
   s.start_logdet = start_logdet_dev - to_user;
   s.steps = options.steps;

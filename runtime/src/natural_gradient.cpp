@@ -10,6 +10,7 @@
 #include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
 #include "kelvin/runtime/problem_compiler.hpp"
+#include "option_checks.hpp"
 
 namespace kelvin::runtime {
 
@@ -68,27 +69,17 @@ Eigen::VectorXd load_state(detail::BoardJob& job, const Eigen::VectorXd& x0_dev,
 }  // namespace
 
 void NaturalGradientOptions::validate() const {
-  const auto fail = [](const std::string& what) {
-    throw Error(ErrorKind::kInvalidArgument, "NaturalGradientOptions: " + what);
-  };
-  if (!(damping >= 0.0) || !std::isfinite(damping))
-    fail(fmt::format("damping = {} (finite, >= 0)", damping));
-  if (!(time_us >= 0.0 && time_us <= kMaxTimeUs))
-    fail(fmt::format("time_us = {} (allowed 0..{})", time_us, kMaxTimeUs));
-  if (repeats < 2 || repeats > 1000)
-    fail(fmt::format("repeats = {} (allowed 2..1000)", repeats));
-  if (!(upload_delay_us >= 0.0 && upload_delay_us <= kMaxTimeUs))
-    fail(fmt::format("upload_delay_us = {} (allowed 0..{})", upload_delay_us, kMaxTimeUs));
+  const detail::OptionChecks check("NaturalGradientOptions");
+  check.at_least("damping", damping, 0.0);
+  check.in_interval("time_us", time_us, 0.0, kMaxTimeUs, false);
+  check.in_range("repeats", repeats, 2, 1000);
+  check.in_interval("upload_delay_us", upload_delay_us, 0.0, kMaxTimeUs, false);
   if (!(mean_fraction > 0.0 && mean_fraction < 1.0))
-    fail(fmt::format("mean_fraction = {} (allowed (0, 1))", mean_fraction));
-  if (!(noise_sigmas > 0.0) || !std::isfinite(noise_sigmas))
-    fail(fmt::format("noise_sigmas = {} (finite, > 0)", noise_sigmas));
-  if (load_relaxation_samples < 1 || load_relaxation_samples > 65536)
-    fail(fmt::format("load_relaxation_samples = {} (allowed 1..65536)", load_relaxation_samples));
-  if (!(symmetry_tolerance >= 0.0) || !std::isfinite(symmetry_tolerance))
-    fail(fmt::format("symmetry_tolerance = {} (finite, >= 0)", symmetry_tolerance));
-  if (timeout.count() <= 0)
-    fail(fmt::format("timeout = {} ms (> 0)", timeout.count()));
+    check.fail(fmt::format("mean_fraction = {} (allowed (0, 1))", mean_fraction));
+  check.positive("noise_sigmas", noise_sigmas);
+  check.in_range("load_relaxation_samples", load_relaxation_samples, 1, 65536);
+  check.at_least("symmetry_tolerance", symmetry_tolerance, 0.0);
+  check.timeout(timeout);
 }
 
 NaturalGradientEstimator::NaturalGradientEstimator(driver::ResonatorBoard& board,
@@ -201,19 +192,14 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
   sum.upload_delay_us = delay_periods * period_us;
   sum.warm_start_given = options_.warm_start;
   sum.warm_start = warm;
-  sum.coupling_scale = sys.coupling_scale;
-  sum.state_scale = s;
-  sum.noise_code = sys.noise_code;
+  detail::record_scaling(sys, sum);  // state_scale: s, after the x0 widening
   sum.preconditioning_given = to_string(options_.preconditioning);
   sum.preconditioning_used = choice.jacobi ? "jacobi" : "none";
   sum.jacobi = choice.jacobi;
   sum.preconditioning = choice.reason;
   sum.predicted_quantization_error = choice.predicted_error();
   sum.randomized_rounding = options_.randomized_rounding;
-  sum.lambda_min = sys.device_lambda_min / sys.coupling_scale;
-  sum.lambda_max = sys.device_lambda_max / sys.coupling_scale;
   sum.remaining_transient = std::exp(-sys.device_lambda_min * sum.time_us);
-  sum.matrix_quantization_error = sys.matrix_quantization_error;
   sum.repeats = options_.repeats;
   sum.samples = job.samples();
   sum.clipped_samples = clipped;

@@ -10,6 +10,7 @@
 #include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
 #include "kelvin/runtime/block_solve.hpp"
+#include "option_checks.hpp"
 
 namespace kelvin::runtime {
 
@@ -17,33 +18,21 @@ using common::Error;
 using common::ErrorKind;
 
 void SolveOptions::validate() const {
-  auto fail = [](const std::string& what) {
-    throw Error(ErrorKind::kInvalidArgument, "SolveOptions: " + what);
-  };
-  if (batches && (*batches < 4 || *batches > 100000))
-    fail(fmt::format("batches = {} (allowed 4..100000)", *batches));
-  if (batch_relaxation_times && !(*batch_relaxation_times >= 1.0))
-    fail(fmt::format("batch_relaxation_times = {} (>= 1)", *batch_relaxation_times));
-  if (!(burn_in_relaxation_times >= 0.0))
-    fail(fmt::format("burn_in_relaxation_times = {} (>= 0)", burn_in_relaxation_times));
-  if (!(pilot_relaxation_times >= 1.0))
-    fail(fmt::format("pilot_relaxation_times = {} (>= 1)", pilot_relaxation_times));
+  const detail::OptionChecks check("SolveOptions");
+  if (batches)
+    check.in_range("batches", *batches, 4, 100000);
+  if (batch_relaxation_times)
+    check.at_least("batch_relaxation_times", *batch_relaxation_times, 1.0);
+  check.at_least("burn_in_relaxation_times", burn_in_relaxation_times, 0.0);
+  check.at_least("pilot_relaxation_times", pilot_relaxation_times, 1.0);
   if (!(mean_fraction > 0.0 && mean_fraction < 1.0))
-    fail(fmt::format("mean_fraction = {} (0..1)", mean_fraction));
-  if (!(noise_sigmas > 0.0))
-    fail(fmt::format("noise_sigmas = {} (> 0)", noise_sigmas));
-  if (!(symmetry_tolerance >= 0.0))
-    fail(fmt::format("symmetry_tolerance = {} (>= 0)", symmetry_tolerance));
-  if (auto_range_rounds < 1 || auto_range_rounds > 10)
-    fail(fmt::format("auto_range_rounds = {} (allowed 1..10)", auto_range_rounds));
-  if (max_range_retries < 0)
-    fail(fmt::format("max_range_retries = {} (>= 0)", max_range_retries));
-  if (!(tolerance > 0.0 && tolerance < 1.0))
-    fail(fmt::format("tolerance = {} (allowed (0, 1))", tolerance));
-  if (max_iterations < 1)
-    fail(fmt::format("max_iterations = {} (>= 1)", max_iterations));
-  if (timeout.count() <= 0)
-    fail(fmt::format("timeout = {} ms (> 0)", timeout.count()));
+    check.fail(fmt::format("mean_fraction = {} (allowed (0, 1))", mean_fraction));
+  check.positive("noise_sigmas", noise_sigmas);
+  check.at_least("symmetry_tolerance", symmetry_tolerance, 0.0);
+  check.in_range("auto_range_rounds", auto_range_rounds, 1, 10);
+  check.in_range("max_range_retries", max_range_retries, 0, 100);
+  detail::check_iteration(check, tolerance, max_iterations);
+  check.timeout(timeout);
 }
 
 namespace {

@@ -7,6 +7,7 @@
 
 #include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
+#include "option_checks.hpp"
 #include "pbit_job.hpp"
 
 namespace kelvin::runtime {
@@ -15,23 +16,14 @@ using common::Error;
 using common::ErrorKind;
 
 void IsingSamplingOptions::validate() const {
-  const auto fail = [](const std::string& what) {
-    throw Error(ErrorKind::kInvalidArgument, "IsingSamplingOptions: " + what);
-  };
-  if (sweeps < 1 || sweeps > (std::uint64_t{1} << 32))
-    fail(fmt::format("sweeps = {} (allowed 1..2^32)", sweeps));
-  if (burn_in_sweeps > (std::uint64_t{1} << 32))
-    fail(fmt::format("burn_in_sweeps = {} (at most 2^32)", burn_in_sweeps));
-  if (chains < 1)
-    fail(fmt::format("chains = {} (>= 1)", chains));
-  if (!(beta >= 0.0))
-    fail(fmt::format("beta = {} (>= 0)", beta));
-  for (const double b : beta_schedule) {
-    if (!(b >= 0.0))
-      fail(fmt::format("beta_schedule has beta {} (>= 0)", b));
-  }
-  if (timeout.count() <= 0)
-    fail(fmt::format("timeout = {} ms (> 0)", timeout.count()));
+  const detail::OptionChecks check("IsingSamplingOptions");
+  check.in_range("sweeps", sweeps, std::uint64_t{1}, std::uint64_t{1} << 32);
+  check.in_range("burn_in_sweeps", burn_in_sweeps, std::uint64_t{0}, std::uint64_t{1} << 32);
+  check.in_range("chains", chains, 1u, 100000u);
+  check.at_least("beta", beta, 0.0);
+  for (const double b : beta_schedule)
+    check.at_least("beta_schedule entry", b, 0.0);
+  check.timeout(timeout);
 }
 
 IsingSamplingResult sample_ising(driver::PbitBoard& board, const IsingModel& model,
