@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -18,6 +17,7 @@
 #include "kelvin/driver/ping.hpp"
 #include "kelvin/driver/resonator/resonator_board.hpp"
 #include "kelvin/driver/resonator/sample_stream.hpp"
+#include "kelvin/testing/errors.hpp"
 
 namespace kelvin::conformance {
 namespace {
@@ -25,21 +25,12 @@ namespace {
 using namespace std::chrono_literals;
 using common::Deadline;
 using common::ErrorKind;
+using kelvin::testing::kind_of;
 using Clock = std::chrono::steady_clock;
 
 // The board every target serves: 4 cells, seed 21, serial KLV-CONFORMANCE
 // (conformance_targets.hpp).
 constexpr std::uint32_t kCells = 4;
-
-ErrorKind kind_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const common::Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "expected a kelvin::common::Error";
-  return ErrorKind::kDevice;
-}
 
 void program(driver::ResonatorBoard& board) {
   driver::SymmetricCodes a(kCells);

@@ -5,12 +5,9 @@
 
 #include <gtest/gtest.h>
 
-#include "kelvin/common/error.hpp"
+#include "driver_test_names.hpp"
 
 namespace kelvin::driver {
-
-using common::Error;
-using common::ErrorKind;
 namespace {
 
 CodeScale adc() {

@@ -5,20 +5,12 @@
 
 #include <gtest/gtest.h>
 
-#include "error_kind_of.hpp"
+#include "driver_test_names.hpp"
 #include "fake_board.hpp"
-#include "kelvin/common/error.hpp"
 
 namespace kelvin::driver {
-
-using common::Deadline;
-using common::Error;
-using common::ErrorKind;
 namespace {
 
-using testing::kind_of;
-
-using namespace std::chrono_literals;
 using testing::fake_board;
 using testing::Responder;
 

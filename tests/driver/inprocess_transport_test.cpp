@@ -7,17 +7,10 @@
 
 #include <gtest/gtest.h>
 
-#include "kelvin/common/error.hpp"
+#include "driver_test_names.hpp"
 
 namespace kelvin::driver {
-
-using common::Deadline;
-using common::Error;
-using common::ErrorKind;
 namespace {
-
-using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 
 BoardHandler echo() {
   return [](std::span<const std::uint8_t> in) {

@@ -10,23 +10,14 @@
 
 #include <gtest/gtest.h>
 
-#include "error_kind_of.hpp"
-#include "kelvin/common/error.hpp"
+#include "driver_test_names.hpp"
 #include "kelvin/driver/backends/backends.hpp"
+#include "kelvin/testing/boards.hpp"
 
 namespace kelvin::driver {
-
-using common::Deadline;
-using common::Error;
-using common::ErrorKind;
 namespace {
 
-using namespace std::chrono_literals;
-using testing::kind_of;
-
-PbitBoard open_board(const std::string& uri = "sim:pbit?rows=3&cols=4&degree=8&seed=2") {
-  return PbitBoard(backends::open(uri));
-}
+using kelvin::testing::open_pbit_board;
 
 // The codes of couplings (i, j, J) and biases between lattice nodes, written directly.
 LatticeProgram program_of(const PbitBoard& board,
@@ -42,17 +33,8 @@ LatticeProgram program_of(const PbitBoard& board,
   return program;
 }
 
-std::string message_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 TEST(PbitBoard, DescribesItsLattice) {
-  const PbitBoard board = open_board();
+  const PbitBoard board = open_pbit_board();
   EXPECT_EQ(board.description().family, BoardFamily::kPbit);
   EXPECT_EQ(board.nodes(), 12u);
   ASSERT_TRUE(board.description().pbit.has_value());
@@ -71,7 +53,7 @@ TEST(PbitBoard, RefusesAResonatorDevice) {
 }
 
 TEST(PbitBoard, ValidatesBeforeSending) {
-  PbitBoard board = open_board();
+  PbitBoard board = open_pbit_board();
   const auto deadline = Deadline::after(5s);
   const std::vector<std::int8_t> biases(12, 0);
   EXPECT_EQ(
@@ -105,7 +87,7 @@ TEST(PbitBoard, ValidatesBeforeSending) {
 }
 
 TEST(PbitBoard, SamplesAModelThroughTheSimulator) {
-  PbitBoard board = open_board();
+  PbitBoard board = open_pbit_board();
   const auto deadline = Deadline::after(10s);
   board.program_lattice(program_of(board, {{0, 1, 2}, {1, 2, -2}}, {3, 0, 0}), deadline);
   const std::vector<std::uint32_t> schedule = {256};
@@ -140,7 +122,7 @@ TEST(PbitBoard, SamplesAModelThroughTheSimulator) {
 // beta 1; each chain's mean over 2000 i.i.d. samples has standard deviation at most
 // sqrt(1 / 2000) = 0.022, so 0.15 is more than 6 of them.
 TEST(PbitBoard, ChainBetaCodesAreCheckedOnTheHostAndReachTheBoard) {
-  PbitBoard board = open_board();
+  PbitBoard board = open_pbit_board();
   const auto deadline = Deadline::after(10s);
   EXPECT_TRUE(board.description().has_capability(capability::kPerChainBeta));
   EXPECT_EQ(capability_names(capability::kPerChainBeta),

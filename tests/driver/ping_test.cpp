@@ -7,34 +7,25 @@
 #include <chrono>
 #include <thread>
 
-#include "error_kind_of.hpp"
-#include "kelvin/common/error.hpp"
+#include "driver_test_names.hpp"
 #include "kelvin/driver/backends/backends.hpp"
 
 namespace kelvin::driver {
-
-using common::Deadline;
-using common::ErrorKind;
 namespace {
-
-using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 
 TEST(Ping, EchoesThePayloadAndReportsTheRoundTrip) {
   auto device = backends::open("sim:resonator?cells=4");
   const PingReply reply = ping(*device, 4096, Deadline::after(2s));
   EXPECT_GT(reply.round_trip.count(), 0);
-  EXPECT_EQ(
-      testing::kind_of([&] { (void)ping(*device, kMaxPingPayload + 1, Deadline::after(1s)); }),
-      ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([&] { (void)ping(*device, kMaxPingPayload + 1, Deadline::after(1s)); }),
+            ErrorKind::kInvalidArgument);
 }
 
 TEST(Ping, ALostReplyTimesOutAndTheNextPingStillWorks) {
   auto device = backends::open("sim:resonator?cells=4&fault=stall:300ms@100ms");
   std::this_thread::sleep_for(120ms);
   const auto begin = Clock::now();
-  EXPECT_EQ(testing::kind_of([&] { (void)ping(*device, 8, Deadline::after(50ms)); }),
-            ErrorKind::kTimeout);
+  EXPECT_EQ(kind_of([&] { (void)ping(*device, 8, Deadline::after(50ms)); }), ErrorKind::kTimeout);
   EXPECT_LT(Clock::now() - begin, 250ms);
   std::this_thread::sleep_for(350ms);  // the stall ends; the held reply becomes stale
   EXPECT_NO_THROW((void)ping(*device, 8, Deadline::after(2s)));

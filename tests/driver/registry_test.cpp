@@ -2,21 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include "error_kind_of.hpp"
-#include "kelvin/common/error.hpp"
+#include "driver_test_names.hpp"
 #include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/resonator/resonator_board.hpp"
 
 #include <chrono>
 
 namespace kelvin::driver {
-
-using common::Deadline;
-using common::Error;
-using common::ErrorKind;
 namespace {
-
-using testing::kind_of;
 
 TEST(Registry, FindListsTheDefaultEmulatedBoards) {
   const auto all = backends::find();

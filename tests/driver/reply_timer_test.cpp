@@ -6,15 +6,11 @@
 
 #include <chrono>
 
-#include "error_kind_of.hpp"
-#include "kelvin/common/error.hpp"
+#include "driver_test_names.hpp"
 
 namespace kelvin::driver {
-
-using common::ErrorKind;
 namespace {
 
-using namespace std::chrono_literals;
 using D = ReplyTimer::Duration;
 
 TEST(ReplyTimer, WaitsTheCeilingUntilARoundTripIsMeasured) {
@@ -91,9 +87,9 @@ TEST(ReplyTimer, AFixedTimerAlwaysWaitsItsWaitAndBacksOffToSixteenTimesIt) {
 }
 
 TEST(ReplyTimer, RefusesBoundsOutOfOrder) {
-  EXPECT_EQ(testing::kind_of([] { ReplyTimer(0ms, 250ms, 4s); }), ErrorKind::kInvalidArgument);
-  EXPECT_EQ(testing::kind_of([] { ReplyTimer(300ms, 250ms, 4s); }), ErrorKind::kInvalidArgument);
-  EXPECT_EQ(testing::kind_of([] { ReplyTimer(20ms, 250ms, 100ms); }), ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([] { ReplyTimer(0ms, 250ms, 4s); }), ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([] { ReplyTimer(300ms, 250ms, 4s); }), ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([] { ReplyTimer(20ms, 250ms, 100ms); }), ErrorKind::kInvalidArgument);
 }
 
 }  // namespace

@@ -7,23 +7,15 @@
 
 #include <gtest/gtest.h>
 
-#include "kelvin/common/error.hpp"
+#include "driver_test_names.hpp"
 #include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/firmware_protocol/wire.pb.h"
+#include "kelvin/testing/boards.hpp"
 
 namespace kelvin::driver {
-
-using common::Deadline;
-using common::Error;
-using common::ErrorKind;
 namespace {
 
-using namespace std::chrono_literals;
-
-ResonatorBoard open_board(std::uint32_t cells = 4) {
-  // open() hands out a unique_ptr; the board takes shared ownership of it directly.
-  return ResonatorBoard(backends::open("sim:resonator?cells=" + std::to_string(cells) + "&seed=5"));
-}
+using kelvin::testing::open_resonator_board;
 
 SymmetricCodes diagonal(std::uint32_t n, std::int16_t code) {
   SymmetricCodes codes(n);
@@ -45,7 +37,7 @@ TEST(SymmetricCodes, StoresTheUpperTriangleRowByRow) {
 }
 
 TEST(ResonatorBoard, RunsAndReturnsSumsForEveryCell) {
-  auto board = open_board(4);
+  auto board = open_resonator_board(4, 5);
   board.program_couplings(diagonal(4, 16384), Deadline::after(5s));  // A = I / us
   const std::vector<std::int16_t> bias = {4096, -4096, 0, 2048};     // b = 0.5, -0.5, 0, 0.25 V/us
   board.program_biases(bias, Deadline::after(5s));
@@ -67,7 +59,7 @@ TEST(ResonatorBoard, RunsAndReturnsSumsForEveryCell) {
 }
 
 TEST(ResonatorBoard, RefusesWrongSizesBeforeSendingAnything) {
-  auto board = open_board(4);
+  auto board = open_resonator_board(4, 5);
   const auto before = board.device().stats().requests;
   try {
     board.program_couplings(diagonal(3, 100), Deadline::after(1s));
@@ -81,7 +73,7 @@ TEST(ResonatorBoard, RefusesWrongSizesBeforeSendingAnything) {
 }
 
 TEST(ResonatorBoard, RefusesCodesOutsideTheDacRange) {
-  auto board = open_board(2);
+  auto board = open_resonator_board(2, 5);
   auto codes = diagonal(2, 100);
   codes.set(0, 1, -32768);  // reserved code
   try {
@@ -94,7 +86,7 @@ TEST(ResonatorBoard, RefusesCodesOutsideTheDacRange) {
 }
 
 TEST(ResonatorBoard, RunBeforeProgrammingIsRefusedByTheBoard) {
-  auto board = open_board(2);
+  auto board = open_resonator_board(2, 5);
   RunRequest request;
   request.samples = 10;
   try {
@@ -107,7 +99,7 @@ TEST(ResonatorBoard, RunBeforeProgrammingIsRefusedByTheBoard) {
 }
 
 TEST(ResonatorBoard, RefusesRecordingMoreThanTheBoardCanReturn) {
-  auto board = open_board(2);
+  auto board = open_resonator_board(2, 5);
   board.program_couplings(diagonal(2, 16384), Deadline::after(1s));
   RunRequest request;
   request.samples = board.description().max_record_samples + 1;
@@ -119,7 +111,7 @@ TEST(ResonatorBoard, RefusesRecordingMoreThanTheBoardCanReturn) {
 }
 
 TEST(ResonatorBoard, RecordedSamplesAgreeWithTheSums) {
-  auto board = open_board(3);
+  auto board = open_resonator_board(3, 5);
   board.program_couplings(diagonal(3, 16384), Deadline::after(1s));
   board.set_noise(4096, Deadline::after(1s));
   RunRequest request;
@@ -176,7 +168,7 @@ TEST(ResonatorBoard, CapacitiveBoardRefusesAPositiveCouplingBeforeSending) {
 }
 
 TEST(ResonatorBoard, RlcAndDecimatedRunsGoThroughTheDriver) {
-  auto board = open_board(4);
+  auto board = open_resonator_board(4, 5);
   board.program_couplings(diagonal(4, 16384), Deadline::after(5s));
   board.set_noise(6554, Deadline::after(5s));
   RunRequest request;
@@ -195,7 +187,7 @@ TEST(ResonatorBoard, RlcAndDecimatedRunsGoThroughTheDriver) {
 }
 
 TEST(ResonatorBoard, SetQuarticValidatesSizesBeforeSending) {
-  auto board = open_board(4);
+  auto board = open_resonator_board(4, 5);
   const std::vector<std::uint16_t> three = {1, 2, 3};
   EXPECT_THROW(board.set_quartic(three, Deadline::after(5s)), Error);
   const std::vector<std::uint16_t> four = {0, 4096, 0, 0};

@@ -6,16 +6,13 @@
 #include <chrono>
 #include <thread>
 
-#include "kelvin/common/error.hpp"
+#include "driver_test_names.hpp"
 #include "kelvin/driver/resonator/sample_stream.hpp"
 #include "sample_stream_fixture.hpp"
 
 namespace kelvin::driver {
-
-using common::Deadline;
 namespace {
 
-using namespace std::chrono_literals;
 using testing::Capture;
 using testing::emulator_may_lag;
 using testing::fast_options;

@@ -6,20 +6,13 @@
 #include <chrono>
 #include <thread>
 
-#include "error_kind_of.hpp"
-#include "kelvin/common/error.hpp"
+#include "driver_test_names.hpp"
 #include "kelvin/driver/resonator/sample_stream.hpp"
 #include "sample_stream_fixture.hpp"
 
 namespace kelvin::driver {
-
-using common::Deadline;
-using common::Error;
-using common::ErrorKind;
 namespace {
 
-using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 using testing::fast_options;
 using testing::programmed_board;
 using testing::stream_for;
@@ -54,9 +47,8 @@ TEST(SampleStream, ScheduledDisconnectFailsTheBlockedReaderAndLeavesTheProcessHe
   }
   EXPECT_EQ(kind, ErrorKind::kDisconnected);
   EXPECT_LT(Clock::now() - begin, 2s);
-  EXPECT_EQ(testing::kind_of([&] { (void)stream.recv(Deadline::after(1s)); }),
-            ErrorKind::kDisconnected);
-  EXPECT_EQ(testing::kind_of([&] { stream.stop(Deadline::after(1s)); }), ErrorKind::kDisconnected);
+  EXPECT_EQ(kind_of([&] { (void)stream.recv(Deadline::after(1s)); }), ErrorKind::kDisconnected);
+  EXPECT_EQ(kind_of([&] { stream.stop(Deadline::after(1s)); }), ErrorKind::kDisconnected);
   // Another board opens and streams as usual.
   ResonatorBoard other = programmed_board();
   SampleStream healthy(other, fast_options(), Deadline::after(5s));
@@ -72,7 +64,7 @@ TEST(SampleStream, CloseFromAnotherThreadWakesABlockedReader) {
     board.device().close();
   });
   const auto begin = Clock::now();
-  EXPECT_EQ(testing::kind_of([&] {
+  EXPECT_EQ(kind_of([&] {
               for (;;)
                 (void)stream.recv(Deadline::after(4s));
             }),

@@ -13,17 +13,13 @@
 #include <tuple>
 #include <vector>
 
-#include "kelvin/common/error.hpp"
+#include "driver_test_names.hpp"
 #include "kelvin/driver/resonator/sample_stream.hpp"
 #include "sample_stream_fixture.hpp"
 
 namespace kelvin::driver {
-
-using common::Deadline;
 namespace {
 
-using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 using testing::Capture;
 using testing::emulator_may_lag;
 using testing::fast_options;

@@ -7,21 +7,15 @@
 #include <cstdint>
 #include <thread>
 
-#include "error_kind_of.hpp"
-#include "kelvin/common/error.hpp"
+#include "driver_test_names.hpp"
 #include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/ping.hpp"
 #include "kelvin/driver/resonator/sample_stream.hpp"
 #include "sample_stream_fixture.hpp"
 
 namespace kelvin::driver {
-
-using common::Deadline;
-using common::ErrorKind;
 namespace {
 
-using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 using testing::fast_options;
 using testing::programmed_board;
 using testing::stream_for;
@@ -31,9 +25,8 @@ TEST(SampleStream, StartRetriesALostReplyAndTakesOverTheRunningStream) {
   ResonatorBoard silent(backends::open("sim:resonator?cells=4&fault=stall:10s@100ms"));
   std::this_thread::sleep_for(120ms);
   const auto begin = Clock::now();
-  EXPECT_EQ(
-      testing::kind_of([&] { SampleStream s(silent, fast_options(), Deadline::after(200ms)); }),
-      ErrorKind::kTimeout);
+  EXPECT_EQ(kind_of([&] { SampleStream s(silent, fast_options(), Deadline::after(200ms)); }),
+            ErrorKind::kTimeout);
   EXPECT_LT(Clock::now() - begin, 1s);
 
   // A stream left running on the board (a start whose reply was lost) is stopped and restarted.
@@ -60,7 +53,7 @@ TEST(SampleStream, TimedStartBeginsAtTheRequestedTickAndALateOneIsRefused) {
 
   StreamOptions late = fast_options();
   late.request.start_tick = passed_tick;
-  EXPECT_EQ(testing::kind_of([&] { SampleStream s(board, late, Deadline::after(2s)); }),
+  EXPECT_EQ(kind_of([&] { SampleStream s(board, late, Deadline::after(2s)); }),
             ErrorKind::kLateCommand);
 
   StreamOptions timed = fast_options();
@@ -81,11 +74,11 @@ TEST(SampleStream, RefusesBadOptions) {
   ResonatorBoard board = programmed_board();
   StreamOptions o;
   o.reply_timeout = 0ms;
-  EXPECT_EQ(testing::kind_of([&] { SampleStream s(board, o, Deadline::after(1s)); }),
+  EXPECT_EQ(kind_of([&] { SampleStream s(board, o, Deadline::after(1s)); }),
             ErrorKind::kInvalidArgument);
   o = StreamOptions{};
   o.poll_interval = 0us;
-  EXPECT_EQ(testing::kind_of([&] { SampleStream s(board, o, Deadline::after(1s)); }),
+  EXPECT_EQ(kind_of([&] { SampleStream s(board, o, Deadline::after(1s)); }),
             ErrorKind::kInvalidArgument);
 }
 

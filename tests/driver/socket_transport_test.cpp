@@ -19,19 +19,11 @@
 
 #include <gtest/gtest.h>
 
-#include "error_kind_of.hpp"
-#include "kelvin/common/error.hpp"
+#include "driver_test_names.hpp"
 #include "kelvin/driver/backends/backends.hpp"
 
 namespace kelvin::driver {
-
-using common::Deadline;
-using common::Error;
-using common::ErrorKind;
 namespace {
-
-using namespace std::chrono_literals;
-using testing::kind_of;
 
 // A listening socket on 127.0.0.1 (any free port) whose accepted connection the test drives.
 class Peer {
@@ -262,9 +254,8 @@ TEST(RemoteUris, FindListsNothingWithoutAServerAndRefusesMalformedAddresses) {
   EXPECT_TRUE(backends::find("tcp:127.0.0.1:1").empty());  // nothing listens on port 1
   EXPECT_TRUE(backends::find("unix:/nonexistent/kelvind.sock").empty());
   EXPECT_LT(std::chrono::steady_clock::now() - before, 5s);
-  EXPECT_EQ(testing::kind_of([] { (void)backends::find("tcp:127.0.0.1"); }),
-            ErrorKind::kInvalidArgument);
-  EXPECT_EQ(testing::kind_of([] { (void)backends::find("tcp:127.0.0.1:7817?bord=1"); }),
+  EXPECT_EQ(kind_of([] { (void)backends::find("tcp:127.0.0.1"); }), ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([] { (void)backends::find("tcp:127.0.0.1:7817?bord=1"); }),
             ErrorKind::kInvalidArgument);
   // A malformed entry in KELVIN_REMOTES is skipped (and logged), not fatal.
   ::setenv("KELVIN_REMOTES", "tcp:nonsense,usb:serial=X,,tcp:127.0.0.1:1", 1);

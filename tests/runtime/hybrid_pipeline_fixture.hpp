@@ -1,21 +1,11 @@
-// Helpers shared by the hybrid pipeline's tests (hybrid_pipeline_test.cpp: the pipeline's
-// mechanics; hybrid_pipeline_training_test.cpp: the training driver run_pipelined).
+// The estimator options shared by the hybrid pipeline's tests (hybrid_pipeline_test.cpp: the
+// pipeline's mechanics; hybrid_pipeline_training_test.cpp: the training driver run_pipelined),
+// which run on 8-cell boards from kelvin::testing::open_resonator_board (tests/support).
 #pragma once
 
-#include <cstdint>
-#include <memory>
-#include <string>
-
-#include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/runtime/hybrid_pipeline.hpp"
 
 namespace kelvin::runtime::testing {
-
-// An emulated 8-cell resonator board.
-inline driver::ResonatorBoard open_board(std::uint64_t seed) {
-  return driver::ResonatorBoard(std::shared_ptr<driver::Device>(
-      driver::backends::open("sim:resonator?cells=8&seed=" + std::to_string(seed))));
-}
 
 inline NaturalGradientOptions tngd_options() {
   NaturalGradientOptions o;

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -22,12 +21,15 @@
 #include "kelvin/common/error.hpp"
 #include "kelvin/driver/inprocess_transport.hpp"
 #include "kelvin/sim_backend/resonator_firmware.hpp"
+#include "kelvin/testing/boards.hpp"
+#include "kelvin/testing/errors.hpp"
 
 namespace kelvin::runtime {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::open_board;
+using kelvin::testing::message_of;
+using kelvin::testing::open_resonator_board;
 using testing::tngd_options;
 
 // The kind of the common::Error a future holds (fails the test if it holds a value).
@@ -157,7 +159,7 @@ TEST(HybridPipeline, AThirdSubmitWaitsForASlotAndTimesOutWhileTheBoardIsHeld) {
 // Errors of a step (bad input found by the estimator, a board that went away) are not thrown by
 // submit(): they reach that step's future, and a failed step does not break the pipeline.
 TEST(HybridPipeline, ErrorsInABoardStepReachItsFuture) {
-  auto board = open_board(4);
+  auto board = open_resonator_board(8, 4);
   HybridPipeline pipeline(board, tngd_options());
   const Eigen::VectorXd g = Eigen::VectorXd::Ones(4);
   auto indefinite = pipeline.submit(1, g, -small_curvature());
@@ -233,7 +235,7 @@ TEST(HybridPipeline, DestructionWhileTheBoardIsStuckReturnsAtTheStepsDeadline) {
 // On a working board, destruction right after two submits answers both futures: each holds a
 // result (it ran) or the cancellation error (it was still staged); nothing hangs or throws.
 TEST(HybridPipeline, DestructionWithWorkInFlightAnswersEveryFuture) {
-  auto board = open_board(9);
+  auto board = open_resonator_board(8, 9);
   std::vector<std::future<NaturalGradientResult>> futures;
   {
     HybridPipeline pipeline(board, tngd_options());
@@ -251,36 +253,30 @@ TEST(HybridPipeline, DestructionWithWorkInFlightAnswersEveryFuture) {
 }
 
 TEST(HybridPipeline, BadOptionsAndCallbacksAreRefusedNamingTheDefect) {
-  auto board = open_board(10);
-  const auto message_of = [](const std::function<void()>& fn) -> std::string {
-    try {
-      fn();
-    } catch (const common::Error& e) {
-      EXPECT_EQ(e.kind(), common::ErrorKind::kInvalidArgument);
-      return e.what();
-    }
-    ADD_FAILURE() << "nothing thrown";
-    return {};
-  };
+  auto board = open_resonator_board(8, 10);
   HybridPipelineOptions bad_timeout;
   bad_timeout.timeout = 0ms;
-  EXPECT_NE(message_of([&] {
-              HybridPipeline p(board, tngd_options(), bad_timeout);
-            }).find("timeout = 0 ms"),
+  EXPECT_NE(message_of([&] { HybridPipeline p(board, tngd_options(), bad_timeout); },
+                       common::ErrorKind::kInvalidArgument)
+                .find("timeout = 0 ms"),
             std::string::npos);
   PipelinedTrainingOptions no_steps;
   no_steps.steps = 0;
   const auto apply = [](Eigen::VectorXd&, const NaturalGradientResult&) {};
   const auto compute = [](const Eigen::VectorXd&, std::int64_t) { return StepProblem{}; };
-  EXPECT_NE(message_of([&] {
-              run_pipelined(board, tngd_options(), Eigen::VectorXd::Zero(4), compute, apply,
-                            no_steps);
-            }).find("steps = 0"),
+  EXPECT_NE(message_of(
+                [&] {
+                  run_pipelined(board, tngd_options(), Eigen::VectorXd::Zero(4), compute, apply,
+                                no_steps);
+                },
+                common::ErrorKind::kInvalidArgument)
+                .find("steps = 0"),
             std::string::npos);
-  EXPECT_NE(message_of([&] {
-              run_pipelined(board, tngd_options(), Eigen::VectorXd::Zero(4), {}, apply);
-            }).find("compute_gradient_and_curvature is empty"),
-            std::string::npos);
+  EXPECT_NE(
+      message_of([&] { run_pipelined(board, tngd_options(), Eigen::VectorXd::Zero(4), {}, apply); },
+                 common::ErrorKind::kInvalidArgument)
+          .find("compute_gradient_and_curvature is empty"),
+      std::string::npos);
 }
 
 }  // namespace

@@ -17,14 +17,15 @@
 #include <Eigen/Dense>
 
 #include "hybrid_pipeline_fixture.hpp"
+#include "kelvin/testing/boards.hpp"
 #include "logistic_fixture.hpp"
 
 namespace kelvin::runtime {
 namespace {
 
+using kelvin::testing::open_resonator_board;
 using testing::LogisticBatch;
 using testing::LogisticDataset;
-using testing::open_board;
 using testing::tngd_options;
 
 // The logistic task's host step; odd steps send GGN factors (J = the batch's rows, H =
@@ -52,7 +53,7 @@ TEST(HybridPipeline, SequentialModeGivesExactlyTheEstimatorsResults) {
   constexpr int kSteps = 8;
   constexpr int kBatch = 128;
 
-  auto by_hand_board = open_board(5);
+  auto by_hand_board = open_resonator_board(8, 5);
   NaturalGradientEstimator estimator(by_hand_board, options);
   std::vector<Eigen::VectorXd> by_hand;
   Eigen::VectorXd w = Eigen::VectorXd::Zero(testing::kLogisticFeatures);
@@ -64,7 +65,7 @@ TEST(HybridPipeline, SequentialModeGivesExactlyTheEstimatorsResults) {
     w += tngd_update(r.estimate, TngdMode::kTngd, 1.0);
   }
 
-  auto pipeline_board = open_board(5);
+  auto pipeline_board = open_resonator_board(8, 5);
   std::vector<Eigen::VectorXd> pipelined;
   PipelinedTrainingOptions training;
   training.steps = kSteps;
@@ -91,7 +92,7 @@ TEST(HybridPipeline, SequentialModeGivesExactlyTheEstimatorsResults) {
 // on this machine and build (measured here, so that the ratio holds in Release, Debug and
 // sanitizer builds alike; the assertions do not depend on the value).
 int examples_for_half_a_board_step(const Eigen::VectorXd& theta0) {
-  auto board = open_board(7);
+  auto board = open_resonator_board(8, 7);
   HybridPipeline pipeline(board, tngd_options());
   const LogisticDataset probe = testing::make_logistic_dataset(4096, 98);
   const auto host_start = std::chrono::steady_clock::now();
@@ -148,7 +149,7 @@ TEST(HybridPipeline, PipelinedModeOverlapsHostWorkWithTheBoard) {
   };
   for (int round = 0; round < 3; ++round) {
     for (const bool overlap : {false, true}) {
-      auto board = open_board(7);
+      auto board = open_resonator_board(8, 7);
       training.overlap = overlap;
       add(overlap ? pipelined : sequential,
           run_pipelined(board, tngd_options(), theta0, compute, apply, training));
@@ -164,7 +165,7 @@ TEST(HybridPipeline, PipelinedModeOverlapsHostWorkWithTheBoard) {
 std::vector<double> train_through_pipeline(const LogisticDataset& d, bool overlap, double rate,
                                            std::uint64_t board_seed) {
   constexpr int kBatch = 128;
-  auto board = open_board(board_seed);
+  auto board = open_resonator_board(8, board_seed);
   std::vector<double> losses{testing::logistic_loss(d, Eigen::VectorXd::Zero(8))};
   PipelinedTrainingOptions training;
   training.steps = 30;

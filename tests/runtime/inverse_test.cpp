@@ -9,27 +9,24 @@
 #include <Eigen/Dense>
 
 #include "kelvin/common/error.hpp"
-#include "kelvin/driver/backends/backends.hpp"
+#include "kelvin/testing/boards.hpp"
 #include "spd_fixtures.hpp"
 
 namespace kelvin::runtime {
 namespace {
+
+using kelvin::testing::open_resonator_board;
 
 // Two-sided Student-t quantile for 19 degrees of freedom (20 batches) at probability 1e-3,
 // Bonferroni-corrected over the 42 upper-triangle entries of two 6 x 6 systems (numerical
 // integration of the t density).
 constexpr double kT19Over42 = 5.55;
 
-driver::ResonatorBoard open_board(std::uint64_t seed) {
-  return driver::ResonatorBoard(std::shared_ptr<driver::Device>(
-      driver::backends::open("sim:resonator?cells=8&seed=" + std::to_string(seed))));
-}
-
 TEST(Inverse, SecondMomentsGiveTheInverseWithinTheirErrorBars) {
   for (std::uint64_t s = 0; s < 2; ++s) {
     const Eigen::MatrixXd a = testing::random_spd(6, 10.0 + 10.0 * static_cast<double>(s), 40 + s);
     const Eigen::MatrixXd exact = a.inverse();
-    auto board = open_board(20 + s);
+    auto board = open_resonator_board(8, 20 + s);
     const auto r = inverse(board, a);
     double worst = 0.0;
     for (Eigen::Index i = 0; i < 6; ++i) {
@@ -53,7 +50,7 @@ TEST(Inverse, SecondMomentsGiveTheInverseWithinTheirErrorBars) {
 }
 
 TEST(Inverse, RefusesBadInputBeforeTouchingTheBoard) {
-  auto board = open_board(3);
+  auto board = open_resonator_board(8, 3);
   const auto requests = board.device().stats().requests;
   Eigen::Matrix2d indefinite;
   indefinite << 1, 2, 2, 1;

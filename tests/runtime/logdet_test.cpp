@@ -10,22 +10,19 @@
 #include <Eigen/Dense>
 
 #include "kelvin/common/error.hpp"
-#include "kelvin/driver/backends/backends.hpp"
+#include "kelvin/testing/boards.hpp"
 #include "spd_fixtures.hpp"
 
 namespace kelvin::runtime {
 namespace {
+
+using kelvin::testing::open_resonator_board;
 
 // Two-sided normal quantile at probability 1e-3 Bonferroni-corrected over the 4 fixtures
 // (2.5e-4 each): z = 3.66. The estimates are asymptotically normal (the delta method on a mean
 // of M = 1000 i.i.d. weights exp(-W)); 4 standard errors leaves room for the noise in the
 // standard error itself (relative error about sqrt(kurtosis / 4M), a few percent here).
 constexpr double kZ = 4.0;
-
-driver::ResonatorBoard open_board(std::uint64_t seed, const std::string& extra = "") {
-  return driver::ResonatorBoard(std::shared_ptr<driver::Device>(
-      driver::backends::open("sim:resonator?cells=8&seed=" + std::to_string(seed) + extra)));
-}
 
 double exact_logdet(const Eigen::MatrixXd& a) {
   const Eigen::LLT<Eigen::MatrixXd> llt(a);
@@ -77,7 +74,7 @@ TEST(Logdet, JarzynskiLogdetOfSpdFixturesIsWithinErrorBarsOfTheQuantizedMatrix) 
   const Fixture fixtures[] = {{2, 5.0, 11}, {4, 10.0, 12}, {6, 15.0, 13}, {8, 20.0, 14}};
   for (const auto& f : fixtures) {
     const Eigen::MatrixXd a = testing::random_spd(f.n, f.condition, f.seed);
-    auto board = open_board(30 + f.seed);
+    auto board = open_resonator_board(8, 30 + f.seed);
     const LogdetResult r = logdet(board, a);
     const double exact = exact_logdet(r.quantized_matrix);
     ASSERT_GT(r.standard_error, 0.0);
@@ -107,7 +104,7 @@ TEST(Logdet, MoreStepsReduceTheDissipatedWorkAndTheErrorBar) {
   double previous_dissipated = INFINITY;
   double previous_stderr = INFINITY;
   for (const int steps : {2, 16}) {
-    auto board = open_board(50);
+    auto board = open_resonator_board(8, 50);
     LogdetOptions o;
     o.steps = steps;
     const LogdetResult r = logdet(board, a, o);
@@ -137,7 +134,7 @@ TEST(Logdet, MoreStepsReduceTheDissipatedWorkAndTheErrorBar) {
 TEST(Logdet, DiagonalMatrixGivesExactlyZeroWork) {
   Eigen::MatrixXd a = Eigen::MatrixXd::Zero(4, 4);
   a.diagonal() << 1.0, 2.5, 0.3, 7.0;
-  auto board = open_board(60);
+  auto board = open_resonator_board(8, 60);
   LogdetOptions o;
   o.trajectories = 16;
   const LogdetResult r = logdet(board, a, o);
@@ -157,7 +154,7 @@ TEST(Logdet, DiagonalMatrixGivesExactlyZeroWork) {
 // the trajectories and the optimal weighting, Shirts et al. 2003).
 TEST(Logdet, BennettOverBothRampsIsWithinErrorBarsAndTighterThanJarzynski) {
   const Eigen::MatrixXd a = testing::random_spd(8, 20.0, 14);
-  auto board = open_board(70);
+  auto board = open_resonator_board(8, 70);
   LogdetOptions o;
   o.steps = 4;
   o.estimator = LogdetEstimator::kBennett;
@@ -182,7 +179,7 @@ TEST(Logdet, BennettOverBothRampsIsWithinErrorBarsAndTighterThanJarzynski) {
 // compared with the unquantized A.
 TEST(Logdet, RandomizedRoundingTargetsTheUnquantizedMatrix) {
   const Eigen::MatrixXd a = testing::random_spd(4, 10.0, 12);
-  auto board = open_board(80);
+  auto board = open_resonator_board(8, 80);
   LogdetOptions o;
   o.randomized_rounding = true;
   o.trajectories = 500;
@@ -195,7 +192,7 @@ TEST(Logdet, RandomizedRoundingTargetsTheUnquantizedMatrix) {
 }
 
 TEST(Logdet, RefusesBadInputNamingTheDefectBeforeTouchingTheBoard) {
-  auto board = open_board(3);
+  auto board = open_resonator_board(8, 3);
   const auto requests = board.device().stats().requests;
   const auto kind_and_message = [&](const Eigen::MatrixXd& a, const LogdetOptions& o,
                                     common::ErrorKind kind, const std::string& needle) {
@@ -234,7 +231,7 @@ TEST(Logdet, RefusesBadInputNamingTheDefectBeforeTouchingTheBoard) {
 
   // A capacitive board: sign doubling would change the determinant, so a positive coupling is
   // refused, naming the entry; a matrix with couplings <= 0 is accepted.
-  auto capacitive = open_board(4, "&couplings=capacitive");
+  auto capacitive = open_resonator_board(8, 4, "&couplings=capacitive");
   Eigen::Matrix2d positive;
   positive << 2.0, 0.5, 0.5, 2.0;
   const common::Error e = error_of([&] { logdet(capacitive, positive); });

@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -11,11 +10,15 @@
 #include <unsupported/Eigen/MatrixFunctions>
 
 #include "kelvin/common/error.hpp"
-#include "kelvin/driver/backends/backends.hpp"
+#include "kelvin/testing/boards.hpp"
+#include "kelvin/testing/errors.hpp"
 #include "spd_fixtures.hpp"
 
 namespace kelvin::runtime {
 namespace {
+
+using kelvin::testing::kind_of;
+using kelvin::testing::open_resonator_board;
 
 // Two-sided Student-t quantiles for 15 degrees of freedom (16 repeats) at probability 1e-3,
 // Bonferroni-corrected over 6 and over 32 comparisons (numerical integration of the t density).
@@ -23,24 +26,9 @@ constexpr double kT15Over6 = 4.97;
 constexpr double kT15Over32 = 5.86;
 constexpr Eigen::Index kN = 6;
 
-driver::ResonatorBoard open_board(std::uint64_t seed) {
-  return driver::ResonatorBoard(std::shared_ptr<driver::Device>(
-      driver::backends::open("sim:resonator?cells=8&seed=" + std::to_string(seed))));
-}
-
 // A GGN-like curvature: PSD with a spread spectrum (condition 20 before damping).
 Eigen::MatrixXd curvature() {
   return testing::random_spd(kN, 20.0, 7);
-}
-
-common::ErrorKind kind_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const common::Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no common::Error thrown";
-  return common::ErrorKind::kDevice;
 }
 
 NaturalGradientOptions options_with(double time_us, int repeats) {
@@ -55,7 +43,7 @@ NaturalGradientOptions options_with(double time_us, int repeats) {
 // resolution of loading it (one bias-DAC step / a_load, 2^-14 V) and reading it (half an ADC
 // step), noise-free.
 TEST(NaturalGradient, ZeroAnalogTimeReturnsTheGradient) {
-  auto board = open_board(1);
+  auto board = open_resonator_board(8, 1);
   NaturalGradientEstimator estimator(board, options_with(0.0, 2));
   const Eigen::VectorXd g = testing::random_vector(kN, 3);
   const auto r = estimator.estimate(g, curvature());
@@ -69,7 +57,7 @@ TEST(NaturalGradient, ZeroAnalogTimeReturnsTheGradient) {
 // At t >> 1 / lambda_min the transient has decayed (exp(-lambda_min,dev t) < 1e-9) and the board
 // returns the natural gradient (F + lambda I)^-1 g within its error bars.
 TEST(NaturalGradient, LongAnalogTimeReturnsTheNaturalGradient) {
-  auto board = open_board(2);
+  auto board = open_resonator_board(8, 2);
   const Eigen::MatrixXd f = curvature();
   const Eigen::VectorXd g = testing::random_vector(kN, 4);
   const Eigen::VectorXd ngd = (f + 0.01 * Eigen::MatrixXd::Identity(kN, kN)).llt().solve(g);
@@ -93,7 +81,7 @@ TEST(NaturalGradient, LongAnalogTimeReturnsTheNaturalGradient) {
 //   m(t) = ngd + expm(-A_dev t) (g - ngd),   A_dev = coupling_scale (F + lambda I),
 // and its distance to the natural gradient falls with t as that theory says.
 TEST(NaturalGradient, ErrorFallsWithAnalogTimeAsTheRelaxationPredicts) {
-  auto board = open_board(3);
+  auto board = open_resonator_board(8, 3);
   const Eigen::MatrixXd f = curvature();
   const Eigen::MatrixXd a = f + 0.01 * Eigen::MatrixXd::Identity(kN, kN);
   const Eigen::VectorXd g = testing::random_vector(kN, 5);
@@ -126,7 +114,7 @@ TEST(NaturalGradient, ErrorFallsWithAnalogTimeAsTheRelaxationPredicts) {
 // A curvature whose parameters live on scales three decades apart: with Jacobi preconditioning
 // the board still returns g at t = 0 and the natural gradient at large t.
 TEST(NaturalGradient, JacobiPreconditioningKeepsTheEndPointsOnABadlyScaledCurvature) {
-  auto board = open_board(7);
+  auto board = open_resonator_board(8, 7);
   const Eigen::VectorXd scales = Eigen::VectorXd::LinSpaced(kN, 0.0, 3.0).unaryExpr([](double e) {
     return std::pow(10.0, -e / 2.0);
   });
@@ -166,8 +154,8 @@ TEST(NaturalGradient, FactorsGiveTheSameEstimateAsTheDenseCurvature) {
   const Eigen::MatrixXd f0 = j.transpose() * h * j;
   const Eigen::MatrixXd f = 0.5 * (f0 + f0.transpose());
   const Eigen::VectorXd g = testing::random_vector(kN, 6);
-  auto board_a = open_board(4);
-  auto board_b = open_board(4);
+  auto board_a = open_resonator_board(8, 4);
+  auto board_b = open_resonator_board(8, 4);
   NaturalGradientEstimator dense(board_a, options_with(5.0, 3));
   NaturalGradientEstimator factored(board_b, options_with(5.0, 3));
   const auto ra = dense.estimate(g, f);
@@ -177,7 +165,7 @@ TEST(NaturalGradient, FactorsGiveTheSameEstimateAsTheDenseCurvature) {
 
 // Warm start: the next estimate starts from the previous one, not from the new gradient.
 TEST(NaturalGradient, WarmStartBeginsAtThePreviousEstimate) {
-  auto board = open_board(5);
+  auto board = open_resonator_board(8, 5);
   const Eigen::MatrixXd f = curvature();
   NaturalGradientOptions zero = options_with(0.0, 2);
   zero.warm_start = true;
@@ -192,7 +180,7 @@ TEST(NaturalGradient, WarmStartBeginsAtThePreviousEstimate) {
 }
 
 TEST(NaturalGradient, RefusesBadInputBeforeTouchingTheBoard) {
-  auto board = open_board(6);
+  auto board = open_resonator_board(8, 6);
   NaturalGradientEstimator estimator(board, options_with(5.0, 2));
   const auto requests = board.device().stats().requests;
   const Eigen::VectorXd g = testing::random_vector(kN, 1);

@@ -22,34 +22,18 @@
 #include "kelvin/common/error.hpp"
 #include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/runtime/pbit/ising_energy.hpp"
+#include "kelvin/testing/errors.hpp"
 
 namespace kelvin::runtime {
 namespace {
 
 using namespace std::chrono_literals;
+using kelvin::testing::kind_of;
+using kelvin::testing::message_of;
 
 driver::PbitBoard open_board(std::uint32_t rows, std::uint32_t cols, std::uint64_t seed) {
   return driver::PbitBoard(driver::backends::open(
       fmt::format("sim:pbit?rows={}&cols={}&degree=8&seed={}", rows, cols, seed)));
-}
-
-common::ErrorKind kind_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const common::Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no common::Error thrown";
-  return common::ErrorKind::kDevice;
-}
-
-std::string message_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const common::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 // A +-J spin glass on every edge of the lattice: |J| = magnitude, signs from raw std::mt19937

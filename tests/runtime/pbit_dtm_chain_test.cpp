@@ -6,24 +6,24 @@
 
 #include <cmath>
 #include <cstdio>
-#include <functional>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "kelvin/common/error.hpp"
-#include "kelvin/driver/backends/backends.hpp"
+#include "kelvin/testing/boards.hpp"
+#include "kelvin/testing/errors.hpp"
 
 namespace kelvin::runtime {
 namespace {
 
-using common::Error;
 using namespace std::chrono_literals;
+using kelvin::testing::message_of;
+using kelvin::testing::open_pbit_board;
 
-driver::PbitBoard open_board() {
-  return driver::PbitBoard(driver::backends::open("sim:pbit?rows=8&cols=8&degree=8&seed=5"));
-}
+// The board of every test here: an 8 x 8 lattice of degree 8.
+constexpr const char* kBoardUri = "sim:pbit?rows=8&cols=8&degree=8&seed=5";
 
 // Input node (r, c) and output node (r, c + 1) for even c: 32 pairs on the 8 x 8 board, each
 // joined by a nearest-neighbour lattice edge of weight `weight`; every other node is isolated.
@@ -43,15 +43,6 @@ DenoisingStep copy_step(const driver::PbitBoard& board, int weight, std::uint32_
   return step;
 }
 
-std::string message_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 TEST(DenoisingChain, OutputCopiesTheClampedInputWithTheGibbsProbability) {
   // Output o_i sees only its clamped input x_i: h = J x_i, so after any sweep
   // P(o_i = x_i) = sigmoid(2 beta J) exactly (the board's LUT is exact to 2^-25), independently
@@ -60,7 +51,7 @@ TEST(DenoisingChain, OutputCopiesTheClampedInputWithTheGibbsProbability) {
   // Bernoulli(p) draws has standard error sqrt(p (1 - p) / M) = 0.00554 on the rate; 4 of them
   // (a false failure once in 16,000) is the tolerance. Without the clamp the rate would be 0.5,
   // 42 standard errors away.
-  driver::PbitBoard board = open_board();
+  driver::PbitBoard board = open_pbit_board(kBoardUri);
   const DenoisingStep step = copy_step(board, 1, 128);
   DenoisingOptions options;
   options.sweeps = 2;
@@ -95,7 +86,7 @@ TEST(DenoisingChain, EachStepsOutputIsTheNextStepsClampedInput) {
   // deterministic up to 2e-5. Positive couplings pass the pattern on unchanged; negative ones
   // flip it, so an all-negative chain alternates and a (+, -, +) chain flips once, which only
   // happens if every step is clamped to the previous step's output (not to x_T).
-  driver::PbitBoard board = open_board();
+  driver::PbitBoard board = open_pbit_board(kBoardUri);
   std::vector<int> x_T(32);
   for (std::size_t i = 0; i < x_T.size(); ++i)
     x_T[i] = (i * 7) % 3 == 0 ? 1 : -1;
@@ -154,7 +145,7 @@ TEST(DenoisingChain, RunsStepsBuiltFromEmbeddedModels) {
   // Inputs are model nodes 0..3, outputs 4..7, joined by J = 2 at beta 6: unit 2/6, codes 6,
   // beta_board = 6 * 1/3 = 2 (code 512), so again |2 beta h| = 24 saturates and the output
   // copies the input; the embedding's placement decides where on the lattice that happens.
-  driver::PbitBoard board = open_board();
+  driver::PbitBoard board = open_pbit_board(kBoardUri);
   SparseIsingModel m;
   m.nodes = 8;
   m.beta = 6.0;
@@ -176,7 +167,7 @@ TEST(DenoisingChain, RunsStepsBuiltFromEmbeddedModels) {
 }
 
 TEST(DenoisingChain, RefusesBadStepsAndStatesBeforeSendingAnything) {
-  driver::PbitBoard board = open_board();
+  driver::PbitBoard board = open_pbit_board(kBoardUri);
   const std::uint64_t requests = board.device().stats().requests;
   const DenoisingStep good = copy_step(board, 1, 256);
   const std::vector<int> x_T(32, 1);

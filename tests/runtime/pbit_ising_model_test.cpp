@@ -4,7 +4,6 @@
 // codes.)
 #include "kelvin/runtime/pbit/ising_model.hpp"
 
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -12,41 +11,22 @@
 
 #include "kelvin/common/error.hpp"
 #include "kelvin/driver/backends/backends.hpp"
+#include "kelvin/testing/boards.hpp"
+#include "kelvin/testing/errors.hpp"
 
 namespace kelvin::runtime {
 namespace {
 
-using common::Error;
 using common::ErrorKind;
 using driver::LatticeProgram;
 using driver::PbitBoard;
 using driver::PbitDescription;
-
-PbitBoard open_board(const std::string& uri = "sim:pbit?rows=3&cols=4&degree=8&seed=2") {
-  return PbitBoard(driver::backends::open(uri));
-}
-
-std::string message_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
-ErrorKind kind_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no error was thrown";
-  return ErrorKind::kInvalidArgument;
-}
+using kelvin::testing::kind_of;
+using kelvin::testing::message_of;
+using kelvin::testing::open_pbit_board;
 
 TEST(IsingModelMapping, PlacesEdgesOnTheLattice) {
-  const PbitBoard board = open_board();
+  const PbitBoard board = open_pbit_board();
   IsingModel model;
   model.nodes = 6;
   model.edges = {{1, 0, 3}, {1, 5, -2}};  // (0, 1) given reversed; (1, 5) is a down edge

@@ -10,17 +10,16 @@
 #include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/runtime/block_solve.hpp"
 #include "kelvin/runtime/problem_scaling.hpp"
+#include "kelvin/testing/boards.hpp"
+#include "kelvin/testing/errors.hpp"
 #include "spd_fixtures.hpp"
 
 namespace kelvin::runtime {
 namespace {
 
 using namespace std::chrono_literals;
-
-driver::ResonatorBoard open_board(std::uint32_t cells, std::uint64_t seed) {
-  return driver::ResonatorBoard(std::shared_ptr<driver::Device>(driver::backends::open(
-      "sim:resonator?cells=" + std::to_string(cells) + "&seed=" + std::to_string(seed))));
-}
+using kelvin::testing::kind_of;
+using kelvin::testing::open_resonator_board;
 
 // Two-sided Student-t quantile for 19 degrees of freedom (20 batch means) at probability
 // 1e-3 / 40: with 5 systems x 8 components compared, the chance that a correct solver fails
@@ -37,7 +36,7 @@ TEST(Solve, AgreesWithEigenWithinItsErrorBarsOnRandomSpdSystems) {
     if ((a.array() > 0).count() > 8)
       ++positive_off_diagonal_systems;
 
-    auto board = open_board(8, 1 + s);
+    auto board = open_resonator_board(8, 1 + s);
     const auto result = solve(board, a, b);
     const auto& sum = result.summary;
     ASSERT_EQ(result.x.size(), 8);
@@ -63,7 +62,7 @@ TEST(Solve, ReportedErrorBarsMatchTheTheoryOfTheTimeAverage) {
   // so it must land within +-50% (3 spreads) of the theory.
   const Eigen::MatrixXd a = testing::random_spd(8, 50, 42);
   const Eigen::VectorXd b = testing::random_vector(8, 43);
-  auto board = open_board(8, 9);
+  auto board = open_resonator_board(8, 9);
   const auto result = solve(board, a, b);
   const auto& sum = result.summary;
   const Eigen::MatrixXd a_dev = sum.coupling_scale * a;
@@ -86,7 +85,7 @@ TEST(Solve, NearestRoundingReportsTheSystematicShiftItLeaves) {
   const Eigen::VectorXd b = testing::random_vector(8, 204);
   SolveOptions options;
   options.randomized_rounding = false;
-  auto board = open_board(8, 5);
+  auto board = open_resonator_board(8, 5);
   const auto result = solve(board, a, b, options);
   EXPECT_FALSE(result.summary.randomized_rounding);
   // The first-order estimate must agree with the shift of the exact solution of the programmed
@@ -103,7 +102,7 @@ TEST(Solve, SolvesASmallerSystemOnSpareCells) {
   Eigen::Matrix3d a;
   a << 4, 1, 0.5, 1, 3, -1, 0.5, -1, 2;
   const Eigen::Vector3d b(1, -2, 0.5);
-  auto board = open_board(8, 3);
+  auto board = open_resonator_board(8, 3);
   const auto result = solve(board, a, b);
   const Eigen::Vector3d exact = a.llt().solve(b);
   ASSERT_EQ(result.x.size(), 3);
@@ -113,7 +112,7 @@ TEST(Solve, SolvesASmallerSystemOnSpareCells) {
 }
 
 TEST(Solve, ZeroRightHandSideGivesZeroWithinErrorBars) {
-  auto board = open_board(4, 4);
+  auto board = open_resonator_board(4, 4);
   const auto result = solve(board, testing::random_spd(4, 20, 11), Eigen::VectorXd::Zero(4));
   for (Eigen::Index i = 0; i < 4; ++i) {
     EXPECT_LE(std::abs(result.x(i)), 5.0 * result.standard_error(i));
@@ -130,8 +129,8 @@ TEST(Solve, AutoRangingUsesMoreOfTheRangeWhenTheBoundIsLoose) {
   SolveOptions with;
   SolveOptions without;
   without.auto_range = false;
-  auto board1 = open_board(6, 5);
-  auto board2 = open_board(6, 5);
+  auto board1 = open_resonator_board(6, 5);
+  auto board2 = open_resonator_board(6, 5);
   const auto ranged = solve(board1, a, b, with);
   const auto plain = solve(board2, a, b, without);
   EXPECT_GT(ranged.summary.range_gain, 10.0);
@@ -143,18 +142,8 @@ TEST(Solve, AutoRangingUsesMoreOfTheRangeWhenTheBoundIsLoose) {
   }
 }
 
-common::ErrorKind kind_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const common::Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no error";
-  return common::ErrorKind::kDevice;
-}
-
 TEST(Solve, RefusesBadInputBeforeTouchingTheBoard) {
-  auto board = open_board(4, 1);
+  auto board = open_resonator_board(4, 1);
   const auto requests = board.device().stats().requests;
   Eigen::Matrix2d indefinite;
   indefinite << 1, 2, 2, 1;
@@ -189,7 +178,7 @@ TEST(Solve, RefusesBadInputBeforeTouchingTheBoard) {
 // solve() chooses the method: n above the cells goes to the block path, where every acquisition
 // option given is honoured per block and the ones not given take the block defaults.
 TEST(Solve, MoreUnknownsThanCellsTakeTheBlockPathWithTheGivenBatches) {
-  auto board = open_board(4, 1);
+  auto board = open_resonator_board(4, 1);
   const Eigen::MatrixXd a = testing::random_spd(10, 20.0, 31);
   const Eigen::VectorXd b = testing::random_vector(10, 32);
   const SolveResult defaults = solve(board, a, b);
@@ -262,7 +251,7 @@ TEST(Solve, CapacitiveBoardSolvesMMatricesDirectlyAndOthersBySignDoubling) {
 }
 
 TEST(Solve, HonoursItsTotalDeadline) {
-  auto board = open_board(8, 2);
+  auto board = open_resonator_board(8, 2);
   SolveOptions options;
   options.batch_relaxation_times = 1e6;  // far more work than the deadline allows
   options.timeout = 200ms;
@@ -275,7 +264,7 @@ TEST(Solve, HonoursItsTotalDeadline) {
 }
 
 TEST(Solve, SummaryReportsNameTheBoardAndTheWork) {
-  auto board = open_board(4, 1);
+  auto board = open_resonator_board(4, 1);
   const auto result = solve(board, testing::random_spd(4, 10, 3), testing::random_vector(4, 4));
   const auto& s = result.summary;
   EXPECT_EQ(s.serial, "SIM-RES-4-1");

@@ -21,11 +21,6 @@
 namespace kelvin::tools::kelvind {
 namespace {
 
-using common::ErrorKind;
-using driver::ResonatorBoard;
-using testing::error_message;
-using testing::two_boards;
-
 TEST(BoardServer, WrongTokenIsPermissionDeniedWithAClearMessage) {
   auto options = two_boards();
   options.token = "correct horse battery staple";
@@ -38,13 +33,13 @@ TEST(BoardServer, WrongTokenIsPermissionDeniedWithAClearMessage) {
   std::ofstream(right) << "  correct horse battery staple\n";
   ::unsetenv("KELVIN_TOKEN");
 
-  const auto message = error_message(
+  const auto message = message_of(
       [&] { driver::backends::open(server.listening_address() + "?token_file=" + wrong.string()); },
       ErrorKind::kPermissionDenied);
   EXPECT_NE(message.find("refused the token"), std::string::npos) << message;
   EXPECT_NE(message.find("KELVIN_TOKEN"), std::string::npos) << message;
-  error_message([&] { driver::backends::open(server.listening_address()); },
-                ErrorKind::kPermissionDenied);
+  message_of([&] { driver::backends::open(server.listening_address()); },
+             ErrorKind::kPermissionDenied);
 
   ResonatorBoard ok(
       driver::backends::open(server.listening_address() + "?token_file=" + right.string()));

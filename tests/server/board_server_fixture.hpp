@@ -1,20 +1,22 @@
 // Shared fixture of the board server tests (board_server_*_test.cpp): a server of two emulated
 // boards, a noisy job whose every raw sample is compared with the same job run in process, and
-// small helpers for polling and for checking errors.
+// a poll for a condition; with the names those tests use unqualified, declared once in
+// kelvin::tools::kelvind (the common ones, the shared error helpers of tests/support and these).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "kelvin/common/deadline.hpp"
 #include "kelvin/common/error.hpp"
 #include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/resonator/resonator_board.hpp"
+#include "kelvin/testing/errors.hpp"
 #include "kelvin/tools/kelvind/board_server.hpp"
 
 namespace kelvin::tools::kelvind::testing {
@@ -85,15 +87,22 @@ bool eventually(Condition condition, std::chrono::milliseconds budget = std::chr
   return condition();
 }
 
-inline std::string error_message(const std::function<void()>& fn, common::ErrorKind expected) {
-  try {
-    fn();
-  } catch (const common::Error& e) {
-    EXPECT_EQ(e.kind(), expected) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a common::Error";
-  return {};
-}
-
 }  // namespace kelvin::tools::kelvind::testing
+
+namespace kelvin::tools::kelvind {
+
+using common::Deadline;
+using common::Error;
+using common::ErrorKind;
+using driver::ResonatorBoard;
+using kelvin::testing::message_of;
+using namespace std::chrono_literals;
+using testing::eventually;
+using testing::expect_same;
+using testing::kBoard0;
+using testing::kBoard1;
+using testing::reference_job;
+using testing::run_job;
+using testing::two_boards;
+
+}  // namespace kelvin::tools::kelvind

@@ -25,20 +25,6 @@
 namespace kelvin::tools::kelvind {
 namespace {
 
-using namespace std::chrono_literals;
-using common::Deadline;
-using common::Error;
-using common::ErrorKind;
-using driver::ResonatorBoard;
-using testing::error_message;
-using testing::eventually;
-using testing::expect_same;
-using testing::kBoard0;
-using testing::kBoard1;
-using testing::port_of;
-using testing::reference_job;
-using testing::run_job;
-using testing::two_boards;
 namespace wire = kelvin::firmware_protocol::wire;
 
 TEST(BoardServer, SecondClientOnALeasedBoardIsRefusedWhileAnotherBoardWorks) {
@@ -78,8 +64,8 @@ TEST(BoardServer, NoSuchBoardIsNotFoundAndSaysHowManyThereAre) {
   BoardServer server(two_boards());
   server.start();
   const auto message =
-      error_message([&] { driver::backends::open(server.listening_address() + "?board=5"); },
-                    ErrorKind::kNotFound);
+      message_of([&] { driver::backends::open(server.listening_address() + "?board=5"); },
+                 ErrorKind::kNotFound);
   EXPECT_NE(message.find("2 boards"), std::string::npos) << message;
 }
 

@@ -24,17 +24,6 @@
 namespace kelvin::tools::kelvind {
 namespace {
 
-using namespace std::chrono_literals;
-using driver::ResonatorBoard;
-using testing::eventually;
-using testing::expect_same;
-using testing::kBoard0;
-using testing::kBoard1;
-using testing::port_of;
-using testing::RawClient;
-using testing::reference_job;
-using testing::run_job;
-using testing::two_boards;
 namespace wire = kelvin::firmware_protocol::wire;
 
 TEST(BoardServer, GarbageFromOneClientDoesNotDisturbAnother) {

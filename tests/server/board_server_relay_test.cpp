@@ -28,20 +28,6 @@
 namespace kelvin::tools::kelvind {
 namespace {
 
-using namespace std::chrono_literals;
-using common::Deadline;
-using common::Error;
-using common::ErrorKind;
-using driver::ResonatorBoard;
-using testing::error_message;
-using testing::expect_same;
-using testing::kBoard0;
-using testing::kBoard1;
-using testing::port_of;
-using testing::reference_job;
-using testing::run_job;
-using testing::two_boards;
-
 TEST(BoardServer, RemoteRunMatchesTheSameRunInProcessBitForBit) {
   BoardServer server(two_boards());
   server.start();
@@ -159,10 +145,9 @@ TEST(BoardServer, StoppingTheServerFailsABlockedRequestWithDisconnected) {
     server.stop();
   });
   const auto start = std::chrono::steady_clock::now();
-  EXPECT_EQ(
-      error_message([&] { board.set_noise(1, Deadline::after(8s)); }, ErrorKind::kDisconnected)
-          .empty(),
-      false);
+  EXPECT_EQ(message_of([&] { board.set_noise(1, Deadline::after(8s)); }, ErrorKind::kDisconnected)
+                .empty(),
+            false);
   const auto elapsed = std::chrono::steady_clock::now() - start;
   stopper.join();
   EXPECT_LT(elapsed, 4s) << "the blocked call waited for its deadline instead of the disconnect";

@@ -126,3 +126,10 @@ class RawClient {
 };
 
 }  // namespace kelvin::tools::kelvind::testing
+
+namespace kelvin::tools::kelvind {
+
+using testing::port_of;
+using testing::RawClient;
+
+}  // namespace kelvin::tools::kelvind

@@ -8,21 +8,14 @@
 
 #include <gtest/gtest.h>
 
-#include "error_kind_of.hpp"
-#include "kelvin/common/error.hpp"
+#include "driver_test_names.hpp"
 #include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/resonator/resonator_board.hpp"
 #include "kelvin/driver/usb/usb_transport.hpp"
 #include "usb_fixture.hpp"
 
 namespace kelvin::driver::testing {
-
-using common::Deadline;
-using common::ErrorKind;
 namespace {
-
-using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 
 const std::string kUri = std::string("usb:serial=") + kSerial;
 

@@ -5,10 +5,9 @@
 
 #include <gtest/gtest.h>
 
-namespace kelvin::driver::usb {
+#include "driver_test_names.hpp"
 
-using common::Error;
-using common::ErrorKind;
+namespace kelvin::driver::usb {
 namespace {
 
 TEST(UsbErrors, AccessDeniedTellsTheUserHowToFixIt) {

@@ -10,8 +10,7 @@
 #include <gtest/gtest.h>
 #include <libusb-1.0/libusb.h>
 
-#include "error_kind_of.hpp"
-#include "kelvin/common/error.hpp"
+#include "driver_test_names.hpp"
 #include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/device.hpp"
 #include "kelvin/driver/resonator/resonator_board.hpp"
@@ -19,16 +18,11 @@
 
 namespace kelvin::driver::testing {
 
-using common::Deadline;
-using common::ErrorKind;
 using usb::list_usb_boards;
 using usb::UsbSelector;
 using usb::UsbTransport;
 using usb::UsbTransportOptions;
 namespace {
-
-using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 
 std::unique_ptr<UsbTransport> open_emulated(std::uint32_t transfers = 8) {
   UsbSelector selector;
