@@ -1,12 +1,7 @@
 // The real kelvind binary end to end: started as a child process on port 0, it prints its
 // address first; the kelvin CLI probes and finds boards through it; SIGTERM ends it with exit
 // code 0; SIGKILL in the middle of a stream fails the client cleanly.
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -21,95 +16,14 @@
 #include "kelvin/common/error.hpp"
 #include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/resonator/sample_stream.hpp"
-
-extern char** environ;
+#include "kelvind_process.hpp"
 
 namespace kelvin::tools::kelvind {
 namespace {
 
 using namespace std::chrono_literals;
 
-// kelvind as a child process with its stdout on a pipe (stderr inherited, for the logs).
-class Kelvind {
- public:
-  explicit Kelvind(const std::vector<std::string>& args) {
-    int fds[2];
-    if (::pipe(fds) != 0)
-      throw std::runtime_error("pipe failed");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
-    std::vector<std::string> all = {KELVIND_PATH};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all)
-      argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int rc = ::posix_spawn(&pid_, KELVIND_PATH, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(fds[1]);
-    out_ = fds[0];
-    if (rc != 0)
-      throw std::runtime_error("cannot start " + std::string(KELVIND_PATH));
-  }
-
-  ~Kelvind() {
-    if (pid_ > 0 && !exit_code_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    ::close(out_);
-  }
-
-  // The first line on stdout, waiting at most `budget`.
-  std::string first_line(std::chrono::milliseconds budget) {
-    std::string line;
-    const auto deadline = std::chrono::steady_clock::now() + budget;
-    while (line.find('\n') == std::string::npos) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      pollfd p{out_, POLLIN, 0};
-      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0)
-        return line;
-      char c = 0;
-      if (::read(out_, &c, 1) != 1)
-        return line;
-      line += c;
-    }
-    line.pop_back();
-    return line;
-  }
-
-  // SIGKILL: the server vanishes without a word to its clients, as after a crash.
-  void kill_now() {
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    exit_code_ = -1;
-  }
-
-  // Sends SIGTERM and waits (polling) for the exit; nullopt if it did not exit in `budget` or
-  // died from a signal.
-  std::optional<int> terminate(std::chrono::milliseconds budget) {
-    ::kill(pid_, SIGTERM);
-    const auto deadline = std::chrono::steady_clock::now() + budget;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        return WIFEXITED(status) ? std::optional<int>(WEXITSTATUS(status)) : std::nullopt;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return std::nullopt;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int out_ = -1;
-  std::optional<int> exit_code_;
-};
+using testing::Kelvind;
 
 struct Run {
   int exit_code = -1;

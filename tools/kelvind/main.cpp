@@ -2,13 +2,18 @@
 // (board_server.hpp); this file parses the command line, sets up logging and prints.
 //
 //   kelvind --listen tcp:127.0.0.1:0 --device sim:resonator?cells=8&seed=1 [--device URI ...]
-//           [--token-file F] [--max-clients N] [--max-frame-bytes B] [--log-level L]
+//           [--token-file F | --no-auth] [--max-clients N] [--max-frame-bytes B] [--log-level L]
+//
+// The token comes from --token-file, else $KELVIN_TOKEN (the variable the clients read), else
+// the deprecated $KELVIND_TOKEN. Without one, only loopback and unix: addresses are served
+// unless --no-auth is given (BoardServer refuses and says so).
 //
 // The first line on stdout is the address clients use ("listening tcp:127.0.0.1:40123"),
 // flushed at once so that scripts can read the real port. Exit 0 after SIGINT/SIGTERM, 1 on a
 // start-up failure, 2 on a usage error.
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -46,8 +51,12 @@ int main(int argc, char** argv) {
   app.add_option("--device", options.devices, "A board to serve (driver URI); repeat for more")
       ->required();
   app.add_option("--token-file", token_file,
-                 "File whose first line is the token clients must send (else $KELVIND_TOKEN; "
-                 "neither: no token)");
+                 "File whose first line is the token clients must send (~ is $HOME); wins over "
+                 "$KELVIN_TOKEN, the variable clients read too ($KELVIND_TOKEN: deprecated "
+                 "alias). No token: only loopback and unix: addresses are served");
+  app.add_flag("--no-auth", options.allow_remote_without_token,
+               "Serve a non-loopback TCP address without a token: anyone who can reach it gets "
+               "the boards (a warning is logged)");
   app.add_option("--max-clients", options.max_clients, "Connections served at once")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
@@ -71,10 +80,15 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(log_level));
 
   try {
-    if (!token_file.empty()) {
-      options.token = kelvin::tools::kelvind::read_token_file(token_file);
-    } else if (const char* env = std::getenv("KELVIND_TOKEN")) {
-      options.token = env;
+    namespace kd = kelvin::tools::kelvind;
+    options.token =
+        kd::server_token(token_file, std::getenv(kd::kTokenVariable),
+                         std::getenv(kd::kDeprecatedTokenVariable), std::getenv("HOME"));
+    if (options.allow_remote_without_token && !options.token.empty()) {
+      // Which one was meant is a guess either way; the user would believe the wrong one.
+      throw std::runtime_error(fmt::format(
+          "--no-auth contradicts the token set by {}: drop --no-auth or unset the token",
+          token_file.empty() ? "$KELVIN_TOKEN (or $KELVIND_TOKEN)" : "--token-file"));
     }
     options.stop_on_signals = true;
     kelvin::tools::kelvind::BoardServer server(std::move(options));

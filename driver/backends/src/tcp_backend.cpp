@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "kelvin/common/error.hpp"
+#include "kelvin/common/home_path.hpp"
 #include "kelvin/common/logging.hpp"
 #include "kelvin/driver/remote_attach.hpp"
 #include "kelvin/driver/socket_transport.hpp"
@@ -33,8 +34,8 @@ UriParameterTable remote_table(std::string scheme, std::string target, std::stri
       {UriParameter::unsigned_integer("board", 0, UINT32_MAX, "0",
                                       "the server's board index (kelvind --device order)"),
        UriParameter::text("token_file", std::string(kNoDefault),
-                          "file whose first line is the token (none: $KELVIN_TOKEN, else no "
-                          "token)")}};
+                          "file whose first line is the token, ~ is $HOME (none: $KELVIN_TOKEN, "
+                          "else no token)")}};
 }
 
 const UriParameterTable& tcp_table() {
@@ -84,12 +85,20 @@ HostPort parse_host_port(const DeviceAddress& address) {
   return hp;
 }
 
-// The token: the first line of token_file (surrounding whitespace dropped), else $KELVIN_TOKEN.
+// The token: the first line of token_file (surrounding whitespace dropped), else $KELVIN_TOKEN
+// (the variable kelvind reads too).
 std::string token_for(const DeviceAddress& address) {
-  if (const auto path = table_of(address).get_text(address, "token_file")) {
-    std::ifstream in(*path);
+  if (const auto given = table_of(address).get_text(address, "token_file")) {
+    // A quoted URI keeps "~" from the shell, hence the expansion here (as kelvind does).
+    std::string path;
+    try {
+      path = common::expand_home(*given, std::getenv("HOME"));
+    } catch (const common::Error& e) {
+      bad(address, fmt::format("token_file: {}", e.what()));
+    }
+    std::ifstream in(path);
     if (!in)
-      bad(address, fmt::format("cannot read token_file '{}'", *path));
+      bad(address, fmt::format("cannot read token_file '{}'", path));
     std::string line;
     std::getline(in, line);
     const auto first = line.find_first_not_of(" \t\r\n");

@@ -1,8 +1,9 @@
 // The "tcp" and "unix" schemes: boards served by kelvind over a TCP or Unix-domain socket.
 //   tcp:HOST:PORT?board=N&token_file=PATH     unix:/path/to/socket?board=N&token_file=PATH
-// board: the server's board index (default 0). The token is the first line of token_file, or
-// else the environment variable KELVIN_TOKEN, or else empty. Connecting and the Attach
-// handshake share one budget of kConnectBudget; Device's Hello follows over the same socket.
+// board: the server's board index (default 0). The token is the first line of token_file (a
+// leading ~ is $HOME), or else the environment variable KELVIN_TOKEN (which kelvind reads too),
+// or else empty. Connecting and the Attach handshake share one budget of kConnectBudget;
+// Device's Hello follows over the same socket.
 // find(): a named server lists every board it serves (tcp:HOST:PORT?board=N for each); a bare
 // scheme lists the boards of the servers in $KELVIN_REMOTES (comma-separated tcp:/unix:
 // addresses, for example "tcp:lab-pc:7817,unix:/run/kelvind.sock"); each server gets

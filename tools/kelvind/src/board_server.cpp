@@ -67,6 +67,13 @@ std::string describe_peer(const GenericEndpoint& endpoint) {
   return "unix socket";
 }
 
+// 127.0.0.0/8 and ::1, also written as an IPv4-mapped IPv6 address (::ffff:127.0.0.1).
+bool is_loopback(const asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).is_loopback();
+  return address.is_loopback();
+}
+
 std::uint16_t port_of(const GenericEndpoint& endpoint) {
   const auto* addr = endpoint.data();
   if (addr->sa_family == AF_INET)
@@ -190,6 +197,14 @@ struct BoardServer::Impl final : SessionHost {
       const auto results = resolver.resolve(host_, std::to_string(port), ec);
       if (ec || results.empty())
         bad_listen(listen, fmt::format("cannot resolve '{}': {}", host_, ec.message()));
+      // Every address the name stands for is judged, not only the one bound: a name that
+      // also resolves to a LAN address is not a safe promise of "this machine only".
+      for (const auto& result : results) {
+        if (!is_loopback(result.endpoint().address())) {
+          check_network_exposure(result.endpoint().address().to_string());
+          break;
+        }
+      }
       endpoint = GenericEndpoint(results.begin()->endpoint());
     } else if (scheme == "unix") {
       if (target.empty())
@@ -220,7 +235,30 @@ struct BoardServer::Impl final : SessionHost {
                                                       : fmt::format("tcp:{}:{}", host_, port);
     }
     log()->info("listening at {} with {} board(s), {}", address_, options_.devices.size(),
-                options_.token.empty() ? "no token required" : "token required");
+                options_.token.empty() ? "no token required" : "clients must send the token");
+  }
+
+  // A server without a token on an address other machines reach hands the boards to anyone on
+  // the network: refused unless asked for explicitly, and then said loudly.
+  void check_network_exposure(const std::string& exposed) const {
+    if (!options_.token.empty())
+      return;
+    const std::string where =
+        exposed == host_
+            ? fmt::format("{} is not a loopback address", host_)
+            : fmt::format("'{}' resolves to {}, which is not loopback", host_, exposed);
+    if (!options_.allow_remote_without_token) {
+      throw Error(ErrorKind::kInvalidArgument,
+                  fmt::format("refusing to listen at {} without a token: {}, so anyone who can "
+                              "reach it could use the boards. Set KELVIN_TOKEN or pass "
+                              "--token-file FILE, listen on 127.0.0.1 or a unix: socket, or pass "
+                              "--no-auth to serve without authentication on purpose",
+                              options_.listen, where));
+    }
+    log()->warn(
+        "serving {} WITHOUT authentication (--no-auth): {}, so anyone who can reach it "
+        "can use the boards",
+        options_.listen, where);
   }
 
   void accept_next() {

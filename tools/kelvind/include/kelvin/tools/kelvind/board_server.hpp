@@ -8,6 +8,9 @@
 // All the logic lives here, not in kelvind's main, so that tests (and a future fuzzer) drive a
 // server in process.
 //
+// A server without a token listens only where no other machine can connect (loopback, unix:)
+// unless ServerOptions::allow_remote_without_token says otherwise.
+//
 // Thread contract: the constructor binds and listens. Either run() serves on the calling thread
 // until stop(), or start() serves on a background thread (joined by stop() and the destructor);
 // not both. stop(), listening_address() and stats() may be called from any thread at any time.
@@ -32,8 +35,14 @@ struct ServerOptions {
   std::string listen = "tcp:127.0.0.1:0";
   // Board i is devices[i]: driver URIs, opened with the registry's backend connect().
   std::vector<std::string> devices;
-  // Shared secret every Attach must carry; empty: no authentication.
+  // Shared secret every Attach must carry; empty: no authentication (kelvind: --token-file,
+  // else $KELVIN_TOKEN; see auth.hpp's server_token()).
   std::string token;
+  // Serve a TCP address other machines can reach (0.0.0.0, ::, a LAN address, a host name not
+  // resolving to loopback only) with an empty token. Default false: the constructor refuses
+  // with Error (kInvalidArgument), because anyone on the network would get the boards; true
+  // (kelvind --no-auth) serves and logs a warning. Loopback and unix: never need it.
+  bool allow_remote_without_token = false;
   // Connections served at once; more are answered RESOURCE_EXHAUSTED and closed.
   std::size_t max_clients = 16;
   // Largest frame payload accepted from a client (bytes).
@@ -63,7 +72,8 @@ struct ServerStats {
 class BoardServer {
  public:
   // Validates the options, opens and closes each device once (so that a bad --device fails at
-  // start, not at a client's first attach), binds and listens. Throws Error.
+  // start, not at a client's first attach), checks that a server without a token is not
+  // reachable from the network (see allow_remote_without_token), binds and listens. Throws Error.
   explicit BoardServer(ServerOptions options);
   ~BoardServer();
   BoardServer(const BoardServer&) = delete;
