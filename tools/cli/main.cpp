@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -57,6 +58,59 @@ std::string driver_error_reason(const kelvin::common::Error& e) {
   return fmt::format("{}: {}", kelvin::common::to_string(e.kind()), e.what());
 }
 
+// Levenshtein distance, for suggesting the command a typo meant.
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// "unknown command 'solv'; did you mean 'solve'?" when the first argument is not an option and
+// names no command; empty otherwise (CLI11's own message is kept).
+std::string unknown_command(int argc, char** argv,
+                            const std::vector<kelvin::tools::cli::Command>& commands) {
+  if (argc < 2 || argv[1][0] == '-')
+    return {};
+  const std::string given = argv[1];
+  std::string best;
+  std::size_t best_distance = 3;  // more than 2 edits is not a typo
+  std::vector<std::string> names;
+  for (const auto& command : commands) {
+    const std::string name = command.app->get_name();
+    if (name == given)
+      return {};
+    names.push_back(name);
+    const std::size_t d = edit_distance(given, name);
+    if (d < best_distance) {
+      best_distance = d;
+      best = name;
+    }
+  }
+  if (!best.empty())
+    return fmt::format("unknown command '{}'; did you mean '{}'?", given, best);
+  return fmt::format("unknown command '{}'; the commands are {}", given, fmt::join(names, ", "));
+}
+
+// A deadline that passed says which option sets it and its value, so that the user knows what to
+// raise (or that the board, not the deadline, is the problem).
+std::string timeout_hint(const CLI::App& command) {
+  const CLI::Option* timeout = command.get_option_no_throw("--timeout-s");
+  if (timeout == nullptr)
+    return {};
+  return fmt::format(" (the deadline is --timeout-s {}; raise it if the job needs longer)",
+                     timeout->as<double>());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -97,9 +151,17 @@ int main(int argc, char** argv) {
       return app.exit(e);  // --help: prints to stdout
     }
     std::string help = "kelvin --help";
+    bool in_command = false;
     for (const auto& command : commands) {
-      if (command.app->parsed())
+      if (command.app->parsed()) {
         help = "kelvin " + command.app->get_name() + " --help";
+        in_command = true;
+      }
+    }
+    if (const std::string typo = in_command ? std::string() : unknown_command(argc, argv, commands);
+        !typo.empty()) {
+      print_error(fmt::format("{} (see '{}')", typo, help));
+      return kExitUsageError;
     }
     print_error(fmt::format("{} (see '{}')", e.what(), help));
     return kExitUsageError;
@@ -122,7 +184,10 @@ int main(int argc, char** argv) {
       print_error(e.what());
       return kExitUsageError;
     } catch (const kelvin::common::Error& e) {
-      print_error(driver_error_reason(e));
+      const std::string hint = e.kind() == kelvin::common::ErrorKind::kTimeout
+                                   ? timeout_hint(*command.app)
+                                   : std::string();
+      print_error(driver_error_reason(e) + hint);
       return kExitRuntimeError;
     } catch (const std::exception& e) {
       print_error(e.what());
