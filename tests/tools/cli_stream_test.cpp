@@ -66,6 +66,17 @@ TEST(KelvinStream, RefusesAFloorAboveTheReplyTimeoutNamingBothOptions) {
       << o.err;
 }
 
+// A freshly opened emulated board holds no program, so --no-program cannot stream it; the
+// refusal says why and what to do.
+TEST(KelvinStream, NoProgramOnAFreshBoardSaysToDropTheOption) {
+  TempDir dir;
+  const Outcome outcome = run_kelvin(dir, {"stream", "--no-program", "--duration", "0.1"});
+  EXPECT_EQ(outcome.exit_code, 1);
+  const std::string line = expect_one_error_line(outcome);
+  EXPECT_NE(line.find("NOT_PROGRAMMED"), std::string::npos) << line;
+  EXPECT_NE(line.find("drop --no-program"), std::string::npos) << line;
+}
+
 TEST(KelvinStream, StrictExitsNonZeroOnLossAfterPrintingTheCounts) {
   TempDir dir;
   const Outcome o = run_kelvin(

@@ -24,6 +24,7 @@
 #include "kelvin/common/error.hpp"
 #include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/resonator/sample_stream.hpp"
+#include "kelvin/firmware_protocol/wire.pb.h"
 #include "kelvin/runtime/energy.hpp"
 #include "kelvin/tools/cli/commands.hpp"
 #include "kelvin/tools/cli/json_writer.hpp"
@@ -123,7 +124,24 @@ std::string run_stream(const StreamCliOptions& o) {
   options.min_reply_timeout = std::chrono::milliseconds(o.min_reply_timeout_ms);
   options.resume_reads = !o.plain_reads;
   const auto begin = Clock::now();
-  driver::SampleStream stream(board, options, common::Deadline::after(std::chrono::seconds(10)));
+  std::optional<driver::SampleStream> started;
+  try {
+    started.emplace(board, options, common::Deadline::after(std::chrono::seconds(10)));
+  } catch (const common::Error& e) {
+    // --no-program streams registers someone else programmed; a freshly opened board (every
+    // emulated one) has none, and its refusal alone does not say what to do.
+    if (o.no_program && e.device_code() == firmware_protocol::wire::ERROR_CODE_NOT_PROGRAMMED) {
+      throw common::Error(
+          e.kind(),
+          fmt::format("{}; --no-program streams what the board already holds, and nothing has "
+                      "programmed this one since it was opened (an emulated board starts "
+                      "unprogrammed): drop --no-program",
+                      e.what()),
+          e.device_code());
+    }
+    throw;
+  }
+  driver::SampleStream& stream = *started;
   std::optional<StreamFile> file;
   if (!o.output.empty())
     file.emplace(o.output, board.cells());
@@ -280,7 +298,8 @@ Command add_stream_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--noise-code", options->noise_code, "Noise DAC code")->capture_default_str();
   command->add_flag("--no-program", options->no_program,
-                    "Stream what the board holds instead of programming independent cells");
+                    "Stream what the board holds instead of programming independent cells (needs a "
+                    "board something programmed before; an emulated board starts unprogrammed)");
   command->add_flag("--plain-reads", options->plain_reads,
                     "Do not resume reads after a lost reply (the reads of protocol v3 and later: "
                     "the lost reply's "
