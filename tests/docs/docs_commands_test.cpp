@@ -8,6 +8,8 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -165,6 +167,37 @@ TEST(Docs, EveryUsageLineNamesOnlyCommandsAndOptionsTheToolHas) {
       EXPECT_TRUE(found) << c.where() << ": 'kelvin " << sub << " --help' has no " << option;
     }
   }
+}
+
+// Every Markdown file the docs name exists in the tree (docs once cited notes that were never
+// committed): a name is looked up beside the citing file, then from the root, then in docs/.
+TEST(Docs, EveryMarkdownFileTheDocsNameExists) {
+  const fs::path root(KELVIN_SOURCE_DIR);
+  std::vector<fs::path> files{root / "README.md"};
+  for (const auto& entry : fs::directory_iterator(root / "docs")) {
+    if (entry.path().extension() == ".md")
+      files.push_back(entry.path());
+  }
+  static const std::regex cited(R"(([A-Za-z0-9_./-]+)\.md\b)");
+  int names = 0;
+  for (const fs::path& file : files) {
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string body = text.str();
+    for (auto it = std::sregex_iterator(body.begin(), body.end(), cited);
+         it != std::sregex_iterator(); ++it) {
+      const std::string name = (*it)[1].str() + ".md";
+      if (name.find("://") != std::string::npos || name.rfind("http", 0) == 0)
+        continue;
+      ++names;
+      const bool found = fs::exists(file.parent_path() / name) || fs::exists(root / name) ||
+                         fs::exists(root / "docs" / name);
+      EXPECT_TRUE(found) << fs::relative(file, root).string() << " names " << name
+                         << ", which is not in the tree";
+    }
+  }
+  EXPECT_GE(names, 10);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // The process's libusb context and its one event thread. Every USB transport and every find()
 // shares it, so there is exactly one thread calling libusb_handle_events_timeout_completed per
-// context (build-notes 1.5.3: libusb's fds are never put into another reactor, because under
-// umockdev the usbfs fd is a regular file that epoll refuses).
+// context (libusb's "Multi-threaded applications" guide: one thread handles events, the others
+// wait for it). libusb's fds are never put into another reactor, because under umockdev the
+// usbfs node is a regular file, which epoll_ctl(2) refuses with EPERM.
 //
 // Thread contract: shared() may be called from any thread; it returns the live context or
 // creates one. The context dies with its last user, which must not be the event thread itself
