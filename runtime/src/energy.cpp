@@ -77,20 +77,26 @@ EnergyLedger make_ledger(const driver::BoardActivity& activity, double sample_pe
   return l;
 }
 
+EnergyLedger make_pbit_ledger(const PbitWork& work, const EnergyModel& model) {
+  EnergyLedger l;
+  l.activity = {work.codes_written, work.values_read, work.node_updates};
+  l.io_bytes = work.io_bytes;
+  l.analog_j = model.pbit_per_update * static_cast<double>(work.node_updates);
+  l.dac_j = model.pbit_per_write * static_cast<double>(work.codes_written);
+  l.adc_j = model.pbit_per_read * static_cast<double>(work.values_read);
+  l.io_j = model.io_per_byte * static_cast<double>(work.io_bytes);
+  l.gpu_flops = model.gpu_flops_per_pbit_update_base * static_cast<double>(work.gpu_node_updates) +
+                2.0 * static_cast<double>(work.gpu_coupling_reads);
+  l.gpu_j = model.gpu_per_flop * l.gpu_flops;
+  return l;
+}
+
 EnergyLedger make_pbit_ledger(std::uint64_t node_updates, std::uint64_t codes_written,
                               std::uint64_t values_read, std::uint64_t io_bytes,
                               std::uint32_t degree, const EnergyModel& model) {
-  EnergyLedger l;
-  l.activity = {codes_written, values_read, node_updates};
-  l.io_bytes = io_bytes;
-  l.analog_j = model.pbit_per_update * static_cast<double>(node_updates);
-  l.dac_j = model.pbit_per_write * static_cast<double>(codes_written);
-  l.adc_j = model.pbit_per_read * static_cast<double>(values_read);
-  l.io_j = model.io_per_byte * static_cast<double>(io_bytes);
-  l.gpu_flops =
-      (model.gpu_flops_per_pbit_update_base + 2.0 * degree) * static_cast<double>(node_updates);
-  l.gpu_j = model.gpu_per_flop * l.gpu_flops;
-  return l;
+  return make_pbit_ledger(
+      {node_updates, codes_written, values_read, io_bytes, node_updates, node_updates * degree},
+      model);
 }
 
 BoardSnapshot BoardSnapshot::of(driver::ResonatorBoard& board) {

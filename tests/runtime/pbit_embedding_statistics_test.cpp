@@ -1,7 +1,7 @@
 // End to end: a small real-valued model, given in a shuffled node order, embedded onto the
 // emulated p-bit board and sampled there, against the exact law of its QUANTIZED model (what
 // the board realizes: J_q = unit * J_code, b_q = unit * b_code, beta_q = beta_board / unit),
-// enumerated over all 2^10 states.
+// enumerated over all 2^10 states (pbit_exact_law.hpp).
 //
 // Tolerance (derived, not tuned). The compared statistics are the 10 means <s_i> and the 13
 // edge correlations <s_i s_j>, each estimated from B = 20 independent runs (reset_state: fresh
@@ -23,40 +23,15 @@
 
 #include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/runtime/pbit/model_embedding.hpp"
+#include "pbit_exact_law.hpp"
 
 namespace kelvin::runtime {
 namespace {
 
 using namespace std::chrono_literals;
 
-struct Moments {
-  std::vector<double> mean;         // per node
-  std::vector<double> correlation;  // per model edge
-};
-
-Moments exact_moments(const SparseIsingModel& m) {
-  Moments out{std::vector<double>(m.nodes, 0.0), std::vector<double>(m.edges.size(), 0.0)};
-  double z = 0.0;
-  const auto spin = [](std::size_t state, std::uint32_t i) { return (state >> i) & 1 ? 1 : -1; };
-  for (std::size_t state = 0; state < (std::size_t{1} << m.nodes); ++state) {
-    double energy = 0.0;  // sum J s s + sum b s
-    for (const auto& e : m.edges)
-      energy += e.weight * spin(state, e.i) * spin(state, e.j);
-    for (std::uint32_t i = 0; i < m.nodes; ++i)
-      energy += m.bias[i] * spin(state, i);
-    const double w = std::exp(m.beta * energy);
-    z += w;
-    for (std::uint32_t i = 0; i < m.nodes; ++i)
-      out.mean[i] += w * spin(state, i);
-    for (std::size_t k = 0; k < m.edges.size(); ++k)
-      out.correlation[k] += w * spin(state, m.edges[k].i) * spin(state, m.edges[k].j);
-  }
-  for (double& x : out.mean)
-    x /= z;
-  for (double& x : out.correlation)
-    x /= z;
-  return out;
-}
+using Moments = testing::ExactMoments;
+using testing::exact_moments;
 
 // A 2 x 5 ladder with real weights and biases, its nodes relabelled by a fixed permutation.
 SparseIsingModel ladder_model() {

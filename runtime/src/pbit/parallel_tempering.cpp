@@ -37,6 +37,13 @@ void realize_betas(const driver::PbitBoard& board, const std::vector<double>& be
   for (std::size_t k = 0; k < betas.size(); ++k) {
     s.beta_codes.push_back(board.beta_code(betas[k]));
     s.betas.push_back(board.pbit().beta.to_physical(std::int64_t{s.beta_codes.back()}));
+    if (betas[k] > 0.0 && s.betas.back() <= 0.0) {
+      throw Error(ErrorKind::kInvalidArgument,
+                  fmt::format("ParallelTemperingOptions: betas[{}] = {:g} rounds to beta code {}, "
+                              "the uniform law (the board's step, and smallest positive beta, is "
+                              "{:g})",
+                              k, betas[k], s.beta_codes.back(), board.pbit().beta.lsb));
+    }
     if (k > 0 && s.beta_codes[k] == s.beta_codes[k - 1]) {
       throw Error(
           ErrorKind::kInvalidArgument,

@@ -86,4 +86,14 @@ std::vector<double> parse_beta_schedule(const std::string& spec, std::size_t max
   return betas;
 }
 
+runtime::ErrorBars parse_error_bars(const std::string& name) {
+  for (const auto e : {runtime::ErrorBars::kAuto, runtime::ErrorBars::kBetweenChains,
+                       runtime::ErrorBars::kBatchMeans, runtime::ErrorBars::kNone}) {
+    if (name == runtime::to_string(e))
+      return e;
+  }
+  throw UsageError(
+      fmt::format("--error-bars: '{}' is not one of auto, chains, batches, none", name));
+}
+
 }  // namespace kelvin::tools::cli

@@ -82,9 +82,26 @@ EnergyLedger make_ledger(const driver::BoardActivity& activity, double sample_pe
                          std::uint64_t io_bytes, double host_flops, double gpu_flops,
                          const EnergyModel& model = {});
 
+// What a p-bit job did, for its ledger. node_updates and values_read count what the board does:
+// it sweeps every unclamped lattice node of every chain, whether the model uses it or not (a
+// 3-node model on a 70 x 70 lattice still sweeps 4,900 nodes). The GPU comparison counts the
+// digital work of the same sampling: the updates of the nodes that matter (the model's) and
+// the couplings each of them reads (2 per model edge per sweep per chain).
+struct PbitWork {
+  std::uint64_t node_updates = 0;
+  std::uint64_t codes_written = 0;
+  std::uint64_t values_read = 0;
+  std::uint64_t io_bytes = 0;
+  std::uint64_t gpu_node_updates = 0;
+  std::uint64_t gpu_coupling_reads = 0;
+};
+
 // Ledger of a p-bit sampling job. The fields map as: analog_j = node updates (the stochastic
 // dynamics), dac_j = codes written, adc_j = node values read out, io_j = link bytes; the GPU
-// comparison is the same sweeps done digitally.
+// comparison costs gpu_flops_per_pbit_update_base per GPU node update and 2 FLOPs (a
+// multiply-add) per coupling read.
+EnergyLedger make_pbit_ledger(const PbitWork& work, const EnergyModel& model = {});
+// The same with the GPU doing every board node update, each reading `degree` couplings.
 EnergyLedger make_pbit_ledger(std::uint64_t node_updates, std::uint64_t codes_written,
                               std::uint64_t values_read, std::uint64_t io_bytes,
                               std::uint32_t degree, const EnergyModel& model = {});
