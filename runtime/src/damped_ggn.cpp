@@ -1,20 +1,23 @@
 #include "kelvin/runtime/damped_ggn.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "kelvin/common/error.hpp"
+#include "kelvin/runtime/system_checks.hpp"
+#include "option_checks.hpp"
 
 namespace kelvin::runtime {
 
 using common::Error;
 using common::ErrorKind;
 
-DampedGgn::DampedGgn(Eigen::MatrixXd J, Eigen::MatrixXd H, double damping)
+DampedGgn::DampedGgn(Eigen::MatrixXd J, Eigen::MatrixXd H, double damping,
+                     double symmetry_tolerance)
     : j_(std::move(J)), h_(std::move(H)), damping_(damping) {
+  detail::check_symmetry_tolerance(detail::OptionChecks("DampedGgn"), symmetry_tolerance);
   if (j_.size() == 0)
     throw Error(ErrorKind::kInvalidArgument, "GGN: J is empty");
   if (h_.rows() != j_.rows() || h_.cols() != j_.rows()) {
@@ -25,10 +28,8 @@ DampedGgn::DampedGgn(Eigen::MatrixXd J, Eigen::MatrixXd H, double damping)
   }
   if (!j_.allFinite() || !h_.allFinite())
     throw Error(ErrorKind::kInvalidArgument, "GGN: J or H has a non-finite entry");
-  if ((h_ - h_.transpose()).cwiseAbs().maxCoeff() >
-      1e-10 * std::max(1.0, h_.cwiseAbs().maxCoeff())) {
-    throw Error(ErrorKind::kInvalidArgument, "GGN: H is not symmetric");
-  }
+  check_symmetric(h_, symmetry_tolerance, "H", "GGN: H");
+  h_ = (0.5 * (h_ + h_.transpose())).eval();
   if (!(damping_ >= 0.0) || !std::isfinite(damping_))
     throw Error(ErrorKind::kInvalidArgument,
                 fmt::format("GGN: damping = {} (finite, >= 0)", damping_));

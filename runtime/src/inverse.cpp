@@ -23,7 +23,7 @@ void InverseOptions::validate() const {
   check.positive("batch_relaxation_times", batch_relaxation_times);
   check.at_least("burn_in_relaxation_times", burn_in_relaxation_times, 0.0);
   check.positive("noise_sigmas", noise_sigmas);
-  check.at_least("symmetry_tolerance", symmetry_tolerance, 0.0);
+  detail::check_symmetry_tolerance(check, symmetry_tolerance);
   check.timeout(timeout);
 }
 

@@ -10,6 +10,8 @@
 #include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
 #include "kelvin/runtime/problem_compiler.hpp"
+#include "kelvin/runtime/system_checks.hpp"
+#include "natural_gradient_error_bars.hpp"
 #include "option_checks.hpp"
 
 namespace kelvin::runtime {
@@ -19,12 +21,7 @@ using common::ErrorKind;
 
 namespace {
 
-constexpr double kMaxTimeUs = 65536.0;
-
-// Whole sample periods in `us` microseconds of device time.
-std::uint32_t periods(double us, double period_us) {
-  return static_cast<std::uint32_t>(std::llround(us / period_us));
-}
+using detail::kMaxAnalogTimeUs;
 
 // One run of `periods` sample periods that reads only its last ADC sample (decimation), in
 // device volts for the first n cells.
@@ -71,14 +68,16 @@ Eigen::VectorXd load_state(detail::BoardJob& job, const Eigen::VectorXd& x0_dev,
 void NaturalGradientOptions::validate() const {
   const detail::OptionChecks check("NaturalGradientOptions");
   check.at_least("damping", damping, 0.0);
-  check.in_interval("time_us", time_us, 0.0, kMaxTimeUs, false);
+  check.in_interval("time_us", time_us, 0.0, kMaxAnalogTimeUs, false);
+  if (transient_tolerance && !(*transient_tolerance > 0.0 && *transient_tolerance < 1.0))
+    check.fail(fmt::format("transient_tolerance = {} (allowed (0, 1))", *transient_tolerance));
   check.in_range("repeats", repeats, 2, 1000);
-  check.in_interval("upload_delay_us", upload_delay_us, 0.0, kMaxTimeUs, false);
+  check.in_interval("upload_delay_us", upload_delay_us, 0.0, kMaxAnalogTimeUs, false);
   if (!(mean_fraction > 0.0 && mean_fraction < 1.0))
     check.fail(fmt::format("mean_fraction = {} (allowed (0, 1))", mean_fraction));
   check.positive("noise_sigmas", noise_sigmas);
   check.in_range("load_relaxation_samples", load_relaxation_samples, 1, 65536);
-  check.at_least("symmetry_tolerance", symmetry_tolerance, 0.0);
+  detail::check_symmetry_tolerance(check, symmetry_tolerance);
   check.timeout(timeout);
 }
 
@@ -105,10 +104,8 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
   }
   if (!J.allFinite() || !H.allFinite())
     throw Error(ErrorKind::kInvalidArgument, "J or H has a non-finite entry");
-  if ((H - H.transpose()).cwiseAbs().maxCoeff() >
-      options_.symmetry_tolerance * std::max(1.0, H.cwiseAbs().maxCoeff()))
-    throw Error(ErrorKind::kInvalidArgument, "H is not symmetric");
-  const Eigen::MatrixXd f = J.transpose() * H * J;
+  check_symmetric(H, options_.symmetry_tolerance, "H", "H");
+  const Eigen::MatrixXd f = J.transpose() * (0.5 * (H + H.transpose())) * J;
   return estimate(g, Eigen::MatrixXd(0.5 * (f + f.transpose())));
 }
 
@@ -121,8 +118,19 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
         ErrorKind::kInvalidArgument,
         fmt::format("curvature is {}x{} for a gradient of {} entries", F.rows(), F.cols(), n));
   }
-  const Eigen::MatrixXd a = F + options_.damping * Eigen::MatrixXd::Identity(n, n);
+  // Within the tolerance F is taken as its symmetric part (non-finite entries are named by the
+  // compiler's checks).
+  if (F.allFinite())
+    check_symmetric(F, options_.symmetry_tolerance, "F", "the curvature F");
+  const Eigen::MatrixXd a =
+      0.5 * (F + F.transpose()) + options_.damping * Eigen::MatrixXd::Identity(n, n);
   const auto& desc = board_.description();
+  // Times that round to no sample period are refused before anything runs.
+  const double period_us = job.sample_period_us();
+  if (!options_.transient_tolerance)
+    detail::whole_periods(options_.time_us, period_us, "time_us");
+  const std::uint32_t delay_periods =
+      detail::whole_periods(options_.upload_delay_us, period_us, "upload_delay_us");
   // Jacobi preconditioning works in the coordinates y = S^-1 x: the board sees S A S, S g and
   // S^-1 x0. Without it S = I.
   ProblemOptions compile;
@@ -147,21 +155,23 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
     rescale_rhs(sys, problem.rhs, desc, x0_scale);
   const double s = sys.state_scale;
 
-  const double period_us = job.sample_period_us();
-  const std::uint32_t t_periods = periods(options_.time_us, period_us);
-  const std::uint32_t delay_periods =
-      previous_codes_ ? periods(options_.upload_delay_us, period_us) : 0;
+  const detail::AnalogTime analog =
+      detail::choose_analog_time(options_, sys.device_lambda_min, period_us);
+  const std::uint32_t t_periods = analog.periods;
+  const bool delayed = previous_codes_ && delay_periods > 0;  // none without a previous step
   const auto load_periods = static_cast<std::uint32_t>(options_.load_relaxation_samples);
 
   std::uint64_t clipped = 0;
+  double start_norm = 0.0;  // the largest ||y0|| (board coordinates, user units)
   std::vector<Eigen::VectorXd> reads;
   ProgrammedSystem last_codes;
   for (int r = 0; r < options_.repeats; ++r) {
     Eigen::VectorXd x = load_state(job, x0 / s, load_periods, clipped);
-    if (delay_periods > 0) {
+    if (delayed) {
       job.program(*previous_codes_, previous_noise_code_);
       x = run_and_read(job, delay_periods, n, clipped);
     }
+    start_norm = std::max(start_norm, s * x.norm());
     last_codes =
         options_.randomized_rounding ? round_randomly(sys, n, desc, rng_state_) : sys.nearest;
     job.program(last_codes, sys.noise_code);
@@ -186,10 +196,13 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
   NaturalGradientSummary& sum = out.summary;
   sum.unknowns = static_cast<std::size_t>(n);
   sum.damping = options_.damping;
-  sum.time_us_given = options_.time_us;
+  if (!options_.transient_tolerance)
+    sum.time_us_given = options_.time_us;
+  sum.transient_tolerance_given = options_.transient_tolerance;
   sum.time_us = t_periods * period_us;
+  sum.sample_period_us = period_us;
   sum.upload_delay_us_given = options_.upload_delay_us;
-  sum.upload_delay_us = delay_periods * period_us;
+  sum.upload_delay_us = delayed ? delay_periods * period_us : 0.0;
   sum.warm_start_given = options_.warm_start;
   sum.warm_start = warm;
   detail::record_scaling(sys, sum);  // state_scale: s, after the x0 widening
@@ -203,6 +216,13 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
   sum.repeats = options_.repeats;
   sum.samples = job.samples();
   sum.clipped_samples = clipped;
+  sum.warnings = analog.warnings;
+  if (delayed) {
+    for (auto& w : detail::rounding_warning("upload delay", options_.upload_delay_us,
+                                            sum.upload_delay_us, period_us))
+      sum.warnings.push_back(std::move(w));
+  }
+  detail::assess_error_bars(sum, out.standard_error, s_diag, start_norm, problem.rhs.norm());
   const double nd = static_cast<double>(n);
   job.finish(sum, flops::dense_job_host(nd, sum.repeats), flops::cholesky_solve(nd));
   common::logger("kelvin.runtime")->debug("natural gradient: {}", sum.brief_report());

@@ -10,10 +10,15 @@ ReportFields NaturalGradientSummary::fields() const {
   return with_job_fields({
       field("unknowns", "unknowns", unknowns),
       field("damping", "damping", damping, "", "lambda added to the curvature's diagonal"),
-      field("lambda_min", "smallest eigenvalue", lambda_min, "", "of F + lambda I"),
-      field("lambda_max", "largest eigenvalue", lambda_max, "", "of F + lambda I"),
-      field("time_us_given", "analog time given", time_us_given, "us"),
+      field("lambda_min", "smallest eigenvalue", lambda_min, "",
+            "of F + lambda I as programmed (S (F + lambda I) S with Jacobi)"),
+      field("lambda_max", "largest eigenvalue", lambda_max, "", "likewise"),
+      field("time_us_given", "analog time given", time_us_given, "us",
+            "none when transient_tolerance chose it"),
+      field("transient_tolerance_given", "transient tolerance given", transient_tolerance_given, "",
+            "run until exp(-lambda_min,dev t) <= this"),
       field("time_us", "analog time run", time_us, "us", "whole sample periods"),
+      field("sample_period_us", "sample period", sample_period_us, "us"),
       field("upload_delay_us_given", "upload delay given", upload_delay_us_given, "us"),
       field("upload_delay_us", "upload delay run", upload_delay_us, "us",
             "0 without a previous step"),
@@ -22,6 +27,8 @@ ReportFields NaturalGradientSummary::fields() const {
             "start from the previous estimate, not the gradient"),
       field("remaining_transient", "transient left", remaining_transient, "",
             "exp(-lambda_min,dev t); 1 = SGD, 0 = NGD", 4),
+      field("transient_bound", "transient bound", transient_bound, "",
+            "|mean - natural gradient| per component, not in the stderr", 3),
       preconditioning_field(jacobi, preconditioning, predicted_quantization_error,
                             preconditioning_given, preconditioning_used),
       field("randomized_rounding", "randomized rounding", randomized_rounding, "",
@@ -32,6 +39,9 @@ ReportFields NaturalGradientSummary::fields() const {
       field("matrix_quantization_error", "matrix quantization", matrix_quantization_error, "",
             "relative, Frobenius", 3),
       field("repeats", "repeats", repeats, "", "reads; their spread is the stderr"),
+      field("degrees_of_freedom", "degrees of freedom", degrees_of_freedom, "",
+            "of the stderr: repeats - 1"),
+      field("t95", "t factor (95%)", t95, "", "Student t: 95% interval = +- t95 x stderr", 4),
       field("samples", "sample periods", samples, "", "loads included"),
       field("clipped_samples", "clipped samples", clipped_samples),
   });
@@ -39,10 +49,11 @@ ReportFields NaturalGradientSummary::fields() const {
 
 std::string NaturalGradientSummary::brief_report() const {
   return fmt::format(
-             "n={} on {}: t = {:g} us, lambda = {:g}, {} repeats, {:.3g} ms device time, "
-             "transient left {:.2g}{}, {} clipped",
-             unknowns, serial, time_us, damping, repeats, device_time_s * 1e3, remaining_transient,
-             warm_start ? " (warm start)" : "", clipped_samples) +
+             "n={} on {}: t = {:g} us, lambda = {:g}, {} repeats ({} dof), {:.3g} ms device "
+             "time, transient left {:.2g} (bound {:.2g}){}, {} clipped",
+             unknowns, serial, time_us, damping, repeats, degrees_of_freedom, device_time_s * 1e3,
+             remaining_transient, transient_bound, warm_start ? " (warm start)" : "",
+             clipped_samples) +
          warnings_suffix();
 }
 

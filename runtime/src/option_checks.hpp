@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "kelvin/common/error.hpp"
+#include "kelvin/runtime/system_checks.hpp"
 
 namespace kelvin::runtime::detail {
 
@@ -54,6 +55,12 @@ class OptionChecks {
  private:
   std::string_view owner_;
 };
+
+// symmetry_tolerance, the same option of every resonator job: [0, kMaxSymmetryTolerance]
+// (system_checks.hpp says why the bound).
+inline void check_symmetry_tolerance(const OptionChecks& check, double symmetry_tolerance) {
+  check.in_interval("symmetry_tolerance", symmetry_tolerance, 0.0, kMaxSymmetryTolerance, false);
+}
 
 // The block path's iteration options (SolveOptions and BlockSolveOptions share them).
 inline void check_iteration(const OptionChecks& check, double tolerance, int max_iterations) {

@@ -68,43 +68,42 @@ CompiledProblem compile_problem(const Eigen::MatrixXd& A, const Eigen::VectorXd&
                 fmt::format("symmetry_tolerance = {} (finite, >= 0)", options.symmetry_tolerance));
   }
   check_symmetric_system(A, b, options.symmetry_tolerance);
+  // Within the tolerance the board gets the symmetric part (bit for bit A when A is symmetric),
+  // as the natural gradient does, rather than whichever triangle the coupling layout reads.
+  const Eigen::MatrixXd S = 0.5 * (A + A.transpose());
   try {
-    check_positive_definite(A);
+    check_positive_definite(S);
   } catch (const Error& e) {
     Eigen::Index i = 0;
-    const double smallest = A.diagonal().minCoeff(&i);
+    const double smallest = S.diagonal().minCoeff(&i);
     if (options.preconditioning == Preconditioning::kNone || smallest > 0.0)
       throw;
     throw Error(e.kind(), fmt::format("{}; A({}, {}) = {:g}, and Jacobi preconditioning needs a "
                                       "positive diagonal",
                                       e.what(), i, i, smallest));
   }
-  const Eigen::Index n = A.rows();
+  const Eigen::Index n = S.rows();
   const auto cells = static_cast<Eigen::Index>(board.cells);
 
   CompiledProblem p;
   p.unknowns = n;
   p.preconditioning_given = options.preconditioning;
-  const Positive positive = largest_positive_off_diagonal(A);
+  const Positive positive = largest_positive_off_diagonal(S);
   if (capacitive(board) && positive.i >= 0) {
     if (options.capacitive == CapacitivePolicy::kRefuse) {
       throw Error(
           ErrorKind::kNotSupported,
-          fmt::format("the board's couplings are capacitive (off-diagonal entries <= 0 "
-                      "only), but A({}, {}) = {:g} is positive{}; use a board with signed "
-                      "couplings",
-                      positive.i, positive.j, positive.value,
+          fmt::format("this board's couplings are capacitive (off-diagonals <= 0 only), but "
+                      "A({}, {}) = {:g} is positive; solve() would sign-double A into a "
+                      "2n = {}-unknown system{}; {}",
+                      positive.i, positive.j, positive.value, 2 * n,
                       options.capacitive_reason.empty() ? std::string()
-                                                        : "; " + options.capacitive_reason));
+                                                        : ", but " + options.capacitive_reason,
+                      kSignDoublingRemedy));
     }
-    if (2 * n > cells) {
-      throw Error(ErrorKind::kNotSupported,
-                  fmt::format("A has positive off-diagonal entries, which a capacitive board "
-                              "realizes only by sign doubling into {} cells; this board has {}",
-                              2 * n, cells));
-    }
+    check_sign_doubling_fits(S, cells);
     // The board solves the 2n doubled system; the first half of its solution is x.
-    DoubledSystem doubled = sign_double(A, b);
+    DoubledSystem doubled = sign_double(S, b);
     p.sign_doubled = true;
     p.system_matrix = std::move(doubled.matrix);
     p.system_rhs = std::move(doubled.rhs);
@@ -113,7 +112,7 @@ CompiledProblem compile_problem(const Eigen::MatrixXd& A, const Eigen::VectorXd&
       throw Error(ErrorKind::kNotSupported,
                   fmt::format("the system has {} unknowns but the board has {} cells", n, cells));
     }
-    p.system_matrix = A;
+    p.system_matrix = S;
     p.system_rhs = b;
   }
 
@@ -149,6 +148,9 @@ CompiledProblem compile_problem(const Eigen::MatrixXd& A, const Eigen::VectorXd&
   choice.reason = choice_reason(mode, choice.jacobi, choice.predicted_error_plain,
                                 choice.predicted_error_jacobi);
   detail::ProgrammingCandidate& chosen = choice.jacobi ? *jacobi : *plain;
+  if ((!std::isfinite(chosen.predicted_error) || !chosen.system) && p.sign_doubled) {
+    throw Error(ErrorKind::kNotSupported, sign_doubling_rounding_refusal(S, board.coupling.bits));
+  }
   if (!std::isfinite(chosen.predicted_error) || !chosen.system) {
     throw Error(
         ErrorKind::kNotSupported,

@@ -1,6 +1,6 @@
 // kelvin solve --matrix FILE --rhs FILE [--uri URI] [--json] [--batches N]
 //              [--batch-relaxation-times T] [--timeout-s S] [--tolerance R]
-//              [--preconditioning auto|jacobi|none]
+//              [--preconditioning auto|jacobi|none] [--symmetry-tolerance TOL]
 //
 // FILE is text, .npy or Matrix Market (.mtx, coordinate real/integer, general/symmetric). A Matrix
 // Market A is read sparse, so that a system far larger than the board never becomes dense; the
@@ -37,6 +37,7 @@ Command add_solve_command(CLI::App& app) {
       ->required();
   command->add_option("--rhs", options->rhs, "b: text or .npy file, n values")->required();
   add_preconditioning_option(*command, options->solve.preconditioning);
+  add_symmetry_tolerance_option(*command, options->solve.symmetry_tolerance);
   add_json_flag(*command, options->common, "\"x\", \"stderr\", \"summary\", \"residual\"");
   command->add_option(
       "--batches", options->solve.batches,

@@ -3,6 +3,8 @@
 #include <map>
 
 #include "kelvin/driver/backends/backends.hpp"
+#include "kelvin/runtime/problem_compiler.hpp"
+#include "kelvin/runtime/system_checks.hpp"
 
 namespace kelvin::tools::cli {
 
@@ -53,6 +55,16 @@ CLI::Option* add_preconditioning_option(CLI::App& command, runtime::Precondition
                   "jacobi or none")
       ->transform(CLI::CheckedTransformer(kModes, CLI::ignore_case))
       ->default_str("auto");
+}
+
+CLI::Option* add_symmetry_tolerance_option(CLI::App& command, double& tolerance) {
+  tolerance = runtime::kDefaultSymmetryTolerance;
+  return command
+      .add_option("--symmetry-tolerance", tolerance,
+                  fmt::format("Accept a matrix as symmetric when max|A_ij - A_ji| <= this value x "
+                              "max|A| (float32 data needs about 1e-6; at most {:g})",
+                              runtime::kMaxSymmetryTolerance))
+      ->default_str(fmt::format("{:g}", tolerance));
 }
 
 std::string addresses_footer(std::string_view before) {

@@ -13,14 +13,20 @@
 
 #include <Eigen/Core>
 
+#include "kelvin/runtime/problem_compiler.hpp"  // kDefaultSymmetryTolerance
+
 namespace kelvin::runtime {
 
 class DampedGgn {
  public:
-  // J (m x N), H (m x m, symmetric positive semidefinite), damping >= 0 (finite). Throws
+  // J (m x N), H (m x m, symmetric positive semidefinite), damping >= 0 (finite). H passes when
+  // max|H_ij - H_ji| <= symmetry_tolerance * max|H| (the jobs' option of that name, same default
+  // and range [0, 1e-4]; system_checks.hpp), and is then kept as (H + H^T) / 2. Throws
   // common::Error(kInvalidArgument) for sizes that do not fit, non-finite entries, an asymmetric
-  // H or a bad damping, naming the defect. Keeps copies of J and H.
-  DampedGgn(Eigen::MatrixXd J, Eigen::MatrixXd H, double damping);
+  // H (naming the asymmetry and the tolerance), a bad damping or a bad tolerance, naming the
+  // defect. Keeps copies of J and H.
+  DampedGgn(Eigen::MatrixXd J, Eigen::MatrixXd H, double damping,
+            double symmetry_tolerance = kDefaultSymmetryTolerance);
 
   Eigen::Index rows() const noexcept { return j_.cols(); }
   Eigen::Index cols() const noexcept { return j_.cols(); }

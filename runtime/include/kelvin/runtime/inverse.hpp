@@ -40,7 +40,8 @@ struct InverseOptions {
   // Fresh random rounding of the couplings for every batch. Default on.
   bool randomized_rounding = true;
   std::uint64_t rounding_seed = 1;
-  // Relative tolerance of the symmetry check: |A_ij - A_ji| <= tol * max|A|. Default 1e-10.
+  // Relative tolerance of the symmetry check, max|A_ij - A_ji| <= tol * max|A|, the same for
+  // every job (system_checks.hpp). Default 1e-10; range [0, 1e-4].
   double symmetry_tolerance = kDefaultSymmetryTolerance;
   // Total deadline. Default 120 s.
   std::chrono::milliseconds timeout = std::chrono::seconds(120);

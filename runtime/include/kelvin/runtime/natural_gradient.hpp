@@ -20,11 +20,28 @@
 //      mean_fraction of the ADC range; the noise so that noise_sigmas deviations fit besides);
 //   4. run for t (rounded to whole sample periods) and read x(t) with one decimated ADC sample.
 // The estimate is the mean of the reads, scaled back to user units; the standard error is
-// their standard deviation / sqrt(repeats).
+// their standard deviation / sqrt(repeats), with repeats - 1 degrees of freedom: the
+// standardized error (estimate - mean) / stderr is Student-t, so a 95% interval is
+// +- t95 * stderr (summary: degrees_of_freedom, t95; 3.18 for the default 4 repeats).
 //
 // Analog time is device time: t in microseconds of the board's clock, where the board's
 // relaxation rates are those of the scaled matrix, coupling_scale * (F + lambda I) in 1/us; the
 // summary reports coupling_scale and how far the slowest mode relaxed, exp(-lambda_min,dev t).
+// t runs in whole sample periods: a nonzero t that rounds to none is refused (it would return
+// the start with a zero standard error), and a time run more than 1% off the time given is a
+// warning.
+//
+// The transient is a bias, not noise: the standard error does not include it. In the board's
+// coordinates y = S^-1 x (S = I without Jacobi) the mean is y(t) = y* + e^{-P_dev t} (y0 - y*),
+// P_dev = coupling_scale * S (F + lambda I) S, y* = S^-1 (F + lambda I)^-1 g, so each component
+// of the mean differs from the natural gradient by at most
+//     transient_bound_i = S_i * exp(-lambda_min,dev t) * (||y0|| + ||S g|| / lambda_min(S A S)),
+// using ||e^{-P t} v|| <= exp(-lambda_min t) ||v|| and ||y*|| <= ||S g|| / lambda_min; y0 is the
+// start read back from the board (the largest over the repeats, so warm start and upload delay
+// are covered). When that bound exceeds a component's standard error the summary warns that the
+// estimate is the TNGD interpolation at t, not the natural gradient, and names
+// transient_tolerance: set, it chooses t = ln(1 / transient_tolerance) / lambda_min,dev (rounded
+// up to whole periods), leaving at most that fraction of the start in the slowest mode.
 //
 // Thread contract: a NaturalGradientEstimator uses its board exclusively during estimate(); one
 // thread at a time may call it. Different estimators on different boards are independent.
@@ -49,10 +66,21 @@ struct NaturalGradientOptions {
   // Damping lambda >= 0 added to the curvature; F + lambda I must be positive definite.
   // Default 1e-3.
   double damping = 1e-3;
-  // Analog time t per estimate, in device microseconds (tau = RC = 1 us on the resonator board).
-  // 0 gives the SGD direction. Default 50 (the paper's t = 50 tau). Range [0, 65536].
+  // Analog time t per estimate, in device microseconds (tau = RC = 1 us on the resonator board),
+  // run in whole sample periods. 0 gives the SGD direction. Default 50 (the paper's t = 50 tau;
+  // an interpolation between g and the natural gradient, not the natural gradient, unless
+  // 50 us >> 1 / lambda_min,dev: see transient_tolerance). Range [0, 65536]; a nonzero t below
+  // half a sample period is refused by estimate().
   double time_us = 50.0;
-  // Independent reads per estimate; their spread is the error bar. Default 4; range [2, 1000].
+  // Ask for the natural gradient itself: when set, t is the shortest whole number of sample
+  // periods with exp(-lambda_min,dev t) <= transient_tolerance (lambda_min,dev: the slowest
+  // relaxation rate of the programmed codes), at most 65536 us (a warning if that is not
+  // enough), and time_us is not used. Default unset (time_us decides). Range (0, 1).
+  std::optional<double> transient_tolerance;
+  // Independent reads per estimate; their spread is the error bar, with repeats - 1 degrees of
+  // freedom. Default 4 (3 dof: 95% interval +- 3.18 stderr); range [2, 1000]. 2 is what a
+  // standard error needs and what training loops that use only the mean run; the t factor for
+  // 1 dof is 12.7, so take 4 or more when the error bar matters.
   int repeats = 4;
   // Start each estimate from the previous one (TNGD's warm start) instead of from g. Default off.
   bool warm_start = false;
@@ -84,8 +112,9 @@ struct NaturalGradientOptions {
   int load_relaxation_samples = 16;
   // Seed of the randomized rounding. Default 1.
   std::uint64_t rounding_seed = 1;
-  // Relative tolerance of the symmetry checks of F + lambda I and of H: |A_ij - A_ji| <= tol *
-  // max|A|. Default 1e-10.
+  // Relative tolerance of the symmetry checks of F and of H, max|F_ij - F_ji| <= tol * max|F|,
+  // the same for every job (system_checks.hpp; kelvin: --symmetry-tolerance); within it the
+  // symmetric part (F + F^T) / 2 is used. Default 1e-10; range [0, 1e-4].
   double symmetry_tolerance = kDefaultSymmetryTolerance;
   // Total deadline of one estimate. Default 60 s.
   std::chrono::milliseconds timeout = std::chrono::seconds(60);
@@ -97,8 +126,11 @@ struct NaturalGradientOptions {
 struct NaturalGradientSummary : JobSummary {
   std::size_t unknowns = 0;
   double damping = 0.0;
-  double time_us_given = 0.0;  // NaturalGradientOptions::time_us
-  double time_us = 0.0;        // analog time actually run (whole sample periods)
+  // NaturalGradientOptions::time_us, or none when transient_tolerance chose the time.
+  std::optional<double> time_us_given;
+  std::optional<double> transient_tolerance_given;  // NaturalGradientOptions::transient_tolerance
+  double time_us = 0.0;  // analog time actually run (whole sample periods)
+  double sample_period_us = 0.0;
   double upload_delay_us_given = 0.0;
   double upload_delay_us = 0.0;  // run (0 on the first step: no previous one to delay)
   bool warm_start_given = false;
@@ -115,14 +147,20 @@ struct NaturalGradientSummary : JobSummary {
   double coupling_scale = 0.0;
   double state_scale = 0.0;  // user units per volt
   std::uint32_t noise_code = 0;
-  double lambda_min = 0.0;  // of F + lambda I (user units)
+  // Of F + lambda I as programmed (the rounded codes; S (F + lambda I) S with Jacobi), user units.
+  double lambda_min = 0.0;
   double lambda_max = 0.0;
   // exp(-lambda_min,dev * t): the part of the start (x0 - NGD) still left in the slowest mode.
   // 1 means SGD-like, 0 fully natural.
   double remaining_transient = 1.0;
+  // The largest transient_bound_i (see the top of this file), in user units: how far the mean of
+  // the estimate can be from the natural gradient because of the transient.
+  double transient_bound = 0.0;
   double matrix_quantization_error = 0.0;
   int repeats = 0;
-  std::uint64_t samples = 0;  // ADC sample periods run, loads included
+  int degrees_of_freedom = 0;  // repeats - 1, of every standard error
+  double t95 = 0.0;            // Student-t 97.5% quantile: 95% interval = +- t95 * stderr
+  std::uint64_t samples = 0;   // ADC sample periods run, loads included
   std::uint64_t clipped_samples = 0;
 
   ReportFields fields() const;
@@ -131,8 +169,10 @@ struct NaturalGradientSummary : JobSummary {
 };
 
 struct NaturalGradientResult {
-  Eigen::VectorXd estimate;        // of (F + lambda I)^-1 g at time t
-  Eigen::VectorXd standard_error;  // per component, from the repeats
+  Eigen::VectorXd estimate;  // of (F + lambda I)^-1 g at time t
+  // Per component, from the repeats (summary.degrees_of_freedom). Does not include the transient
+  // (summary.transient_bound) or quantization biases.
+  Eigen::VectorXd standard_error;
   NaturalGradientSummary summary;
 };
 
@@ -144,7 +184,9 @@ class NaturalGradientEstimator {
   // With a dense curvature F (N x N, symmetric positive semidefinite; N <= the board's cells).
   // Throws common::Error: kInvalidArgument for bad sizes, non-finite values, an asymmetric F or
   // F + lambda I not positive definite (the message names the defect); kNotSupported when N
-  // exceeds the cells or the quantized matrix is indefinite; board errors as they come.
+  // exceeds the cells or the quantized matrix is indefinite; kInvalidArgument also for a nonzero
+  // time_us or upload_delay_us below half the board's sample period (before the board runs);
+  // board errors as they come.
   NaturalGradientResult estimate(const Eigen::VectorXd& g, const Eigen::MatrixXd& F);
   // With GGN factors: F = J^T H J, J (m x N), H (m x m, symmetric positive semidefinite). The
   // board holds a dense coupling matrix, so F is formed here (N <= cells is small). For N above

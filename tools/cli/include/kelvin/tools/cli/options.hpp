@@ -48,6 +48,10 @@ CLI::Option* add_timeout_option(CLI::App& command, CommonOptions& options,
                                 std::chrono::milliseconds fallback, std::string_view what);
 // --preconditioning auto|jacobi|none (default auto; runtime/.../preconditioning.hpp).
 CLI::Option* add_preconditioning_option(CLI::App& command, runtime::Preconditioning& mode);
+// --symmetry-tolerance TOL: the job's Options::symmetry_tolerance (every resonator job has it,
+// with the same default and range; runtime/.../system_checks.hpp). Its value is checked by the
+// job's validate() (through validate_usage), so the refusal reads the same as the runtime's.
+CLI::Option* add_symmetry_tolerance_option(CLI::App& command, double& tolerance);
 // "<before>Device addresses:\n  <every built-in scheme's parameters>".
 std::string addresses_footer(std::string_view before = {});
 
