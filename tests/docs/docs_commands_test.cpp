@@ -88,7 +88,7 @@ void write_fixtures(const fs::path& dir) {
   write(dir / "F", "2 0.3 0 0 0\n0.3 1.5 0.2 0 0\n0 0.2 1 0.1 0\n0 0 0.1 0.8 0.1\n0 0 0 0.1 0.6\n");
   write(dir / "g", "1 -1 0.5 0.2 -0.3\n");
   const std::string model =
-      R"({"nodes": 4, "edges": [[0, 1, 0.5], [1, 2, -0.5], [2, 3, 0.5]], "bias": [0.2, 0, 0, -0.2]})";
+      R"({"nodes": 4, "edges": [[0, 1, 2], [1, 2, -1], [2, 3, 1]], "bias": [1, 0, 0, -1]})";
   write(dir / "model.json", model);
   write(dir / "m.json", model);
 }
