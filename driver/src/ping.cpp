@@ -25,7 +25,9 @@ PingReply ping(Device& device, std::size_t payload_bytes, Deadline deadline) {
   firmware_protocol::wire::Envelope request;
   request.mutable_ping()->set_payload(payload);
   const auto begin = std::chrono::steady_clock::now();
-  const firmware_protocol::wire::Envelope reply = device.request(std::move(request), deadline);
+  // One attempt: a ping measures a round trip, and a lost one is reported, not hidden.
+  const firmware_protocol::wire::Envelope reply =
+      device.request(std::move(request), deadline, RequestOptions{.resend = false});
   const auto end = std::chrono::steady_clock::now();
   if (!reply.has_pong()) {
     throw Error(ErrorKind::kProtocol, fmt::format("board answered ping with another message"));

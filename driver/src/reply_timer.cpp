@@ -54,6 +54,10 @@ void ReplyTimer::on_timeout() noexcept {
   wait_ = wait_ > backoff_limit_ / 2 ? backoff_limit_ : 2 * wait_;
 }
 
+void ReplyTimer::end_backoff() noexcept {
+  wait_ = measured_ ? clamped_estimate() : ceiling_;
+}
+
 ReplyTimer::Duration ReplyTimer::clamped_estimate() const noexcept {
   return std::clamp(srtt_ + kDeviations * rttvar_, floor_, ceiling_);
 }

@@ -120,6 +120,7 @@ std::optional<FrameErrorKind> FrameDecoder::check_header(const std::uint8_t* h,
 std::optional<DecodedFrame> FrameDecoder::next() {
   std::optional<FrameErrorKind> first_error;
   std::size_t discarded = 0;
+  std::uint64_t declared = 0;  // the length a too-large first header declared
   // Reports the discarded run (if any) before anything else is returned.
   auto flush_error = [&]() -> std::optional<DecodedFrame> {
     if (!first_error)
@@ -129,6 +130,7 @@ std::optional<DecodedFrame> FrameDecoder::next() {
     DecodedFrame out;
     out.error = first_error;
     out.discarded_bytes = discarded;
+    out.declared_payload_bytes = declared;
     return out;
   };
 
@@ -150,8 +152,11 @@ std::optional<DecodedFrame> FrameDecoder::next() {
       break;  // need the whole header
     std::uint32_t length = 0;
     if (auto err = check_header(p, &length)) {
-      if (!first_error)
+      if (!first_error) {
         first_error = *err;
+        if (*err == FrameErrorKind::kTooLarge)
+          declared = length;
+      }
       discarded += 1;  // drop the magic byte and look for the next frame start
       start_ += 1;
       continue;

@@ -21,16 +21,9 @@ void append(std::vector<std::uint8_t>& out, const std::vector<std::uint8_t>& fra
   out.insert(out.end(), frame.begin(), frame.end());
 }
 
-// The encoded reply frame to one decoded payload.
-std::vector<std::uint8_t> handle_payload(spdlog::logger& log, std::span<const std::uint8_t> payload,
+// The encoded reply frame to one parsed request.
+std::vector<std::uint8_t> handle_request(spdlog::logger& log, const Envelope& request,
                                          const RequestHandler& handle) {
-  Envelope request;
-  try {
-    request = firmware_protocol::parse_envelope(payload);
-  } catch (const firmware_protocol::MessageError& e) {
-    log.debug("{}", e.what());
-    return encode_error(0, ErrorCode::ERROR_CODE_MALFORMED_MESSAGE, e.what());
-  }
   const std::uint64_t id = request.request_id();
   try {
     return handle(request);
@@ -51,6 +44,35 @@ std::vector<std::uint8_t> handle_payload(spdlog::logger& log, std::span<const st
     log.error("internal fault handling request {}: unknown exception", id);
     return encode_error(id, ErrorCode::ERROR_CODE_INTERNAL, "internal fault");
   }
+}
+
+// The encoded reply frame to one decoded payload: the kept reply for a repeated request, else
+// the handler's (refusals included: a repeat must get the same answer, whatever it was).
+std::vector<std::uint8_t> handle_payload(spdlog::logger& log, ReplyCache& replies,
+                                         std::span<const std::uint8_t> payload,
+                                         const RequestHandler& handle) {
+  Envelope request;
+  try {
+    request = firmware_protocol::parse_envelope(payload);
+  } catch (const firmware_protocol::MessageError& e) {
+    log.debug("{}", e.what());
+    return encode_error(0, ErrorCode::ERROR_CODE_MALFORMED_MESSAGE, e.what());
+  }
+  const std::uint64_t id = request.request_id();
+  // Hello is always done (it changes nothing) and starts a session whose ids begin again.
+  if (!request.has_hello()) {
+    if (const auto* kept = replies.find(id, payload)) {
+      replies.count_resent();
+      log.debug("request {} ({}) came again: resending its reply, not doing it twice", id,
+                firmware_protocol::body_name(request));
+      return *kept;
+    }
+  }
+  auto reply = handle_request(log, request, handle);
+  if (request.has_hello())
+    replies.clear();
+  replies.store(id, payload, reply);
+  return reply;
 }
 
 }  // namespace
@@ -174,7 +196,8 @@ void refuse_request(const Envelope& request, std::string_view family) {
 }
 
 std::vector<std::uint8_t> serve_frames(firmware_protocol::FrameDecoder& decoder,
-                                       spdlog::logger& log, std::span<const std::uint8_t> bytes,
+                                       ReplyCache& replies, spdlog::logger& log,
+                                       std::span<const std::uint8_t> bytes,
                                        const std::function<bool()>& powered,
                                        const RequestHandler& handle) {
   std::vector<std::uint8_t> out;
@@ -190,7 +213,7 @@ std::vector<std::uint8_t> serve_frames(firmware_protocol::FrameDecoder& decoder,
         log.debug("{}", message);
         append(out, encode_error(0, ErrorCode::ERROR_CODE_MALFORMED_FRAME, message));
       } else {
-        append(out, handle_payload(log, frame->payload, handle));
+        append(out, handle_payload(log, replies, frame->payload, handle));
       }
     }
   } catch (const std::exception& e) {

@@ -16,6 +16,7 @@
 #include "kelvin/firmware_protocol/framing.hpp"
 #include "kelvin/firmware_protocol/wire.pb.h"
 #include "kelvin/sim_backend/board_error.hpp"
+#include "kelvin/sim_backend/reply_cache.hpp"
 
 namespace spdlog {
 class logger;
@@ -58,10 +59,12 @@ using RequestHandler =
 // A board's on_bytes(): feeds `bytes` to the decoder and returns the reply frames: one per
 // request frame (the handler's, or an Error for BoardError, oversize replies and faults), one
 // MALFORMED_FRAME per run of undecodable bytes and one MALFORMED_MESSAGE per payload that is not
-// an Envelope. A board without power (powered() false before or after) says nothing. No
-// exception leaves it.
+// an Envelope. A request repeated byte for byte under the same id is answered with the reply
+// `replies` kept for it, without calling the handler again (reply_cache.hpp). A board without
+// power (powered() false before or after) says nothing. No exception leaves it.
 std::vector<std::uint8_t> serve_frames(firmware_protocol::FrameDecoder& decoder,
-                                       spdlog::logger& log, std::span<const std::uint8_t> bytes,
+                                       ReplyCache& replies, spdlog::logger& log,
+                                       std::span<const std::uint8_t> bytes,
                                        const std::function<bool()>& powered,
                                        const RequestHandler& handle);
 // A board's on_idle(): runs the pending work (finishes a started run), logging faults.

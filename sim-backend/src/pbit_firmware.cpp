@@ -25,7 +25,7 @@ PbitFirmware::PbitFirmware(const PbitConfig& config)
 
 std::vector<std::uint8_t> PbitFirmware::on_bytes(std::span<const std::uint8_t> bytes) {
   return detail::serve_frames(
-      decoder_, *log_, bytes, [this] { return model_.powered(); },
+      decoder_, replies_, *log_, bytes, [this] { return model_.powered(); },
       [this](const Envelope& request) { return handle_request(request); });
 }
 

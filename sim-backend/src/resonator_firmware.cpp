@@ -57,7 +57,7 @@ ResonatorFirmware::ResonatorFirmware(const ResonatorConfig& config)
 
 std::vector<std::uint8_t> ResonatorFirmware::on_bytes(std::span<const std::uint8_t> bytes) {
   return detail::serve_frames(
-      decoder_, *log_, bytes, [this] { return model_.powered(); },
+      decoder_, replies_, *log_, bytes, [this] { return model_.powered(); },
       [this](const Envelope& request) { return handle_request(request); });
 }
 

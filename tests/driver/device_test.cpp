@@ -84,9 +84,11 @@ TEST(Device, GarbageFromTheBoardIsABadFrame) {
       },
       "noisy");
   Device device(std::move(transport), DeviceAddress::parse("fake:noisy"));
-  EXPECT_EQ(kind_of([&] { device.request(noise_request(), Deadline::after(1s)); }),
+  // Each damaged reply is asked for again (device_resend_test.cpp); only damaged ones came by
+  // the deadline, so that is what fails the request.
+  EXPECT_EQ(kind_of([&] { device.request(noise_request(), Deadline::after(300ms)); }),
             ErrorKind::kBadFrame);
-  EXPECT_EQ(device.stats().bad_frames, 1u);
+  EXPECT_GE(device.stats().bad_frames, 1u);
 }
 
 TEST(Device, SilentBoardTimesOutWithinTheDeadline) {
@@ -145,7 +147,11 @@ TEST(Device, ALateReplyAfterATimeoutDoesNotBreakTheNextRequest) {
     reply.mutable_ack();
     return reply;
   });
-  EXPECT_EQ(kind_of([&] { device->request(noise_request(), Deadline::after(100ms)); }),
+  // One attempt, so that exactly one late reply is left on the link.
+  EXPECT_EQ(kind_of([&] {
+              device->request(noise_request(), Deadline::after(100ms),
+                              RequestOptions{.resend = false});
+            }),
             ErrorKind::kTimeout);
   const auto reply = device->request(noise_request(), Deadline::after(2s));
   EXPECT_TRUE(reply.has_ack());

@@ -32,6 +32,21 @@ TEST(ReplyTimer, FollowsRfc6298SmoothingAndWaitsFourDeviationsAboveTheMean) {
   EXPECT_EQ(timer.wait(), D(3625us));
 }
 
+TEST(ReplyTimer, AnUnmeasuredReplyEndsTheBackoffButKeepsTheEstimate) {
+  ReplyTimer timer(20ms, 250ms, 4s);
+  timer.on_reply(10ms);  // estimate 10 + 4 x 5 = 30 ms
+  timer.on_timeout();
+  timer.on_timeout();
+  EXPECT_EQ(timer.wait(), D(120ms));
+  timer.end_backoff();
+  EXPECT_EQ(timer.wait(), D(30ms));
+  EXPECT_EQ(timer.smoothed_round_trip(), D(10ms));
+  ReplyTimer fresh(20ms, 250ms, 4s);
+  fresh.on_timeout();
+  fresh.end_backoff();
+  EXPECT_EQ(fresh.wait(), D(250ms));  // nothing measured yet: the ceiling again
+}
+
 TEST(ReplyTimer, KeepsTheWaitWithinFloorAndCeiling) {
   ReplyTimer timer(20ms, 250ms, 4s);
   for (int i = 0; i < 50; ++i)

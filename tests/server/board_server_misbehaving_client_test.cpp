@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "board_server_fixture.hpp"
@@ -73,6 +74,49 @@ TEST(BoardServer, HugeLengthPrefixIsRefusedBeforeAnythingIsBuffered) {
     const auto attached = again.attach(1);
     return attached && attached->has_attached();
   }));
+}
+
+// Every refusal says why: kelvind answers a frame over its --max-frame-bytes with an Error of
+// request id 0 (it cannot read the frame's id), and the driver reports the server's reason and
+// limit to the caller instead of a request-id mismatch, without asking again.
+TEST(BoardServer, AnOversizedRequestFailsWithTheServersReasonAndLimit) {
+  auto options = two_boards();
+  options.max_frame_bytes = 4096;
+  BoardServer server(options);
+  server.start();
+  auto device = driver::backends::open(server.listening_address());
+  wire::Envelope ping;
+  ping.mutable_ping()->set_payload(std::string(6000, 'x'));
+  // The payload the driver sends: request 2, after the hello.
+  wire::Envelope sent = ping;
+  sent.set_protocol_version(firmware_protocol::kProtocolVersion);
+  sent.set_request_id(2);
+  const std::size_t payload = sent.ByteSizeLong();
+  try {
+    (void)device->request(ping, Deadline::after(10s));
+    FAIL() << "the oversized request was not refused";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kDevice);
+    EXPECT_EQ(e.device_code(), wire::ERROR_CODE_MALFORMED_FRAME);
+    const std::string what = e.what();
+    EXPECT_NE(what.find(server.listening_address() + " refused the frame of request 2"),
+              std::string::npos)
+        << what;
+    EXPECT_NE(what.find(fmt::format(
+                  "a payload of {} bytes is over kelvind's --max-frame-bytes 4096", payload)),
+              std::string::npos)
+        << what;
+    EXPECT_EQ(what.find("carries request id"), std::string::npos) << what;
+  }
+  EXPECT_EQ(device->stats().refusals, 1u);
+  EXPECT_EQ(device->stats().retries, 0u);
+  // The server closed the connection after saying why.
+  EXPECT_EQ(kelvin::testing::kind_of([&] {
+              wire::Envelope small;
+              small.mutable_ping();
+              (void)device->request(small, Deadline::after(5s));
+            }),
+            ErrorKind::kDisconnected);
 }
 
 TEST(BoardServer, RequestsBeforeAttachAreRefused) {

@@ -1,5 +1,7 @@
 #include "kelvin/driver/resonator/resonator_board.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <optional>
 #include <utility>
 
@@ -98,6 +100,10 @@ struct ResonatorBoard::Counters {
   // The running stream: ADC periods per output sample, and lost samples already counted.
   std::atomic<std::uint64_t> stream_periods_per_sample{1};
   std::atomic<std::uint64_t> stream_lost_counted{0};
+  // The latest run: its id and when the board will have integrated it (steady clock, ns), so
+  // that ReadResults waits for the run before presuming its reply lost.
+  std::atomic<std::uint64_t> last_run_id{0};
+  std::atomic<std::int64_t> last_run_end_ns{0};
 };
 
 BoardActivity ResonatorBoard::activity() const noexcept {
@@ -221,12 +227,26 @@ RunTicket ResonatorBoard::start_run(const RunRequest& request, Deadline deadline
   const auto started = run_protocol::parse_run_started(
       device_->request(resonator_protocol::start_run(ticks, request), deadline));
   count(0, request.samples * request.decimation);
+  // A board integrates in real time: the run ends its duration after it was acknowledged.
+  const auto duration =
+      std::chrono::duration<double>(static_cast<double>(ticks) / std::max(d.tick_rate_hz, 1.0));
+  const auto end =
+      Deadline::Clock::now() + std::chrono::duration_cast<Deadline::Clock::duration>(duration);
+  counters_->last_run_end_ns.store(end.time_since_epoch().count());
+  counters_->last_run_id.store(started.run_id);
   return RunTicket{started.run_id, started.first_tick, started.sample_count};
 }
 
 RunResult ResonatorBoard::read_results(std::uint64_t run_id, Deadline deadline) {
+  RequestOptions options;
+  if (run_id == counters_->last_run_id.load()) {
+    const Deadline::Clock::time_point end{
+        Deadline::Clock::duration{counters_->last_run_end_ns.load()}};
+    options.service_time = std::max(end - Deadline::Clock::now(), Deadline::Clock::duration{0});
+  }
   return resonator_protocol::parse_run_results(
-      device_->request(run_protocol::read_results(run_id), deadline), description(), run_id);
+      device_->request(run_protocol::read_results(run_id), deadline, options), description(),
+      run_id);
 }
 
 RunResult ResonatorBoard::run(const RunRequest& request, Deadline deadline) {
@@ -234,7 +254,8 @@ RunResult ResonatorBoard::run(const RunRequest& request, Deadline deadline) {
   return read_results(ticket.run_id, deadline);
 }
 
-StreamTicket ResonatorBoard::start_stream(const StreamRequest& request, Deadline deadline) {
+StreamTicket ResonatorBoard::start_stream(const StreamRequest& request, Deadline deadline,
+                                          const RequestOptions& options) {
   const auto& d = description();
   if (!d.has_capability(capability::kStreaming))
     throw Error(ErrorKind::kNotSupported, "this board cannot stream");
@@ -246,7 +267,7 @@ StreamTicket ResonatorBoard::start_stream(const StreamRequest& request, Deadline
   StreamTicket ticket;
   try {
     ticket = resonator_protocol::parse_stream_started(
-        device_->request(resonator_protocol::start_stream(request), deadline));
+        device_->request(resonator_protocol::start_stream(request), deadline, options));
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::kDevice &&
         e.device_code() == static_cast<int>(firmware_protocol::wire::ERROR_CODE_LATE_COMMAND)) {
@@ -259,20 +280,23 @@ StreamTicket ResonatorBoard::start_stream(const StreamRequest& request, Deadline
   return ticket;
 }
 
-StreamChunk ResonatorBoard::read_stream(std::uint32_t max_samples, Deadline deadline) {
+StreamChunk ResonatorBoard::read_stream(std::uint32_t max_samples, Deadline deadline,
+                                        const RequestOptions& options) {
   if (!description().has_capability(capability::kStreaming))
     throw Error(ErrorKind::kNotSupported, "this board cannot stream");
   return counted(resonator_protocol::parse_stream_data(
-      device_->request(resonator_protocol::read_stream(max_samples, std::nullopt), deadline),
+      device_->request(resonator_protocol::read_stream(max_samples, std::nullopt), deadline,
+                       options),
       description()));
 }
 
 StreamChunk ResonatorBoard::read_stream_from(std::uint64_t from_sequence, std::uint32_t max_samples,
-                                             Deadline deadline) {
+                                             Deadline deadline, const RequestOptions& options) {
   if (!description().has_capability(capability::kResumableRead))
     throw Error(ErrorKind::kNotSupported, "this board cannot resume stream reads");
   StreamChunk chunk = resonator_protocol::parse_stream_data(
-      device_->request(resonator_protocol::read_stream(max_samples, from_sequence), deadline),
+      device_->request(resonator_protocol::read_stream(max_samples, from_sequence), deadline,
+                       options),
       description());
   if (chunk.first_sequence < from_sequence) {
     throw Error(ErrorKind::kProtocol, fmt::format("stream read from sequence {} answered from {}",
@@ -288,10 +312,10 @@ StreamChunk ResonatorBoard::counted(StreamChunk chunk) noexcept {
   return chunk;
 }
 
-void ResonatorBoard::stop_stream(Deadline deadline) {
+void ResonatorBoard::stop_stream(Deadline deadline, const RequestOptions& options) {
   if (!description().has_capability(capability::kStreaming))
     throw Error(ErrorKind::kNotSupported, "this board cannot stream");
-  run_protocol::expect_ack(device_->request(resonator_protocol::stop_stream(), deadline),
+  run_protocol::expect_ack(device_->request(resonator_protocol::stop_stream(), deadline, options),
                            "stop_stream");
 }
 

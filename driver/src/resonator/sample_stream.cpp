@@ -18,6 +18,10 @@ namespace {
 
 constexpr const char* kLogger = "kelvin.stream";
 
+// SampleStream recovers lost and damaged replies itself (new request ids, its own waits and
+// counters), so each call it makes is one attempt.
+constexpr RequestOptions kOneAttempt{.resend = false};
+
 bool is_device_code(const Error& e, firmware_protocol::wire::ErrorCode code) {
   return e.kind() == ErrorKind::kDevice && e.device_code() == static_cast<int>(code);
 }
@@ -151,7 +155,7 @@ auto SampleStream::with_fixed_retries(const char* what, Deadline deadline, Call 
 void SampleStream::start(Deadline deadline) {
   try {
     ticket_ = with_fixed_retries("start stream", deadline, [&](Deadline attempt) {
-      return board_.start_stream(options_.request, attempt);
+      return board_.start_stream(options_.request, attempt, kOneAttempt);
     });
   } catch (const Error& e) {
     if (!is_device_code(e, firmware_protocol::wire::ERROR_CODE_BUSY))
@@ -161,11 +165,11 @@ void SampleStream::start(Deadline deadline) {
         "program's): stopping it",
         board_.description().serial);
     with_fixed_retries("stop stream", deadline, [&](Deadline attempt) {
-      board_.stop_stream(attempt);
+      board_.stop_stream(attempt, kOneAttempt);
       return 0;
     });
     ticket_ = with_fixed_retries("start stream", deadline, [&](Deadline attempt) {
-      return board_.start_stream(options_.request, attempt);
+      return board_.start_stream(options_.request, attempt, kOneAttempt);
     });
   }
   common::logger(kLogger)->info(
@@ -178,7 +182,7 @@ void SampleStream::stop(Deadline deadline) {
   if (stopped_)
     return;
   with_fixed_retries("stop stream", deadline, [&](Deadline attempt) {
-    board_.stop_stream(attempt);
+    board_.stop_stream(attempt, kOneAttempt);
     return 0;
   });
   stopped_ = true;
@@ -257,9 +261,10 @@ StreamFrame SampleStream::recv(Deadline deadline) {
       chunk = with_retries("read stream", read_timer_, deadline, [&](Deadline attempt) {
         // A resumable read names the first sample still needed, so a retry after a lost
         // reply gets the same samples again.
-        return resumable_ ? board_.read_stream_from(expected_sequence_,
-                                                    options_.max_samples_per_frame, attempt)
-                          : board_.read_stream(options_.max_samples_per_frame, attempt);
+        return resumable_
+                   ? board_.read_stream_from(expected_sequence_, options_.max_samples_per_frame,
+                                             attempt, kOneAttempt)
+                   : board_.read_stream(options_.max_samples_per_frame, attempt, kOneAttempt);
       });
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::kTimeout)

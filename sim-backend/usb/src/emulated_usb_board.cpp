@@ -367,7 +367,12 @@ void EmulatedUsbBoard::plug() {
     std::lock_guard lock(impl_->mutex);
     if (impl_->present)
       return;
-    impl_->pump = std::make_unique<FirmwarePump>(make_resonator_firmware(impl_->options.firmware));
+    std::unique_ptr<FirmwareEndpoint> firmware = make_resonator_firmware(impl_->options.firmware);
+    if (!impl_->options.faults.none()) {
+      firmware = std::make_unique<FaultyLink>(std::move(firmware), impl_->options.faults,
+                                              impl_->options.firmware.seed);
+    }
+    impl_->pump = std::make_unique<FirmwarePump>(std::move(firmware));
     impl_->present = true;
   }
   impl_->add_device();  // emits the "add" uevent

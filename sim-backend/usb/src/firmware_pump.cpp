@@ -51,10 +51,18 @@ void FirmwarePump::loop() {
   bool idle_due = true;  // the firmware gets idle time after each host chunk
   for (;;) {
     std::vector<std::uint8_t> chunk;
+    // A faulty link in front of the firmware may hold frames back (delay, stall): it gets idle
+    // time again when they are due, even if the host sends nothing meanwhile.
+    const auto wakeup = firmware_->next_wakeup();
     {
       std::unique_lock lock(mutex_);
-      if (!idle_due || !inbox_.empty())
-        cv_.wait(lock, [&] { return stopping_ || !inbox_.empty(); });
+      const auto woken = [&] { return stopping_ || !inbox_.empty(); };
+      if (!idle_due || !inbox_.empty()) {
+        if (wakeup)
+          idle_due = !cv_.wait_until(lock, *wakeup, woken);
+        else
+          cv_.wait(lock, woken);
+      }
       if (stopping_)
         return;
       if (!inbox_.empty()) {

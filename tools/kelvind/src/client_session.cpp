@@ -111,10 +111,18 @@ void ClientSession::on_read(std::size_t n) {
       ++host_.counters().dropped_bad_input;
       log()->warn("client {} ({}): undecodable bytes ({}, {} bytes); disconnecting", id_, peer_,
                   firmware_protocol::to_string(*decoded->error), decoded->discarded_bytes);
+      // Request id 0: the frame could not be read, so neither could its id. The client's driver
+      // takes an id-0 Error as a refusal of its connection and shows this reason to its caller.
+      const std::size_t limit = host_.options().max_frame_bytes;
       fail(wire::ERROR_CODE_MALFORMED_FRAME,
-           fmt::format("undecodable frame ({}); the server's frame limit is {} bytes",
-                       firmware_protocol::to_string(*decoded->error),
-                       host_.options().max_frame_bytes));
+           *decoded->error == firmware_protocol::FrameErrorKind::kTooLarge
+               ? fmt::format("frame too large: a payload of {} bytes is over kelvind's "
+                             "--max-frame-bytes {}; kelvind closes the connection",
+                             decoded->declared_payload_bytes, limit)
+               : fmt::format("undecodable frame ({}, {} bytes discarded; kelvind's "
+                             "--max-frame-bytes is {}); kelvind closes the connection",
+                             firmware_protocol::to_string(*decoded->error),
+                             decoded->discarded_bytes, limit));
       return;
     }
     handle_payload(std::move(decoded->payload));

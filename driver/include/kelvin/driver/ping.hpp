@@ -24,7 +24,9 @@ inline constexpr std::size_t kMaxPingPayload = 65536;
 
 // Sends `payload_bytes` of pattern bytes and checks that they come back unchanged. Throws
 // Error(kInvalidArgument) above kMaxPingPayload, Error(kProtocol) for a wrong echo, and what
-// Device::request() throws (kTimeout, kDisconnected, kDevice for a board without Ping).
+// Device::request() throws (kTimeout, kDisconnected, kDevice for a board without Ping). One
+// attempt: a ping whose reply is lost is not sent again (it fails with kTimeout, or kBadFrame
+// when damaged), so that the round trips it reports are single ones.
 PingReply ping(Device& device, std::size_t payload_bytes, common::Deadline deadline);
 
 }  // namespace kelvin::driver

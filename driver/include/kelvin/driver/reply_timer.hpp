@@ -33,6 +33,11 @@ class ReplyTimer {
   void on_reply(Duration round_trip) noexcept;
   // The attempt's reply did not come in time: doubles the wait (up to the backoff limit).
   void on_timeout() noexcept;
+  // A reply came, but its round trip cannot be measured (it may answer any of several attempts
+  // of one request, Karn's rule): ends the backoff without changing the estimate. A link that
+  // lost a reply and then delivered one is alive, so the next request need not wait doubled
+  // (losses on a noisy link are independent, not congestion).
+  void end_backoff() noexcept;
   bool measured() const noexcept { return measured_; }
   // The smoothed round trip; zero until one was measured.
   Duration smoothed_round_trip() const noexcept { return srtt_; }

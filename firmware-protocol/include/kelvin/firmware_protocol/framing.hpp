@@ -65,6 +65,8 @@ struct DecodedFrame {
   std::vector<std::uint8_t> payload;    // empty when error is set
   std::optional<FrameErrorKind> error;  // set when bytes were discarded
   std::size_t discarded_bytes = 0;      // bytes dropped while resynchronizing
+  // kTooLarge: the payload length the refused header declared, so that a refusal can name it.
+  std::uint64_t declared_payload_bytes = 0;
 };
 
 // Streaming decoder for byte-stream transports (USB bulk, TCP, in-process pipes). Bytes go in

@@ -5,6 +5,8 @@
 // when the transport gives the board idle time (on_idle) or, at the latest, before the next
 // request is handled, so a following ReadResults always finds it complete. Resonator requests
 // are answered with ERROR_CODE_UNEXPECTED_MESSAGE. No exception ever leaves on_bytes().
+// A request repeated under the same id (the host asking again after a lost or damaged reply)
+// is answered with the reply kept for it and not done twice (reply_cache.hpp).
 //
 // Thread contract: not thread-safe (see FirmwareEndpoint); one thread at a time calls
 // on_bytes(). make_pbit_firmware() is safe from any thread.
@@ -20,6 +22,7 @@
 #include "kelvin/sim_backend/firmware_endpoint.hpp"
 #include "kelvin/sim_backend/pbit_config.hpp"
 #include "kelvin/sim_backend/pbit_model.hpp"
+#include "kelvin/sim_backend/reply_cache.hpp"
 
 namespace kelvin::sim_backend {
 
@@ -32,6 +35,8 @@ class PbitFirmware final : public FirmwareEndpoint {
   std::vector<std::uint8_t> on_idle() override;
   void power_off() noexcept override { model_.power_off(); }
 
+  // Repeated requests answered with their kept reply instead of being done again.
+  std::uint64_t replies_resent() const noexcept { return replies_.resent(); }
   // The board behind the wire, for diagnostics and white-box tests.
   const PbitModel& model() const noexcept { return model_; }
   PbitModel& model() noexcept { return model_; }
@@ -43,6 +48,7 @@ class PbitFirmware final : public FirmwareEndpoint {
 
   PbitModel model_;
   firmware_protocol::FrameDecoder decoder_;
+  ReplyCache replies_;  // answers to repeated requests (reply_cache.hpp)
   std::shared_ptr<spdlog::logger> log_;
 };
 

@@ -5,6 +5,8 @@
 // the board idle time (on_idle) or, at the latest, before the next request is handled, so a
 // following ReadResults always finds it complete. No exception ever leaves on_bytes(): faults
 // become ERROR_CODE_INTERNAL replies.
+// A request repeated under the same id (the host asking again after a lost or damaged reply)
+// is answered with the reply kept for it and not done twice (reply_cache.hpp).
 //
 // Thread contract: not thread-safe (see FirmwareEndpoint); one thread at a time calls
 // on_bytes(). make_resonator_firmware() is safe from any thread.
@@ -19,6 +21,7 @@
 #include "kelvin/firmware_protocol/framing.hpp"
 #include "kelvin/firmware_protocol/wire.pb.h"
 #include "kelvin/sim_backend/firmware_endpoint.hpp"
+#include "kelvin/sim_backend/reply_cache.hpp"
 #include "kelvin/sim_backend/resonator_config.hpp"
 #include "kelvin/sim_backend/resonator_model.hpp"
 
@@ -34,6 +37,8 @@ class ResonatorFirmware final : public FirmwareEndpoint {
   void power_off() noexcept override { model_.power_off(); }
   std::uint64_t inject_overflow() override { return model_.inject_overflow(); }
 
+  // Repeated requests answered with their kept reply instead of being done again.
+  std::uint64_t replies_resent() const noexcept { return replies_.resent(); }
   // The board behind the wire, for diagnostics and white-box tests.
   const ResonatorModel& model() const noexcept { return model_; }
 
@@ -44,6 +49,7 @@ class ResonatorFirmware final : public FirmwareEndpoint {
 
   ResonatorModel model_;
   firmware_protocol::FrameDecoder decoder_;
+  ReplyCache replies_;  // answers to repeated requests (reply_cache.hpp)
   std::shared_ptr<spdlog::logger> log_;
 };
 

@@ -154,6 +154,8 @@ class ResonatorBoard {
   void set_quartic(std::span<const std::uint16_t> codes, common::Deadline deadline);
 
   RunTicket start_run(const RunRequest& request, common::Deadline deadline);
+  // Waits for the run's duration (at the board's tick rate) beyond a round trip before asking
+  // again for a reply presumed lost.
   RunResult read_results(std::uint64_t run_id, common::Deadline deadline);
   // start_run + read_results within one deadline.
   RunResult run(const RunRequest& request, common::Deadline deadline);
@@ -165,12 +167,16 @@ class ResonatorBoard {
   // from_sequence and returns up to max_samples from there (or from the oldest the ring still
   // holds), keeping them on the board until a later read acknowledges them, so that a read
   // whose reply was lost can be asked again; stop_stream ends acquisition (the ring stays
-  // readable).
-  StreamTicket start_stream(const StreamRequest& request, common::Deadline deadline);
-  StreamChunk read_stream(std::uint32_t max_samples, common::Deadline deadline);
+  // readable). Each is one request (Device::request: resent after a lost reply, the board
+  // answering the repeat with the same samples); SampleStream passes resend = false because it
+  // recovers and counts on its own.
+  StreamTicket start_stream(const StreamRequest& request, common::Deadline deadline,
+                            const RequestOptions& options = {});
+  StreamChunk read_stream(std::uint32_t max_samples, common::Deadline deadline,
+                          const RequestOptions& options = {});
   StreamChunk read_stream_from(std::uint64_t from_sequence, std::uint32_t max_samples,
-                               common::Deadline deadline);
-  void stop_stream(common::Deadline deadline);
+                               common::Deadline deadline, const RequestOptions& options = {});
+  void stop_stream(common::Deadline deadline, const RequestOptions& options = {});
 
  private:
   struct Counters;

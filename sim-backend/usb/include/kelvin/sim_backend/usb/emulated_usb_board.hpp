@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 
+#include "kelvin/sim_backend/fault_injection.hpp"
 #include "kelvin/sim_backend/resonator_config.hpp"
 
 namespace kelvin::sim_backend::usb {
@@ -30,9 +31,14 @@ struct EmulatedUsbBoardOptions {
   std::string serial = "KLV-EMU-0001";
   // Firmware behind the bulk endpoints; its own serial is set to `serial` as well.
   ResonatorConfig firmware;
+  // An emulated faulty link between the firmware and the bulk IN endpoint (fault_injection.hpp;
+  // seeded by firmware.seed), as `fault=` gives an in-process board. Default: none. A scheduled
+  // disconnect hangs the board (it stops answering) rather than unplugging it.
+  FaultSpec faults;
   // Delay before answering "no URB to reap" (EAGAIN). The usbfs node is a regular file under
   // umockdev, so poll() always reports it ready and libusb's event loop would spin on reaps; a
-  // millisecond keeps a waiting test from burning a core (build-notes 1.4).
+  // millisecond keeps a waiting test from burning a core (poll(2): regular files always poll
+  // ready).
   std::uint32_t idle_reap_delay_us = 1000;
 };
 
