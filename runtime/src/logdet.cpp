@@ -11,8 +11,8 @@
 #include "board_job.hpp"
 #include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
+#include "kelvin/runtime/logdet_estimators.hpp"
 #include "kelvin/runtime/problem_compiler.hpp"
-#include "logdet_estimators.hpp"
 #include "logdet_ramp.hpp"
 #include "option_checks.hpp"
 
@@ -45,7 +45,7 @@ void LogdetOptions::validate() const {
         "randomized_rounding = true with estimator = bennett (the forward and reverse ramps "
         "must share their end points; use nearest rounding)");
   }
-  check.at_least("symmetry_tolerance", symmetry_tolerance, 0.0);
+  detail::check_symmetry_tolerance(check, symmetry_tolerance);
   check.timeout(timeout);
 }
 
@@ -128,14 +128,21 @@ LogdetResult logdet(driver::ResonatorBoard& board, const Eigen::MatrixXd& A,
   out.quantized_matrix = sys.nearest.matrix;
   out.forward_work = forward;
   LogdetSummary& s = out.summary;
-  const detail::JarzynskiEstimate j = detail::jarzynski(shifted);
-  s.jarzynski_logdet = j.logdet_dev - to_user;
-  s.jarzynski_stderr = j.stderr_;
-  s.bias_estimate = j.bias;
+  // <exp(-shifted)> = det(A_K)^-1/2: log det A_K is twice the free-energy estimate.
+  const JarzynskiEstimate j = jarzynski(shifted);
+  const double logdet_dev = 2.0 * j.delta_f;
+  s.jarzynski_logdet = logdet_dev - to_user;
+  s.jarzynski_stderr = 2.0 * j.standard_error;
+  s.bias_estimate = 2.0 * j.bias;
   s.effective_trajectories = j.effective;
+  if (j.tail) {
+    s.tail_shape = j.tail->shape;
+    s.tail_shape_stderr = j.tail->shape_stderr;
+    s.tail_trajectories = j.tail->count;
+  }
   s.mean_work = forward.mean();
   s.work_stddev = std::sqrt((forward.array() - s.mean_work).square().sum() / (m - 1.0));
-  const double delta_f = 0.5 * (j.logdet_dev - start_logdet_dev);
+  const double delta_f = 0.5 * (logdet_dev - start_logdet_dev);
   s.dissipated_work = s.mean_work - delta_f;
   out.logdet = s.jarzynski_logdet;
   out.standard_error = s.jarzynski_stderr;
@@ -146,11 +153,11 @@ LogdetResult logdet(driver::ResonatorBoard& board, const Eigen::MatrixXd& A,
       check_deadline(t, "reverse");
       reverse(t) = run_trajectory(job, nearest_ramp, options.steps, true, plan, counters);
     }
-    const auto [df, df_stderr] = detail::bennett(forward, reverse);
+    const BennettEstimate bar = bennett(forward, reverse);
     s.has_reverse = true;
-    s.bennett_logdet = start_logdet_dev + 2.0 * df - to_user;
-    s.bennett_stderr = 2.0 * df_stderr;
-    s.reverse_dissipated_work = reverse.mean() + df;
+    s.bennett_logdet = start_logdet_dev + 2.0 * bar.delta_f - to_user;
+    s.bennett_stderr = 2.0 * bar.standard_error;
+    s.reverse_dissipated_work = reverse.mean() + bar.delta_f;
     out.reverse_work = std::move(reverse);
     out.logdet = s.bennett_logdet;
     out.standard_error = s.bennett_stderr;
@@ -186,6 +193,24 @@ LogdetResult logdet(driver::ResonatorBoard& board, const Eigen::MatrixXd& A,
         "high (the rare low-work trajectories that dominate exp(-W) are undersampled) and its "
         "error bar too small; use more steps (now {}) or longer relaxation per step",
         s.dissipated_work, options.steps));
+  }
+  // Bennett's weights are bounded (Fermi functions): only the forward estimate has the tail.
+  if (options.estimator == LogdetEstimator::kJarzynskiForward && j.tail &&
+      j.tail->shape > kInfiniteVarianceShape) {
+    s.warnings.push_back(fmt::format(
+        "the weights exp(-W) have a heavy tail (Pareto shape k = {:.2f} +- {:.2f} over the {} "
+        "largest; above {} their variance is infinite): the error bar is not a standard error, "
+        "and the estimate is typically high by more than bias_estimate (the rare low-work "
+        "trajectories that carry the average are mostly missing); use several times more "
+        "steps (now {}) or the Bennett estimator over both ramps (--bennett), whose error bar "
+        "holds on short ramps",
+        j.tail->shape, j.tail->shape_stderr, j.tail->count, kInfiniteVarianceShape, options.steps));
+  } else if (options.estimator == LogdetEstimator::kJarzynskiForward && !j.tail &&
+             s.work_stddev > 0.0) {
+    s.warnings.push_back(fmt::format(
+        "{} trajectories are too few to fit the tail of exp(-W) (at least {}), so nothing checks "
+        "that the error bar is a standard error; use more trajectories",
+        m, kMinTailTrajectories));
   }
   if (s.clipped_reads > 0) {
     s.warnings.push_back(fmt::format(

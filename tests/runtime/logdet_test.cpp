@@ -19,9 +19,10 @@ namespace {
 using kelvin::testing::open_resonator_board;
 
 // Two-sided normal quantile at probability 1e-3 Bonferroni-corrected over the 4 fixtures
-// (2.5e-4 each): z = 3.66. The estimates are asymptotically normal (the delta method on a mean
-// of M = 1000 i.i.d. weights exp(-W)); 4 standard errors leaves room for the noise in the
-// standard error itself (relative error about sqrt(kurtosis / 4M), a few percent here).
+// (2.5e-4 each): z = 3.66. The estimates are asymptotically normal (a smooth function of a mean
+// of M = 1000 i.i.d. weights exp(-W) whose variance is finite: tail shape below 1/2, checked);
+// 4 standard errors leaves room for the noise in the (jackknife) standard error itself
+// (relative error about sqrt(kurtosis / 4M), a few percent here).
 constexpr double kZ = 4.0;
 
 double exact_logdet(const Eigen::MatrixXd& a) {
@@ -80,18 +81,23 @@ TEST(Logdet, JarzynskiLogdetOfSpdFixturesIsWithinErrorBarsOfTheQuantizedMatrix) 
     ASSERT_GT(r.standard_error, 0.0);
     EXPECT_EQ(r.summary.estimator, "jarzynski-forward");
     EXPECT_EQ(r.summary.clipped_reads, 0u);
-    // The finite-sample bias of -2 log(mean e^-W) is about var / (M mean^2) = se^2 / 4
-    // (second-order delta method), reported as bias_estimate: allowed on top of kZ se.
+    // The finite-sample bias of -2 log(mean e^-W), about var / (M mean^2) = se^2 / 4, reported
+    // as bias_estimate (jackknife): allowed on top of kZ se.
     EXPECT_LE(std::abs(r.logdet - exact), kZ * r.standard_error + r.summary.bias_estimate)
         << "n = " << f.n << ": " << r.logdet << " vs " << exact << "\n"
         << r.summary.full_report();
-    // The diagnostic must call the default ramp good, or the bound above would not be honest.
+    // The diagnostics must call the default ramp good, or the bound above would not be honest:
+    // little dissipation, and a light tail of the weights (no warning at all).
     EXPECT_LT(r.summary.dissipated_work, 1.0) << r.summary.full_report();
+    ASSERT_TRUE(r.summary.tail_shape.has_value());
+    EXPECT_LT(*r.summary.tail_shape, 0.5) << r.summary.full_report();
+    EXPECT_TRUE(r.summary.warnings.empty()) << r.summary.full_report();
     std::printf(
         "[   INFO   ] n=%d cond %.0f: log det %.4f +- %.4f, exact (quantized) %.4f, %.2f se, "
-        "dissipated work %.3f kT, quantization %.2g, %.3g ms device, %.2f s wall\n",
+        "dissipated work %.3f kT, tail shape %.2f, quantization %.2g, %.3g ms device, %.2f s "
+        "wall\n",
         static_cast<int>(f.n), f.condition, r.logdet, r.standard_error, exact,
-        (r.logdet - exact) / r.standard_error, r.summary.dissipated_work,
+        (r.logdet - exact) / r.standard_error, r.summary.dissipated_work, *r.summary.tail_shape,
         r.summary.matrix_quantization_error, r.summary.device_time_s * 1e3, r.summary.wall_time_s);
   }
 }

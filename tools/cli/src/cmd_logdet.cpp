@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "kelvin/runtime/logdet.hpp"
+#include "kelvin/runtime/logdet_estimators.hpp"
 #include "kelvin/tools/cli/commands.hpp"
 #include "kelvin/tools/cli/json_writer.hpp"
 #include "kelvin/tools/cli/options.hpp"
@@ -33,7 +34,10 @@ Command add_logdet_command(CLI::App& app) {
                    "Trajectories per direction (the stderr falls as 1/sqrt of this)")
       ->capture_default_str();
   command->add_flag("--bennett", options->bennett,
-                    "Also run the reverse ramp and report Bennett's acceptance ratio");
+                    "Also run the reverse ramp and report Bennett's acceptance ratio (twice "
+                    "the board time; its error bar holds on short ramps, where the forward "
+                    "estimate's does not)");
+  add_symmetry_tolerance_option(*command, options->logdet.symmetry_tolerance);
   add_timeout_option(*command, options->common, runtime::LogdetOptions{}.timeout, "the whole job");
   add_json_flag(*command, options->common, "\"logdet\", \"stderr\", \"summary\", \"energy\"");
   command->footer(addresses_footer("Files: text or NumPy .npy, as for 'kelvin solve'.\n"));
@@ -53,9 +57,15 @@ Command add_logdet_command(CLI::App& app) {
                                      {"summary", summary_json(result.summary)},
                                      {"energy", energy_json(result.summary.energy)}});
             }
-            return fmt::format("log det A = {:.10g} +- {:.3g} ({})\n\n{}", result.logdet,
-                               result.standard_error, result.summary.estimator,
-                               result.summary.full_report());
+            // The forward estimate's error bar is not a standard error when the weights'
+            // tail is heavy (logdet.hpp): say so next to it, not only in the warnings.
+            const auto& s = result.summary;
+            const bool heavy =
+                !s.has_reverse && s.tail_shape && *s.tail_shape > runtime::kInfiniteVarianceShape;
+            return fmt::format("log det A = {:.10g} +- {:.3g} ({}{})\n\n{}", result.logdet,
+                               result.standard_error, s.estimator,
+                               heavy ? "; heavy tail: not a standard error, see the warning" : "",
+                               s.full_report());
           }};
 }
 
