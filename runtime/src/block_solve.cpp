@@ -13,6 +13,7 @@
 #include "direct_solve.hpp"
 #include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
+#include "kelvin/runtime/sign_doubling.hpp"
 #include "kelvin/runtime/system_checks.hpp"
 #include "option_checks.hpp"
 
@@ -108,11 +109,22 @@ class BlockJacobi {
       }
       if (deadline.expired())
         throw Error(ErrorKind::kTimeout, "block_solve: the deadline passed");
-      z.segment(b.start, b.size) = solve_block(b.matrix, rb, deadline);
+      z.segment(b.start, b.size) = solve_block(b, rb, deadline);
       ++solves_;
     }
     if (options_.backend == BlockBackend::kDigital)
       solves_ += blocks_.size();
+    return z;
+  }
+
+  // z = M^-1 r with every block solved digitally (Cholesky), whatever the backend: the
+  // error estimate of the final iterate (error_estimate in block_solve.hpp).
+  Eigen::VectorXd apply_exact(const Eigen::VectorXd& r) const {
+    Eigen::VectorXd z(r.size());
+    for (const Block& b : blocks_) {
+      const Eigen::VectorXd rb = r.segment(b.start, b.size);
+      z.segment(b.start, b.size) = b.llt ? b.llt->solve(rb) : b.matrix.llt().solve(rb);
+    }
     return z;
   }
 
@@ -131,7 +143,7 @@ class BlockJacobi {
  private:
   // One block on the board: the direct pipeline on the compiled block, under the block solve's
   // deadline, with its own rounding seed.
-  Eigen::VectorXd solve_block(const Eigen::MatrixXd& matrix, const Eigen::VectorXd& rhs,
+  Eigen::VectorXd solve_block(const Block& block, const Eigen::VectorXd& rhs,
                               common::Deadline deadline) {
     SolveOptions o = options_.block;
     o.rounding_seed = options_.block.rounding_seed + solves_;
@@ -140,8 +152,8 @@ class BlockJacobi {
     compile.preconditioning = o.preconditioning;
     compile.symmetry_tolerance = o.symmetry_tolerance;
     BoardJob job(*board_, deadline);
-    const SolveResult s = run_direct_solve(
-        job, compile_problem(matrix, rhs, board_->description(), compile), o, acquisition_);
+    const SolveResult s =
+        run_direct_solve(job, compile_block(block, rhs, compile), o, acquisition_);
     samples_ += job.samples();
     for (const std::string& w : s.summary.warnings) {
       auto it = std::find_if(warnings_.begin(), warnings_.end(),
@@ -152,6 +164,30 @@ class BlockJacobi {
         ++it->second;
     }
     return s.x;
+  }
+
+  // The block compiled for the board. A refusal after sign doubling on a capacitive board
+  // (sign_doubling.hpp) names the block and the block size that would fit the doubled block.
+  CompiledProblem compile_block(const Block& block, const Eigen::VectorXd& rhs,
+                                const ProblemOptions& compile) const {
+    const driver::DeviceDescription& desc = board_->description();
+    try {
+      return compile_problem(block.matrix, rhs, desc, compile);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::kNotSupported || !has_positive_off_diagonal(block.matrix) ||
+          !desc.resonator || desc.resonator->coupling_kind != driver::CouplingKind::kCapacitive)
+        throw;
+      const bool too_big = 2 * static_cast<std::uint64_t>(block.size) > desc.cells;
+      throw Error(
+          e.kind(),
+          fmt::format("block solve, the diagonal block of A at rows [{}, {}) (its indices below "
+                      "count from the block): {}{}",
+                      block.start, block.start + block.size, e.what(),
+                      too_big ? fmt::format("; or use blocks of at most {} unknowns (block_size), "
+                                            "whose doubled systems fit the board's {} cells",
+                                            desc.cells / 2, desc.cells)
+                              : std::string()));
+    }
   }
 
   const BlockSolveOptions& options_;
@@ -309,6 +345,9 @@ BlockSolveResult block_solve_any(driver::ResonatorBoard* board, const Matrix& A,
     }
   }
   sum.block_solves = m.solves();
+  // The error of x is A^-1 r for the exact final residual r; M^-1 r, with M the block-Jacobi
+  // preconditioner solved digitally, estimates it at the cost of one preconditioner pass.
+  out.error_estimate = m.apply_exact(b - A * out.x).cwiseAbs();
   if (!sum.converged) {
     sum.warnings.push_back(
         fmt::format("not converged: relative residual {:.3g} after {} "

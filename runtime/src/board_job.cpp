@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -45,8 +47,25 @@ void BoardJob::program(const ProgrammedSystem& codes, std::uint32_t noise_code) 
   board_.set_noise(noise_code, deadline_);
 }
 
+std::optional<std::string> uncalibrated_flaws_warning(const driver::DeviceDescription& d) {
+  if (!d.resonator)
+    return std::nullopt;
+  const driver::ImperfectionSpec& f = d.resonator->imperfections;
+  const double widest =
+      std::max({f.resistance, f.capacitance, f.noise, f.adc_gain, f.coupling_dac_gain});
+  if (widest <= 0.0 && f.adc_offset_codes <= 0.0)
+    return std::nullopt;
+  return fmt::format(
+      "board {} states component spreads ('{}': up to {:.2g}% per cell, ADC offsets up to {:.3g} "
+      "codes) and no calibration is applied, so the answer carries a bias of that order that the "
+      "error bars do not include",
+      d.serial, f.name, 100.0 * widest, f.adc_offset_codes);
+}
+
 void BoardJob::finish(JobSummary& summary, double host_flops, double gpu_flops) const {
   const driver::DeviceDescription& d = description();
+  if (auto warning = uncalibrated_flaws_warning(d))
+    summary.warnings.push_back(std::move(*warning));
   summary.serial = d.serial;
   summary.cells = d.cells;
   summary.device_time_s = static_cast<double>(samples_) * d.sample_period_s();

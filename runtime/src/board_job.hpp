@@ -9,6 +9,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
+#include <string>
 
 #include "kelvin/common/deadline.hpp"
 #include "kelvin/driver/resonator/resonator_board.hpp"
@@ -43,7 +45,8 @@ class BoardJob {
   void add_samples(std::uint64_t samples) noexcept { samples_ += samples; }
 
   // Fills the shared block: serial, cells, device time of samples(), wall time since the start
-  // and the energy ledger since the snapshot with these host and GPU FLOPs.
+  // and the energy ledger since the snapshot with these host and GPU FLOPs; and adds
+  // uncalibrated_flaws_warning() to its warnings.
   void finish(JobSummary& summary, double host_flops, double gpu_flops) const;
 
  private:
@@ -69,6 +72,11 @@ void record_scaling(const CompiledSystem& sys, Summary& s) {
   if constexpr (requires { s.state_scale; })
     s.state_scale = sys.state_scale;
 }
+
+// The warning every job on `d` carries when the board states component spreads (a real board, or
+// an emulated one with imperfections=typical) and no calibration is applied; nullopt for an
+// ideal board.
+std::optional<std::string> uncalibrated_flaws_warning(const driver::DeviceDescription& d);
 
 // Checks a job's timeout option: > 0. Throws common::Error(kInvalidArgument) naming `owner`.
 void check_timeout(const char* owner, std::chrono::milliseconds timeout);

@@ -28,7 +28,7 @@ void SolveOptions::validate() const {
   if (!(mean_fraction > 0.0 && mean_fraction < 1.0))
     check.fail(fmt::format("mean_fraction = {} (allowed (0, 1))", mean_fraction));
   check.positive("noise_sigmas", noise_sigmas);
-  check.at_least("symmetry_tolerance", symmetry_tolerance, 0.0);
+  detail::check_symmetry_tolerance(check, symmetry_tolerance);
   check.in_range("auto_range_rounds", auto_range_rounds, 1, 10);
   check.in_range("max_range_retries", max_range_retries, 0, 100);
   detail::check_iteration(check, tolerance, max_iterations);
@@ -56,9 +56,11 @@ SolveResult solve_in_blocks(driver::ResonatorBoard& board, const Matrix& A,
   BlockSolveResult r = detail::run_block_solve(&board, A, b, block_options(options));
   SolveResult out;
   out.x = std::move(r.x);
+  out.standard_error = std::move(r.error_estimate);
   SolveSummary& s = out.summary;
   static_cast<JobSummary&>(s) = r.summary;
   s.method = "block";
+  s.stderr_method = kBlockErrorEstimate;
   s.unknowns = r.summary.unknowns;
   s.relative_residual = r.summary.relative_residual;
   s.batches = r.summary.block_batches;

@@ -5,7 +5,8 @@
 namespace kelvin::runtime {
 
 ReportFields SolveSummary::fields() const {
-  ReportFields f{field("method", "method", method, "", "direct, or block for n above the cells")};
+  ReportFields f{field("method", "method", method, "", "direct, or block for n above the cells"),
+                 field("stderr_method", "stderr", stderr_method)};
   if (block) {
     for (ReportField& b : block->block_fields())
       f.push_back(std::move(b));

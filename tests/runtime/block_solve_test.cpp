@@ -68,6 +68,36 @@ TEST(BlockSolve, ThousandUnknownsOnAnEightCellBoardReachTheTolerance) {
       r.summary.wall_time_s);
 }
 
+// The block path's error estimate is |M^-1 r| (M the block-Jacobi blocks solved digitally, r
+// the final residual), and the true error obeys the bound block_solve.hpp states:
+// ||e||_M / ||M^-1 r||_M lies in [1 / lambda_max, 1 / lambda_min] of M^-1 A.
+TEST(BlockSolve, ErrorEstimateIsTheFinalResidualThroughTheBlocksAndBoundsTheTrueError) {
+  constexpr Eigen::Index kN = 64;
+  const Eigen::MatrixXd a = test_matrix(kN, 3);
+  const Eigen::VectorXd b = test_rhs(kN, 4);
+  driver::ResonatorBoard board(
+      std::shared_ptr<driver::Device>(driver::backends::open("sim:resonator?cells=8&seed=3")));
+  const auto r = block_solve(&board, a, b);
+  ASSERT_EQ(r.error_estimate.size(), kN);
+
+  Eigen::MatrixXd m = Eigen::MatrixXd::Zero(kN, kN);
+  for (Eigen::Index s = 0; s < kN; s += 8)
+    m.block(s, s, 8, 8) = a.block(s, s, 8, 8);
+  const Eigen::VectorXd z = m.llt().solve(b - a * r.x);
+  EXPECT_LE((r.error_estimate - z.cwiseAbs()).norm(), 1e-12 * z.norm());
+
+  const Eigen::VectorXd e = r.x - a.llt().solve(b);
+  const auto m_norm = [&m](const Eigen::VectorXd& v) { return std::sqrt(v.dot(m * v)); };
+  const Eigen::GeneralizedSelfAdjointEigenSolver<Eigen::MatrixXd> spectrum(a, m);
+  const double ratio = m_norm(e) / m_norm(z);
+  std::printf(
+      "[   INFO   ] ||e||_M / ||M^-1 r||_M = %.3g, allowed [%.3g, %.3g]; ||e|| / ||est|| = %.3g\n",
+      ratio, 1.0 / spectrum.eigenvalues().maxCoeff(), 1.0 / spectrum.eigenvalues().minCoeff(),
+      e.norm() / r.error_estimate.norm());
+  EXPECT_GE(ratio, (1.0 - 1e-9) / spectrum.eigenvalues().maxCoeff());
+  EXPECT_LE(ratio, (1.0 + 1e-9) / spectrum.eigenvalues().minCoeff());
+}
+
 // A sparse SPD system on a side x side grid (N = side^2, row-major): each unknown is coupled to
 // its four grid neighbours and, with probability 1/4, to one random far unknown, with weights
 // uniform in [-1, 1] (both signs); the diagonal is 1 + 1.2 x the row's absolute off-diagonal

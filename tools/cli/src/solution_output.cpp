@@ -19,7 +19,9 @@ Json solve_result_json(const runtime::SolveResult& result) {
 std::string solution_text(const runtime::SolveResult& result) {
   // Ten significant digits are more than any board run resolves; --json has every digit.
   const bool with_stderr = result.standard_error.size() == result.x.size();
-  std::string out = with_stderr ? fmt::format("{:>5}  {:>18}  {:>10}\n", "i", "x", "stderr")
+  // The block path's column is an error estimate, not a standard error (solve.hpp).
+  const char* column = result.summary.block ? "est. error" : "stderr";
+  std::string out = with_stderr ? fmt::format("{:>5}  {:>18}  {:>10}\n", "i", "x", column)
                                 : fmt::format("{:>5}  {:>18}\n", "i", "x");
   for (Eigen::Index i = 0; i < result.x.size(); ++i) {
     if (with_stderr) {

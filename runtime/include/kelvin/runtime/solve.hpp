@@ -77,7 +77,8 @@ struct SolveOptions {
   // S A S, S = diag(A)^-1/2, only when that at least halves the quantization error predicted
   // for round-to-nearest codes and that error is above 1e-3; x = S y is mapped back.
   Preconditioning preconditioning = Preconditioning::kAuto;
-  // Relative tolerance of the symmetry check: |A_ij - A_ji| <= tol * max|A|. Default 1e-10.
+  // Relative tolerance of the symmetry check, max|A_ij - A_ji| <= tol * max|A|, the same for
+  // every job (system_checks.hpp; kelvin: --symmetry-tolerance). Default 1e-10; range [0, 1e-4].
   double symmetry_tolerance = kDefaultSymmetryTolerance;
   // Range retries after ADC clipping (each halves mean_fraction). Default 2.
   int max_range_retries = 2;
@@ -93,6 +94,13 @@ struct SolveOptions {
   // Throws common::Error(kInvalidArgument) naming the first bad field.
   void validate() const;
 };
+
+// SolveSummary::stderr_method: what SolveResult::standard_error holds on each path.
+inline constexpr const char* kBatchMeansStderr =
+    "standard error of the batch means (batches - 1 degrees of freedom)";
+inline constexpr const char* kBlockErrorEstimate =
+    "estimated error |M^-1 (b - A x)| of the block solve (block-Jacobi M solved digitally; not "
+    "a spread over repeats)";
 
 struct SolveSummary : JobSummary {
   std::string method = "direct";  // "direct" (n <= cells) or "block" (block_solve.hpp)
@@ -145,6 +153,9 @@ struct SolveSummary : JobSummary {
   int range_retries = 0;
   double range_gain = 1.0;  // how much auto-ranging scaled b up (1 = not at all)
 
+  // What SolveResult::standard_error is: kBatchMeansStderr or kBlockErrorEstimate.
+  std::string stderr_method = kBatchMeansStderr;
+
   // Block path only: the block solve's own figures (iterations, residuals, blocks).
   std::optional<BlockSolveSummary> block;
 
@@ -159,8 +170,10 @@ struct SolveSummary : JobSummary {
 
 struct SolveResult {
   Eigen::VectorXd x;  // estimate of A^-1 b
-  // Per component, from the batch means (batches - 1 degrees of freedom). Empty on the block
-  // path, whose error is the iteration's residual (summary.relative_residual).
+  // Per component. Direct path: the standard error from the batch means (batches - 1 degrees
+  // of freedom). Block path: an estimate of the error itself from the final residual
+  // (BlockSolveResult::error_estimate), not a statistical spread. summary.stderr_method says
+  // which.
   Eigen::VectorXd standard_error;
   SolveSummary summary;
 };
