@@ -103,7 +103,9 @@ TEST_P(ConformanceUnderFault, ASequenceOfRequestsGivesTheCleanLinksAnswers) {
             << std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - begin).count()
             << " ms\n";
   // The faults come from the board's seeded generator: at these rates they strike every time.
-  if (fault_.starts_with("drop") || fault_.starts_with("reorder") || fault_.starts_with("stall")) {
+  // A stall is timed from power-up instead, and a slow open (USB enumeration on a loaded
+  // machine) can outlast it before the first request, so it must only leave the answers intact.
+  if (fault_.starts_with("drop") || fault_.starts_with("reorder")) {
     EXPECT_GT(s.retries, 0u) << "the fault never struck";
   }
   if (fault_.starts_with("corrupt")) {
