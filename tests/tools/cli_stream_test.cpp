@@ -14,9 +14,12 @@ namespace {
 
 TEST(KelvinStream, JsonAccountsForEverySampleOnAHealthyLink) {
   TempDir dir;
-  // A reply slower than the reply timeout counts as lost; a loaded test machine can be slow.
-  const Outcome o = run_kelvin(
-      dir, {"stream", "--duration", "0.2", "--reply-timeout-ms", "5000", "--json", "--strict"});
+  // A reply slower than the reply timeout counts as lost; a loaded test machine can be slow. The
+  // ring holds 2 s of samples (not the default 0.26 s at 8 cells), so that a reader descheduled
+  // on a loaded machine does not overflow it: this test is about accounting, not speed.
+  const Outcome o =
+      run_kelvin(dir, {"stream", "--uri", "sim:resonator?cells=8&ring=2000000", "--duration", "0.2",
+                       "--reply-timeout-ms", "5000", "--json", "--strict"});
   ASSERT_EQ(o.exit_code, 0) << o.err;
   const json r = parse_stdout(o);
   EXPECT_GT(r["received"].get<std::uint64_t>(), 10'000u);
