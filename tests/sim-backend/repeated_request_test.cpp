@@ -216,8 +216,9 @@ TEST(RepeatedRequestBehindAFaultyLink, AskingAgainGivesTheCleanLinksRepliesByteF
     const FaultCounters n = board.counters();
     EXPECT_GT(n.dropped + n.corrupted + n.duplicated + n.reordered + n.overflows, 0u)
         << fault << ": the fault never struck";
-    if (n.dropped + n.corrupted + n.reordered > 0)
+    if (n.dropped + n.corrupted + n.reordered > 0) {
       EXPECT_GT(resends, 0) << fault;
+    }
   }
 }
 
