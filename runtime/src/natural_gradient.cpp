@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -90,6 +92,11 @@ NaturalGradientEstimator::NaturalGradientEstimator(driver::ResonatorBoard& board
 void NaturalGradientEstimator::reset() noexcept {
   previous_estimate_.reset();
   previous_codes_.reset();
+  start_.reset();
+}
+
+void NaturalGradientEstimator::set_start(Eigen::VectorXd start) {
+  start_ = std::move(start);
 }
 
 NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& g,
@@ -105,6 +112,8 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
   if (!J.allFinite() || !H.allFinite())
     throw Error(ErrorKind::kInvalidArgument, "J or H has a non-finite entry");
   check_symmetric(H, options_.symmetry_tolerance, "H", "H");
+  if (g.size() > static_cast<Eigen::Index>(board_.cells()))
+    return estimate_row_space(g, J, H);
   const Eigen::MatrixXd f = J.transpose() * (0.5 * (H + H.transpose())) * J;
   return estimate(g, Eigen::MatrixXd(0.5 * (f + f.transpose())));
 }
@@ -144,8 +153,21 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
   CompiledProblem problem = compile_problem(a, g, desc, compile);
   const PreconditioningChoice& choice = problem.preconditioning;
   const Eigen::VectorXd& s_diag = choice.scale;
-  const bool warm = options_.warm_start && previous_estimate_ && previous_estimate_->size() == n;
-  const Eigen::VectorXd x0 = (warm ? *previous_estimate_ : g).cwiseQuotient(s_diag);
+  // The start: set_start()'s (once), else the previous estimate with warm start, else g.
+  std::optional<Eigen::VectorXd> given_start = std::exchange(start_, std::nullopt);
+  if (given_start && given_start->size() != n) {
+    throw Error(ErrorKind::kInvalidArgument,
+                fmt::format("the start set by set_start() has {} entries for a gradient of {}",
+                            given_start->size(), n));
+  }
+  if (given_start && !given_start->allFinite())
+    throw Error(ErrorKind::kInvalidArgument, "the start set by set_start() has a non-finite entry");
+  const bool warm = given_start.has_value() ||
+                    (options_.warm_start && previous_estimate_ && previous_estimate_->size() == n);
+  const Eigen::VectorXd x0 = (given_start ? *given_start
+                              : warm      ? *previous_estimate_
+                                          : g)
+                                 .cwiseQuotient(s_diag);
 
   // The compiled system, with the state scale widened if x0 would not fit the range.
   CompiledSystem& sys = problem.codes;
@@ -188,6 +210,7 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
   for (const auto& x : reads)
     var += (x - out.estimate).cwiseAbs2() / static_cast<double>(reads.size() - 1);
   out.standard_error = (var / static_cast<double>(reads.size())).cwiseSqrt();
+  out.repeat_estimates = reads;
 
   previous_estimate_ = out.estimate;
   previous_codes_ = last_codes;
@@ -195,6 +218,7 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
 
   NaturalGradientSummary& sum = out.summary;
   sum.unknowns = static_cast<std::size_t>(n);
+  sum.board_unknowns = static_cast<std::size_t>(n);
   sum.damping = options_.damping;
   if (!options_.transient_tolerance)
     sum.time_us_given = options_.time_us;

@@ -9,6 +9,12 @@ namespace kelvin::runtime {
 ReportFields NaturalGradientSummary::fields() const {
   return with_job_fields({
       field("unknowns", "unknowns", unknowns),
+      field("method", "method", method, "",
+            "parameter space: the board holds all unknowns; row space: F's row space"),
+      field("board_unknowns", "unknowns on the board", board_unknowns),
+      field("curvature_rank", "curvature rank", curvature_rank, "", "row space only"),
+      field("complement_remaining_transient", "complement transient left",
+            complement_remaining_transient, "", "row space: exp(-lambda tau), exact", 4),
       field("damping", "damping", damping, "", "lambda added to the curvature's diagonal"),
       field("lambda_min", "smallest eigenvalue", lambda_min, "",
             "of F + lambda I as programmed (S (F + lambda I) S with Jacobi)"),
@@ -49,9 +55,11 @@ ReportFields NaturalGradientSummary::fields() const {
 
 std::string NaturalGradientSummary::brief_report() const {
   return fmt::format(
-             "n={} on {}: t = {:g} us, lambda = {:g}, {} repeats ({} dof), {:.3g} ms device "
+             "n={}{} on {}: t = {:g} us, lambda = {:g}, {} repeats ({} dof), {:.3g} ms device "
              "time, transient left {:.2g} (bound {:.2g}){}, {} clipped",
-             unknowns, serial, time_us, damping, repeats, degrees_of_freedom, device_time_s * 1e3,
+             unknowns,
+             method == "row space" ? fmt::format(" (rank {} row space)", board_unknowns) : "",
+             serial, time_us, damping, repeats, degrees_of_freedom, device_time_s * 1e3,
              remaining_transient, transient_bound, warm_start ? " (warm start)" : "",
              clipped_samples) +
          warnings_suffix();

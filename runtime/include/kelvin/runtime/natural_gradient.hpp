@@ -43,6 +43,21 @@
 // transient_tolerance: set, it chooses t = ln(1 / transient_tolerance) / lambda_min,dev (rounded
 // up to whole periods), leaving at most that fraction of the start in the slowest mode.
 //
+// More parameters than cells (the row-space path). With GGN factors and N above the board's cells,
+// F = J^T H J = U^T U (U = L^T J, H = L L^T with zero eigenvalues dropped) has rank r <= m, and
+// when r fits the board the estimate still follows the parameter-space dynamics above, exactly:
+// with the thin QR U^T = Q R (Q: N x r, orthonormal), F = Q (R R^T) Q^T, so
+//   - in the row space, w = Q^T x obeys dw = -((R R^T + lambda I) w - Q^T g) dt + noise: an r x r
+//     system, which the board relaxes from Q^T x0 (the same repeats, rounding and error bars);
+//   - in the complement, where F = 0, x_perp(t) = e^{-lambda tau} x0_perp + (1 - e^{-lambda tau})
+//     g_perp / lambda in closed form, computed digitally (tau = coupling_scale * t: the board's
+//     time in the units of F); with transient_tolerance set, tau is at least
+//     ln(1 / transient_tolerance) / lambda there, since only damping relaxes the complement.
+// The estimate is Q w(t) + x_perp(t); each repeat is mapped so, so the standard errors are those
+// of the N-vector (the complement is exact and adds none). The host's share is O(N r^2) (QR) and
+// O(m N) products; the board's is an r x r job. An upload delay cannot be run there (the basis Q
+// changes with every J) and is ignored with a warning; damping must be positive when r < N.
+//
 // Thread contract: a NaturalGradientEstimator uses its board exclusively during estimate(); one
 // thread at a time may call it. Different estimators on different boards are independent.
 #pragma once
@@ -51,6 +66,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <Eigen/Core>
 
@@ -124,7 +140,15 @@ struct NaturalGradientOptions {
 };
 
 struct NaturalGradientSummary : JobSummary {
-  std::size_t unknowns = 0;
+  std::size_t unknowns = 0;  // N, the gradient's entries
+  // "parameter space" (the board holds all N unknowns) or "row space" (N above the cells: the
+  // board holds F's row space, see the top of this file).
+  std::string method = "parameter space";
+  std::size_t board_unknowns = 0;  // unknowns programmed on the board: N, or r in row space
+  // Row space only: the rank r of F kept (eigenvalues of H above 1e-12 of the largest), and the
+  // part of the start left in the complement, exp(-lambda tau) (the complement is exact).
+  std::optional<std::size_t> curvature_rank;
+  std::optional<double> complement_remaining_transient;
   double damping = 0.0;
   // NaturalGradientOptions::time_us, or none when transient_tolerance chose the time.
   std::optional<double> time_us_given;
@@ -169,10 +193,12 @@ struct NaturalGradientSummary : JobSummary {
 };
 
 struct NaturalGradientResult {
-  Eigen::VectorXd estimate;  // of (F + lambda I)^-1 g at time t
+  Eigen::VectorXd estimate;  // of (F + lambda I)^-1 g at time t: the mean of repeat_estimates
   // Per component, from the repeats (summary.degrees_of_freedom). Does not include the transient
   // (summary.transient_bound) or quantization biases.
   Eigen::VectorXd standard_error;
+  // The repeats' own estimates (summary.repeats of them), in user units.
+  std::vector<Eigen::VectorXd> repeat_estimates;
   NaturalGradientSummary summary;
 };
 
@@ -188,23 +214,38 @@ class NaturalGradientEstimator {
   // time_us or upload_delay_us below half the board's sample period (before the board runs);
   // board errors as they come.
   NaturalGradientResult estimate(const Eigen::VectorXd& g, const Eigen::MatrixXd& F);
-  // With GGN factors: F = J^T H J, J (m x N), H (m x m, symmetric positive semidefinite). The
-  // board holds a dense coupling matrix, so F is formed here (N <= cells is small). For N above
-  // the cells, block_solve(board, DampedGgn(J, H, lambda), g) (block_solve.hpp, damped_ggn.hpp)
-  // returns the natural gradient itself (the large-t end) without ever forming F.
+  // With GGN factors: F = J^T H J, J (m x N), H (m x m, symmetric positive semidefinite). With
+  // N <= cells, F is formed here and estimated as above. With N above the cells, the row-space
+  // path (top of this file) when F's rank r fits the board; kNotSupported when it does not (fewer
+  // rows in J, or block_solve(board, DampedGgn(J, H, lambda), g) from block_solve.hpp for the
+  // natural gradient itself without the analog-time interpolation), kInvalidArgument for an H
+  // with a negative eigenvalue beyond rounding or a zero damping with r < N.
   NaturalGradientResult estimate(const Eigen::VectorXd& g, const Eigen::MatrixXd& J,
                                  const Eigen::MatrixXd& H);
 
+  // The next estimate starts at x0 = start (once) instead of at g or the previous estimate: what
+  // resuming a warm-started training run needs (previous_estimate() is what to save). Its size
+  // must match that estimate's gradient (else kInvalidArgument from estimate()).
+  void set_start(Eigen::VectorXd start);
+  // The previous step's estimate (what warm start starts from), if any.
+  const std::optional<Eigen::VectorXd>& previous_estimate() const noexcept {
+    return previous_estimate_;
+  }
   // Forgets the previous step (the next estimate starts from g even with warm_start).
   void reset() noexcept;
   const NaturalGradientOptions& options() const noexcept { return options_; }
 
  private:
+  // The row-space path (natural_gradient_row_space.cpp): J, H already checked, N > cells.
+  NaturalGradientResult estimate_row_space(const Eigen::VectorXd& g, const Eigen::MatrixXd& J,
+                                           const Eigen::MatrixXd& H);
+
   driver::ResonatorBoard& board_;
   NaturalGradientOptions options_;
   std::uint64_t rng_state_;
   // The previous step, for warm start and upload delay.
   std::optional<Eigen::VectorXd> previous_estimate_;
+  std::optional<Eigen::VectorXd> start_;  // set_start(), for the next estimate only
   std::optional<ProgrammedSystem> previous_codes_;
   std::uint32_t previous_noise_code_ = 0;
 };
