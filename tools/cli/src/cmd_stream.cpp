@@ -78,24 +78,6 @@ void program_independent_cells(driver::ResonatorBoard& board, const StreamCliOpt
   retried([&](common::Deadline d) { board.set_noise(o.noise_code, d); });
 }
 
-Json counters_json(const driver::StreamCounters& c) {
-  return Json{{"received", c.received},
-              {"lost", c.lost},
-              {"overflow_lost", c.overflow_lost},
-              {"transit_lost", c.transit_lost},
-              {"gaps", c.gaps},
-              {"overflows", c.overflows},
-              {"bad_frames", c.bad_frames},
-              {"retries", c.retries},
-              {"frames", c.frames},
-              {"produced", c.produced},
-              {"buffered", c.buffered},
-              {"accounted", c.produced == c.received + c.lost + c.buffered},
-              {"clock_slip_us", c.clock_slip_us},
-              {"round_trip_us", c.round_trip_us},
-              {"reply_wait_us", c.reply_wait_us}};
-}
-
 void print_live(const driver::StreamCounters& c, double elapsed_s) {
   std::fprintf(stderr,
                "\r%8.1f s  received %12llu  lost %10llu  gaps %6llu  overflows %6llu  "
@@ -192,7 +174,7 @@ std::string run_stream(const StreamCliOptions& o) {
       try {
         file->finish(Json{{"uri", o.common.uri},
                           {"error", e.what()},
-                          {"counters", counters_json(stream.counters())}});
+                          {"counters", stream_counters_json(stream.counters())}});
       } catch (const std::exception& write_error) {
         throw std::runtime_error(fmt::format("{}; and then: {}", e.what(), write_error.what()));
       }
@@ -208,7 +190,7 @@ std::string run_stream(const StreamCliOptions& o) {
   const driver::DeviceDescription& d = board.description();
   const double sample_period_s =
       static_cast<double>(stream.ticket().ticks_per_output_sample) / d.tick_rate_hz;
-  Json result = counters_json(c);
+  Json result = stream_counters_json(c);
   result["uri"] = o.common.uri;
   result["serial"] = d.serial;
   result["cells"] = d.cells;
@@ -231,7 +213,7 @@ std::string run_stream(const StreamCliOptions& o) {
               {"ticks_per_sample", stream.ticket().ticks_per_output_sample},
               {"tick_rate_hz", d.tick_rate_hz},
               {"adc", Json{{"lsb", d.adc.lsb}, {"offset", d.adc.offset}, {"unit", d.adc.unit}}},
-              {"counters", counters_json(c)}};
+              {"counters", stream_counters_json(c)}};
     file->finish(std::move(meta));
     result["file"] = file->path().string();
   }

@@ -122,4 +122,22 @@ Json description_json(const driver::DeviceDescription& d, const std::string& uri
   return out;
 }
 
+Json stream_counters_json(const driver::StreamCounters& c) {
+  return Json{{"received", c.received},
+              {"lost", c.lost},
+              {"overflow_lost", c.overflow_lost},
+              {"transit_lost", c.transit_lost},
+              {"gaps", c.gaps},
+              {"overflows", c.overflows},
+              {"bad_frames", c.bad_frames},
+              {"retries", c.retries},
+              {"frames", c.frames},
+              {"produced", c.produced},
+              {"buffered", c.buffered},
+              {"accounted", c.produced == c.received + c.lost + c.buffered},
+              {"clock_slip_us", c.clock_slip_us},
+              {"round_trip_us", c.round_trip_us},
+              {"reply_wait_us", c.reply_wait_us}};
+}
+
 }  // namespace kelvin::tools::cli

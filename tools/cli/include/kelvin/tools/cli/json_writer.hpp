@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kelvin/driver/device_description.hpp"
+#include "kelvin/driver/resonator/sample_stream.hpp"
 #include "kelvin/runtime/energy.hpp"
 #include "kelvin/runtime/report.hpp"
 
@@ -33,6 +34,9 @@ Json energy_json(const runtime::EnergyLedger& ledger);
 Json vector_json(const Eigen::VectorXd& v);
 // What `kelvin probe --json` prints: the board's description with its formats.
 Json description_json(const driver::DeviceDescription& description, const std::string& uri);
+// A stream's counters (`kelvin stream --json` "counters", kelvin.Stream.counters() in Python),
+// with "accounted": produced == received + lost + buffered.
+Json stream_counters_json(const driver::StreamCounters& counters);
 // Pretty-printed (2 spaces) with a final newline; invalid UTF-8 (a board's serial, say) becomes
 // U+FFFD rather than an exception.
 std::string write_json(const Json& json);
