@@ -1,13 +1,14 @@
 # No source file over 450 lines: small files with one job each. Checked: C++ sources and
-# headers, .proto files and CMake files of every part, the tests and the bench (generated code
-# and the fuzz corpora are not in these folders). Run as:
+# headers, Python files, .proto files and CMake files of every part, the tests and the bench
+# (generated code and the fuzz corpora are not in these folders). Run as:
 #   cmake -DROOT=<source dir> -P check_file_sizes.cmake
 cmake_minimum_required(VERSION 3.25)
 set(limit 450)
 set(problems "")
 set(checked 0)
-foreach(part common firmware-protocol sim-backend driver runtime tools tests bench cmake)
+foreach(part common firmware-protocol sim-backend driver runtime tools python tests bench cmake)
   file(GLOB_RECURSE sources "${ROOT}/${part}/*.cpp" "${ROOT}/${part}/*.hpp" "${ROOT}/${part}/*.h"
+       "${ROOT}/${part}/*.py"
        "${ROOT}/${part}/*.proto" "${ROOT}/${part}/*.cmake" "${ROOT}/${part}/CMakeLists.txt")
   foreach(path ${sources})
     file(STRINGS "${path}" lines)
