@@ -30,6 +30,23 @@ constexpr double kRankTolerance = 1e-12;
 // U = L^T J with H = L L^T, L = V_k diag(sqrt(e_k)) over the eigenvalues e_k kept. An H with an
 // eigenvalue below -1e-10 of the largest is not positive semidefinite: refused.
 Eigen::MatrixXd factor_rows(const Eigen::MatrixXd& J, const Eigen::MatrixXd& H) {
+  // A diagonal H (the identity, when the caller already folded H's square root into J) needs no
+  // eigensystem: U = diag(sqrt(h)) J over the rows with h > 0, without mixing the rows.
+  if (H.isDiagonal(0.0)) {
+    const Eigen::VectorXd h = H.diagonal();
+    const double largest = h.cwiseAbs().maxCoeff();
+    if (h.minCoeff() >= -1e-10 * largest) {
+      std::vector<Eigen::Index> kept;
+      for (Eigen::Index i = 0; i < h.size(); ++i) {
+        if (h(i) > kRankTolerance * largest)
+          kept.push_back(i);
+      }
+      Eigen::MatrixXd u(static_cast<Eigen::Index>(kept.size()), J.cols());
+      for (std::size_t k = 0; k < kept.size(); ++k)
+        u.row(static_cast<Eigen::Index>(k)) = std::sqrt(h(kept[k])) * J.row(kept[k]);
+      return u;
+    }
+  }
   const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(0.5 * (H + H.transpose()));
   const Eigen::VectorXd& e = eig.eigenvalues();
   const double largest = e.cwiseAbs().maxCoeff();
@@ -52,6 +69,51 @@ Eigen::MatrixXd factor_rows(const Eigen::MatrixXd& J, const Eigen::MatrixXd& H) 
   }
   return u;
 }
+
+// An orthonormal basis Q (N x r) of F's row space, the span of U's rows, and F there,
+// Q^T F Q. With the Gram matrix K = U U^T of full rank, Q = U^T K^-1/2 (Loewdin's symmetric
+// orthonormalization: Q^T Q = K^-1/2 K K^-1/2 = I) and Q^T F Q = K^-1/2 K K K^-1/2 = K itself,
+// all from products with U (2 r^2 N FLOPs for K, matrix-vector products after), never forming Q.
+// Rows of U that are dependent (K singular within 1e-10 of its largest eigenvalue) take the
+// thin Householder QR of U^T instead (U^T = Q R, Q^T F Q = R R^T; about 4 N r^2 FLOPs).
+class RowBasis {
+ public:
+  explicit RowBasis(const Eigen::MatrixXd& u) : u_(u) {
+    const Eigen::MatrixXd gram = u * u.transpose();
+    const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(gram);
+    const Eigen::VectorXd& e = eig.eigenvalues();
+    if (e.size() > 0 && e.minCoeff() > 1e-10 * e.maxCoeff()) {
+      const Eigen::MatrixXd& v = eig.eigenvectors();
+      inverse_sqrt_ = v * e.cwiseSqrt().cwiseInverse().asDiagonal() * v.transpose();
+      f_row = 0.5 * (gram + gram.transpose());
+      flops_ = 2.0 * static_cast<double>(u.rows() * u.rows() * u.cols());
+      return;
+    }
+    const Eigen::HouseholderQR<Eigen::MatrixXd> qr(u.transpose());
+    q_ = qr.householderQ() * Eigen::MatrixXd::Identity(u.cols(), u.rows());
+    const Eigen::MatrixXd r = qr.matrixQR().topRows(u.rows()).triangularView<Eigen::Upper>();
+    f_row = r * r.transpose();
+    flops_ = 4.0 * static_cast<double>(u.cols() * u.rows() * u.rows());
+  }
+  // Q^T v and Q w.
+  Eigen::VectorXd to_row(const Eigen::VectorXd& v) const {
+    return q_.size() > 0 ? Eigen::VectorXd(q_.transpose() * v)
+                         : Eigen::VectorXd(inverse_sqrt_ * (u_ * v));
+  }
+  Eigen::VectorXd from_row(const Eigen::VectorXd& w) const {
+    return q_.size() > 0 ? Eigen::VectorXd(q_ * w)
+                         : Eigen::VectorXd(u_.transpose() * (inverse_sqrt_ * w));
+  }
+  double flops() const noexcept { return flops_; }
+
+  Eigen::MatrixXd f_row;  // Q^T F Q
+
+ private:
+  const Eigen::MatrixXd& u_;
+  Eigen::MatrixXd inverse_sqrt_;  // K^-1/2 (Loewdin basis)
+  Eigen::MatrixXd q_;             // explicit Q (QR basis)
+  double flops_ = 0.0;
+};
 
 // exp(-lambda tau) and (1 - exp(-lambda tau)) / lambda, the complement's two weights (the second
 // tends to tau as lambda -> 0).
@@ -97,15 +159,11 @@ NaturalGradientResult NaturalGradientEstimator::estimate_row_space(const Eigen::
                     (options_.warm_start && previous_estimate_ && previous_estimate_->size() == n);
   const Eigen::VectorXd x0 = given_start ? *given_start : warm ? *previous_estimate_ : g;
 
-  // Thin QR of U^T = Q R: F = Q (R R^T) Q^T.
-  const Eigen::HouseholderQR<Eigen::MatrixXd> qr(u.transpose());
-  const Eigen::MatrixXd q = qr.householderQ() * Eigen::MatrixXd::Identity(n, r);
-  const Eigen::MatrixXd r_factor = qr.matrixQR().topRows(r).triangularView<Eigen::Upper>();
-  const Eigen::MatrixXd f_row = r_factor * r_factor.transpose();
-  const Eigen::VectorXd g_row = q.transpose() * g;
-  const Eigen::VectorXd w0 = q.transpose() * x0;
-  const Eigen::VectorXd g_perp = g - q * g_row;
-  const Eigen::VectorXd x0_perp = x0 - q * w0;
+  const RowBasis basis(u);
+  const Eigen::VectorXd g_row = basis.to_row(g);
+  const Eigen::VectorXd w0 = basis.to_row(x0);
+  const Eigen::VectorXd g_perp = g - basis.from_row(g_row);
+  const Eigen::VectorXd x0_perp = x0 - basis.from_row(w0);
 
   // The board's part: the same options, started at Q^T x0; no warm start or delay of its own
   // (its basis changes with every J), its own rounding seed drawn from this estimator's.
@@ -116,7 +174,7 @@ NaturalGradientResult NaturalGradientEstimator::estimate_row_space(const Eigen::
   rng_state_ = rng_state_ * 6364136223846793005ULL + 1442695040888963407ULL;
   NaturalGradientEstimator row(board_, row_options);
   row.set_start(w0);
-  NaturalGradientResult out = row.estimate(g_row, f_row);
+  NaturalGradientResult out = row.estimate(g_row, basis.f_row);
   NaturalGradientSummary& sum = out.summary;
 
   // The complement at the board's time in F's units (at least the tolerance's, when set).
@@ -127,8 +185,8 @@ NaturalGradientResult NaturalGradientEstimator::estimate_row_space(const Eigen::
   const Eigen::VectorXd perp = left * x0_perp + gain * g_perp;
 
   for (auto& w : out.repeat_estimates)
-    w = q * w + perp;
-  out.estimate = q * out.estimate + perp;
+    w = basis.from_row(w) + perp;
+  out.estimate = basis.from_row(out.estimate) + perp;
   Eigen::VectorXd var = Eigen::VectorXd::Zero(n);
   for (const auto& x : out.repeat_estimates)
     var += (x - out.estimate).cwiseAbs2() / static_cast<double>(out.repeat_estimates.size() - 1);
@@ -163,8 +221,8 @@ NaturalGradientResult NaturalGradientEstimator::estimate_row_space(const Eigen::
   // Host work besides the board job's: H's eigensystem, U, the QR and Q, and the mappings.
   const double nd = static_cast<double>(n), rd = static_cast<double>(r);
   const double md = static_cast<double>(J.rows());
-  const double extra = 9.0 * md * md * md + 2.0 * rd * md * nd + 4.0 * nd * rd * rd +
-                       2.0 * nd * rd * (3.0 + sum.repeats);
+  const double extra =
+      9.0 * md * md * md + 2.0 * rd * md * nd + basis.flops() + 4.0 * nd * rd * (3.0 + sum.repeats);
   const EnergyModel model;
   sum.energy.host_flops += extra;
   sum.energy.host_j += extra * model.host_per_flop;

@@ -86,6 +86,23 @@ TEST(NaturalGradientRowSpace, LongTimeReturnsTheNaturalGradientOfManyParameters)
   EXPECT_GT((exact - g).norm(), 10.0 * (r.estimate - exact).norm());
 }
 
+// Dependent rows of U (a repeated sample) make K = U U^T singular: the QR basis takes over and
+// the answer is the same natural gradient.
+TEST(NaturalGradientRowSpace, DependentRowsGiveTheSameNaturalGradient) {
+  auto board = open_resonator_board(16, 7);
+  Eigen::MatrixXd J = gaussian(8, kN, 16) / std::sqrt(double(kN));
+  J.row(7) = J.row(0);
+  const Eigen::MatrixXd H = Eigen::MatrixXd::Identity(8, 8);
+  const Eigen::VectorXd g = gaussian(kN, 1, 17).col(0);
+  NaturalGradientEstimator estimator(board, long_time_options());
+  const auto r = estimator.estimate(g, J, H);
+  const Eigen::MatrixXd F = J.transpose() * J;
+  const Eigen::VectorXd exact = (F + 0.05 * Eigen::MatrixXd::Identity(kN, kN)).ldlt().solve(g);
+  for (Eigen::Index i = 0; i < kN; ++i)
+    EXPECT_LE(std::abs(r.estimate(i) - exact(i)), kT7Over120 * r.standard_error(i)) << i;
+  EXPECT_GT((exact - g).norm(), 10.0 * (r.estimate - exact).norm());
+}
+
 // At t = 0 nothing has relaxed: the estimate is the start, g, up to loading and reading it.
 TEST(NaturalGradientRowSpace, ZeroTimeReturnsTheGradient) {
   auto board = open_resonator_board(16, 4);

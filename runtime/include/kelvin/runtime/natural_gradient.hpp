@@ -46,17 +46,19 @@
 // More parameters than cells (the row-space path). With GGN factors and N above the board's cells,
 // F = J^T H J = U^T U (U = L^T J, H = L L^T with zero eigenvalues dropped) has rank r <= m, and
 // when r fits the board the estimate still follows the parameter-space dynamics above, exactly:
-// with the thin QR U^T = Q R (Q: N x r, orthonormal), F = Q (R R^T) Q^T, so
-//   - in the row space, w = Q^T x obeys dw = -((R R^T + lambda I) w - Q^T g) dt + noise: an r x r
-//     system, which the board relaxes from Q^T x0 (the same repeats, rounding and error bars);
+// with an orthonormal basis Q (N x r) of F's row space, F = Q (Q^T F Q) Q^T (Q = U^T K^-1/2 with
+// K = U U^T, so that Q^T F Q = K, the Gram matrix; a thin QR of U^T when U's rows are
+// dependent), so
+//   - in the row space, w = Q^T x obeys dw = -((Q^T F Q + lambda I) w - Q^T g) dt + noise: an
+//     r x r system, which the board relaxes from Q^T x0 (the same repeats, rounding, error bars);
 //   - in the complement, where F = 0, x_perp(t) = e^{-lambda tau} x0_perp + (1 - e^{-lambda tau})
 //     g_perp / lambda in closed form, computed digitally (tau = coupling_scale * t: the board's
 //     time in the units of F); with transient_tolerance set, tau is at least
 //     ln(1 / transient_tolerance) / lambda there, since only damping relaxes the complement.
 // The estimate is Q w(t) + x_perp(t); each repeat is mapped so, so the standard errors are those
-// of the N-vector (the complement is exact and adds none). The host's share is O(N r^2) (QR) and
-// O(m N) products; the board's is an r x r job. An upload delay cannot be run there (the basis Q
-// changes with every J) and is ignored with a warning; damping must be positive when r < N.
+// of the N-vector (the complement is exact and adds none). The host's share is 2 r^2 N FLOPs for
+// K and O(m N) products; the board's is an r x r job. An upload delay cannot be run there (the
+// basis Q changes with every J) and is ignored with a warning; damping must be positive when r < N.
 //
 // Thread contract: a NaturalGradientEstimator uses its board exclusively during estimate(); one
 // thread at a time may call it. Different estimators on different boards are independent.
