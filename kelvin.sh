@@ -9,6 +9,10 @@
 #   ./kelvin.sh fuzz [SECONDS]       build the fuzzers with clang and run each (default 60 s)
 #   ./kelvin.sh build         install what is missing and build
 #   ./kelvin.sh kelvin ARGS   run the kelvin CLI (builds first if needed)
+#   ./kelvin.sh python ARGS   run Debian's /usr/bin/python3 with the kelvin package importable
+#                             (installs and builds what it needs first)
+#   ./kelvin.sh fashion [--quick]   SGD, Adam, exact NGD and TNGD on Fashion-MNIST
+#                             (python/examples/fashion_mnist.py; writes fashion-mnist-run/)
 #   ./kelvin.sh deps          only install the Debian packages
 # Environment: BUILD_DIR (default build), BUILD_TYPE (default RelWithDebInfo), CI (set: warnings
 # are errors), KELVIN_QUICK (1: `test` skips the hardening stages).
@@ -29,6 +33,12 @@ PACKAGES=(
   libusb-1.0-0-dev
 )
 TEST_PACKAGES=(libgtest-dev libgmock-dev libbenchmark-dev umockdev libumockdev-dev)
+# The Python package (pybind11 against Debian's python3), its tests (pytest, SciPy for sparse
+# models) and the PyTorch optimizer with its Fashion-MNIST example (docs/python.md).
+PYTHON_PACKAGES=(
+  pybind11-dev python3-dev python3-numpy python3-scipy python3-pytest
+  python3-torch python3-matplotlib dataset-fashion-mnist
+)
 
 # Only the fuzz stage needs clang and its libFuzzer runtime.
 FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
@@ -37,7 +47,7 @@ log() { printf '\033[1m[kelvin]\033[0m %s\n' "$*" >&2; }
 
 # All packages (tests included); `demo` installs only PACKAGES.
 install_deps() {
-  install_packages "${PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+  install_packages "${PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${PYTHON_PACKAGES[@]}"
 }
 
 install_packages() {
@@ -186,6 +196,20 @@ cli() {
   "$BUILD_DIR/tools/cli/kelvin" "$@"
 }
 
+# The Python package in $BUILD_DIR/python (and the CLI beside it), without the tests.
+build_python() {
+  install_packages "${PACKAGES[@]}" "${PYTHON_PACKAGES[@]}"
+  configure demo
+  log "building the kelvin Python package in $BUILD_DIR/python"
+  cmake --build "$BUILD_DIR" --parallel "$(nproc)" --target kelvin_python kelvin
+}
+
+python_run() {
+  [ -f "$BUILD_DIR/python/kelvin/__init__.py" ] && ls "$BUILD_DIR"/python/kelvin/_kelvin*.so \
+    >/dev/null 2>&1 || build_python
+  PYTHONPATH="$BUILD_DIR/python${PYTHONPATH:+:$PYTHONPATH}" /usr/bin/python3 "$@"
+}
+
 cmd="${1:-help}"
 shift || true
 case "$cmd" in
@@ -205,6 +229,11 @@ case "$cmd" in
       fuzz 60
     fi
     ;;
+  python) python_run "$@" ;;
+  fashion)
+    build_python
+    python_run "$ROOT/python/examples/fashion_mnist.py" "$@"
+    ;;
   sanitize) sanitize "${1:-asan}" ;;
   fuzz) fuzz "${1:-60}" ;;
   kelvin)
@@ -212,11 +241,11 @@ case "$cmd" in
     cli "$@"
     ;;
   help | -h | --help)
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
     ;;
   *)
     log "unknown command '$cmd'"
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac
