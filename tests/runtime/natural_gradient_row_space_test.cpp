@@ -1,7 +1,6 @@
 // The row-space path of NaturalGradientEstimator: more parameters than cells, a curvature of low
 // rank (natural_gradient.hpp). Fixed seeds; tolerances from the estimator's own error bars.
 #include <cmath>
-#include <random>
 
 #include <gtest/gtest.h>
 #include <Eigen/Dense>
@@ -10,6 +9,7 @@
 #include "kelvin/runtime/natural_gradient.hpp"
 #include "kelvin/testing/boards.hpp"
 #include "kelvin/testing/errors.hpp"
+#include "spd_fixtures.hpp"
 
 namespace kelvin::runtime {
 namespace {
@@ -22,13 +22,7 @@ using kelvin::testing::open_resonator_board;
 constexpr double kT7Over120 = 11.5;
 
 Eigen::MatrixXd gaussian(Eigen::Index rows, Eigen::Index cols, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  Eigen::MatrixXd m(rows, cols);
-  for (Eigen::Index j = 0; j < cols; ++j)
-    for (Eigen::Index i = 0; i < rows; ++i)
-      m(i, j) = normal(rng);
-  return m;
+  return testing::random_gaussian(rows, cols, seed);
 }
 
 // A softmax-like loss Hessian per sample, diag(p) - p p^T (rank classes - 1), block-diagonal.

@@ -8,15 +8,21 @@
 
 namespace kelvin::runtime::testing {
 
+// Standard normal entries, drawn column by column.
+inline Eigen::MatrixXd random_gaussian(Eigen::Index rows, Eigen::Index cols, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal;
+  Eigen::MatrixXd g(rows, cols);
+  for (Eigen::Index j = 0; j < cols; ++j)
+    for (Eigen::Index i = 0; i < rows; ++i)
+      g(i, j) = normal(rng);
+  return g;
+}
+
 // A = Q diag(lambda) Q^T with lambda log-spaced in [1, condition] and Q a random orthogonal
 // matrix, so the off-diagonals have both signs.
 inline Eigen::MatrixXd random_spd(Eigen::Index n, double condition, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  Eigen::MatrixXd g(n, n);
-  for (Eigen::Index j = 0; j < n; ++j)
-    for (Eigen::Index i = 0; i < n; ++i)
-      g(i, j) = normal(rng);
+  const Eigen::MatrixXd g = random_gaussian(n, n, seed);
   const Eigen::MatrixXd q = Eigen::HouseholderQR<Eigen::MatrixXd>(g).householderQ();
   Eigen::VectorXd lambda(n);
   for (Eigen::Index i = 0; i < n; ++i) {
