@@ -1,6 +1,7 @@
 #include "direct_solve.hpp"
 
 #include <cmath>
+#include <utility>
 
 #include <fmt/format.h>
 #include <Eigen/Cholesky>
@@ -193,6 +194,8 @@ SolveResult run_direct_solve(BoardJob& job, CompiledProblem problem, const Solve
   sum.jacobi = problem.preconditioning.jacobi;
   sum.preconditioning = problem.preconditioning.reason;
   sum.predicted_quantization_error = problem.preconditioning.predicted_error();
+  if (auto w = quantization_warning(problem.preconditioning); !w.empty())
+    sum.warnings.push_back(std::move(w));
   sum.samples = averaged;
   sum.burn_in_samples = job.samples() - samples_before - averaged;
   return out;

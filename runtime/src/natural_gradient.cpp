@@ -241,6 +241,8 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
   sum.samples = job.samples();
   sum.clipped_samples = clipped;
   sum.warnings = analog.warnings;
+  if (auto w = quantization_warning(choice); !w.empty())
+    sum.warnings.push_back(std::move(w));
   if (delayed) {
     for (auto& w : detail::rounding_warning("upload delay", options_.upload_delay_us,
                                             sum.upload_delay_us, period_us))

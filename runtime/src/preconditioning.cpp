@@ -1,5 +1,7 @@
 #include "kelvin/runtime/preconditioning.hpp"
 
+#include <fmt/format.h>
+
 #include "kelvin/common/error.hpp"
 #include "programming_candidate.hpp"
 
@@ -33,6 +35,17 @@ const char* to_string(Preconditioning mode) noexcept {
       return "auto";
   }
   return "?";
+}
+
+std::string quantization_warning(const PreconditioningChoice& choice) {
+  const double e = choice.predicted_error();
+  if (!(e >= kQuantizationWarning))
+    return {};
+  return fmt::format(
+      "the coupling DAC's codes cannot resolve this matrix: rounding alone predicts a relative "
+      "error of {:.2g} in the answer ({} programming), which the error bars do not include; "
+      "raise the damping or regularize, or rescale the problem",
+      e, choice.jacobi ? "Jacobi" : "plain");
 }
 
 }  // namespace kelvin::runtime

@@ -142,7 +142,9 @@ CompiledProblem compile_problem(const Eigen::MatrixXd& A, const Eigen::VectorXd&
       break;
     case Preconditioning::kAuto:
       choice.jacobi = plain->predicted_error > kAutoJacobiFloor &&
-                      jacobi->predicted_error <= 0.5 * plain->predicted_error;
+                      (jacobi->predicted_error <= 0.5 * plain->predicted_error ||
+                       (plain->predicted_error >= kQuantizationWarning &&
+                        jacobi->predicted_error < plain->predicted_error));
       break;
   }
   choice.reason = choice_reason(mode, choice.jacobi, choice.predicted_error_plain,

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -151,6 +153,30 @@ TEST(Preconditioning, RandomizedRoundingEnsembleRemovesMostOfTheQuantizationErro
       median(nearest_errors), kMatrices, median(ratio4), median(ratio16), median(ratio64));
   EXPECT_LT(median(ratio64), 0.5);
   EXPECT_LT(median(ratio64), median(ratio4));
+}
+
+}  // namespace
+}  // namespace kelvin::runtime
+
+namespace kelvin::runtime {
+namespace {
+
+// A chosen programming whose rounding alone predicts kQuantizationWarning or more is named in
+// the job's warnings (with the error and which programming); below it, nothing.
+TEST(Preconditioning, QuantizationWarningNamesAnAnswerThatIsMostlyRounding) {
+  PreconditioningChoice choice;
+  choice.jacobi = false;
+  choice.predicted_error_plain = 0.05;
+  EXPECT_EQ(quantization_warning(choice), "");
+  choice.predicted_error_plain = 1.0;
+  choice.predicted_error_jacobi = 0.51;
+  const std::string plain = quantization_warning(choice);
+  EXPECT_NE(plain.find("1 in the answer (plain"), std::string::npos) << plain;
+  choice.jacobi = true;
+  const std::string jacobi = quantization_warning(choice);
+  EXPECT_NE(jacobi.find("0.51 in the answer (Jacobi"), std::string::npos) << jacobi;
+  choice.predicted_error_jacobi = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_EQ(quantization_warning(choice), "");
 }
 
 }  // namespace

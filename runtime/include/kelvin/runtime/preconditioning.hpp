@@ -14,7 +14,9 @@
 // plain error is above kAutoJacobiFloor: below it quantization is far under the board's
 // statistical error at default settings (about 1e-2), and plain programming keeps the
 // unpreconditioned relaxation path (which natural-gradient users may rely on; see
-// natural_gradient.hpp).
+// natural_gradient.hpp). When the plain error is kQuantizationWarning or more (the answer is
+// mostly rounding), any smaller Jacobi error wins, and a job whose chosen programming still
+// predicts that much says so in its summary's warnings (quantization_warning()).
 //
 // Thread contract: pure functions, safe from any thread.
 #pragma once
@@ -37,6 +39,9 @@ enum class Preconditioning {
 
 // Plain-programming quantization error above which kAuto considers Jacobi.
 inline constexpr double kAutoJacobiFloor = 1e-3;
+// Predicted quantization error from which the answer is mostly rounding: kAuto then takes the
+// smaller of the two, and the job warns.
+inline constexpr double kQuantizationWarning = 0.1;
 
 struct PreconditioningChoice {
   bool jacobi = false;
@@ -67,6 +72,11 @@ double predicted_quantization_error(const Eigen::MatrixXd& A, const Eigen::Vecto
 // compiled system of the chosen programming for the job.
 
 const char* to_string(Preconditioning mode) noexcept;  // "none", "jacobi", "auto"
+
+// A warning for the job's summary when the chosen programming predicts a quantization error of
+// kQuantizationWarning or more ("" otherwise): the 16-bit codes cannot resolve this matrix, so
+// the answer can be far off whatever its error bars say.
+std::string quantization_warning(const PreconditioningChoice& choice);
 
 // The "preconditioning" group of a Summary's fields (report.hpp): jacobi, reason,
 // predicted_quantization_error, given and used.
