@@ -18,6 +18,11 @@ namespace {
 
 using runtime::Preconditioning;
 
+// A C++ timeout as the keyword argument's default in seconds.
+double seconds(std::chrono::milliseconds timeout) {
+  return std::chrono::duration<double>(timeout).count();
+}
+
 Preconditioning preconditioning_arg(const std::string& text) {
   return enum_arg(text, {Preconditioning::kAuto, Preconditioning::kJacobi, Preconditioning::kNone},
                   "preconditioning");
@@ -76,7 +81,8 @@ void bind_linear_algebra(py::module_& m) {
       py::arg("max_range_retries") = solve_defaults.max_range_retries,
       py::arg("tolerance") = solve_defaults.tolerance,
       py::arg("max_iterations") = solve_defaults.max_iterations,
-      py::arg("block_size") = solve_defaults.block_size, py::arg("timeout_s") = 120.0,
+      py::arg("block_size") = solve_defaults.block_size,
+      py::arg("timeout_s") = seconds(solve_defaults.timeout),
       "Solves A x = b on a resonator board (runtime/solve.hpp): directly when n <= cells, else "
       "by block-Jacobi CG with the blocks on the board. None means the path's own default. "
       "Returns SolveResult(x, standard_error, summary).");
@@ -113,7 +119,7 @@ void bind_linear_algebra(py::module_& m) {
       py::arg("randomized_rounding") = inverse_defaults.randomized_rounding,
       py::arg("rounding_seed") = inverse_defaults.rounding_seed,
       py::arg("symmetry_tolerance") = inverse_defaults.symmetry_tolerance,
-      py::arg("timeout_s") = 120.0,
+      py::arg("timeout_s") = seconds(inverse_defaults.timeout),
       "A^-1 from the board's second moments (runtime/inverse.hpp). Returns "
       "InverseResult(inverse, standard_error, summary).");
 
@@ -162,7 +168,7 @@ void bind_linear_algebra(py::module_& m) {
       py::arg("randomized_rounding") = logdet_defaults.randomized_rounding,
       py::arg("rounding_seed") = logdet_defaults.rounding_seed,
       py::arg("symmetry_tolerance") = logdet_defaults.symmetry_tolerance,
-      py::arg("timeout_s") = 120.0,
+      py::arg("timeout_s") = seconds(logdet_defaults.timeout),
       "log det A by Jarzynski's equality over a coupling ramp (runtime/logdet.hpp); estimator "
       "'bennett' adds the reverse ramp. Returns LogdetResult(logdet, standard_error, "
       "quantized_matrix, forward_work, reverse_work, summary).");
