@@ -8,10 +8,9 @@
 //
 // Streams the board's ADC samples for S seconds, then stops the board and drains its ring, so
 // the final counts cover every sample the stream produced: received + lost + buffered ==
-// produced. On a terminal, live counters go to stderr twice a second. --strict exits with code
-// 3 if any sample was lost (after printing the result).
-#include <unistd.h>
-
+// produced. On a terminal, a progress bar with live counters goes to stderr (progress_bar.hpp).
+// --strict exits with code 3 if any sample was lost (after printing the result).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -29,6 +28,7 @@
 #include "kelvin/tools/cli/commands.hpp"
 #include "kelvin/tools/cli/json_writer.hpp"
 #include "kelvin/tools/cli/options.hpp"
+#include "progress_bar.hpp"
 #include "stream_file.hpp"
 
 namespace kelvin::tools::cli {
@@ -78,15 +78,11 @@ void program_independent_cells(driver::ResonatorBoard& board, const StreamCliOpt
   retried([&](common::Deadline d) { board.set_noise(o.noise_code, d); });
 }
 
-void print_live(const driver::StreamCounters& c, double elapsed_s) {
-  std::fprintf(stderr,
-               "\r%8.1f s  received %12llu  lost %10llu  gaps %6llu  overflows %6llu  "
-               "%7.3f MS/s ",
-               elapsed_s, static_cast<unsigned long long>(c.received),
-               static_cast<unsigned long long>(c.lost), static_cast<unsigned long long>(c.gaps),
-               static_cast<unsigned long long>(c.overflows),
-               elapsed_s > 0 ? static_cast<double>(c.received) / elapsed_s / 1e6 : 0.0);
-  std::fflush(stderr);
+// The live counters after the progress bar (on a terminal only).
+std::string live_text(const driver::StreamCounters& c, double elapsed_s) {
+  return fmt::format("received {}  lost {}  gaps {}  overflows {}  {:.3f} MS/s", c.received, c.lost,
+                     c.gaps, c.overflows,
+                     elapsed_s > 0 ? static_cast<double>(c.received) / elapsed_s / 1e6 : 0.0);
 }
 
 std::string run_stream(const StreamCliOptions& o) {
@@ -128,8 +124,7 @@ std::string run_stream(const StreamCliOptions& o) {
   if (!o.output.empty())
     file.emplace(o.output, board.cells());
 
-  const bool live = isatty(STDERR_FILENO) != 0;
-  auto next_live = begin;
+  ProgressBar progress("stream", o.duration_s, "s", /*show_rate=*/false);
   const auto end = begin + std::chrono::duration_cast<Clock::duration>(
                                std::chrono::duration<double>(o.duration_s));
   std::uint64_t first_tick = 0;
@@ -147,9 +142,9 @@ std::string run_stream(const StreamCliOptions& o) {
       // Not Deadline::at(end): a recv() cut off by its deadline abandons the read in flight and
       // its samples would count as lost; this overshoots the duration by one read at most.
       take(stream.recv(common::Deadline::after(std::chrono::seconds(10))));
-      if (live && Clock::now() >= next_live) {
-        print_live(stream.counters(), std::chrono::duration<double>(Clock::now() - begin).count());
-        next_live = Clock::now() + std::chrono::milliseconds(500);
+      if (progress.enabled()) {
+        const double elapsed = std::chrono::duration<double>(Clock::now() - begin).count();
+        progress.update(std::min(elapsed, o.duration_s), live_text(stream.counters(), elapsed));
       }
     }
     // Stop, then drain: what the ring still holds is delivered or counted.
@@ -183,10 +178,7 @@ std::string run_stream(const StreamCliOptions& o) {
   }
   const double elapsed_s = std::chrono::duration<double>(Clock::now() - begin).count();
   const driver::StreamCounters c = stream.counters();
-  if (live) {
-    print_live(c, elapsed_s);
-    std::fprintf(stderr, "\n");
-  }
+  progress.finish();
   const driver::DeviceDescription& d = board.description();
   const double sample_period_s =
       static_cast<double>(stream.ticket().ticks_per_output_sample) / d.tick_rate_hz;
@@ -273,12 +265,7 @@ Command add_stream_command(CLI::App& app) {
                    "least this long (suits lossy links; 50 on the emulator); 0: fixed waits")
       ->check(CLI::Range(0, 60000))
       ->capture_default_str();
-  command
-      ->add_option("--diagonal-code", options->diagonal_code,
-                   "Coupling diagonal code programmed into every cell")
-      ->check(CLI::Range(1, 32767))
-      ->capture_default_str();
-  command->add_option("--noise-code", options->noise_code, "Noise DAC code")->capture_default_str();
+  add_independent_cells_options(*command, options->diagonal_code, options->noise_code);
   command->add_flag("--no-program", options->no_program,
                     "Stream what the board holds instead of programming independent cells (needs a "
                     "board something programmed before; an emulated board starts unprogrammed)");

@@ -67,6 +67,18 @@ CLI::Option* add_symmetry_tolerance_option(CLI::App& command, double& tolerance)
       ->default_str(fmt::format("{:g}", tolerance));
 }
 
+void add_independent_cells_options(CLI::App& command, std::int16_t& diagonal_code,
+                                   std::uint32_t& noise_code) {
+  diagonal_code = 9830;
+  noise_code = 2000;
+  command
+      .add_option("--diagonal-code", diagonal_code,
+                  "Coupling diagonal code programmed into every cell")
+      ->check(CLI::Range(1, 32767))
+      ->capture_default_str();
+  command.add_option("--noise-code", noise_code, "Noise DAC code")->capture_default_str();
+}
+
 std::string addresses_footer(std::string_view before) {
   return fmt::format("{}Device addresses:\n  {}", before, driver::backends::uri_help());
 }

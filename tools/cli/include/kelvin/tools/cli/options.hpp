@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <stdexcept>
 #include <string>
@@ -52,6 +53,10 @@ CLI::Option* add_preconditioning_option(CLI::App& command, runtime::Precondition
 // with the same default and range; runtime/.../system_checks.hpp). Its value is checked by the
 // job's validate() (through validate_usage), so the refusal reads the same as the runtime's.
 CLI::Option* add_symmetry_tolerance_option(CLI::App& command, double& tolerance);
+// --diagonal-code C and --noise-code C: the independent relaxing cells that `stream` and `sweep`
+// program on a resonator board (defaults 9830, 0.6/us on the emulated board, and 2000).
+void add_independent_cells_options(CLI::App& command, std::int16_t& diagonal_code,
+                                   std::uint32_t& noise_code);
 // "<before>Device addresses:\n  <every built-in scheme's parameters>".
 std::string addresses_footer(std::string_view before = {});
 
