@@ -1,5 +1,7 @@
 #include "kelvin/common/logging.hpp"
+#include "kelvin/common/log_level.hpp"
 
+#include <cstdlib>
 #include <mutex>
 
 #include <spdlog/spdlog.h>
@@ -17,6 +19,26 @@ std::shared_ptr<spdlog::logger> logger(const std::string& name) {
   created->set_level(fallback->level());
   spdlog::register_logger(created);
   return created;
+}
+
+std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name) {
+  const std::string text(name);
+  const auto parsed = spdlog::level::from_str(text);
+  if (parsed == spdlog::level::off && text != "off")
+    return std::nullopt;  // from_str() answers "off" for any name it does not know
+  return parsed;
+}
+
+std::optional<spdlog::level::level_enum> log_level_from_environment(std::string* invalid) {
+  const char* value = std::getenv(kLogLevelVariable);
+  if (value == nullptr || *value == '\0')
+    return std::nullopt;
+  const auto parsed = parse_log_level(value);
+  if (!parsed && invalid != nullptr) {
+    *invalid = std::string(kLogLevelVariable) + "='" + value + "' is not a log level (" +
+               kLogLevelNames + "); using the default";
+  }
+  return parsed;
 }
 
 }  // namespace kelvin::common

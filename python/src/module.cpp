@@ -1,5 +1,6 @@
 // The compiled part of the `kelvin` Python package (python/kelvin/__init__.py re-exports it).
 // Logging: like the CLI, the libraries' named loggers go to stderr at level "warn" unless
+// KELVIN_LOG_LEVEL (read at import; an invalid value is warned about) or, later,
 // kelvin.set_log_level() says otherwise (library code never prints).
 #include <string>
 
@@ -9,6 +10,7 @@
 
 #include "bindings.hpp"
 #include "kelvin/common/error.hpp"
+#include "kelvin/common/log_level.hpp"
 
 PYBIND11_MODULE(_kelvin, m) {
   namespace py = pybind11;
@@ -16,18 +18,22 @@ PYBIND11_MODULE(_kelvin, m) {
   if (!spdlog::get("kelvin.python")) {
     spdlog::set_default_logger(spdlog::stderr_logger_mt("kelvin.python"));
     spdlog::set_level(spdlog::level::warn);
+    std::string invalid;
+    if (const auto level = kelvin::common::log_level_from_environment(&invalid))
+      spdlog::set_level(*level);
+    if (!invalid.empty())
+      spdlog::get("kelvin.python")->warn("{}", invalid);
   }
   m.def(
       "set_log_level",
       [](const std::string& level) {
-        const auto parsed = spdlog::level::from_str(level);
-        if (parsed == spdlog::level::off && level != "off") {
+        const auto parsed = kelvin::common::parse_log_level(level);
+        if (!parsed) {
           throw kelvin::common::Error(
               kelvin::common::ErrorKind::kInvalidArgument,
-              "log level '" + level +
-                  "' is not one of trace, debug, info, warn, error, critical, off");
+              "log level '" + level + "' is not one of " + kelvin::common::kLogLevelNames);
         }
-        spdlog::set_level(parsed);
+        spdlog::set_level(*parsed);
       },
       py::arg("level"),
       "Level of kelvin's log messages on stderr: trace, debug, info, warn (default), error, "

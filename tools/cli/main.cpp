@@ -1,4 +1,4 @@
-// kelvin: the command-line front end of the host runtime (find, probe, solve, demo, sample).
+// kelvin: the command-line front end of the host runtime (find, probe, solve, demo, sample, ...).
 //
 // stdout carries only a command's output, written in one piece after the command succeeded;
 // logs and the one-line error message go to stderr. Exit codes: 0 success, 1 runtime or device
@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "kelvin/common/error.hpp"
+#include "kelvin/common/log_level.hpp"
 #include "kelvin/tools/cli/commands.hpp"
 #include "kelvin/tools/cli/options.hpp"
 
@@ -25,11 +26,18 @@ constexpr int kExitUsageError = 2;
 
 // The libraries log through named loggers that copy the default logger's sinks when they are
 // first used, so this must run before any library code.
+// KELVIN_LOG_LEVEL sets every logger's level (--log-level, applied after parsing, wins); an
+// invalid value is warned about and the level stays "warn".
 void set_up_logging() {
   auto logger = spdlog::stderr_color_mt("kelvin");
   logger->set_pattern("[%H:%M:%S.%e] [%^%l%$] %n: %v");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::warn);
+  std::string invalid;
+  if (const auto level = kelvin::common::log_level_from_environment(&invalid))
+    spdlog::set_level(*level);
+  if (!invalid.empty())
+    logger->warn("{}", invalid);
 }
 
 void print_error(const std::string& reason) {
@@ -124,10 +132,10 @@ int main(int argc, char** argv) {
   CLI::App app{"kelvin: host tools for analog thermodynamic-computing boards.", "kelvin"};
   app.require_subcommand(0, 1);  // none: an error below, after --help had its chance
   app.fallthrough();             // global options may follow the subcommand
-  std::string log_level = "warn";
-  app.add_option("--log-level", log_level, "Log verbosity on stderr")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
-      ->capture_default_str();
+  std::string log_level;
+  app.add_option("--log-level", log_level,
+                 "Log verbosity on stderr (default: $KELVIN_LOG_LEVEL, else warn)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.footer(kelvin::tools::cli::addresses_footer() +
              "\n\nRun 'kelvin COMMAND --help' for a command's options.\n");
 
@@ -138,7 +146,7 @@ int main(int argc, char** argv) {
         kelvin::tools::cli::add_solve_command(app),  kelvin::tools::cli::add_demo_command(app),
         kelvin::tools::cli::add_sample_command(app), kelvin::tools::cli::add_natgrad_command(app),
         kelvin::tools::cli::add_logdet_command(app), kelvin::tools::cli::add_stream_command(app),
-        kelvin::tools::cli::add_ping_command(app)};
+        kelvin::tools::cli::add_ping_command(app),   kelvin::tools::cli::add_sweep_command(app)};
   } catch (const std::exception& e) {
     print_error(e.what());
     return kExitRuntimeError;
@@ -167,7 +175,8 @@ int main(int argc, char** argv) {
     return kExitUsageError;
   }
 
-  spdlog::set_level(spdlog::level::from_str(log_level));
+  if (!log_level.empty())
+    spdlog::set_level(spdlog::level::from_str(log_level));
 
   for (const auto& command : commands) {
     if (!command.app->parsed())

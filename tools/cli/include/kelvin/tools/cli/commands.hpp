@@ -28,9 +28,12 @@ Command add_natgrad_command(CLI::App& app);
 Command add_logdet_command(CLI::App& app);
 Command add_stream_command(CLI::App& app);
 Command add_ping_command(CLI::App& app);
+Command add_sweep_command(CLI::App& app);
 
 // Exit code of a command that finished but lost data under --strict.
 inline constexpr int kExitDataLoss = 3;
+// Exit code of a command stopped by Ctrl-C (SIGINT) that printed what it had (128 + SIGINT).
+inline constexpr int kExitInterrupted = 130;
 // A command that has a result to print and still fails: main prints `output` on stdout, then
 // the reason on stderr, and exits with `exit_code`.
 class ExitWithOutput : public std::runtime_error {
