@@ -31,12 +31,13 @@ PACKAGES=(
   libspdlog-dev libfmt-dev
   libcli11-dev nlohmann-json3-dev
   libusb-1.0-0-dev
+  libhdf5-dev
 )
 TEST_PACKAGES=(libgtest-dev libgmock-dev libbenchmark-dev umockdev libumockdev-dev)
 # The Python package (pybind11 against Debian's python3), its tests (pytest, SciPy for sparse
-# models) and the PyTorch optimizer with its Fashion-MNIST example (docs/python.md).
+# models, h5py to read run files back) and the PyTorch optimizer with its Fashion-MNIST example (docs/python.md).
 PYTHON_PACKAGES=(
-  pybind11-dev python3-dev python3-numpy python3-scipy python3-pytest
+  pybind11-dev python3-dev python3-numpy python3-scipy python3-pytest python3-h5py
   python3-torch python3-matplotlib dataset-fashion-mnist
 )
 
