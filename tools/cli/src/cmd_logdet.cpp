@@ -1,5 +1,7 @@
 // kelvin logdet --matrix FILE [--uri URI] [--steps K] [--trajectories M] [--bennett]
-//               [--timeout-s S] [--json]
+//               [--timeout-s S] [--json] [-o FILE.h5]
+//
+// -o FILE.h5 writes a run file (docs/run-files.md): /data/A; the estimate is in the summary.
 #include <memory>
 #include <string>
 
@@ -11,6 +13,7 @@
 #include "kelvin/tools/cli/json_writer.hpp"
 #include "kelvin/tools/cli/options.hpp"
 #include "kelvin/tools/matrix_io/matrix_io.hpp"
+#include "run_file_output.hpp"
 
 namespace kelvin::tools::cli {
 
@@ -19,6 +22,7 @@ Command add_logdet_command(CLI::App& app) {
     CommonOptions common;
     std::string matrix;
     bool bennett = false;
+    std::string output;
     runtime::LogdetOptions logdet;
   };
   auto options = std::make_shared<Options>();
@@ -40,6 +44,7 @@ Command add_logdet_command(CLI::App& app) {
   add_symmetry_tolerance_option(*command, options->logdet.symmetry_tolerance);
   add_timeout_option(*command, options->common, runtime::LogdetOptions{}.timeout, "the whole job");
   add_json_flag(*command, options->common, "\"logdet\", \"stderr\", \"summary\", \"energy\"");
+  add_run_file_option(*command, options->output);
   command->footer(addresses_footer("Files: text or NumPy .npy, as for 'kelvin solve'.\n"));
 
   return {command, [options] {
@@ -50,13 +55,24 @@ Command add_logdet_command(CLI::App& app) {
               logdet.estimator = runtime::LogdetEstimator::kBennett;
             validate_usage(logdet, "logdet");
             driver::ResonatorBoard board = open_resonator_board(options->common.uri);
-            const auto result = runtime::logdet(board, a, logdet);
-            if (options->common.json) {
-              return write_json(Json{{"logdet", result.logdet},
-                                     {"stderr", result.standard_error},
-                                     {"summary", summary_json(result.summary)},
-                                     {"energy", energy_json(result.summary.energy)}});
+            RunRecord record{"logdet", options->common.uri, board.description()};
+            record.settings = Json{{"matrix_file", options->matrix},
+                                   {"steps", logdet.steps},
+                                   {"trajectories", logdet.trajectories},
+                                   {"bennett", options->bennett}};
+            auto file = open_run_file_if(options->output, record);
+            const auto result =
+                recording_failure(file, [&] { return runtime::logdet(board, a, logdet); });
+            const Json json{{"logdet", result.logdet},
+                            {"stderr", result.standard_error},
+                            {"summary", summary_json(result.summary)},
+                            {"energy", energy_json(result.summary.energy)}};
+            if (file) {
+              write_data(*file, "A", a);
+              finish_run_file(*file, json);
             }
+            if (options->common.json)
+              return write_json(json);
             // The forward estimate's error bar is not a standard error when the weights'
             // tail is heavy (logdet.hpp): say so next to it, not only in the warnings.
             const auto& s = result.summary;

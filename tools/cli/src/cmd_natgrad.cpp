@@ -1,7 +1,10 @@
 // kelvin natgrad --fisher FILE --grad FILE [--uri URI] [--damping L]
 //                [--time T | --transient-tolerance EPS] [--repeats R]
 //                [--preconditioning auto|jacobi|none] [--symmetry-tolerance TOL] [--timeout-s S]
-//                [--json]
+//                [--json] [-o FILE.h5]
+//
+// -o FILE.h5 writes a run file (docs/run-files.md): /data/estimate, /data/stderr, /data/F and
+// /data/g.
 #include <iterator>
 #include <memory>
 #include <string>
@@ -13,6 +16,7 @@
 #include "kelvin/tools/cli/json_writer.hpp"
 #include "kelvin/tools/cli/options.hpp"
 #include "kelvin/tools/matrix_io/matrix_io.hpp"
+#include "run_file_output.hpp"
 
 namespace kelvin::tools::cli {
 namespace {
@@ -44,6 +48,7 @@ Command add_natgrad_command(CLI::App& app) {
     CommonOptions common;
     std::string fisher;
     std::string grad;
+    std::string output;
     runtime::NaturalGradientOptions natgrad;
     double transient_tolerance = 0.0;  // natgrad.transient_tolerance when given
     CLI::Option* transient_option = nullptr;
@@ -72,6 +77,7 @@ Command add_natgrad_command(CLI::App& app) {
   add_timeout_option(*command, options->common, runtime::NaturalGradientOptions{}.timeout,
                      "the whole estimate");
   add_json_flag(*command, options->common, "\"estimate\", \"stderr\", \"summary\", \"energy\"");
+  add_run_file_option(*command, options->output);
   command->footer(addresses_footer(
       "The stderr has repeats - 1 degrees of freedom (summary: degrees_of_freedom, and t95,\n"
       "the factor of a 95% interval). It does not include the transient: at the default\n"
@@ -88,14 +94,31 @@ Command add_natgrad_command(CLI::App& app) {
             natgrad.timeout = options->common.timeout();
             validate_usage(natgrad, "natgrad");
             driver::ResonatorBoard board = open_resonator_board(options->common.uri);
+            RunRecord record{"natgrad", options->common.uri, board.description()};
+            record.settings =
+                Json{{"fisher_file", options->fisher},
+                     {"grad_file", options->grad},
+                     {"damping", natgrad.damping},
+                     {"time_us", natgrad.time_us},
+                     {"transient_tolerance", optional_json(natgrad.transient_tolerance)},
+                     {"repeats", natgrad.repeats},
+                     {"symmetry_tolerance", natgrad.symmetry_tolerance}};
+            auto file = open_run_file_if(options->output, record);
             runtime::NaturalGradientEstimator estimator(board, natgrad);
-            const auto result = estimator.estimate(g, f);
-            if (options->common.json) {
-              return write_json(Json{{"estimate", vector_json(result.estimate)},
-                                     {"stderr", vector_json(result.standard_error)},
-                                     {"summary", summary_json(result.summary)},
-                                     {"energy", energy_json(result.summary.energy)}});
+            const auto result = recording_failure(file, [&] { return estimator.estimate(g, f); });
+            const Json json{{"estimate", vector_json(result.estimate)},
+                            {"stderr", vector_json(result.standard_error)},
+                            {"summary", summary_json(result.summary)},
+                            {"energy", energy_json(result.summary.energy)}};
+            if (file) {
+              write_data(*file, "F", f);
+              write_data(*file, "g", g);
+              write_data(*file, "estimate", result.estimate);
+              write_data(*file, "stderr", result.standard_error);
+              finish_run_file(*file, json);
             }
+            if (options->common.json)
+              return write_json(json);
             return estimate_text(result);
           }};
 }

@@ -1,6 +1,6 @@
 // kelvin sample --model FILE [--uri URI] [--sweeps N] [--samples M] [--burn-in N] [--chains C]
 //               [--beta B | --beta-schedule SPEC] [--error-bars auto|chains|batches|none]
-//               [--batches K] [--timeout-s S] [--json]
+//               [--batches K] [--timeout-s S] [--json] [-o FILE.h5]
 // kelvin sample --model FILE --tempering BMIN:BMAX:R [--exchange-every N] [--target-energy E]
 //               [--uri URI] [--sweeps N] [--burn-in N] [--timeout-s S] [--json]
 //
@@ -29,6 +29,8 @@
 // "mean" is that of the coldest replica (beta BMAX), one sample per exchange interval (no error
 // bars); the JSON adds a "tempering" object (betas, acceptance, best_energy, sweeps_to_target,
 // the coldest replica's energy trace in brief).
+//
+// -o FILE.h5 writes a run file (docs/run-files.md; the datasets in sample_run_file.hpp).
 #include <cmath>
 #include <exception>
 #include <iterator>
@@ -44,7 +46,9 @@
 #include "kelvin/tools/cli/commands.hpp"
 #include "kelvin/tools/cli/json_writer.hpp"
 #include "kelvin/tools/cli/options.hpp"
+#include "run_file_output.hpp"
 #include "sample_model_file.hpp"
+#include "sample_run_file.hpp"
 #include "sample_specs.hpp"
 
 namespace kelvin::tools::cli {
@@ -65,7 +69,25 @@ struct SampleOptions {
   std::uint32_t exchange_every = 10;
   std::optional<std::int64_t> target_energy;  // set from target_energy_value when given
   std::int64_t target_energy_value = 0;
+  std::string output;
 };
+
+// What a run file of this command records about the run (run_file_output.hpp).
+RunRecord sample_record(const SampleOptions& o, const driver::PbitBoard& board) {
+  RunRecord record{"sample", o.common.uri, board.description()};
+  record.settings = Json{{"model_file", o.model},
+                         {"sweeps", o.sweeps},
+                         {"samples", o.samples},
+                         {"burn_in", o.burn_in},
+                         {"chains", o.chains},
+                         {"beta", o.beta},
+                         {"beta_schedule", o.beta_schedule},
+                         {"error_bars", o.error_bars},
+                         {"batches", o.batches},
+                         {"tempering", o.tempering},
+                         {"exchange_every", o.exchange_every}};
+  return record;
+}
 
 // A value that may be absent (NaN): JSON null.
 Json number_or_null(double v) {
@@ -106,11 +128,13 @@ std::string run_sampling(const SampleOptions& options, const runtime::IsingModel
   } catch (const std::exception& e) {
     throw UsageError(fmt::format("{} (see 'kelvin sample --help')", e.what()));
   }
-  const runtime::IsingSamplingResult result = runtime::sample_ising(board, model, sampling);
+  auto file = open_run_file_if(options.output, sample_record(options, board));
+  const runtime::IsingSamplingResult result =
+      recording_failure(file, [&] { return runtime::sample_ising(board, model, sampling); });
   const runtime::IsingSamplingSummary& s = result.summary;
   const std::string uri = board.device().address().to_string();
 
-  if (options.common.json) {
+  {
     Json correlations = Json::array();
     for (const auto& [i, j, c] : result.edge_correlations)
       correlations.push_back(Json::array({i, j, c}));
@@ -139,7 +163,13 @@ std::string run_sampling(const SampleOptions& options, const runtime::IsingModel
     out["warnings"] = s.warnings;
     out["summary"] = summary_json(s);
     out["energy"] = energy_json(s.energy);
-    return write_json(out);
+    if (file) {
+      write_model_data(*file, model);
+      write_sampling_data(*file, result);
+      finish_run_file(*file, out);
+    }
+    if (options.common.json)
+      return write_json(out);
   }
   std::string out = fmt::format("{:>6}  {:>10}  {:>8}  {:>8}  {:>8}\n", "node", "<s_i>", "stderr",
                                 "ESS", "R-hat");
@@ -191,30 +221,37 @@ std::string run_tempering(const SampleOptions& options, const runtime::IsingMode
   pt.max_sweeps = options.burn_in + options.sweeps;
   pt.target_energy = options.target_energy;
   pt.timeout = options.common.timeout();
-  const runtime::TemperingResult result = runtime::run_parallel_tempering(board, model, pt);
+  auto file = open_run_file_if(options.output, sample_record(options, board));
+  const runtime::TemperingResult result =
+      recording_failure(file, [&] { return runtime::run_parallel_tempering(board, model, pt); });
   const runtime::TemperingSummary& s = result.summary;
 
-  Json mean = Json::array();
+  std::vector<double> mean;
   Json best_state = Json::array();
   for (std::uint32_t i = 0; i < model.nodes; ++i) {
     mean.push_back(s.coldest_mean(i));
     best_state.push_back(result.best_state.at(i));
   }
-  if (options.common.json) {
-    return write_json(Json{{"uri", board.device().address().to_string()},
-                           {"nodes", model.nodes},
-                           {"sweeps", s.sweeps},
-                           {"burn_in", s.burn_in_sweeps},
-                           {"chains", s.chains},
-                           {"exchange_every", s.sweeps_per_exchange},
-                           {"beta", s.betas.back()},
-                           {"beta_code", s.beta_codes.back()},
-                           {"samples", s.coldest_samples},
-                           {"mean", mean},
-                           {"best_state", best_state},
-                           {"tempering", summary_json(s)},
-                           {"energy", energy_json(s.energy)}});
+  const Json json{{"uri", board.device().address().to_string()},
+                  {"nodes", model.nodes},
+                  {"sweeps", s.sweeps},
+                  {"burn_in", s.burn_in_sweeps},
+                  {"chains", s.chains},
+                  {"exchange_every", s.sweeps_per_exchange},
+                  {"beta", s.betas.back()},
+                  {"beta_code", s.beta_codes.back()},
+                  {"samples", s.coldest_samples},
+                  {"mean", mean},
+                  {"best_state", best_state},
+                  {"tempering", summary_json(s)},
+                  {"energy", energy_json(s.energy)}};
+  if (file) {
+    write_model_data(*file, model);
+    write_tempering_data(*file, result, mean);
+    finish_run_file(*file, json);
   }
+  if (options.common.json)
+    return write_json(json);
   std::string out =
       fmt::format("{:>4}  {:>10}  {:>6}  {:>12}\n", "k", "beta", "code", "swap k,k+1");
   for (std::size_t k = 0; k < s.betas.size(); ++k) {
@@ -312,6 +349,7 @@ Command add_sample_command(CLI::App& app) {
                      ->needs(tempering);
   add_timeout_option(*command, options->common, runtime::IsingSamplingOptions{}.timeout,
                      "the whole command");
+  add_run_file_option(*command, options->output);
   add_json_flag(*command, options->common,
                 "\"mean\", \"mean_stderr\", \"edge_correlations\", \"edge_correlation_stderr\", "
                 "\"stderr_method\", \"stderr_dof\", \"warnings\", \"summary\", ...");

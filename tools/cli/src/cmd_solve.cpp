@@ -1,10 +1,11 @@
 // kelvin solve --matrix FILE --rhs FILE [--uri URI] [--json] [--batches N]
 //              [--batch-relaxation-times T] [--timeout-s S] [--tolerance R]
-//              [--preconditioning auto|jacobi|none] [--symmetry-tolerance TOL]
+//              [--preconditioning auto|jacobi|none] [--symmetry-tolerance TOL] [-o FILE.h5]
 //
 // FILE is text, .npy or Matrix Market (.mtx, coordinate real/integer, general/symmetric). A Matrix
 // Market A is read sparse, so that a system far larger than the board never becomes dense; the
-// runtime chooses the direct or the block solve (solve.hpp).
+// runtime chooses the direct or the block solve (solve.hpp). -o FILE.h5 writes a run file
+// (docs/run-files.md): /data/x, /data/stderr, /data/b and a dense A as /data/A.
 #include <iterator>
 #include <memory>
 #include <string>
@@ -16,6 +17,7 @@
 #include "kelvin/tools/cli/json_writer.hpp"
 #include "kelvin/tools/cli/options.hpp"
 #include "kelvin/tools/matrix_io/matrix_io.hpp"
+#include "run_file_output.hpp"
 #include "solution_output.hpp"
 
 namespace kelvin::tools::cli {
@@ -25,6 +27,7 @@ Command add_solve_command(CLI::App& app) {
     CommonOptions common;
     std::string matrix;
     std::string rhs;
+    std::string output;
     runtime::SolveOptions solve;
   };
   auto options = std::make_shared<Options>();
@@ -39,6 +42,7 @@ Command add_solve_command(CLI::App& app) {
   add_preconditioning_option(*command, options->solve.preconditioning);
   add_symmetry_tolerance_option(*command, options->solve.symmetry_tolerance);
   add_json_flag(*command, options->common, "\"x\", \"stderr\", \"summary\", \"residual\"");
+  add_run_file_option(*command, options->output);
   command->add_option(
       "--batches", options->solve.batches,
       "Averaging runs per solve; their spread gives the standard error (default 20; "
@@ -75,10 +79,31 @@ Command add_solve_command(CLI::App& app) {
             solve.timeout = options->common.timeout();
             validate_usage(solve, "solve");
             driver::ResonatorBoard board = open_resonator_board(options->common.uri);
-            const runtime::SolveResult result = sparse ? runtime::solve(board, sparse_a, b, solve)
-                                                       : runtime::solve(board, a, b, solve);
+            RunRecord record{"solve", options->common.uri, board.description()};
+            record.settings =
+                Json{{"matrix_file", options->matrix},
+                     {"rhs_file", options->rhs},
+                     {"batches", optional_json(solve.batches)},
+                     {"batch_relaxation_times", optional_json(solve.batch_relaxation_times)},
+                     {"tolerance", solve.tolerance},
+                     {"symmetry_tolerance", solve.symmetry_tolerance}};
+            auto file = open_run_file_if(options->output, record);
+            const runtime::SolveResult result = recording_failure(file, [&] {
+              return sparse ? runtime::solve(board, sparse_a, b, solve)
+                            : runtime::solve(board, a, b, solve);
+            });
+            const Json json = solve_result_json(result);
+            if (file) {
+              if (!sparse)
+                write_data(*file, "A", a);
+              write_data(*file, "b", b);
+              write_data(*file, "x", result.x);
+              if (result.standard_error.size() > 0)
+                write_data(*file, "stderr", result.standard_error);
+              finish_run_file(*file, json);
+            }
             if (options->common.json)
-              return write_json(solve_result_json(result));
+              return write_json(json);
             return solution_text(result);
           }};
 }

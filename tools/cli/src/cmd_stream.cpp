@@ -10,6 +10,10 @@
 // the final counts cover every sample the stream produced: received + lost + buffered ==
 // produced. On a terminal, a progress bar with live counters goes to stderr (progress_bar.hpp).
 // --strict exits with code 3 if any sample was lost (after printing the result).
+//
+// -o FILE writes the samples as they arrive: FILE.h5 (or .hdf5) as a run file
+// (stream_run_file.hpp, docs/run-files.md), any other name as .npy with a FILE.json sidecar
+// (stream_file.hpp).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -29,7 +33,9 @@
 #include "kelvin/tools/cli/json_writer.hpp"
 #include "kelvin/tools/cli/options.hpp"
 #include "progress_bar.hpp"
+#include "run_file_output.hpp"
 #include "stream_file.hpp"
+#include "stream_run_file.hpp"
 
 namespace kelvin::tools::cli {
 
@@ -52,9 +58,23 @@ struct StreamCliOptions {
   bool plain_reads = false;
 };
 
+// What --no-program leaves alone: independent relaxing cells (coupling diagonal, biases 0).
+struct Programmed {
+  driver::SymmetricCodes couplings;
+  std::vector<std::int16_t> biases;
+};
+
+Programmed independent_cells(std::uint32_t cells, const StreamCliOptions& o) {
+  Programmed p{driver::SymmetricCodes(cells), std::vector<std::int16_t>(cells, 0)};
+  for (std::uint32_t i = 0; i < cells; ++i)
+    p.couplings.set(i, i, o.diagonal_code);
+  return p;
+}
+
 // Programs the cells as independent relaxing cells. Register writes are idempotent, so a write
 // whose reply was lost or damaged is simply sent again (within 10 s in all).
-void program_independent_cells(driver::ResonatorBoard& board, const StreamCliOptions& o) {
+void program_independent_cells(driver::ResonatorBoard& board, const Programmed& p,
+                               const StreamCliOptions& o) {
   const auto deadline = common::Deadline::after(std::chrono::seconds(10));
   const auto retried = [&](const auto& write) {
     for (;;) {
@@ -69,12 +89,8 @@ void program_independent_cells(driver::ResonatorBoard& board, const StreamCliOpt
       }
     }
   };
-  driver::SymmetricCodes couplings(board.cells());
-  for (std::uint32_t i = 0; i < board.cells(); ++i)
-    couplings.set(i, i, o.diagonal_code);
-  const std::vector<std::int16_t> biases(board.cells(), 0);
-  retried([&](common::Deadline d) { board.program_couplings(couplings, d); });
-  retried([&](common::Deadline d) { board.program_biases(biases, d); });
+  retried([&](common::Deadline d) { board.program_couplings(p.couplings, d); });
+  retried([&](common::Deadline d) { board.program_biases(p.biases, d); });
   retried([&](common::Deadline d) { board.set_noise(o.noise_code, d); });
 }
 
@@ -85,6 +101,22 @@ std::string live_text(const driver::StreamCounters& c, double elapsed_s) {
                      elapsed_s > 0 ? static_cast<double>(c.received) / elapsed_s / 1e6 : 0.0);
 }
 
+// What a run file of this stream records about it (run_file_output.hpp).
+RunRecord stream_record(const StreamCliOptions& o, const driver::ResonatorBoard& board) {
+  RunRecord record{"stream", o.common.uri, board.description()};
+  record.settings = Json{{"programmed", !o.no_program},
+                         {"decimation", o.decimation},
+                         {"max_samples", o.max_samples},
+                         {"duration_s", o.duration_s},
+                         {"resume_reads", !o.plain_reads}};
+  if (!o.no_program) {
+    record.settings["diagonal_code"] = o.diagonal_code;
+    record.settings["bias_code"] = 0;
+    record.settings["noise_code"] = o.noise_code;
+  }
+  return record;
+}
+
 std::string run_stream(const StreamCliOptions& o) {
   if (o.min_reply_timeout_ms > o.reply_timeout_ms) {
     throw UsageError(fmt::format("--min-reply-timeout-ms {} is above --reply-timeout-ms {}",
@@ -92,8 +124,9 @@ std::string run_stream(const StreamCliOptions& o) {
   }
   auto device = std::shared_ptr<driver::Device>(driver::backends::open(o.common.uri));
   driver::ResonatorBoard board(device);
+  const Programmed programmed = independent_cells(board.cells(), o);
   if (!o.no_program)
-    program_independent_cells(board, o);
+    program_independent_cells(board, programmed, o);
   const runtime::BoardSnapshot before = runtime::BoardSnapshot::of(board);
   driver::StreamOptions options;
   options.request.decimation = o.decimation;
@@ -120,9 +153,14 @@ std::string run_stream(const StreamCliOptions& o) {
     throw;
   }
   driver::SampleStream& stream = *started;
-  std::optional<StreamFile> file;
-  if (!o.output.empty())
-    file.emplace(o.output, board.cells());
+  std::unique_ptr<StreamWriter> file;
+  if (is_run_file_path(o.output)) {
+    file = std::make_unique<StreamRunFile>(o.output, stream_record(o, board), board.cells(),
+                                           o.no_program ? nullptr : &programmed.couplings,
+                                           programmed.biases);
+  } else if (!o.output.empty()) {
+    file = std::make_unique<StreamFile>(o.output, board.cells());
+  }
 
   ProgressBar progress("stream", o.duration_s, "s", /*show_rate=*/false);
   const auto end = begin + std::chrono::duration_cast<Clock::duration>(
@@ -208,6 +246,7 @@ std::string run_stream(const StreamCliOptions& o) {
               {"counters", stream_counters_json(c)}};
     file->finish(std::move(meta));
     result["file"] = file->path().string();
+    file->summarize(result);
   }
 
   std::string out;
@@ -223,7 +262,7 @@ std::string run_stream(const StreamCliOptions& o) {
         c.produced, c.buffered,
         c.produced == c.received + c.lost + c.buffered ? "exact" : "MISMATCH");
     if (file)
-      out += fmt::format("samples in {} (metadata and gaps in {}.json)\n", o.output, o.output);
+      out += file->describe() + "\n";
   }
   if (o.strict && c.lost > 0) {
     throw ExitWithOutput(out, kExitDataLoss,
@@ -244,7 +283,9 @@ Command add_stream_command(CLI::App& app) {
       ->required()
       ->check(CLI::Range(1e-3, 1e6));
   command->add_option("-o,--output", options->output,
-                      "Write the samples to FILE (.npy int16 codes) and FILE.json (gaps, scale)");
+                      "Write the samples as they arrive: FILE.h5 a run file (docs/run-files.md; "
+                      "never overwritten), else FILE (.npy int16 codes) and FILE.json (gaps, "
+                      "scale)");
   command->add_flag("--strict", options->strict, "Exit with code 3 if any sample was lost");
   add_json_flag(*command, options->common, "");
   command->add_option("--decimation", options->decimation, "ADC samples per output sample")

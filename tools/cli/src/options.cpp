@@ -5,6 +5,7 @@
 #include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/runtime/problem_compiler.hpp"
 #include "kelvin/runtime/system_checks.hpp"
+#include "run_file_output.hpp"
 
 namespace kelvin::tools::cli {
 
@@ -77,6 +78,19 @@ void add_independent_cells_options(CLI::App& command, std::int16_t& diagonal_cod
       ->check(CLI::Range(1, 32767))
       ->capture_default_str();
   command.add_option("--noise-code", noise_code, "Noise DAC code")->capture_default_str();
+}
+
+CLI::Option* add_run_file_option(CLI::App& command, std::string& path) {
+  return command
+      .add_option("-o,--output", path,
+                  "Write the run (data, board description, settings, versions, summary) to "
+                  "FILE.h5, an HDF5 run file (docs/run-files.md); never overwritten")
+      ->check(
+          [](const std::string& value) {
+            return is_run_file_path(value) ? std::string()
+                                           : std::string("run files end in .h5 or .hdf5: ") + value;
+          },
+          "FILE.h5");
 }
 
 std::string addresses_footer(std::string_view before) {

@@ -90,4 +90,9 @@ void StreamFile::finish(nlohmann::ordered_json metadata) {
     throw file_error(sidecar, "write");
 }
 
+std::string StreamFile::describe() const {
+  return fmt::format("samples in {} (metadata and gaps in {}.json)", path_.string(),
+                     path_.string());
+}
+
 }  // namespace kelvin::tools::cli

@@ -57,6 +57,9 @@ CLI::Option* add_symmetry_tolerance_option(CLI::App& command, double& tolerance)
 // program on a resonator board (defaults 9830, 0.6/us on the emulated board, and 2000).
 void add_independent_cells_options(CLI::App& command, std::int16_t& diagonal_code,
                                    std::uint32_t& noise_code);
+// -o,--output FILE.h5: write the run as one HDF5 run file (docs/run-files.md); a name that does
+// not end in .h5 or .hdf5 is refused (the file is created by run_file_output.hpp).
+CLI::Option* add_run_file_option(CLI::App& command, std::string& path);
 // "<before>Device addresses:\n  <every built-in scheme's parameters>".
 std::string addresses_footer(std::string_view before = {});
 
