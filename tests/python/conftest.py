@@ -17,11 +17,18 @@ def _build_dir():
 
 
 @pytest.fixture(scope="session")
-def kelvin_cli():
-    """Runs `kelvin ARGS --json` and returns the parsed JSON (the CLI of the same build)."""
+def kelvin_cli_path():
+    """The kelvin CLI of the same build (KELVIN_CLI overrides), as a string."""
     path = pathlib.Path(os.environ.get("KELVIN_CLI", _build_dir() / "tools" / "cli" / "kelvin"))
     if not path.exists():
         pytest.fail(f"the kelvin CLI is not built at {path} (set KELVIN_CLI)")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def kelvin_cli(kelvin_cli_path):
+    """Runs `kelvin ARGS --json` and returns the parsed JSON (the CLI of the same build)."""
+    path = kelvin_cli_path
 
     def run(*args):
         out = subprocess.run([str(path), *map(str, args), "--json"], check=True,
