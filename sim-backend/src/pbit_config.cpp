@@ -22,6 +22,18 @@ void PbitConfig::validate() const {
     throw std::invalid_argument(
         fmt::format("PbitConfig.degree must be 8, 12 or 16, got {}", degree));
   }
+  defects.check_indices(rows * cols, "p-bit");
+  if (!defects.open.empty()) {
+    const firmware_protocol::PbitLattice lattice =
+        firmware_protocol::make_pbit_lattice(rows, cols, degree);
+    for (const auto& [i, j] : defects.open) {
+      if (!lattice.edge_index(i, j)) {
+        throw std::invalid_argument(fmt::format(
+            "defect open:{}-{}: p-bits {} and {} are not coupled on this {}x{} degree-{} lattice",
+            i, j, i, j, rows, cols, degree));
+      }
+    }
+  }
 }
 
 std::string PbitConfig::effective_serial() const {

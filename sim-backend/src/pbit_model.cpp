@@ -78,6 +78,18 @@ std::uint32_t PbitModel::threshold(std::uint32_t beta_code, std::int32_t h) noex
   return lut()[static_cast<std::size_t>(x + reg::kLutHalfRange)];
 }
 
+std::uint32_t PbitModel::defective_threshold(std::uint8_t defects, std::uint32_t beta_code,
+                                             std::int32_t h) noexcept {
+  double x = 2.0 * static_cast<double>(beta_code) * static_cast<double>(h);
+  if ((defects & kNoisy) != 0)
+    x /= kDefectNoiseFactor;
+  if ((defects & kOffset) != 0)
+    x += kDefectSigmoidOffset * 256.0;
+  const auto q = std::clamp<std::int64_t>(std::llround(std::clamp(x, -1e9, 1e9)),
+                                          -reg::kLutHalfRange, reg::kLutHalfRange);
+  return lut()[static_cast<std::size_t>(q + reg::kLutHalfRange)];
+}
+
 PbitModel::PbitModel(const PbitConfig& config)
     : config_(config),
       lattice_((config.validate(),
@@ -90,6 +102,20 @@ PbitModel::PbitModel(const PbitConfig& config)
   clamp_.assign(n, 0);
   row_start_.assign(std::size_t{n} + 1, 0);
   spins_.assign(std::size_t{reg::kMaxChains} * n, 1);
+  const BoardDefects& defects = config_.defects;
+  if (!defects.stuck.empty() || !defects.noisy.empty() || !defects.offset.empty()) {
+    node_defects_.assign(n, 0);
+    const auto mark = [&](const std::vector<std::uint32_t>& list, std::uint8_t bit) {
+      for (const std::uint32_t c : list)
+        node_defects_[c] = static_cast<std::uint8_t>(node_defects_[c] | bit);
+    };
+    mark(defects.stuck, kStuck);
+    mark(defects.noisy, kNoisy);
+    mark(defects.offset, kOffset);
+  }
+  if (!defects.none())
+    log_->info("p-bit board {} has injected defects: {}", config_.effective_serial(),
+               to_string(defects));
   log_->debug("p-bit board {} powered up: {}x{} degree {}, {} edges, seed {}",
               config_.effective_serial(), config_.rows, config_.cols, config_.degree,
               lattice_.edges().size(), config_.seed);
@@ -124,9 +150,14 @@ void PbitModel::program_lattice(std::uint32_t nodes, std::span<const std::uint8_
     }
     biases[i] = b;
   }
-  // Commit, with the non-zero couplings of every node for the sweep loop.
+  for (const std::uint32_t c : config_.defects.bias_dead)  // bias_dead:C acts as code 0
+    biases[c] = 0;
+  // Commit, with the non-zero couplings of every node for the sweep loop (open:I-J edges left
+  // out: they carry no weight).
   weights_ = std::move(weights);
   biases_ = std::move(biases);
+  for (const auto& [i, j] : config_.defects.open)
+    weights_[*lattice_.edge_index(i, j)] = 0;
   col_node_.clear();
   col_weight_.clear();
   for (std::uint32_t i = 0; i < n; ++i) {
@@ -275,7 +306,9 @@ void PbitModel::run_chain(std::uint32_t chain, const SamplingTicket& ticket,
   // Free nodes by colour, row-major within a colour; clamped nodes take their value.
   std::array<std::vector<std::uint32_t>, 2> free_nodes;
   for (std::uint32_t i = 0; i < n; ++i) {
-    if (clamp_[i] != 0) {
+    if (!node_defects_.empty() && (node_defects_[i] & kStuck) != 0) {
+      s[i] = 1;  // stuck:C reads, and drives its neighbours with, +1
+    } else if (clamp_[i] != 0) {
       s[i] = clamp_[i];
     } else {
       free_nodes[lattice_.colour(i)].push_back(i);
@@ -302,7 +335,10 @@ void PbitModel::run_chain(std::uint32_t chain, const SamplingTicket& ticket,
         std::int32_t h = biases_[i];
         for (std::uint32_t p = row_start_[i]; p < row_start_[i + 1]; ++p)
           h += col_weight_[p] * s[col_node_[p]];
-        s[i] = (words[i] >> (32 - reg::kRngBits)) < threshold(beta, h) ? 1 : -1;
+        const std::uint32_t t = node_defects_.empty() || node_defects_[i] == 0
+                                    ? threshold(beta, h)
+                                    : defective_threshold(node_defects_[i], beta, h);
+        s[i] = (words[i] >> (32 - reg::kRngBits)) < t ? 1 : -1;
       }
     }
     if (k < request.burn_in_sweeps || taken == per_chain ||

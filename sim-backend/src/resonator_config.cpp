@@ -14,6 +14,7 @@ void ResonatorConfig::validate() const {
                                             resonator::kMinCells, resonator::kMaxCells, cells));
   }
   imperfections.validate();
+  defects.check_indices(cells, "cell");
   // The ring must hold at least one frame's worth of samples, and stay within 1 GiB.
   if (ring_samples != 0 && (ring_samples < 16 || 2 * ring_samples * cells > (1ull << 30))) {
     throw std::invalid_argument(fmt::format(

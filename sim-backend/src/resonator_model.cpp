@@ -23,13 +23,27 @@ const ResonatorConfig& validated(const ResonatorConfig& config) {
   return config;
 }
 
+// The drawn flaws with the noise and ADC offset of noisy:C and offset:C defects.
+BoardImperfections with_defects(BoardImperfections flaws, const BoardDefects& defects) {
+  for (const std::uint32_t c : defects.noisy)
+    flaws.noise_scale(static_cast<Eigen::Index>(c)) *= kDefectNoiseFactor;
+  for (const std::uint32_t c : defects.offset)
+    flaws.adc_offset_codes(static_cast<Eigen::Index>(c)) += kDefectAdcOffsetCodes;
+  return flaws;
+}
+
 }  // namespace
 
 ResonatorModel::ResonatorModel(const ResonatorConfig& config)
     : config_(validated(config)),
       noise_(config.seed),
       log_(common::logger("kelvin.sim")),
-      flaws_(draw_imperfections(config_.effective_serial(), config_.cells, config_.imperfections)),
+      flaws_(with_defects(
+          draw_imperfections(config_.effective_serial(), config_.cells, config_.imperfections),
+          config_.defects)),
+      stuck_(config_.defects.stuck.empty()
+                 ? std::vector<bool>{}
+                 : BoardDefects::mask(config_.defects.stuck, config_.cells)),
       registers_(config_.cells),
       steppers_(config_.cells, flaws_),
       block_sums_(config_.cells, 0),
@@ -42,6 +56,9 @@ ResonatorModel::ResonatorModel(const ResonatorConfig& config)
               config_.effective_serial(), config_.cells, config_.seed,
               config_.coupling_kind == CouplingKind::kCapacitive ? "capacitive" : "signed",
               config_.imperfections_name);
+  if (!config_.defects.none())
+    log_->info("resonator board {} has injected defects: {}", config_.effective_serial(),
+               to_string(config_.defects));
 }
 
 ResonatorModel::~ResonatorModel() = default;
@@ -54,6 +71,10 @@ void ResonatorModel::program_couplings(std::uint32_t cells,
       detail::signed_codes("ProgramCouplings.upper_codes_le16",
                            firmware_protocol::upper_triangle_size(n), upper_codes_le16);
   Eigen::MatrixXd a = coupling_matrix(n, codes, config_.coupling_kind);
+  for (const auto& [i, j] : config_.defects.open) {  // open:I-J: the coupling has no effect
+    a(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = 0.0;
+    a(static_cast<Eigen::Index>(j), static_cast<Eigen::Index>(i)) = 0.0;
+  }
   LinearStep step = steppers_.discretize_overdamped(a);
   // A running RLC stream would have to use this matrix as its capacitance matrix from the next
   // sample.
@@ -80,6 +101,8 @@ void ResonatorModel::program_biases(std::uint32_t cells, std::span<const std::ui
   const std::vector<std::int16_t> codes =
       detail::signed_codes("ProgramBiases.codes_le16", n, codes_le16);
   registers_.bias = bias_vector(codes);
+  for (const std::uint32_t c : config_.defects.bias_dead)  // bias_dead:C acts as code 0
+    registers_.bias(static_cast<Eigen::Index>(c)) = 0.0;
   steppers_.update_input(registers_);
 }
 

@@ -76,6 +76,8 @@ bool ResonatorModel::produce_output(Dynamics dynamics, std::uint32_t decimation,
         code = reg::kAdcMinCode;
         clipped = true;
       }
+      if (!stuck_.empty() && stuck_[i])
+        code = kStuckAdcCode;  // defect stuck:C
       adc_codes_[i] = static_cast<std::int16_t>(code);
       if (average)
         block_sums_[i] += code;

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "kelvin/sim_backend/board_defects.hpp"
+
 namespace kelvin::sim_backend {
 
 struct PbitConfig {
@@ -19,8 +21,12 @@ struct PbitConfig {
   std::uint64_t seed = 1;
   // Serial number reported in DeviceInfo; empty means "SIM-PBIT-<rows>x<cols>-<seed>".
   std::string serial;
+  // Injected defects (board_defects.hpp): p-bit indices below rows * cols, open pairs lattice
+  // edges. Default: none.
+  BoardDefects defects;
 
-  // Throws std::invalid_argument naming the bad field.
+  // Throws std::invalid_argument naming the bad field (or the defect that names no p-bit or
+  // no edge of the lattice).
   void validate() const;
   // The serial as reported (applies the default).
   std::string effective_serial() const;

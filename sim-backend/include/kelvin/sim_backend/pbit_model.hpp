@@ -114,6 +114,12 @@ class PbitModel {
   static const std::array<std::uint32_t, pbit::kLutEntries>& lut();
   // T for a local field h at beta code beta_code (saturating): the update compares r < T.
   static std::uint32_t threshold(std::uint32_t beta_code, std::int32_t h) noexcept;
+  // Bits of a node's injected defects (board_defects.hpp).
+  enum DefectBits : std::uint8_t { kNoisy = 1, kOffset = 2, kStuck = 4 };
+  // T of a p-bit with noisy and/or offset defects: its sigmoid's argument 2 beta h divided by
+  // kDefectNoiseFactor (noisy), then shifted by kDefectSigmoidOffset (offset).
+  static std::uint32_t defective_threshold(std::uint8_t defects, std::uint32_t beta_code,
+                                           std::int32_t h) noexcept;
 
  private:
   struct Accumulator {
@@ -138,6 +144,8 @@ class PbitModel {
   std::vector<std::uint32_t> row_start_;
   std::vector<std::uint32_t> col_node_;
   std::vector<std::int8_t> col_weight_;
+  // DefectBits per node; empty when no node has a stuck, noisy or offset defect.
+  std::vector<std::uint8_t> node_defects_;
 
   // State.
   std::vector<std::int8_t> spins_;  // max_chains x nodes

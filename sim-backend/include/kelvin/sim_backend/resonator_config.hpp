@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 
+#include "kelvin/sim_backend/board_defects.hpp"
 #include "kelvin/sim_backend/board_imperfections.hpp"
 
 namespace kelvin::sim_backend {
@@ -36,6 +37,8 @@ struct ResonatorConfig {
   ImperfectionModel imperfections = ImperfectionModel::ideal();
   // Name reported for the tolerances: "ideal" or "typical" (or "custom").
   std::string imperfections_name = "ideal";
+  // Injected defects (board_defects.hpp). Default: none.
+  BoardDefects defects;
   // Stream ring buffer, in samples; 0 means resonator::default_ring_samples(cells).
   std::uint64_t ring_samples = 0;
   // Paces streams; default steady_board_clock(). Tests inject a manual clock.

@@ -164,7 +164,8 @@ class ResonatorModel {
   std::span<const double> currents() const noexcept {
     return {z_.data() + config_.cells, config_.cells};
   }
-  // This board's flaws, as drawn from its serial (all neutral on an ideal board).
+  // This board's flaws, as drawn from its serial (all neutral on an ideal board), with the noise
+  // and ADC offset of injected noisy:C and offset:C defects (board_defects.hpp).
   const BoardImperfections& flaws() const noexcept { return flaws_; }
 
  private:
@@ -181,6 +182,8 @@ class ResonatorModel {
   GaussianStream noise_;
   std::shared_ptr<spdlog::logger> log_;
   BoardImperfections flaws_;
+  // Cells whose ADC is stuck (defect stuck:C); empty when none is.
+  std::vector<bool> stuck_;
   ResonatorRegisters registers_;
   ResonatorSteppers steppers_;
   // Scratch of produce_output().
