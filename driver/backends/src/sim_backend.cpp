@@ -8,6 +8,7 @@
 #include "kelvin/common/error.hpp"
 #include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/driver/inprocess_transport.hpp"
+#include "kelvin/sim_backend/board_defects.hpp"
 #include "kelvin/sim_backend/fault_injection.hpp"
 #include "kelvin/sim_backend/pbit_config.hpp"
 #include "kelvin/sim_backend/pbit_firmware.hpp"
@@ -34,6 +35,15 @@ UriParameter fault_parameter() {
       "fault", "drop:P,corrupt:P,duplicate:P,reorder:P,delay:D,stall:D@T,disconnect:T,overflow:P",
       std::string(kNoDefault),
       "an emulated faulty link (P in [0, 1]; D and T in us, ms or s; docs/streaming.md)");
+}
+
+// Both boards take defect=...: broken parts for bring-up work (board_defects.hpp).
+UriParameter defect_parameter(std::string_view index) {
+  return UriParameter::spec(
+      "defect", fmt::format("stuck:{0},open:{0}-{0},noisy:{0},offset:{0},bias_dead:{0}", index),
+      std::string(kNoDefault),
+      "injected board defects for bring-up: a stuck read-out, an open coupling, 10x noise, a "
+      "large offset, a dead bias DAC (docs/boards.md)");
 }
 
 UriParameter seed_parameter(std::uint64_t fallback, std::string_view stream) {
@@ -68,7 +78,7 @@ const UriParameterTable& resonator_table() {
              "ring", 0, kMaxRingCodes, std::to_string(defaults.ring_samples),
              "stream ring buffer in samples: 0 for 4 MiB of codes, else at least 16 and at most "
              "1 GiB of codes"),
-         fault_parameter()}};
+         defect_parameter("C"), fault_parameter()}};
   }();
   return table;
 }
@@ -89,9 +99,24 @@ const UriParameterTable& pbit_table() {
          seed_parameter(defaults.seed, "samples"),
          UriParameter::text("serial", std::string(kNoDefault),
                             "the serial number the board reports (none: SIM-PBIT-ROWSxCOLS-SEED)"),
-         fault_parameter()}};
+         defect_parameter("P"), fault_parameter()}};
   }();
   return table;
+}
+
+// The defects of `defect=...` (none when absent), checked against the board's size (`check`
+// throws std::invalid_argument), or a clear error.
+template <typename Config>
+void apply_defects(const DeviceAddress& address, Config& config) {
+  const auto text = address.get("defect");
+  if (!text)
+    return;
+  try {
+    config.defects = sim_backend::parse_defect_spec(*text);
+    config.validate();
+  } catch (const std::invalid_argument& e) {
+    bad(address, e.what());
+  }
 }
 
 sim_backend::ResonatorConfig resonator_config(const DeviceAddress& address) {
@@ -117,6 +142,7 @@ sim_backend::ResonatorConfig resonator_config(const DeviceAddress& address) {
   }
   if (config.ring_samples != 0 && config.ring_samples < 16)
     bad(address, "ring must be 0 (default) or at least 16 samples");
+  apply_defects(address, config);
   return config;
 }
 
@@ -129,6 +155,7 @@ sim_backend::PbitConfig pbit_config(const DeviceAddress& address) {
   config.degree = static_cast<std::uint32_t>(std::stoul(table.get_choice(address, "degree")));
   config.seed = table.get_uint(address, "seed");
   config.serial = table.get_text(address, "serial").value_or("");
+  apply_defects(address, config);
   return config;
 }
 
