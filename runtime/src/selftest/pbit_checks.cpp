@@ -16,12 +16,16 @@ namespace {
 
 using detail::Recorder;
 
-// Operating points (beta codes in Q8.8 units of the board's beta scale).
-constexpr double kReadoutBeta = 1.0;         // readout: h = 0, any beta
-constexpr double kNoiseBeta = 21.0 / 256.0;  // noise: h_i = 2 degree_i, tanh(0.16 degree_i)
-constexpr std::int8_t kNoiseWeight = 2;
-constexpr double kBiasBeta = 0.25;  // bias response: tanh(b / 4) at b = -4, -2, 2, 4
-constexpr std::int8_t kBiasLevels[] = {-4, -2, 2, 4};
+// Operating points (the nearest beta codes are used, and their realized betas expected).
+constexpr double kReadoutBeta = 1.0;  // readout: h = 0, any beta
+constexpr double kBiasBeta = 0.25;    // bias DAC and the response curve
+// bias_dac: +-40 codes at beta 1/4 drive a healthy p-bit to tanh(10) = 1 - 4e-9.
+constexpr std::int8_t kDriveLevel = 40;
+// A swing below half the full one (2) fails: a functional threshold separating a dead DAC
+// (swing 0) from a live one; the curve's shape is the noise check's to judge.
+constexpr double kDriveAllowance = 1.0;
+// noise (the bias response curve): tanh(b / 4) at b = -4, -2, 2, 4.
+constexpr std::int8_t kCurveLevels[] = {-4, -2, 2, 4};
 constexpr double kCouplingBeta = 1.0 / 16.0;  // coupling: <s s> = tanh(6 / 16) = 0.358
 constexpr std::int8_t kCouplingWeight = 6;
 constexpr std::uint64_t kBurnIn = 2;
@@ -43,9 +47,9 @@ class PbitSelftest {
       return;
     if (!detail::guarded(recorder_, "readout", [&] { check_readout(); }))
       return;
-    if (!detail::guarded(recorder_, "noise", [&] { check_noise(); }))
+    if (!detail::guarded(recorder_, "bias_dac", [&] { check_bias_dac(); }))
       return;
-    if (!detail::guarded(recorder_, "bias_response", [&] { check_bias_response(); }))
+    if (!detail::guarded(recorder_, "noise", [&] { check_noise(); }))
       return;
     detail::guarded(recorder_, "coupling", [&] { check_edges(); });
     detail::check_counters(runs_, recorder_);
@@ -105,78 +109,79 @@ class PbitSelftest {
       recorder_.judge("readout", node_name(i), r.mean(i), 0.0, tol, "spin", t, i);
   }
 
-  void check_noise() {
-    const auto start = std::chrono::steady_clock::now();
-    const double beta = realized(kNoiseBeta);
-    const double w = board_.pbit().weight.to_physical(std::int64_t{kNoiseWeight});
-    const std::vector<std::int8_t> weights(lattice_.edges().size(), kNoiseWeight);
-    for (std::uint32_t clamped_colour : {1u, 0u}) {
-      std::vector<driver::PbitClamp> clamps;
-      for (std::uint32_t i = 0; i < n_; ++i) {
-        if (lattice_.colour(i) == clamped_colour)
-          clamps.push_back({i, 1});
-      }
-      board_.program_lattice(weights, std::vector<std::int8_t>(n_, 0), deadline());
-      board_.set_clamps(clamps, deadline());
-      const driver::SamplingResult r = sample(kNoiseBeta, false);
-      const double t = detail::seconds_since(start);
-      for (std::uint32_t i = 0; i < n_; ++i) {
-        if (lattice_.colour(i) == clamped_colour)
-          continue;
-        if (recorder_.broken(i)) {
-          recorder_.skip("noise", node_name(i), "not tested: the p-bit failed an earlier check");
-          continue;
-        }
-        // Every neighbour is of the clamped colour: h_i = w degree_i.
-        const double h = w * static_cast<double>(lattice_.neighbours(i).size());
-        const double expected = std::tanh(beta * h);
-        recorder_.judge("noise", node_name(i), r.mean(i), expected,
-                        options_.sigmas * spin_error(expected), "spin", t, i);
-      }
-    }
-    board_.set_clamps({}, deadline());
+  // Mean spins of every p-bit, uncoupled, with every bias `level`, at beta.
+  std::vector<double> uncoupled_means(std::int8_t level, double beta) {
+    board_.program_lattice(std::vector<std::int8_t>(lattice_.edges().size(), 0),
+                           std::vector<std::int8_t>(n_, level), deadline());
+    const driver::SamplingResult r = sample(beta, false);
+    std::vector<double> m(n_);
+    for (std::uint32_t i = 0; i < n_; ++i)
+      m[i] = r.mean(i);
+    return m;
   }
 
-  void check_bias_response() {
+  double bias_value(std::int8_t code) const {
+    return board_.pbit().bias.to_physical(std::int64_t{code});
+  }
+
+  void skip_broken(const char* check, std::uint32_t i) {
+    recorder_.skip(check, node_name(i), "not tested: the p-bit failed an earlier check");
+  }
+
+  // The bias DAC drives the p-bit: the swing of its mean spin between bias -L and +L.
+  void check_bias_dac() {
     const auto start = std::chrono::steady_clock::now();
     const double beta = realized(kBiasBeta);
-    const std::vector<std::int8_t> weights(lattice_.edges().size(), 0);
-    std::vector<std::vector<double>> means;
-    for (const std::int8_t level : kBiasLevels) {
-      board_.program_lattice(weights, std::vector<std::int8_t>(n_, level), deadline());
-      const driver::SamplingResult r = sample(kBiasBeta, false);
-      std::vector<double> m(n_);
-      for (std::uint32_t i = 0; i < n_; ++i)
-        m[i] = r.mean(i);
-      means.push_back(std::move(m));
+    const std::vector<double> low =
+        uncoupled_means(static_cast<std::int8_t>(-kDriveLevel), kBiasBeta);
+    const std::vector<double> high = uncoupled_means(kDriveLevel, kBiasBeta);
+    const double t = detail::seconds_since(start);
+    const double e = std::tanh(beta * bias_value(kDriveLevel));
+    for (std::uint32_t i = 0; i < n_; ++i) {
+      if (recorder_.broken(i)) {
+        skip_broken("bias_dac", i);
+        continue;
+      }
+      recorder_.judge("bias_dac", node_name(i), high[i] - low[i], 2.0 * e,
+                      kDriveAllowance + options_.sigmas * std::hypot(spin_error(e), spin_error(e)),
+                      "spin", t, i);
+      recorder_.annotate(fmt::format(" (mean spin at bias code {} minus at {})", int{kDriveLevel},
+                                     -int{kDriveLevel}));
     }
+  }
+
+  // The bias response curve against the sigmoid the description implies, P(+1) =
+  // sigmoid(2 beta h): its width is the p-bit's noise (a noisy p-bit's curve is flatter).
+  void check_noise() {
+    const auto start = std::chrono::steady_clock::now();
+    const double beta = realized(kBiasBeta);
+    std::vector<std::vector<double>> means;
+    for (const std::int8_t level : kCurveLevels)
+      means.push_back(uncoupled_means(level, kBiasBeta));
     const double t = detail::seconds_since(start);
     for (std::uint32_t i = 0; i < n_; ++i) {
       if (recorder_.broken(i)) {
-        recorder_.skip("bias_response", node_name(i),
-                       "not tested: the p-bit failed an earlier check");
+        skip_broken("noise", i);
         continue;
       }
       // The level furthest off the sigmoid, in standard errors.
       std::size_t worst = 0;
       double worst_z = -1.0;
-      for (std::size_t k = 0; k < std::size(kBiasLevels); ++k) {
-        const double b = board_.pbit().bias.to_physical(std::int64_t{kBiasLevels[k]});
-        const double e = std::tanh(beta * b);
+      for (std::size_t k = 0; k < std::size(kCurveLevels); ++k) {
+        const double e = std::tanh(beta * bias_value(kCurveLevels[k]));
         const double z = std::abs(means[k][i] - e) / spin_error(e);
         if (z > worst_z) {
           worst_z = z;
           worst = k;
         }
       }
-      const double b = board_.pbit().bias.to_physical(std::int64_t{kBiasLevels[worst]});
-      const double e = std::tanh(beta * b);
-      recorder_.judge("bias_response", node_name(i), means[worst][i], e,
-                      options_.sigmas * spin_error(e), "spin", t, i);
+      const double e = std::tanh(beta * bias_value(kCurveLevels[worst]));
+      recorder_.judge("noise", node_name(i), means[worst][i], e, options_.sigmas * spin_error(e),
+                      "spin", t, i);
       recorder_.annotate(
-          fmt::format(" (mean spin at bias code {}, the level furthest off the "
-                      "sigmoid tanh(beta b))",
-                      int{kBiasLevels[worst]}));
+          fmt::format(" (bias response curve: mean spin at bias code {}, the level "
+                      "furthest off tanh(beta b))",
+                      int{kCurveLevels[worst]}));
     }
   }
 

@@ -19,11 +19,13 @@
 // p-bit boards (run_pbit_selftest), uncoupled unless stated:
 //   link, registers as above.
 //   readout       per p-bit: mean spin at h = 0 (beta = 1) against 0.
-//   noise         per p-bit: the response to its neighbours' field (neighbours clamped to +1,
-//                 weights 1, so h_i = degree_i) against tanh(beta h_i): the sigmoid's width is
-//                 the p-bit's noise (a noisy p-bit's curve is flatter).
-//   bias_response per p-bit: mean spin at bias codes -4, -2, 2, 4 against tanh(beta b) (the
-//                 sigmoid the description implies); the worst level is reported.
+//   bias_dac      per p-bit: the swing of the mean spin between bias codes -40 and +40 at
+//                 beta = 1/4 (2 tanh(10) = 2 on a healthy p-bit); below a swing of 1 (half) the
+//                 bias DAC does not drive the p-bit (a functional threshold, plus 6 sigma).
+//   noise         per p-bit: the bias response curve, mean spin at bias codes -4, -2, 2, 4
+//                 (beta = 1/4) against tanh(beta b), the sigmoid the description implies; its
+//                 width is the p-bit's noise (a noisy p-bit's curve is flatter). The level
+//                 furthest off is reported.
 //   coupling      per edge: <s_i s_j> of isolated edges of weight 6 against tanh(6 beta), on
 //                 rounds of disjoint edges (all edges up to max_edge_rounds rounds).
 //   counters      the runs' sweep indices follow each other, no result was dropped.
