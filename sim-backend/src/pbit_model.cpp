@@ -78,18 +78,6 @@ std::uint32_t PbitModel::threshold(std::uint32_t beta_code, std::int32_t h) noex
   return lut()[static_cast<std::size_t>(x + reg::kLutHalfRange)];
 }
 
-std::uint32_t PbitModel::defective_threshold(std::uint8_t defects, std::uint32_t beta_code,
-                                             std::int32_t h) noexcept {
-  double x = 2.0 * static_cast<double>(beta_code) * static_cast<double>(h);
-  if ((defects & kNoisy) != 0)
-    x /= kDefectNoiseFactor;
-  if ((defects & kOffset) != 0)
-    x += kDefectSigmoidOffset * 256.0;
-  const auto q = std::clamp<std::int64_t>(std::llround(std::clamp(x, -1e9, 1e9)),
-                                          -reg::kLutHalfRange, reg::kLutHalfRange);
-  return lut()[static_cast<std::size_t>(q + reg::kLutHalfRange)];
-}
-
 PbitModel::PbitModel(const PbitConfig& config)
     : config_(config),
       lattice_((config.validate(),

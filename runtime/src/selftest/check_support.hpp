@@ -49,7 +49,8 @@ class Recorder {
 // Seconds since `start`.
 double seconds_since(std::chrono::steady_clock::time_point start);
 
-// The link check: a ping with a pattern payload (skipped before protocol v5).
+// The link check: a ping with a pattern payload (skipped on boards older than Ping, since protocol
+// v5).
 void check_link(driver::Device& device, Recorder& recorder, const Options& options);
 
 // Two-sided standard normal tail beyond `sigmas`.

@@ -2,7 +2,7 @@
 // part of a new board is broken, naming the cell, p-bit, pair or edge and by how much.
 //
 // Resonator boards (run_resonator_selftest), in this order:
-//   link        Ping echoes its payload unchanged (protocol v5+).
+//   link        Ping echoes its payload unchanged (since protocol v5).
 //   registers   every register write (couplings, biases, noise, J4) is acknowledged.
 //   noise       per cell: the variance of the ADC codes at b = 0 against D / a of the board's own
 //               description (+ 1/12 code^2 of rounding).
