@@ -21,6 +21,7 @@
 #include "kelvin/runtime/pbit/dtm_chain.hpp"
 #include "kelvin/runtime/pbit/ising_sampling.hpp"
 #include "kelvin/runtime/pbit/parallel_tempering.hpp"
+#include "kelvin/runtime/selftest/selftest.hpp"
 #include "kelvin/runtime/solve.hpp"
 #include "kelvin/tools/cli/json_writer.hpp"
 #include "spd_fixtures.hpp"
@@ -221,6 +222,19 @@ TEST(SummaryReport, DenoisingChainFieldsAppearInTheJsonAndTheFullReport) {
   options.sweeps = 20;
   const runtime::DenoisingStep steps[] = {step};
   expect_fields_in_json_and_report(runtime::run_denoising_chain(board, steps, {}, options).summary);
+}
+
+TEST(SummaryReport, SelftestFieldsAppearInTheJsonAndTheFullReport) {
+  runtime::selftest::Options options;
+  options.samples = 4096;
+  options.stream_samples = 1000;
+  driver::ResonatorBoard board(driver::backends::open("sim:resonator?cells=3&defect=offset:2"));
+  const auto summary = runtime::selftest::run_resonator_selftest(board, options);
+  ASSERT_FALSE(summary.passed());
+  expect_fields_in_json_and_report(summary);
+  const Json json = summary_json(summary);
+  for (const char* key : {"family", "passed", "checks_failed", "failures", "pairs_tested"})
+    EXPECT_TRUE(json.contains(key)) << key;
 }
 
 }  // namespace

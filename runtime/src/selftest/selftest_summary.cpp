@@ -95,9 +95,10 @@ std::string Summary::brief_report() const {
   std::string out = fmt::format(
       "selftest of {} ({}, {} {}): {}, {} checks: {} passed, {} failed, {} skipped; {} of {} {} "
       "tested",
-      serial, family, cells, family == "pbit" ? "p-bits" : "cells", passed() ? "PASS" : "FAIL",
-      checks.size(), count(Outcome::kPass), count(Outcome::kFail), count(Outcome::kSkip),
-      pairs_tested, pairs_total, family == "pbit" ? "edges" : "pairs");
+      serial, family, cells,
+      fmt::format("{}{}", family == "pbit" ? "p-bit" : "cell", cells == 1 ? "" : "s"),
+      passed() ? "PASS" : "FAIL", checks.size(), count(Outcome::kPass), count(Outcome::kFail),
+      count(Outcome::kSkip), pairs_tested, pairs_total, family == "pbit" ? "edges" : "pairs");
   for (const std::string& f : failures())
     out += "\n  " + f;
   return out + warnings_suffix();
