@@ -10,6 +10,7 @@
 #include "kelvin/driver/inprocess_transport.hpp"
 #include "kelvin/sim_backend/board_defects.hpp"
 #include "kelvin/sim_backend/fault_injection.hpp"
+#include "kelvin/sim_backend/firmware_bugs.hpp"
 #include "kelvin/sim_backend/pbit_config.hpp"
 #include "kelvin/sim_backend/pbit_firmware.hpp"
 #include "kelvin/sim_backend/resonator_config.hpp"
@@ -46,6 +47,17 @@ UriParameter defect_parameter(std::string_view index) {
       "large offset, a dead bias DAC (docs/boards.md)");
 }
 
+// Both boards take firmware_bug=...: deliberately broken protocol behaviours, for showing what
+// `kelvin conformance` catches (sim_backend/firmware_bugs.hpp, docs/protocol.md).
+UriParameter firmware_bug_parameter() {
+  return UriParameter::spec(
+      "firmware_bug",
+      "any_hello_version,out_of_range_acked,stream_loss_uncounted,timed_start_ignored,"
+      "resume_ignored",
+      std::string(kNoDefault),
+      "deliberately broken firmware behaviours, for conformance demos (docs/protocol.md)");
+}
+
 UriParameter seed_parameter(std::uint64_t fallback, std::string_view stream) {
   return UriParameter::unsigned_integer(
       "seed", 0, UINT64_MAX, std::to_string(fallback),
@@ -78,7 +90,7 @@ const UriParameterTable& resonator_table() {
              "ring", 0, kMaxRingCodes, std::to_string(defaults.ring_samples),
              "stream ring buffer in samples: 0 for 4 MiB of codes, else at least 16 and at most "
              "1 GiB of codes"),
-         defect_parameter("C"), fault_parameter()}};
+         defect_parameter("C"), fault_parameter(), firmware_bug_parameter()}};
   }();
   return table;
 }
@@ -172,6 +184,19 @@ sim_backend::FaultSpec fault_spec(const DeviceAddress& address) {
   }
 }
 
+// The firmware bugs of `firmware_bug=...` (none when absent), or a clear error.
+sim_backend::FirmwareBugSpec firmware_bug_spec(const DeviceAddress& address) {
+  const auto text = address.get("firmware_bug");
+  if (!text)
+    return {};
+  try {
+    return sim_backend::parse_firmware_bug_spec(*text);
+  } catch (const std::invalid_argument& e) {
+    throw Error(ErrorKind::kInvalidArgument,
+                fmt::format("bad device address '{}': {}", address.to_string(), e.what()));
+  }
+}
+
 // The firmware for an address, with its parameters validated (Error(kNotFound) for an unknown
 // board), behind an emulated faulty link when the address asks for one.
 std::unique_ptr<sim_backend::FirmwareEndpoint> make_firmware(const DeviceAddress& address) {
@@ -190,6 +215,9 @@ std::unique_ptr<sim_backend::FirmwareEndpoint> make_firmware(const DeviceAddress
                 fmt::format("no emulated board '{}' (known: resonator, pbit); try {} or {}",
                             address.target, kDefaultResonatorUri, kDefaultPbitUri));
   }
+  sim_backend::FirmwareBugSpec bugs = firmware_bug_spec(address);
+  if (!bugs.none())
+    firmware = std::make_unique<sim_backend::BuggyFirmware>(std::move(firmware), std::move(bugs));
   const sim_backend::FaultSpec faults = fault_spec(address);
   if (faults.none())
     return firmware;
@@ -217,6 +245,7 @@ std::vector<DeviceAddress> find_boards(const DeviceAddress& hint) {
   if (hint.target.empty())
     return {DeviceAddress::parse(kDefaultResonatorUri), DeviceAddress::parse(kDefaultPbitUri)};
   fault_spec(hint);  // validates the fault parameter
+  firmware_bug_spec(hint);
   if (hint.target == "resonator") {
     resonator_config(hint);  // validates the parameters
     return {hint};
