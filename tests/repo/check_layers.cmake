@@ -5,6 +5,8 @@
 #                                         <- runtime <- tools/cli (also uses tools/matrix_io)
 #   tools/kelvind uses driver and driver/backends; tools/matrix_io and tools/run_file (HDF5 run
 #   files, used by tools/cli and python) use common only.
+#   tools/conformance (the protocol conformance suite) uses driver and driver/backends;
+#   tools/cli uses it too.
 #   python (the Python module) sits on top: runtime, driver/backends and tools/cli's JSON writer.
 # sim-backend never includes a driver header: the emulated boards speak the wire only.
 # Run as: cmake -DROOT=<source dir> -P check_layers.cmake
@@ -13,14 +15,15 @@ cmake_minimum_required(VERSION 3.25)
 # Which part a source file belongs to, from its folder (most specific first).
 set(folders "common/" "firmware-protocol/" "sim-backend/usb/" "sim-backend/" "driver/usb/"
             "driver/backends/" "driver/" "runtime/" "tools/matrix_io/" "tools/run_file/"
-            "tools/kelvind/" "tools/cli/" "python/")
+            "tools/kelvind/" "tools/conformance/" "tools/cli/" "python/")
 set(folder_parts common firmware_protocol sim_backend_usb sim_backend driver_usb driver_backends
-                 driver runtime matrix_io run_file kelvind cli python)
+                 driver runtime matrix_io run_file kelvind conformance cli python)
 # Which part a header belongs to, from its include path (most specific first).
 set(prefixes "kelvin/common/" "kelvin/firmware_protocol/" "kelvin/sim_backend/usb/"
              "kelvin/sim_backend/" "kelvin/driver/usb/" "kelvin/driver/backends/"
              "kelvin/driver/" "kelvin/runtime/" "kelvin/tools/matrix_io/" "kelvin/tools/run_file/"
-             "kelvin/tools/kelvind/" "kelvin/tools/cli/" "kelvin/python/")
+             "kelvin/tools/kelvind/" "kelvin/tools/conformance/" "kelvin/tools/cli/"
+             "kelvin/python/")
 set(prefix_parts ${folder_parts})
 
 # What each part may include.
@@ -35,7 +38,9 @@ set(allowed_runtime common firmware_protocol driver runtime)
 set(allowed_matrix_io common matrix_io)
 set(allowed_run_file common run_file)
 set(allowed_kelvind common firmware_protocol driver driver_backends kelvind)
-set(allowed_cli common firmware_protocol driver driver_backends runtime matrix_io run_file cli)
+set(allowed_conformance common firmware_protocol driver driver_backends conformance)
+set(allowed_cli common firmware_protocol driver driver_backends runtime matrix_io run_file
+                conformance cli)
 set(allowed_python common firmware_protocol driver driver_backends runtime run_file cli python)
 
 function(part_of path list_in parts_in out)
