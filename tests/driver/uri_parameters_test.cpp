@@ -54,8 +54,9 @@ TEST(UriParameters, UnknownParameterIsRefusedNamingTheKnownOnes) {
   const std::string sim =
       message_of([] { backends::open("sim:resonator?cell=8"); }, ErrorKind::kInvalidArgument);
   EXPECT_TRUE(contains(sim, "unknown parameter 'cell'")) << sim;
-  EXPECT_TRUE(
-      contains(sim, "(known: cells, couplings, defect, fault, imperfections, ring, seed, serial)"))
+  EXPECT_TRUE(contains(sim,
+                       "(known: cells, couplings, defect, fault, firmware_bug, imperfections, "
+                       "ring, seed, serial)"))
       << sim;
   const std::string tcp =
       message_of([] { backends::open("tcp:127.0.0.1:1?bord=1"); }, ErrorKind::kInvalidArgument);

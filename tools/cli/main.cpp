@@ -141,13 +141,18 @@ int main(int argc, char** argv) {
 
   std::vector<kelvin::tools::cli::Command> commands;
   try {
-    commands = {
-        kelvin::tools::cli::add_find_command(app),    kelvin::tools::cli::add_probe_command(app),
-        kelvin::tools::cli::add_solve_command(app),   kelvin::tools::cli::add_demo_command(app),
-        kelvin::tools::cli::add_sample_command(app),  kelvin::tools::cli::add_natgrad_command(app),
-        kelvin::tools::cli::add_logdet_command(app),  kelvin::tools::cli::add_stream_command(app),
-        kelvin::tools::cli::add_ping_command(app),    kelvin::tools::cli::add_sweep_command(app),
-        kelvin::tools::cli::add_selftest_command(app)};
+    commands = {kelvin::tools::cli::add_find_command(app),
+                kelvin::tools::cli::add_probe_command(app),
+                kelvin::tools::cli::add_solve_command(app),
+                kelvin::tools::cli::add_demo_command(app),
+                kelvin::tools::cli::add_sample_command(app),
+                kelvin::tools::cli::add_natgrad_command(app),
+                kelvin::tools::cli::add_logdet_command(app),
+                kelvin::tools::cli::add_stream_command(app),
+                kelvin::tools::cli::add_ping_command(app),
+                kelvin::tools::cli::add_sweep_command(app),
+                kelvin::tools::cli::add_selftest_command(app),
+                kelvin::tools::cli::add_conformance_command(app)};
   } catch (const std::exception& e) {
     print_error(e.what());
     return kExitRuntimeError;

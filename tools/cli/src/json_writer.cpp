@@ -47,6 +47,26 @@ Json vector_json(const Eigen::VectorXd& v) {
   return array;
 }
 
+Json conformance_json(const conformance::Summary& summary) {
+  Json cases = Json::array();
+  for (const conformance::CaseResult& r : summary.results) {
+    cases.push_back(Json{{"id", r.id},
+                         {"group", r.group},
+                         {"title", r.title},
+                         {"outcome", conformance::to_string(r.outcome)},
+                         {"message", r.message},
+                         {"time_s", r.time.count()}});
+  }
+  return Json{{"uri", summary.uri},
+              {"serial", summary.serial},
+              {"ok", summary.passed()},
+              {"passed", summary.count(conformance::Outcome::kPassed)},
+              {"failed", summary.count(conformance::Outcome::kFailed)},
+              {"skipped", summary.count(conformance::Outcome::kSkipped)},
+              {"brief", summary.brief()},
+              {"cases", cases}};
+}
+
 std::string write_json(const Json& json) {
   return json.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }

@@ -34,6 +34,12 @@ CLI::Option* add_json_flag(CLI::App& command, CommonOptions& options, std::strin
                               : fmt::format("Print one JSON object {{{}}} instead of text", holds));
 }
 
+CLI::Option* add_junit_option(CLI::App& command, std::string& path, std::string_view what) {
+  return command
+      .add_option("--junit", path, fmt::format("Also write {} as JUnit XML to FILE (for CI)", what))
+      ->type_name("FILE");
+}
+
 CLI::Option* add_timeout_option(CLI::App& command, CommonOptions& options,
                                 std::chrono::milliseconds fallback, std::string_view what) {
   options.timeout_s = std::chrono::duration<double>(fallback).count();

@@ -44,6 +44,7 @@ Exchange exchange(driver::Device& device, const Envelope& request,
   x.sent.set_protocol_version(firmware_protocol::kProtocolVersion);
   try {
     x.reply = device.request(request, Deadline::after(timeout), options);
+    x.sent.set_request_id(x.reply->request_id());  // the id the driver gave it
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::kDevice && e.device_code()) {
       Envelope reply;
@@ -83,11 +84,11 @@ std::string describe(const Exchange& x) {
       x.reply ? describe(*x.reply)
               : fmt::format("no reply: {} ({})", x.error ? x.error->what() : "nothing",
                             x.error ? common::to_string(x.error->kind()) : "");
-  return fmt::format("sent {}; received {}", describe(x.sent), received);
+  return fmt::format("sent     {}\nreceived {}", describe(x.sent), received);
 }
 
 void fail(const std::string& expected, const Exchange& x) {
-  throw CaseFailure(fmt::format("expected {}; {}", expected, describe(x)));
+  throw CaseFailure(fmt::format("expected {}\n{}", expected, describe(x)));
 }
 
 void fail(const std::string& what) {

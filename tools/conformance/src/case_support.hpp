@@ -52,7 +52,7 @@ Exchange exchange(driver::Device& device, const Envelope& request,
 // The envelope as protobuf text (large byte fields shortened) and the first bytes of its frame
 // in hex, for failure messages.
 std::string describe(const Envelope& envelope);
-// "sent <request>; received <reply or error>".
+// "sent     <request>\nreceived <reply or error>".
 std::string describe(const Exchange& x);
 
 [[noreturn]] void fail(const std::string& expected, const Exchange& x);

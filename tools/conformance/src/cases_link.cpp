@@ -145,7 +145,8 @@ void matches_the_reference(const CaseContext& context) {
     *a.mutable_run_results() = got;
     Envelope b;
     *b.mutable_run_results() = want;
-    fail(fmt::format("the reference board's results {}; received {}", describe(b), describe(a)));
+    fail(fmt::format("the reference board's results\nexpected {}\nreceived {}", describe(b),
+                     describe(a)));
   }
 }
 

@@ -15,6 +15,7 @@
 #include "kelvin/driver/resonator/sample_stream.hpp"
 #include "kelvin/runtime/energy.hpp"
 #include "kelvin/runtime/report.hpp"
+#include "kelvin/tools/conformance/conformance.hpp"
 
 namespace kelvin::tools::cli {
 
@@ -37,6 +38,9 @@ Json description_json(const driver::DeviceDescription& description, const std::s
 // A stream's counters (`kelvin stream --json` "counters", kelvin.Stream.counters() in Python),
 // with "accounted": produced == received + lost + buffered.
 Json stream_counters_json(const driver::StreamCounters& counters);
+// `kelvin conformance --json`: the board, the counts ("ok": no case failed) and every case
+// with its outcome and message.
+Json conformance_json(const conformance::Summary& summary);
 // Pretty-printed (2 spaces) with a final newline; invalid UTF-8 (a board's serial, say) becomes
 // U+FFFD rather than an exception.
 std::string write_json(const Json& json);

@@ -47,6 +47,8 @@ CLI::Option* add_json_flag(CLI::App& command, CommonOptions& options, std::strin
 // --timeout-s S: the total deadline of `what`, defaulting to the job's own default.
 CLI::Option* add_timeout_option(CLI::App& command, CommonOptions& options,
                                 std::chrono::milliseconds fallback, std::string_view what);
+// --junit FILE: "Also write <what> as JUnit XML to FILE" (through junit_writer.hpp).
+CLI::Option* add_junit_option(CLI::App& command, std::string& path, std::string_view what);
 // --preconditioning auto|jacobi|none (default auto; runtime/.../preconditioning.hpp).
 CLI::Option* add_preconditioning_option(CLI::App& command, runtime::Preconditioning& mode);
 // --symmetry-tolerance TOL: the job's Options::symmetry_tolerance (every resonator job has it,

@@ -49,7 +49,8 @@ struct CaseResult {
   std::string group;  // "stream"
   std::string title;  // one line: the behaviour the case checks
   Outcome outcome = Outcome::kPassed;
-  // kFailed: what was expected, what was received and the frame that showed it; kSkipped: why.
+  // kFailed: what was expected, then lines "sent ..." and "received ..." with the frames that
+  // showed it; kSkipped: why.
   std::string message;
   std::chrono::duration<double> time{0};
 };
@@ -82,18 +83,20 @@ CaseResult run_case(const Case& c, const Target& target);
 
 struct Summary {
   std::string uri;
-  std::string serial;  // of the board, from a first hello ("" when it could not be opened)
+  std::string serial;  // of the board, from a first hello
   std::vector<CaseResult> results;
 
   std::size_t count(Outcome outcome) const;
   bool passed() const { return count(Outcome::kFailed) == 0; }
   // One line: "conformance of URI (SERIAL): 14 passed, 1 failed, 2 skipped".
   std::string brief() const;
-  // brief() then one line per case, with the message of each failed or skipped case indented.
+  // brief() then one line per case, with the message of each failed or skipped case indented
+  // under it.
   std::string report() const;
 };
 
-// Runs the cases target.only selects against target (validated first).
+// Runs the cases target.only selects against target (validated first). Throws common::Error
+// when the board cannot be opened at all (a bad URI, no such board): there is nothing to check.
 Summary run_suite(const Target& target);
 
 }  // namespace kelvin::tools::conformance
