@@ -47,8 +47,8 @@ UriParameter defect_parameter(std::string_view index) {
       "large offset, a dead bias DAC (docs/boards.md)");
 }
 
-// Both boards take firmware_bug=...: deliberately broken protocol behaviours, for showing what
-// `kelvin conformance` catches (sim_backend/firmware_bugs.hpp, docs/protocol.md).
+// The resonator board takes firmware_bug=...: deliberately broken protocol behaviours, to show
+// what `kelvin conformance` catches (sim_backend/firmware_bugs.hpp, docs/protocol.md).
 UriParameter firmware_bug_parameter() {
   return UriParameter::spec(
       "firmware_bug",
