@@ -149,3 +149,38 @@ def test_run_file_is_never_overwritten_and_needs_the_h5_name(cli, tmp_path):
                           tmp_path / "x.txt"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert ".h5" in out.stderr
+
+
+def test_sweep_run_file_holds_every_point_and_every_write(cli, tmp_path):
+    path = tmp_path / "sweep.h5"
+    summary = run_json(cli, "sweep", "--uri", URI, "--set", "bias:0", "--from", "0", "--to",
+                       "0.2", "--points", "3", "--samples", "2000", "--batches", "4",
+                       "--settle", "100", "-o", path)
+    with h5py.File(path, "r") as f:
+        check_common(f, "sweep", URI, summary)
+        data = f["data"]
+        assert data["set_values"].shape == (3, 1)
+        np.testing.assert_allclose(data["set_values"][:, 0],
+                                   [p["set_value_1"] for p in summary["points"]])
+        assert data["mean"].shape == (3, 4)
+        np.testing.assert_allclose(data["mean"][...], [p["mean"] for p in summary["points"]])
+        assert data["applied_codes"].shape == (len(summary["applied"]),)
+        np.testing.assert_array_equal(data["applied_codes"][...],
+                                      [w["code"] for w in summary["applied"]])
+
+
+def test_selftest_run_file_holds_one_row_per_check(cli, tmp_path):
+    path = tmp_path / "selftest.h5"
+    summary = run_json(cli, "selftest", "--uri", URI, "-o", path)
+    with h5py.File(path, "r") as f:
+        check_common(f, "selftest", URI, summary)
+        checks = summary["check_results"]
+        outcome = f["data/outcome"][...]
+        assert outcome.shape == (len(checks),)
+        assert list(outcome) == [{"pass": 0, "fail": 1, "skip": 2}[c["outcome"]] for c in checks]
+        measured = f["data/measured"][...]
+        for value, check in zip(measured, checks):
+            if check["measured"] is None:
+                assert np.isnan(value)
+            else:
+                assert value == pytest.approx(check["measured"])

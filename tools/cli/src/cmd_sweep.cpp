@@ -2,7 +2,7 @@
 //              [--set2 SETTING --from2 A --to2 B (--points2 N | --step2 S)]
 //              [--settle N] [--samples N] [--batches B] [--chains C] [--observe CELLS]
 //              [--max-step SETTING=STEP]... [--limit SETTING=MIN:MAX]... [--no-restore]
-//              [--diagonal-code C] [--noise-code C] [--beta B] [--json] [-o FILE.csv]
+//              [--diagonal-code C] [--noise-code C] [--beta B] [--json] [-o FILE.csv|FILE.h5]
 //
 // Sweeps one or two board settings (runtime/include/kelvin/runtime/sweep/sweep.hpp: the library
 // enforces the limits, ramps and restores). On a resonator board the base configuration is the
@@ -12,11 +12,15 @@
 // Ctrl-C (SIGINT) stops the sweep between batches: the handler only sets a flag (a second
 // Ctrl-C kills the program), the sweep restores the settings, the command prints and writes
 // what was measured and exits with code 130 (kExitInterrupted).
+//
+// -o FILE.h5 (or .hdf5) writes a run file (sweep_run_file.hpp, docs/run-files.md); any other name
+// the points as CSV (sweep_output.hpp).
 #include <signal.h>
 
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <stop_token>
 #include <thread>
 
@@ -27,7 +31,9 @@
 #include "kelvin/tools/cli/commands.hpp"
 #include "kelvin/tools/cli/options.hpp"
 #include "progress_bar.hpp"
+#include "run_file_output.hpp"
 #include "sweep_output.hpp"
+#include "sweep_run_file.hpp"
 
 namespace kelvin::tools::cli {
 
@@ -142,8 +148,23 @@ std::string run_sweep_command(const SweepCliOptions& o, bool two_axes) {
   job.on_point = [&progress](const sw::SweepProgress& p) {
     progress.update(static_cast<double>(p.points_done));
   };
+  RunRecord record{"sweep", o.common.uri, device->description()};
+  record.settings = Json{
+      {"axes", Json::array()},      {"settle", job.settle},   {"samples", job.samples},
+      {"batches", job.batches},     {"chains", job.chains},   {"max_steps", o.max_steps},
+      {"limits", o.limits},         {"restore", job.restore}, {"diagonal_code", o.diagonal_code},
+      {"noise_code", o.noise_code}, {"beta", o.beta}};
+  for (const sw::Axis& axis : job.axes) {
+    record.settings["axes"].push_back(Json{{"setting", axis.setting},
+                                           {"start", axis.start},
+                                           {"stop", axis.stop},
+                                           {"points", axis.point_count()}});
+  }
+  std::optional<run_file::RunFile> file;
+  if (is_run_file_path(o.output))
+    file = open_run_file(o.output, record);
   sw::SweepSummary summary;
-  {
+  recording_failure(file, [&] {
     InterruptGuard interrupt;
     if (device->description().family == driver::BoardFamily::kPbit) {
       driver::PbitBoard board(device);
@@ -156,11 +177,16 @@ std::string run_sweep_command(const SweepCliOptions& o, bool two_axes) {
           sw::ResonatorBase::independent_cells(board.cells(), o.diagonal_code, o.noise_code);
       summary = sw::run_sweep(board, base, job, interrupt.token());
     }
-  }
+  });
   progress.finish();
-  if (!o.output.empty())
+  const Json json = sweep_json(summary);
+  if (file) {
+    write_sweep_data(*file, summary);
+    finish_run_file(*file, json);
+  } else if (!o.output.empty()) {
     write_sweep_csv(o.output, summary);
-  std::string out = o.common.json ? write_json(sweep_json(summary)) : sweep_text(summary);
+  }
+  std::string out = o.common.json ? write_json(json) : sweep_text(summary);
   if (!o.common.json && !o.output.empty())
     out += fmt::format("points in {}\n", o.output);
   if (summary.interrupted) {
@@ -232,7 +258,9 @@ Command add_sweep_command(CLI::App& app) {
   command->add_option("--beta", options->beta, "p-bit boards: the base beta")
       ->capture_default_str();
   add_json_flag(*command, options->common, "summary, points, applied");
-  command->add_option("-o,--output", options->output, "Write the points to FILE (CSV)");
+  command->add_option("-o,--output", options->output,
+                      "Write the points to FILE: a run file if it ends in .h5 or .hdf5 "
+                      "(docs/run-files.md), else CSV");
   command->footer(
       fmt::format("Exit code {} when interrupted (Ctrl-C), after printing the points "
                   "measured so far.",
