@@ -144,7 +144,7 @@ Command add_selftest_command(CLI::App& app) {
       "selftest", "Bring-up checks that name the broken cell, p-bit or pair (exit 1 on a failure)");
   add_uri_option(*command, options->common);
   add_json_flag(*command, options->common, "summary fields, check_results");
-  command->add_option("--junit", options->junit, "Also write the checks as JUnit XML to FILE");
+  add_junit_option(*command, options->junit, "the checks");
   add_run_file_option(*command, options->output);
   add_timeout_option(*command, options->common, std::chrono::seconds(30), "each board request");
   return {command, [options] { return run_selftest(*options); }};
