@@ -13,6 +13,7 @@
 #include "direct_solve.hpp"
 #include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
+#include "kelvin/runtime/calibration/calibration_file.hpp"
 #include "kelvin/runtime/sign_doubling.hpp"
 #include "kelvin/runtime/system_checks.hpp"
 #include "option_checks.hpp"
@@ -77,6 +78,9 @@ class BlockJacobi {
         acquisition_{options.block.batches.value_or(kBlockBatches),
                      options.block.batch_relaxation_times.value_or(kBlockBatchRelaxationTimes),
                      options.block.auto_range.value_or(kBlockAutoRange)} {
+    if (board_ && options.backend == BlockBackend::kBoard)
+      calibration_ =
+          calibration::resolve_calibration(options.block.calibration, board_->description());
     for (Eigen::Index s = 0; s < a.rows(); s += block_size) {
       Block b;
       b.start = s;
@@ -152,6 +156,7 @@ class BlockJacobi {
     compile.preconditioning = o.preconditioning;
     compile.symmetry_tolerance = o.symmetry_tolerance;
     BoardJob job(*board_, deadline);
+    job.apply_calibration(calibration_);
     const SolveResult s =
         run_direct_solve(job, compile_block(block, rhs, compile), o, acquisition_);
     samples_ += job.samples();
@@ -192,6 +197,7 @@ class BlockJacobi {
 
   const BlockSolveOptions& options_;
   driver::ResonatorBoard* board_;
+  calibration::AppliedCalibration calibration_;  // resolved once, applied to every block
   Acquisition acquisition_;
   std::vector<Block> blocks_;
   std::uint64_t solves_ = 0;
@@ -266,8 +272,11 @@ BlockSolveResult block_solve_any(driver::ResonatorBoard* board, const Matrix& A,
   options.validate();
   // The job: its deadline and energy snapshot (a board is needed only by the board backend).
   std::optional<BoardJob> job;
-  if (board)
+  if (board) {
     job.emplace(*board, options.timeout);
+    if (options.backend == BlockBackend::kBoard)
+      job->apply_calibration(options.block.calibration);
+  }
   const common::Deadline deadline =
       job ? job->deadline() : common::Deadline::after(options.timeout);
   check_system(A, b, options.block.symmetry_tolerance);

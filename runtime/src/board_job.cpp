@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "kelvin/common/error.hpp"
+#include "kelvin/runtime/calibration/calibration_file.hpp"
 
 namespace kelvin::runtime::detail {
 
@@ -41,6 +42,19 @@ driver::RunResult BoardJob::run(const driver::RunRequest& request) {
   return result;
 }
 
+void BoardJob::apply_calibration(const calibration::CalibrationSelection& selection) {
+  calibration_ = calibration::resolve_calibration(selection, description());
+}
+
+Eigen::VectorXd BoardJob::mean_volts(const driver::RunResult& result, Eigen::Index n) const {
+  Eigen::VectorXd mean(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const auto cell = static_cast<std::uint32_t>(i);
+    mean(i) = volts(cell, result.mean_code(cell));
+  }
+  return mean;
+}
+
 void BoardJob::program(const ProgrammedSystem& codes, std::uint32_t noise_code) {
   board_.program_couplings(codes.couplings, deadline_);
   board_.program_biases(codes.bias_codes, deadline_);
@@ -64,8 +78,12 @@ std::optional<std::string> uncalibrated_flaws_warning(const driver::DeviceDescri
 
 void BoardJob::finish(JobSummary& summary, double host_flops, double gpu_flops) const {
   const driver::DeviceDescription& d = description();
-  if (auto warning = uncalibrated_flaws_warning(d))
-    summary.warnings.push_back(std::move(*warning));
+  if (!calibration_.applied() && !measuring_calibration_) {
+    if (auto warning = uncalibrated_flaws_warning(d))
+      summary.warnings.push_back(std::move(*warning));
+  }
+  summary.calibration = calibration_.id();
+  summary.calibration_file = calibration_.file.string();
   summary.serial = d.serial;
   summary.cells = d.cells;
   summary.device_time_s = static_cast<double>(samples_) * d.sample_period_s();

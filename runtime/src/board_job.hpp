@@ -14,6 +14,7 @@
 
 #include "kelvin/common/deadline.hpp"
 #include "kelvin/driver/resonator/resonator_board.hpp"
+#include "kelvin/runtime/calibration/board_calibration.hpp"
 #include "kelvin/runtime/energy.hpp"
 #include "kelvin/runtime/job_summary.hpp"
 #include "kelvin/runtime/problem_compiler.hpp"
@@ -38,15 +39,34 @@ class BoardJob {
   std::uint64_t periods_for(double relaxation_times, double relaxation_time_us) const noexcept;
   // One run; its samples count toward the job's device time.
   driver::RunResult run(const driver::RunRequest& request);
+  // The calibration this job applies to its read-out (none until apply_calibration()).
+  // apply_calibration() resolves the selection on this board (calibration_file.hpp); it throws
+  // common::Error(kInvalidArgument) for a file that is malformed or for another board.
+  void apply_calibration(const runtime::calibration::CalibrationSelection& selection);
+  void apply_calibration(runtime::calibration::AppliedCalibration applied) {
+    calibration_ = std::move(applied);
+  }
+  const runtime::calibration::AppliedCalibration& applied_calibration() const noexcept {
+    return calibration_;
+  }
+  // Marks the job as the calibration measurement itself: no "no calibration" warning.
+  void measuring_calibration() noexcept { measuring_calibration_ = true; }
+  // Cell i's (mean) ADC code in device volts, corrected by the applied calibration.
+  double volts(std::uint32_t cell, double code) const {
+    return calibration_.volts(cell, code, description().adc);
+  }
+  // The mean of each of the first n cells over one run, in corrected device volts.
+  Eigen::VectorXd mean_volts(const driver::RunResult& result, Eigen::Index n) const;
+
   // Programs couplings, biases and noise.
   void program(const ProgrammedSystem& codes, std::uint32_t noise_code);
   // Sample periods run so far (what run() saw, plus what add_samples() added).
   std::uint64_t samples() const noexcept { return samples_; }
   void add_samples(std::uint64_t samples) noexcept { samples_ += samples; }
 
-  // Fills the shared block: serial, cells, device time of samples(), wall time since the start
-  // and the energy ledger since the snapshot with these host and GPU FLOPs; and adds
-  // uncalibrated_flaws_warning() to its warnings.
+  // Fills the shared block: serial, cells, the applied calibration, device time of samples(),
+  // wall time since the start and the energy ledger since the snapshot with these host and GPU
+  // FLOPs; and, without a calibration, adds uncalibrated_flaws_warning() to its warnings.
   void finish(JobSummary& summary, double host_flops, double gpu_flops) const;
 
  private:
@@ -55,6 +75,8 @@ class BoardJob {
   BoardSnapshot energy_start_;
   common::Deadline deadline_;
   std::uint64_t samples_ = 0;
+  runtime::calibration::AppliedCalibration calibration_;
+  bool measuring_calibration_ = false;
 };
 
 // Copies a compiled system's scales into a Summary that reports them: coupling_scale,

@@ -15,14 +15,6 @@ namespace {
 constexpr int kDirectBatches = 20;
 constexpr double kDirectBatchRelaxationTimes = 100.0;
 
-// Mean of each used cell over one run, in device volts.
-Eigen::VectorXd run_mean_volts(const driver::RunResult& result, Eigen::Index n) {
-  Eigen::VectorXd mean(n);
-  for (Eigen::Index i = 0; i < n; ++i)
-    mean(i) = result.mean_physical(static_cast<std::uint32_t>(i));
-  return mean;
-}
-
 // Upper bound on the fraction of samples in which some cell clips from noise alone, when every
 // cell's mean is at most mean_bound and noise_sigmas sigma fit before the rail.
 double expected_clip_fraction(Eigen::Index cells, double noise_sigmas) {
@@ -51,7 +43,7 @@ double auto_range(BoardJob& job, CompiledSystem& sys, const Eigen::VectorXd& b,
   for (int round = 0; round < options.auto_range_rounds; ++round) {
     const auto pilot =
         job.run(run_of(job.periods_for(options.pilot_relaxation_times, relaxation_us), false));
-    const double used = run_mean_volts(pilot, b.size()).cwiseAbs().maxCoeff() + margin;
+    const double used = job.mean_volts(pilot, b.size()).cwiseAbs().maxCoeff() + margin;
     if (used >= 0.5 * mean_bound)
       break;
     const double before = sys.state_scale;
@@ -141,7 +133,7 @@ SolveResult run_direct_solve(BoardJob& job, CompiledProblem problem, const Solve
       }
       const auto result = job.run(run_of(batch, false));
       clipped += result.clipped_samples;
-      batch_means.col(k) = run_mean_volts(result, n) * sys.state_scale;
+      batch_means.col(k) = job.mean_volts(result, n) * sys.state_scale;
     }
     averaged = job.samples() - pre_average;
 

@@ -6,6 +6,8 @@ ReportFields JobSummary::job_fields() const {
   return {
       field("serial", "board", serial),
       field("cells", "board cells", cells),
+      field("calibration", "calibration", calibration, "", "applied: none or its id"),
+      field("calibration_file", "calibration file", calibration_file),
       field("device_time_s", "device time", device_time_s, "s", "modelled"),
       field("wall_time_s", "wall time", wall_time_s, "s", "", 3),
       field("warnings", "warnings", warnings),

@@ -47,12 +47,14 @@ void LogdetOptions::validate() const {
   }
   detail::check_symmetry_tolerance(check, symmetry_tolerance);
   check.timeout(timeout);
+  calibration.validate();
 }
 
 LogdetResult logdet(driver::ResonatorBoard& board, const Eigen::MatrixXd& A,
                     const LogdetOptions& options) {
   options.validate();
   detail::BoardJob job(board, options.timeout);
+  job.apply_calibration(options.calibration);
   const Eigen::Index n = A.rows();
   const auto& desc = board.description();
   // b = 0: no mean to make room for (mean_fraction is only required to be positive), so the

@@ -34,7 +34,7 @@ std::vector<double> advance(BoardJob& job, std::uint64_t periods, const Trajecto
     ++counters.clipped_reads;
   std::vector<double> x(plan.n);
   for (std::uint32_t i = 0; i < plan.n; ++i)
-    x[i] = last.adc.to_physical(last.sums[i]);
+    x[i] = job.volts(i, static_cast<double>(last.sums[i]));
   return x;
 }
 

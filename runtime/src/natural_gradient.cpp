@@ -37,7 +37,8 @@ Eigen::VectorXd run_and_read(detail::BoardJob& job, std::uint32_t periods, Eigen
   clipped += result.clipped_samples;
   Eigen::VectorXd x(n);
   for (Eigen::Index i = 0; i < n; ++i)
-    x(i) = result.adc.to_physical(std::int64_t{result.samples[static_cast<std::size_t>(i)]});
+    x(i) = job.volts(static_cast<std::uint32_t>(i),
+                     static_cast<double>(result.samples[static_cast<std::size_t>(i)]));
   return x;
 }
 
@@ -81,6 +82,7 @@ void NaturalGradientOptions::validate() const {
   check.in_range("load_relaxation_samples", load_relaxation_samples, 1, 65536);
   detail::check_symmetry_tolerance(check, symmetry_tolerance);
   check.timeout(timeout);
+  calibration.validate();
 }
 
 NaturalGradientEstimator::NaturalGradientEstimator(driver::ResonatorBoard& board,
@@ -121,6 +123,7 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
 NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& g,
                                                          const Eigen::MatrixXd& F) {
   detail::BoardJob job(board_, options_.timeout);
+  job.apply_calibration(options_.calibration);
   const Eigen::Index n = g.size();
   if (F.rows() != n || F.cols() != n) {
     throw Error(

@@ -33,6 +33,7 @@ void SolveOptions::validate() const {
   check.in_range("max_range_retries", max_range_retries, 0, 100);
   detail::check_iteration(check, tolerance, max_iterations);
   check.timeout(timeout);
+  calibration.validate();
 }
 
 namespace {
@@ -81,6 +82,7 @@ SolveResult solve(driver::ResonatorBoard& board, const Eigen::MatrixXd& A, const
   if (A.rows() > static_cast<Eigen::Index>(board.cells()))
     return solve_in_blocks(board, A, b, options);
   detail::BoardJob job(board, options.timeout);
+  job.apply_calibration(options.calibration);
   ProblemOptions compile;
   compile.targets = {options.mean_fraction, options.noise_sigmas};
   compile.preconditioning = options.preconditioning;

@@ -12,6 +12,7 @@
 #include "chain_statistics.hpp"
 #include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
+#include "kelvin/runtime/calibration/calibration_file.hpp"
 #include "option_checks.hpp"
 #include "pbit_job.hpp"
 
@@ -92,6 +93,7 @@ void IsingSamplingOptions::validate() const {
   if (error_bars == ErrorBars::kBetweenChains && chains < 2)
     check.fail("error_bars = chains needs chains >= 2 (one chain: batches)");
   check.timeout(timeout);
+  calibration.validate();
 }
 
 void IsingSamplingOptions::validate(const driver::PbitDescription& board) const {
@@ -112,6 +114,7 @@ IsingSamplingResult sample_ising(driver::PbitBoard& board, const IsingModel& mod
                                  const IsingSamplingOptions& options) {
   // Everything the options and the board's description can refuse, before any device work.
   options.validate(board.pbit());
+  calibration::resolve_calibration(options.calibration, board.description());  // refuses a file
   const detail::RealizedBetas betas =
       detail::realize_betas(board.pbit().beta, options.beta, options.beta_schedule,
                             detail::OptionChecks("IsingSamplingOptions"));

@@ -10,6 +10,7 @@
 
 #include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
+#include "kelvin/runtime/calibration/calibration_file.hpp"
 #include "kelvin/runtime/pbit/ising_energy.hpp"
 #include "pbit_job.hpp"
 
@@ -245,6 +246,7 @@ void ParallelTemperingOptions::validate() const {
   }
   if (timeout.count() <= 0)
     fail(fmt::format("timeout = {} ms (> 0)", timeout.count()));
+  calibration.validate();
 }
 
 TemperingResult run_parallel_tempering(driver::PbitBoard& board,
@@ -256,6 +258,7 @@ TemperingResult run_parallel_tempering(driver::PbitBoard& board,
 TemperingResult run_parallel_tempering(driver::PbitBoard& board, const IsingModel& model,
                                        const ParallelTemperingOptions& options) {
   options.validate();
+  calibration::resolve_calibration(options.calibration, board.description());  // refuses a file
   return run_job(board, map_to_lattice(model, board.pbit()), options, true);
 }
 

@@ -29,8 +29,13 @@ struct JobSummary {
   // Modelled energy of the job by component, next to a GPU doing the same work (docs/energy.md).
   EnergyLedger energy;
   std::vector<std::string> warnings;
+  // The calibration applied (calibration/board_calibration.hpp): "none" or its id, and the file
+  // it came from ("" when none).
+  std::string calibration = "none";
+  std::string calibration_file;
 
-  // The shared block's fields: serial, cells, device_time_s, wall_time_s, warnings, energy.
+  // The shared block's fields: serial, cells, calibration, calibration_file, device_time_s,
+  // wall_time_s, warnings, energy.
   ReportFields job_fields() const;
   // A Summary's own fields followed by the shared block's: what every fields() returns.
   ReportFields with_job_fields(ReportFields own) const;

@@ -60,6 +60,7 @@
 #include <Eigen/Core>
 
 #include "kelvin/driver/resonator/resonator_board.hpp"
+#include "kelvin/runtime/calibration/board_calibration.hpp"
 #include "kelvin/runtime/job_summary.hpp"
 #include "kelvin/runtime/problem_compiler.hpp"
 
@@ -110,6 +111,9 @@ struct LogdetOptions {
   double symmetry_tolerance = kDefaultSymmetryTolerance;
   // Total deadline of the job. Default 120 s.
   std::chrono::milliseconds timeout = std::chrono::seconds(120);
+  // Which calibration corrects the read-out (calibration/board_calibration.hpp). Default: the
+  // board's file in the calibration directory if there is one, else none.
+  runtime::calibration::CalibrationSelection calibration;
 
   // Throws common::Error(kInvalidArgument) naming the first bad field.
   void validate() const;

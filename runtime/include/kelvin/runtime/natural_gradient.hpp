@@ -73,6 +73,7 @@
 #include <Eigen/Core>
 
 #include "kelvin/driver/resonator/resonator_board.hpp"
+#include "kelvin/runtime/calibration/board_calibration.hpp"
 #include "kelvin/runtime/job_summary.hpp"
 #include "kelvin/runtime/preconditioning.hpp"
 #include "kelvin/runtime/problem_compiler.hpp"
@@ -136,6 +137,9 @@ struct NaturalGradientOptions {
   double symmetry_tolerance = kDefaultSymmetryTolerance;
   // Total deadline of one estimate. Default 60 s.
   std::chrono::milliseconds timeout = std::chrono::seconds(60);
+  // Which calibration corrects the read-out (calibration/board_calibration.hpp). Default: the
+  // board's file in the calibration directory if there is one, else none.
+  runtime::calibration::CalibrationSelection calibration;
 
   // Throws common::Error(kInvalidArgument) naming the first bad field.
   void validate() const;

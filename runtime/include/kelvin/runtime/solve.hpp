@@ -40,6 +40,7 @@
 
 #include "kelvin/driver/resonator/resonator_board.hpp"
 #include "kelvin/runtime/block_solve_summary.hpp"
+#include "kelvin/runtime/calibration/board_calibration.hpp"
 #include "kelvin/runtime/job_summary.hpp"
 #include "kelvin/runtime/preconditioning.hpp"
 #include "kelvin/runtime/problem_compiler.hpp"
@@ -90,6 +91,9 @@ struct SolveOptions {
   std::uint32_t block_size = 0;
   // Total deadline of the whole solve: programming, all runs and reads. Default 120 s.
   std::chrono::milliseconds timeout = std::chrono::seconds(120);
+  // Which calibration corrects the read-out (calibration/board_calibration.hpp). Default: the
+  // board's file in the calibration directory if there is one, else none.
+  runtime::calibration::CalibrationSelection calibration;
 
   // Throws common::Error(kInvalidArgument) naming the first bad field.
   void validate() const;

@@ -38,6 +38,7 @@
 
 #include "kelvin/driver/device_description.hpp"
 #include "kelvin/driver/pbit/pbit_board.hpp"
+#include "kelvin/runtime/calibration/board_calibration.hpp"
 #include "kelvin/runtime/job_summary.hpp"
 #include "kelvin/runtime/pbit/ising_model.hpp"
 
@@ -84,6 +85,9 @@ struct IsingSamplingOptions {
   std::uint64_t max_record_bytes = std::uint64_t{64} << 20;
   // Total deadline. Default 60 s.
   std::chrono::milliseconds timeout = std::chrono::seconds(60);
+  // Which calibration applies (calibration/board_calibration.hpp). p-bit boards have no
+  // calibration yet: the default lookup finds none; a calibration file is refused.
+  runtime::calibration::CalibrationSelection calibration;
 
   // Throws common::Error(kInvalidArgument) naming the first bad field.
   void validate() const;

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "kelvin/driver/pbit/pbit_board.hpp"
+#include "kelvin/runtime/calibration/board_calibration.hpp"
 #include "kelvin/runtime/job_summary.hpp"
 #include "kelvin/runtime/pbit/ising_model.hpp"
 
@@ -75,6 +76,9 @@ struct ParallelTemperingOptions {
   std::uint64_t burn_in_sweeps = 0;
   // Deadline of the whole job. Default 60 s.
   std::chrono::milliseconds timeout = std::chrono::seconds(60);
+  // Which calibration applies (calibration/board_calibration.hpp). p-bit boards have no
+  // calibration yet: the default lookup finds none; a calibration file is refused.
+  runtime::calibration::CalibrationSelection calibration;
 
   // Throws common::Error(kInvalidArgument) naming the first bad field.
   void validate() const;

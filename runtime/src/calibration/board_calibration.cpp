@@ -1,0 +1,51 @@
+#include "kelvin/runtime/calibration/board_calibration.hpp"
+
+#include "kelvin/common/error.hpp"
+
+namespace kelvin::runtime::calibration {
+
+double BoardCalibration::volts(std::uint32_t cell, double code,
+                               const driver::CodeScale& adc) const {
+  const CellCalibration& c = cells.at(cell);
+  return adc.to_physical(code - c.adc_offset_codes.value) / c.readout_gain.value;
+}
+
+CalibrationSelection CalibrationSelection::parse(const std::string& text) {
+  if (text == "auto")
+    return automatic();
+  if (text == "none")
+    return none();
+  if (text.empty())
+    throw common::Error(common::ErrorKind::kInvalidArgument,
+                        "calibration: empty (give FILE, none or auto)");
+  return from_file(text);
+}
+
+std::string CalibrationSelection::to_string() const {
+  switch (mode) {
+    case Mode::kAuto:
+      return "auto";
+    case Mode::kNone:
+      return "none";
+    case Mode::kFile:
+      break;
+  }
+  return file.string();
+}
+
+void CalibrationSelection::validate() const {
+  if (mode == Mode::kFile && file.empty())
+    throw common::Error(common::ErrorKind::kInvalidArgument,
+                        "calibration: a file selection needs a path");
+}
+
+std::string AppliedCalibration::id() const {
+  return calibration ? calibration->id : std::string("none");
+}
+
+double AppliedCalibration::volts(std::uint32_t cell, double code,
+                                 const driver::CodeScale& adc) const {
+  return calibration ? calibration->volts(cell, code, adc) : adc.to_physical(code);
+}
+
+}  // namespace kelvin::runtime::calibration

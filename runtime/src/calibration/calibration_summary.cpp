@@ -1,0 +1,61 @@
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "kelvin/runtime/calibration/calibrate.hpp"
+
+namespace kelvin::runtime::calibration {
+namespace {
+
+std::pair<double, double> range_of(const std::vector<double>& v) {
+  if (v.empty())
+    return {0.0, 0.0};
+  const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+  return {*lo, *hi};
+}
+
+}  // namespace
+
+ReportFields CalibrationSummary::fields() const {
+  return with_job_fields({
+      field("calibration_id", "calibration id", calibration_id),
+      field("date", "date", date, "", "UTC"),
+      field("file", "stored in", file),
+      field("convention", "convention", std::string(BoardCalibration::kConvention), "",
+            "a host without a voltage reference sees gains only relative to each other"),
+      field("mean_samples", "offset/gain samples", mean_samples, "", "per bias polarity"),
+      field("drift_samples", "drift samples", drift_samples, "", "recorded, fitted"),
+      field("noise_code", "noise code", noise_code),
+      field("coupling_dac_gain", "coupling-DAC gain", coupling_dac_gain),
+      field("coupling_dac_gain_stderr", "  standard error", coupling_dac_gain_stderr),
+      field("adc_offset_codes", "ADC offsets", adc_offset_codes, "codes"),
+      field("adc_offset_stderr", "  standard errors", adc_offset_stderr, "codes"),
+      field("readout_gain", "read-out gains", readout_gain, "", "ADC gain / coupling-DAC gain"),
+      field("readout_gain_stderr", "  standard errors", readout_gain_stderr),
+      field("adc_gain", "ADC gains", adc_gain),
+      field("adc_gain_stderr", "  standard errors", adc_gain_stderr),
+      field("capacitance", "capacitance scales", capacitance, "", "from the drift fit"),
+      field("capacitance_stderr", "  standard errors", capacitance_stderr),
+      field("temperature", "effective temperatures", temperature, "", "relative to nominal"),
+      field("temperature_stderr", "  standard errors", temperature_stderr),
+  });
+}
+
+std::string CalibrationSummary::brief_report() const {
+  const auto [olo, ohi] = range_of(adc_offset_codes);
+  const auto [glo, ghi] = range_of(adc_gain);
+  const auto [tlo, thi] = range_of(temperature);
+  return fmt::format(
+             "board {} ({} cells): ADC offsets {:.2f}..{:.2f} codes, ADC gains {:.5f}..{:.5f}, "
+             "coupling-DAC gain {:.5f} +- {:.1e}, temperatures {:.4f}..{:.4f}; {:.3g} s device "
+             "time",
+             serial, cells, olo, ohi, glo, ghi, coupling_dac_gain, coupling_dac_gain_stderr, tlo,
+             thi, device_time_s) +
+         warnings_suffix();
+}
+
+std::string CalibrationSummary::full_report() const {
+  return render_report("Calibration summary", fields());
+}
+
+}  // namespace kelvin::runtime::calibration
