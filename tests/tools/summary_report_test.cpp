@@ -15,6 +15,7 @@
 
 #include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/runtime/block_solve.hpp"
+#include "kelvin/runtime/calibration/calibrate.hpp"
 #include "kelvin/runtime/inverse.hpp"
 #include "kelvin/runtime/logdet.hpp"
 #include "kelvin/runtime/natural_gradient.hpp"
@@ -135,6 +136,19 @@ TEST(SummaryReport, DirectSolveFieldsAppearInTheJsonAndTheFullReport) {
                           "batches", "samples", "wall_time_s", "range_gain", "randomized_rounding"})
     EXPECT_TRUE(json.contains(key)) << key;
   EXPECT_TRUE(json.at("preconditioning").contains("predicted_quantization_error"));
+}
+
+TEST(SummaryReport, CalibrationFieldsAppearInTheJsonAndTheFullReport) {
+  auto board = resonator();
+  runtime::calibration::CalibrationOptions o;
+  o.mean_samples = 1 << 14;
+  o.drift_samples = 1 << 12;
+  const auto r = runtime::calibration::calibrate(board, o);
+  expect_fields_in_json_and_report(r.summary);
+  const Json json = summary_json(r.summary);
+  for (const char* key : {"calibration_id", "adc_offset_codes", "adc_gain", "coupling_dac_gain",
+                          "temperature", "calibration", "calibration_file"})
+    EXPECT_TRUE(json.contains(key)) << key;
 }
 
 TEST(SummaryReport, BlockSolveThroughSolveFieldsAppearInTheJsonAndTheFullReport) {

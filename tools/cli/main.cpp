@@ -152,7 +152,8 @@ int main(int argc, char** argv) {
                 kelvin::tools::cli::add_ping_command(app),
                 kelvin::tools::cli::add_sweep_command(app),
                 kelvin::tools::cli::add_selftest_command(app),
-                kelvin::tools::cli::add_conformance_command(app)};
+                kelvin::tools::cli::add_conformance_command(app),
+                kelvin::tools::cli::add_calibrate_command(app)};
   } catch (const std::exception& e) {
     print_error(e.what());
     return kExitRuntimeError;

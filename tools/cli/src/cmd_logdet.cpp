@@ -42,6 +42,7 @@ Command add_logdet_command(CLI::App& app) {
                     "the board time; its error bar holds on short ramps, where the forward "
                     "estimate's does not)");
   add_symmetry_tolerance_option(*command, options->logdet.symmetry_tolerance);
+  add_calibration_option(*command, options->logdet.calibration);
   add_timeout_option(*command, options->common, runtime::LogdetOptions{}.timeout, "the whole job");
   add_json_flag(*command, options->common, "\"logdet\", \"stderr\", \"summary\", \"energy\"");
   add_run_file_option(*command, options->output);

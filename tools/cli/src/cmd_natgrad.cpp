@@ -74,6 +74,7 @@ Command add_natgrad_command(CLI::App& app) {
       ->capture_default_str();
   add_preconditioning_option(*command, options->natgrad.preconditioning);
   add_symmetry_tolerance_option(*command, options->natgrad.symmetry_tolerance);
+  add_calibration_option(*command, options->natgrad.calibration);
   add_timeout_option(*command, options->common, runtime::NaturalGradientOptions{}.timeout,
                      "the whole estimate");
   add_json_flag(*command, options->common, "\"estimate\", \"stderr\", \"summary\", \"energy\"");

@@ -70,6 +70,7 @@ struct SampleOptions {
   std::optional<std::int64_t> target_energy;  // set from target_energy_value when given
   std::int64_t target_energy_value = 0;
   std::string output;
+  runtime::calibration::CalibrationSelection calibration;
 };
 
 // What a run file of this command records about the run (run_file_output.hpp).
@@ -121,6 +122,7 @@ std::string run_sampling(const SampleOptions& options, const runtime::IsingModel
         parse_beta_schedule(options.beta_schedule, board.pbit().max_schedule_length);
   }
   sampling.timeout = options.common.timeout();
+  sampling.calibration = options.calibration;
   // What the board cannot run (more chains than it has, a beta that rounds to 0) is a usage
   // error, refused before any device work.
   try {
@@ -221,6 +223,7 @@ std::string run_tempering(const SampleOptions& options, const runtime::IsingMode
   pt.max_sweeps = options.burn_in + options.sweeps;
   pt.target_energy = options.target_energy;
   pt.timeout = options.common.timeout();
+  pt.calibration = options.calibration;
   auto file = open_run_file_if(options.output, sample_record(options, board));
   const runtime::TemperingResult result =
       recording_failure(file, [&] { return runtime::run_parallel_tempering(board, model, pt); });
@@ -347,6 +350,7 @@ Command add_sample_command(CLI::App& app) {
                                   "Tempering: stop once a replica has E = -(sum J s s + sum b s) "
                                   "<= E")
                      ->needs(tempering);
+  add_calibration_option(*command, options->calibration);
   add_timeout_option(*command, options->common, runtime::IsingSamplingOptions{}.timeout,
                      "the whole command");
   add_run_file_option(*command, options->output);

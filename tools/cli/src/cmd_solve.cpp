@@ -41,6 +41,7 @@ Command add_solve_command(CLI::App& app) {
   command->add_option("--rhs", options->rhs, "b: text or .npy file, n values")->required();
   add_preconditioning_option(*command, options->solve.preconditioning);
   add_symmetry_tolerance_option(*command, options->solve.symmetry_tolerance);
+  add_calibration_option(*command, options->solve.calibration);
   add_json_flag(*command, options->common, "\"x\", \"stderr\", \"summary\", \"residual\"");
   add_run_file_option(*command, options->output);
   command->add_option(

@@ -99,6 +99,21 @@ CLI::Option* add_run_file_option(CLI::App& command, std::string& path) {
           "FILE.h5");
 }
 
+CLI::Option* add_calibration_option(CLI::App& command,
+                                    runtime::calibration::CalibrationSelection& selection) {
+  selection = runtime::calibration::CalibrationSelection::automatic();
+  return command
+      .add_option_function<std::string>(
+          "--calibration",
+          [&selection](const std::string& text) {
+            selection = runtime::calibration::CalibrationSelection::parse(text);
+          },
+          "Calibration to apply: a calibration file (kelvin calibrate), or none. Default: the "
+          "board's <serial>.json in $KELVIN_CALIBRATION_DIR (else "
+          "$XDG_DATA_HOME/kelvin/calibration, ~/.local/share/kelvin/calibration) if it exists")
+      ->type_name("FILE|none");
+}
+
 std::string addresses_footer(std::string_view before) {
   return fmt::format("{}Device addresses:\n  {}", before, driver::backends::uri_help());
 }

@@ -20,6 +20,7 @@
 #include "kelvin/driver/device_description.hpp"
 #include "kelvin/driver/pbit/pbit_board.hpp"
 #include "kelvin/driver/resonator/resonator_board.hpp"
+#include "kelvin/runtime/calibration/board_calibration.hpp"
 #include "kelvin/runtime/preconditioning.hpp"
 
 namespace kelvin::tools::cli {
@@ -62,6 +63,10 @@ void add_independent_cells_options(CLI::App& command, std::int16_t& diagonal_cod
 // -o,--output FILE.h5: write the run as one HDF5 run file (docs/run-files.md); a name that does
 // not end in .h5 or .hdf5 is refused (the file is created by run_file_output.hpp).
 CLI::Option* add_run_file_option(CLI::App& command, std::string& path);
+// --calibration FILE|none: which calibration the job applies (default: the board's file in the
+// calibration directory, if any; runtime/.../calibration/board_calibration.hpp).
+CLI::Option* add_calibration_option(CLI::App& command,
+                                    runtime::calibration::CalibrationSelection& selection);
 // "<before>Device addresses:\n  <every built-in scheme's parameters>".
 std::string addresses_footer(std::string_view before = {});
 
