@@ -27,17 +27,17 @@ ReportFields CalibrationSummary::fields() const {
       field("drift_samples", "drift samples", drift_samples, "", "recorded, fitted"),
       field("noise_code", "noise code", noise_code),
       field("coupling_dac_gain", "coupling-DAC gain", coupling_dac_gain),
-      field("coupling_dac_gain_stderr", "  standard error", coupling_dac_gain_stderr),
+      field("coupling_dac_gain_stderr", "coupling-DAC gain stderr", coupling_dac_gain_stderr),
       field("adc_offset_codes", "ADC offsets", adc_offset_codes, "codes"),
-      field("adc_offset_stderr", "  standard errors", adc_offset_stderr, "codes"),
+      field("adc_offset_stderr", "ADC offset stderr", adc_offset_stderr, "codes"),
       field("readout_gain", "read-out gains", readout_gain, "", "ADC gain / coupling-DAC gain"),
-      field("readout_gain_stderr", "  standard errors", readout_gain_stderr),
+      field("readout_gain_stderr", "read-out gain stderr", readout_gain_stderr),
       field("adc_gain", "ADC gains", adc_gain),
-      field("adc_gain_stderr", "  standard errors", adc_gain_stderr),
+      field("adc_gain_stderr", "ADC gain stderr", adc_gain_stderr),
       field("capacitance", "capacitance scales", capacitance, "", "from the drift fit"),
-      field("capacitance_stderr", "  standard errors", capacitance_stderr),
+      field("capacitance_stderr", "capacitance stderr", capacitance_stderr),
       field("temperature", "effective temperatures", temperature, "", "relative to nominal"),
-      field("temperature_stderr", "  standard errors", temperature_stderr),
+      field("temperature_stderr", "temperature stderr", temperature_stderr),
   });
 }
 
