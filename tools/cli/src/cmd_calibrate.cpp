@@ -1,4 +1,4 @@
-// kelvin calibrate --uri URI [-o FILE.json] [--json] [--mean-samples N] [--drift-samples N]
+// kelvin calibrate --uri URI [-o FILE.json|FILE.h5] [--json] [--mean-samples N] [--drift-samples N]
 //                  [--timeout-s S]
 //
 // Measures a resonator board's ADC offsets and gains, effective temperatures, coupling-DAC gain
@@ -10,11 +10,13 @@
 
 #include <fmt/format.h>
 
+#include "calibration_run_file.hpp"
 #include "kelvin/runtime/calibration/calibrate.hpp"
 #include "kelvin/runtime/calibration/calibration_file.hpp"
 #include "kelvin/tools/cli/commands.hpp"
 #include "kelvin/tools/cli/json_writer.hpp"
 #include "kelvin/tools/cli/options.hpp"
+#include "run_file_output.hpp"
 
 namespace kelvin::tools::cli {
 
@@ -31,8 +33,9 @@ Command add_calibrate_command(CLI::App& app) {
       "calibrate", "Measure a resonator board's flaws and store its calibration file");
   add_uri_option(*command, options->common);
   command->add_option("-o,--output", options->output,
-                      "Write the calibration to FILE.json instead of <serial>.json in the "
-                      "calibration directory");
+                      "FILE.json: write the calibration there instead of <serial>.json in the "
+                      "calibration directory; FILE.h5: also keep the run as a run file "
+                      "(docs/run-files.md)");
   command
       ->add_option("--mean-samples", options->calibrate.mean_samples,
                    "Samples per bias polarity for offsets, gains and temperatures (errors fall "
@@ -49,35 +52,43 @@ Command add_calibrate_command(CLI::App& app) {
       "Calibration directory: $KELVIN_CALIBRATION_DIR, else $XDG_DATA_HOME/kelvin/calibration,\n"
       "else ~/.local/share/kelvin/calibration. Format and method: docs/calibration.md.\n"));
 
-  return {
-      command, [options] {
-        cal::CalibrationOptions calibrate = options->calibrate;
-        calibrate.timeout = options->common.timeout();
-        validate_usage(calibrate, "calibrate");
-        std::filesystem::path file = options->output;
-        if (file.extension() == ".h5") {
-          throw UsageError(
-              "-o FILE.h5: HDF5 run files are not written by calibrate yet; give a .json "
-              "file (see 'kelvin calibrate --help')");
-        }
-        if (!file.empty() && file.extension() != ".json")
-          throw UsageError(
-              "-o FILE: a calibration file ends in .json (see 'kelvin "
-              "calibrate --help')");
-        driver::ResonatorBoard board = open_resonator_board(options->common.uri);
-        cal::CalibrationResult result = cal::calibrate(board, calibrate);
-        if (file.empty())
-          file = cal::calibration_path(result.calibration.serial);
-        cal::write_calibration(result.calibration, file);
-        result.summary.file = file.string();
-        if (options->common.json) {
-          return write_json(Json{{"file", file.string()},
-                                 {"summary", summary_json(result.summary)},
-                                 {"calibration", Json::parse(cal::to_json(result.calibration))}});
-        }
-        return fmt::format("calibration {} written to {}\n\n{}", result.calibration.id,
-                           file.string(), result.summary.full_report());
-      }};
+  return {command, [options] {
+            cal::CalibrationOptions calibrate = options->calibrate;
+            calibrate.timeout = options->common.timeout();
+            validate_usage(calibrate, "calibrate");
+            // -o FILE.h5 keeps the run as a run file (the calibration still goes to the directory);
+            // -o FILE.json writes the calibration there instead.
+            const bool run_file = is_run_file_path(options->output);
+            std::filesystem::path file = run_file ? std::filesystem::path() : options->output;
+            if (!file.empty() && file.extension() != ".json") {
+              throw UsageError(
+                  "-o FILE: a calibration file ends in .json, a run file in .h5 (see 'kelvin "
+                  "calibrate --help')");
+            }
+            driver::ResonatorBoard board = open_resonator_board(options->common.uri);
+            RunRecord record{"calibrate", options->common.uri, board.description()};
+            record.settings = Json{{"mean_samples", calibrate.mean_samples},
+                                   {"drift_samples", calibrate.drift_samples}};
+            auto h5 = open_run_file_if(run_file ? options->output : std::string(), record);
+            cal::CalibrationResult result =
+                recording_failure(h5, [&] { return cal::calibrate(board, calibrate); });
+            if (file.empty())
+              file = cal::calibration_path(result.calibration.serial);
+            cal::write_calibration(result.calibration, file);
+            result.summary.file = file.string();
+            const Json json{{"file", file.string()},
+                            {"calibration_id", result.calibration.id},
+                            {"summary", summary_json(result.summary)},
+                            {"calibration", Json::parse(cal::to_json(result.calibration))}};
+            if (h5) {
+              write_calibration_data(*h5, result.calibration);
+              finish_run_file(*h5, json);
+            }
+            if (options->common.json)
+              return write_json(json);
+            return fmt::format("calibration {} written to {}\n\n{}", result.calibration.id,
+                               file.string(), result.summary.full_report());
+          }};
 }
 
 }  // namespace kelvin::tools::cli

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <fstream>
 #include <iterator>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <fmt/chrono.h>
@@ -135,7 +137,24 @@ std::optional<run_file::RunFile> open_run_file_if(const std::string& path,
   return open_run_file(path, record);
 }
 
+// The calibration of the run: "calibration_id" at the top (kelvin calibrate: the one it
+// measured), else the one the job applied as its summary names it (at the top or nested).
+std::optional<std::string> applied_calibration(const Json& summary) {
+  if (summary.contains("calibration_id") && summary["calibration_id"].is_string())
+    return summary["calibration_id"].get<std::string>();
+  for (const Json* s : {&summary, summary.contains("summary") ? &summary["summary"] : nullptr}) {
+    if (s != nullptr && s->is_object() && s->contains("calibration") &&
+        (*s)["calibration"].is_string())
+      return (*s)["calibration"].get<std::string>();
+  }
+  return std::nullopt;
+}
+
 void finish_run_file(run_file::RunFile& file, const Json& summary) {
+  // The calibration is chosen when the job compiles, after the file was opened: the summary says
+  // which one was applied.
+  if (const auto id = applied_calibration(summary))
+    file.set_attribute("/", "calibration_id", *id);
   file.set_attribute("/", "summary_json", summary.dump());
   file.set_attribute("/", "complete", std::int64_t{1});
   file.close();

@@ -47,7 +47,9 @@ bool is_run_file_path(std::string_view path);
 run_file::RunFile open_run_file(const std::string& path, const RunRecord& record);
 
 // Writes `summary` (what --json prints) as the root attribute summary_json and complete = 1,
-// then closes the file (throws if the close fails).
+// then closes the file (throws if the close fails). calibration_id is set to the summary's
+// "calibration_id" (kelvin calibrate: the calibration it measured), else to the calibration the
+// job applied as the summary names it ("calibration", at its top or in its "summary").
 void finish_run_file(run_file::RunFile& file, const Json& summary);
 
 // Records a failure: root attribute `error`, complete stays 0; never throws (logs instead).
