@@ -186,3 +186,21 @@ def test_selftest_run_file_holds_one_row_per_check(cli, tmp_path):
                 assert np.isnan(value)
             else:
                 assert value == pytest.approx(check["measured"])
+
+
+def test_calibrate_run_file_holds_every_measured_value(cli, tmp_path):
+    path = tmp_path / "calibrate.h5"
+    env = dict(os.environ, KELVIN_CALIBRATION_DIR=str(tmp_path / "cal"))
+    out = subprocess.run([cli, "calibrate", "--uri", URI, "--mean-samples", "16384",
+                          "--drift-samples", "16384", "-o", str(path), "--json"], check=True,
+                         capture_output=True, text=True, timeout=120, env=env)
+    result = json.loads(out.stdout)
+    calibration = result["calibration"]
+    with h5py.File(path, "r") as f:
+        assert text(f.attrs["calibration_id"]) == calibration["calibration_id"]
+        assert json.loads(text(f.attrs["summary_json"])) == result
+        data = f["data"]
+        assert data["adc_offset_codes"].shape == (4,)
+        assert data["drift"].shape == (4, 4)
+        assert (data["adc_offset_codes_stderr"][...] > 0).all()
+    assert (tmp_path / "cal" / (calibration["serial"] + ".json")).exists()

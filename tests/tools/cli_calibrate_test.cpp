@@ -85,12 +85,18 @@ TEST(KelvinCli, CalibrateStoresBySerialAndSolveAppliesIt) {
   ::unsetenv("KELVIN_CALIBRATION_DIR");
 }
 
-TEST(KelvinCli, CalibrateRefusesAnHdf5OutputAndSolveAnotherBoardsFile) {
+TEST(KelvinCli, CalibrateKeepsARunFileAndRefusesAnotherBoardsFile) {
   TempDir dir;
+  // -o FILE.h5 keeps the run as a run file and still stores the calibration in the directory.
+  ::setenv("KELVIN_CALIBRATION_DIR", (dir / "cal").c_str(), 1);
   const Outcome h5 = run_kelvin(dir, calibrate_args({"-o", (dir / "run.h5").string()}));
-  EXPECT_EQ(h5.exit_code, 2);
-  EXPECT_NE(h5.err.find("HDF5"), std::string::npos) << h5.err;
-  EXPECT_FALSE(std::filesystem::exists(dir / "run.h5"));
+  ::unsetenv("KELVIN_CALIBRATION_DIR");
+  EXPECT_EQ(h5.exit_code, 0) << h5.err;
+  EXPECT_TRUE(std::filesystem::exists(dir / "run.h5"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "cal" / "SIM-RES-8-5.json"));
+  const Outcome txt = run_kelvin(dir, calibrate_args({"-o", (dir / "c.txt").string()}));
+  EXPECT_EQ(txt.exit_code, 2);
+  EXPECT_NE(txt.err.find("ends in .json"), std::string::npos) << txt.err;
 
   const Outcome made = run_kelvin(dir, calibrate_args({"-o", (dir / "c.json").string()}));
   ASSERT_EQ(made.exit_code, 0) << made.err;

@@ -59,7 +59,8 @@ Command add_calibrate_command(CLI::App& app) {
             // -o FILE.h5 keeps the run as a run file (the calibration still goes to the directory);
             // -o FILE.json writes the calibration there instead.
             const bool run_file = is_run_file_path(options->output);
-            std::filesystem::path file = run_file ? std::filesystem::path() : options->output;
+            std::filesystem::path file =
+                run_file ? std::filesystem::path() : std::filesystem::path(options->output);
             if (!file.empty() && file.extension() != ".json") {
               throw UsageError(
                   "-o FILE: a calibration file ends in .json, a run file in .h5 (see 'kelvin "
