@@ -6,16 +6,10 @@
 
 #include <fmt/format.h>
 
+#include "spec_items.hpp"
+
 namespace kelvin::sim_backend {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && s.front() == ' ')
-    s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ')
-    s.remove_suffix(1);
-  return s;
-}
 
 std::uint32_t parse_index(std::string_view item, std::string_view value) {
   std::uint32_t index = 0;
@@ -73,47 +67,38 @@ std::vector<bool> BoardDefects::mask(const std::vector<std::uint32_t>& list, std
 
 BoardDefects parse_defect_spec(std::string_view text) {
   BoardDefects defects;
-  std::string_view rest = text;
-  while (!rest.empty()) {
-    const std::size_t comma = rest.find(',');
-    const std::string_view item = trim(rest.substr(0, comma));
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    if (item.empty())
-      continue;
-    const std::size_t colon = item.find(':');
-    if (colon == std::string_view::npos) {
-      throw std::invalid_argument(fmt::format(
-          "defect '{}' has no cell: write KIND:C or open:I-J, for example stuck:3 or open:1-2",
-          item));
-    }
-    const std::string_view kind = item.substr(0, colon);
-    const std::string_view value = item.substr(colon + 1);
-    if (kind == "open") {
-      const std::size_t dash = value.find('-');
-      if (dash == std::string_view::npos) {
-        throw std::invalid_argument(
-            fmt::format("defect '{}': open takes a pair I-J, for example open:1-2", item));
-      }
-      std::uint32_t i = parse_index(item, value.substr(0, dash));
-      std::uint32_t j = parse_index(item, value.substr(dash + 1));
-      if (i == j) {
-        throw std::invalid_argument(
-            fmt::format("defect '{}': a coupling joins two different cells", item));
-      }
-      defects.open.emplace_back(std::min(i, j), std::max(i, j));
-    } else if (kind == "stuck") {
-      defects.stuck.push_back(parse_index(item, value));
-    } else if (kind == "noisy") {
-      defects.noisy.push_back(parse_index(item, value));
-    } else if (kind == "offset") {
-      defects.offset.push_back(parse_index(item, value));
-    } else if (kind == "bias_dead") {
-      defects.bias_dead.push_back(parse_index(item, value));
-    } else {
-      throw std::invalid_argument(
-          fmt::format("unknown defect '{}' (known: stuck, open, noisy, offset, bias_dead)", kind));
-    }
-  }
+  const auto no_cell = [](std::string_view item) {
+    return fmt::format(
+        "defect '{}' has no cell: write KIND:C or open:I-J, for example stuck:3 or open:1-2", item);
+  };
+  for_each_spec_item(
+      text, no_cell, [&](std::string_view item, std::string_view kind, std::string_view value) {
+        if (kind == "open") {
+          const std::size_t dash = value.find('-');
+          if (dash == std::string_view::npos) {
+            throw std::invalid_argument(
+                fmt::format("defect '{}': open takes a pair I-J, for example open:1-2", item));
+          }
+          std::uint32_t i = parse_index(item, value.substr(0, dash));
+          std::uint32_t j = parse_index(item, value.substr(dash + 1));
+          if (i == j) {
+            throw std::invalid_argument(
+                fmt::format("defect '{}': a coupling joins two different cells", item));
+          }
+          defects.open.emplace_back(std::min(i, j), std::max(i, j));
+        } else if (kind == "stuck") {
+          defects.stuck.push_back(parse_index(item, value));
+        } else if (kind == "noisy") {
+          defects.noisy.push_back(parse_index(item, value));
+        } else if (kind == "offset") {
+          defects.offset.push_back(parse_index(item, value));
+        } else if (kind == "bias_dead") {
+          defects.bias_dead.push_back(parse_index(item, value));
+        } else {
+          throw std::invalid_argument(fmt::format(
+              "unknown defect '{}' (known: stuck, open, noisy, offset, bias_dead)", kind));
+        }
+      });
   sort_unique(defects.stuck);
   sort_unique(defects.open);
   sort_unique(defects.noisy);

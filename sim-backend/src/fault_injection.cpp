@@ -8,19 +8,12 @@
 
 #include "kelvin/common/logging.hpp"
 #include "kelvin/firmware_protocol/framing.hpp"
+#include "spec_items.hpp"
 
 namespace kelvin::sim_backend {
 namespace {
 
 using Duration = FaultSpec::Duration;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && s.front() == ' ')
-    s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ')
-    s.remove_suffix(1);
-  return s;
-}
 
 double parse_probability(std::string_view kind, std::string_view value) {
   double p = 0.0;
@@ -79,46 +72,38 @@ bool FaultSpec::none() const noexcept {
 
 FaultSpec parse_fault_spec(std::string_view text) {
   FaultSpec spec;
-  std::string_view rest = text;
-  while (!rest.empty()) {
-    const std::size_t comma = rest.find(',');
-    const std::string_view item = trim(rest.substr(0, comma));
-    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    if (item.empty())
-      continue;
-    const std::size_t colon = item.find(':');
-    if (colon == std::string_view::npos) {
-      throw std::invalid_argument(fmt::format(
-          "fault '{}' has no value: write KIND:VALUE, for example drop:1e-3 or delay:2ms", item));
-    }
-    const std::string_view kind = item.substr(0, colon);
-    const std::string_view value = item.substr(colon + 1);
-    if (kind == "drop") {
-      spec.drop = parse_probability(kind, value);
-    } else if (kind == "corrupt") {
-      spec.corrupt = parse_probability(kind, value);
-    } else if (kind == "duplicate") {
-      spec.duplicate = parse_probability(kind, value);
-    } else if (kind == "reorder") {
-      spec.reorder = parse_probability(kind, value);
-    } else if (kind == "overflow") {
-      spec.overflow = parse_probability(kind, value);
-    } else if (kind == "delay") {
-      spec.delay = parse_duration(kind, value);
-    } else if (kind == "stall") {
-      const std::size_t at = value.find('@');
-      spec.stall = parse_duration(kind, value.substr(0, at));
-      if (at != std::string_view::npos)
-        spec.stall_at = parse_duration(kind, value.substr(at + 1));
-    } else if (kind == "disconnect") {
-      spec.disconnect_at = parse_duration(kind, value);
-    } else {
-      throw std::invalid_argument(
-          fmt::format("unknown fault '{}' (known: drop, corrupt, duplicate, reorder, delay, stall, "
-                      "disconnect, overflow)",
-                      kind));
-    }
-  }
+  const auto no_value = [](std::string_view item) {
+    return fmt::format(
+        "fault '{}' has no value: write KIND:VALUE, for example drop:1e-3 or delay:2ms", item);
+  };
+  for_each_spec_item(
+      text, no_value, [&](std::string_view, std::string_view kind, std::string_view value) {
+        if (kind == "drop") {
+          spec.drop = parse_probability(kind, value);
+        } else if (kind == "corrupt") {
+          spec.corrupt = parse_probability(kind, value);
+        } else if (kind == "duplicate") {
+          spec.duplicate = parse_probability(kind, value);
+        } else if (kind == "reorder") {
+          spec.reorder = parse_probability(kind, value);
+        } else if (kind == "overflow") {
+          spec.overflow = parse_probability(kind, value);
+        } else if (kind == "delay") {
+          spec.delay = parse_duration(kind, value);
+        } else if (kind == "stall") {
+          const std::size_t at = value.find('@');
+          spec.stall = parse_duration(kind, value.substr(0, at));
+          if (at != std::string_view::npos)
+            spec.stall_at = parse_duration(kind, value.substr(at + 1));
+        } else if (kind == "disconnect") {
+          spec.disconnect_at = parse_duration(kind, value);
+        } else {
+          throw std::invalid_argument(fmt::format(
+              "unknown fault '{}' (known: drop, corrupt, duplicate, reorder, delay, stall, "
+              "disconnect, overflow)",
+              kind));
+        }
+      });
   return spec;
 }
 
