@@ -18,6 +18,8 @@ enum Quantity : std::uint32_t {
   kAdcOffset = 3,
   kAdcGain = 4,
   kCouplingGain = 5,
+  kSigmoidGain = 6,
+  kSigmoidOffset = 7,
 };
 
 std::uint64_t fnv1a(const std::string& text) {
@@ -75,6 +77,29 @@ BoardImperfections draw_imperfections(const std::string& serial, std::uint32_t c
     out.adc_gain(e) = 1.0 + model.adc_gain * symmetric_uniform(key, i, kAdcGain);
   }
   out.coupling_dac_gain = 1.0 + model.coupling_dac_gain * symmetric_uniform(key, 0, kCouplingGain);
+  return out;
+}
+
+void PbitImperfectionModel::validate() const {
+  if (!(sigmoid_gain >= 0.0 && sigmoid_gain < 0.5)) {
+    throw std::invalid_argument(
+        fmt::format("sigmoid gain spread {} is outside [0, 0.5)", sigmoid_gain));
+  }
+  if (!(sigmoid_offset >= 0.0) || !std::isfinite(sigmoid_offset))
+    throw std::invalid_argument(fmt::format("sigmoid offset spread {} is invalid", sigmoid_offset));
+}
+
+PbitImperfections draw_pbit_imperfections(const std::string& serial, std::uint32_t nodes,
+                                          const PbitImperfectionModel& model) {
+  model.validate();
+  const std::uint64_t key = fnv1a(serial);
+  PbitImperfections out;
+  out.sigmoid_gain.resize(nodes);
+  out.sigmoid_offset.resize(nodes);
+  for (std::uint32_t i = 0; i < nodes; ++i) {
+    out.sigmoid_gain[i] = 1.0 + model.sigmoid_gain * symmetric_uniform(key, i, kSigmoidGain);
+    out.sigmoid_offset[i] = model.sigmoid_offset * symmetric_uniform(key, i, kSigmoidOffset);
+  }
   return out;
 }
 

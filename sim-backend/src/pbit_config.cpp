@@ -22,6 +22,7 @@ void PbitConfig::validate() const {
     throw std::invalid_argument(
         fmt::format("PbitConfig.degree must be 8, 12 or 16, got {}", degree));
   }
+  imperfections.validate();
   defects.check_indices(rows * cols, "p-bit");
   if (!defects.open.empty()) {
     const firmware_protocol::PbitLattice lattice =

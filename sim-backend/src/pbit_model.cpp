@@ -101,6 +101,12 @@ PbitModel::PbitModel(const PbitConfig& config)
     mark(defects.noisy, kNoisy);
     mark(defects.offset, kOffset);
   }
+  if (!config_.imperfections.ideal_board()) {
+    PbitImperfections flaws =
+        draw_pbit_imperfections(config_.effective_serial(), n, config_.imperfections);
+    sigmoid_gain_ = std::move(flaws.sigmoid_gain);
+    sigmoid_offset_ = std::move(flaws.sigmoid_offset);
+  }
   if (!defects.none())
     log_->info("p-bit board {} has injected defects: {}", config_.effective_serial(),
                to_string(defects));
@@ -323,7 +329,8 @@ void PbitModel::run_chain(std::uint32_t chain, const SamplingTicket& ticket,
         std::int32_t h = biases_[i];
         for (std::uint32_t p = row_start_[i]; p < row_start_[i + 1]; ++p)
           h += col_weight_[p] * s[col_node_[p]];
-        const std::uint32_t t = node_defects_.empty() || node_defects_[i] == 0
+        const std::uint32_t t = !sigmoid_gain_.empty() ? flawed_threshold(i, beta, h)
+                                : node_defects_.empty() || node_defects_[i] == 0
                                     ? threshold(beta, h)
                                     : defective_threshold(node_defects_[i], beta, h);
         s[i] = (words[i] >> (32 - reg::kRngBits)) < t ? 1 : -1;

@@ -170,9 +170,9 @@ TEST_F(CalibrationFile, RefusesMalformedFiles) {
 TEST_F(CalibrationFile, RefusesANewerFormatVersion) {
   const fs::path file = dir_ / "new.json";
   std::string text = to_json(sample_calibration("S", 4));
-  text.replace(text.find("\"format_version\": 1"), 19, "\"format_version\": 2");
+  text.replace(text.find("\"format_version\": 2"), 19, "\"format_version\": 3");
   write_text(file, text);
-  EXPECT_NE(refusal(file, "S", 4).find("format version 2 is newer"), std::string::npos);
+  EXPECT_NE(refusal(file, "S", 4).find("format version 3 is newer"), std::string::npos);
 }
 
 TEST_F(CalibrationFile, SelectionParsesFileNoneAndAuto) {

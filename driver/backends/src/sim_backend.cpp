@@ -111,6 +111,9 @@ const UriParameterTable& pbit_table() {
          seed_parameter(defaults.seed, "samples"),
          UriParameter::text("serial", std::string(kNoDefault),
                             "the serial number the board reports (none: SIM-PBIT-ROWSxCOLS-SEED)"),
+         UriParameter::choice("imperfections", {"ideal", "typical"}, defaults.imperfections_name,
+                              "p-bit flaws: none, or the serial's sigmoid gains (+-5%) and "
+                              "offsets (+-0.1 J)"),
          defect_parameter("P"), fault_parameter()}};
   }();
   return table;
@@ -167,6 +170,10 @@ sim_backend::PbitConfig pbit_config(const DeviceAddress& address) {
   config.degree = static_cast<std::uint32_t>(std::stoul(table.get_choice(address, "degree")));
   config.seed = table.get_uint(address, "seed");
   config.serial = table.get_text(address, "serial").value_or("");
+  config.imperfections_name = table.get_choice(address, "imperfections");
+  config.imperfections = config.imperfections_name == "typical"
+                             ? sim_backend::PbitImperfectionModel::typical()
+                             : sim_backend::PbitImperfectionModel::ideal();
   apply_defects(address, config);
   return config;
 }

@@ -1,5 +1,8 @@
 #include "kelvin/runtime/calibration/board_calibration.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include "kelvin/common/error.hpp"
 
 namespace kelvin::runtime::calibration {
@@ -46,6 +49,19 @@ std::string AppliedCalibration::id() const {
 double AppliedCalibration::volts(std::uint32_t cell, double code,
                                  const driver::CodeScale& adc) const {
   return calibration ? calibration->volts(cell, code, adc) : adc.to_physical(code);
+}
+
+void AppliedCalibration::correct_pbit_biases(driver::LatticeProgram& program,
+                                             const driver::PbitDescription& board) const {
+  if (!calibration || !calibration->is_pbit())
+    return;
+  const std::size_t n = std::min(program.biases.size(), calibration->pbits.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const PbitNodeCalibration& c = calibration->pbits[i];
+    const double b = (program.biases[i] - c.sigmoid_offset.value) / c.sigmoid_gain.value;
+    program.biases[i] = static_cast<std::int8_t>(
+        std::clamp<long long>(std::llround(b), board.bias.min_code, board.bias.max_code));
+  }
 }
 
 }  // namespace kelvin::runtime::calibration

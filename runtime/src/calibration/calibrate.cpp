@@ -70,12 +70,6 @@ Moments moments(runtime::detail::BoardJob& job, std::uint32_t batches, std::uint
   return out;
 }
 
-std::string utc_now(std::string_view format) {
-  const auto now =
-      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-  return fmt::format(fmt::runtime(format), now);
-}
-
 void program_diagonal_couplings(runtime::detail::BoardJob& job, std::int16_t diag,
                                 std::int16_t off) {
   const std::uint32_t n = job.description().cells;
@@ -146,8 +140,8 @@ CalibrationResult calibrate(driver::ResonatorBoard& board, const CalibrationOpti
 
   BoardCalibration cal;
   cal.serial = desc.serial;
-  cal.date = utc_now("{:%Y-%m-%dT%H:%M:%SZ}");
-  cal.id = fmt::format("{}-{}", desc.serial, utc_now("{:%Y%m%dT%H%M%SZ}"));
+  cal.date = detail::utc_now("{:%Y-%m-%dT%H:%M:%SZ}");
+  cal.id = fmt::format("{}-{}", desc.serial, detail::utc_now("{:%Y%m%dT%H%M%SZ}"));
   cal.cells.resize(n);
   const double lsb = desc.adc.lsb;
   double mean_s = 0.0;

@@ -64,7 +64,9 @@ json conditions_json(const CalibrationConditions& c) {
           {"sample_period_s", c.sample_period_s},
           {"kelvin_version", c.kelvin_version},
           {"mean_samples", c.mean_samples},
-          {"drift_samples", c.drift_samples}};
+          {"drift_samples", c.drift_samples},
+          {"beta_code", c.beta_code},
+          {"bias_codes", c.bias_codes}};
 }
 
 CalibrationConditions conditions_of(const json& j) {
@@ -79,7 +81,25 @@ CalibrationConditions conditions_of(const json& j) {
   c.kelvin_version = j.at("kelvin_version").get<std::string>();
   c.mean_samples = j.at("mean_samples").get<std::uint64_t>();
   c.drift_samples = j.at("drift_samples").get<std::uint64_t>();
+  c.beta_code = j.value("beta_code", std::uint32_t{0});  // not in format version 1
+  c.bias_codes = j.value("bias_codes", std::vector<int>{});
   return c;
+}
+
+void read_pbits(const json& pbits, BoardCalibration& c) {
+  if (!pbits.is_array() || pbits.size() != c.conditions.cells) {
+    throw std::invalid_argument(fmt::format("\"pbits\" holds {} entries, conditions.cells says {}",
+                                            pbits.is_array() ? pbits.size() : 0,
+                                            c.conditions.cells));
+  }
+  for (const json& p : pbits) {
+    PbitNodeCalibration v;
+    v.sigmoid_offset = estimate_of(p.at("sigmoid_offset"));
+    v.sigmoid_gain = estimate_of(p.at("sigmoid_gain"));
+    if (!(v.sigmoid_gain.value > 0.0))
+      throw std::invalid_argument("a sigmoid gain is not positive");
+    c.pbits.push_back(v);
+  }
 }
 
 }  // namespace
@@ -102,6 +122,23 @@ fs::path calibration_path(const std::string& serial) {
 }
 
 std::string to_json(const BoardCalibration& c) {
+  if (c.is_pbit()) {
+    json pbits = json::array();
+    for (const PbitNodeCalibration& p : c.pbits) {
+      pbits.push_back({{"sigmoid_offset", estimate_json(p.sigmoid_offset)},
+                       {"sigmoid_gain", estimate_json(p.sigmoid_gain)}});
+    }
+    const json j = {{"format", "kelvin-calibration"},
+                    {"format_version", c.format_version},
+                    {"family", c.family},
+                    {"serial", c.serial},
+                    {"calibration_id", c.id},
+                    {"date", c.date},
+                    {"convention", BoardCalibration::kPbitConvention},
+                    {"conditions", conditions_json(c.conditions)},
+                    {"pbits", std::move(pbits)}};
+    return j.dump(2) + "\n";
+  }
   json cells = json::array();
   for (const CellCalibration& cell : c.cells) {
     cells.push_back({{"adc_offset_codes", estimate_json(cell.adc_offset_codes)},
@@ -112,6 +149,7 @@ std::string to_json(const BoardCalibration& c) {
   }
   const json j = {{"format", "kelvin-calibration"},
                   {"format_version", c.format_version},
+                  {"family", c.family},
                   {"serial", c.serial},
                   {"calibration_id", c.id},
                   {"date", c.date},
@@ -143,10 +181,17 @@ BoardCalibration from_json(const std::string& text, const std::string& origin) {
                                  "update kelvin or calibrate again",
                                  c.format_version, BoardCalibration::kFormatVersion));
     }
+    c.family = j.value("family", std::string("resonator"));  // version 1: resonator only
+    if (c.family != "resonator" && c.family != "pbit")
+      throw std::invalid_argument(fmt::format("unknown board family \"{}\"", c.family));
     c.serial = j.at("serial").get<std::string>();
     c.id = j.at("calibration_id").get<std::string>();
     c.date = j.at("date").get<std::string>();
     c.conditions = conditions_of(j.at("conditions"));
+    if (c.is_pbit()) {
+      read_pbits(j.at("pbits"), c);
+      return c;
+    }
     c.coupling_dac_gain = estimate_of(j.at("coupling_dac_gain"));
     const json& cells = j.at("cells");
     if (!cells.is_array() || cells.size() != c.conditions.cells) {
@@ -211,6 +256,11 @@ BoardCalibration read_calibration(const fs::path& file) {
 
 void check_board(const BoardCalibration& c, const driver::DeviceDescription& board,
                  const fs::path& file) {
+  if (c.family != driver::to_string(board.family)) {
+    refuse(file.string(), fmt::format("it is a {} board's calibration, and board {} is a {} "
+                                      "board; not applied",
+                                      c.family, board.serial, driver::to_string(board.family)));
+  }
   if (c.serial != board.serial) {
     refuse(file.string(), fmt::format("it is for board {}, not for this board {}; not applied",
                                       c.serial, board.serial));
@@ -237,12 +287,6 @@ AppliedCalibration resolve_calibration(const CalibrationSelection& selection,
     std::error_code ec;
     if (!fs::exists(file, ec))
       return out;
-  }
-  if (board.family != driver::BoardFamily::kResonator) {
-    refuse(file.string(),
-           fmt::format("board {} is a {} board, and kelvin calibrates only resonator "
-                       "boards so far; not applied (use --calibration none)",
-                       board.serial, driver::to_string(board.family)));
   }
   BoardCalibration c = read_calibration(file);
   check_board(c, board, file);

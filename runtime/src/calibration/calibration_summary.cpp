@@ -17,7 +17,23 @@ std::pair<double, double> range_of(const std::vector<double>& v) {
 }  // namespace
 
 ReportFields CalibrationSummary::fields() const {
+  if (family == "pbit") {
+    return with_job_fields({
+        field("family", "board family", family),
+        field("calibration_id", "calibration id", calibration_id),
+        field("date", "date", date, "", "UTC"),
+        field("file", "stored in", file),
+        field("convention", "model", std::string(BoardCalibration::kPbitConvention)),
+        field("mean_samples", "samples", mean_samples, "", "per bias code and p-bit"),
+        field("beta_code", "beta code", beta_code, "", "Q8.8"),
+        field("sigmoid_offset", "sigmoid offsets", sigmoid_offset, "J"),
+        field("sigmoid_offset_stderr", "sigmoid offset stderr", sigmoid_offset_stderr, "J"),
+        field("sigmoid_gain", "sigmoid gains", sigmoid_gain),
+        field("sigmoid_gain_stderr", "sigmoid gain stderr", sigmoid_gain_stderr),
+    });
+  }
   return with_job_fields({
+      field("family", "board family", family),
       field("calibration_id", "calibration id", calibration_id),
       field("date", "date", date, "", "UTC"),
       field("file", "stored in", file),
@@ -42,6 +58,16 @@ ReportFields CalibrationSummary::fields() const {
 }
 
 std::string CalibrationSummary::brief_report() const {
+  if (family == "pbit") {
+    const auto [olo, ohi] = range_of(sigmoid_offset);
+    const auto [glo, ghi] = range_of(sigmoid_gain);
+    const auto [elo, ehi] = range_of(sigmoid_gain_stderr);
+    return fmt::format(
+               "board {} ({} p-bits): sigmoid offsets {:.3f}..{:.3f} J, gains "
+               "{:.4f}..{:.4f} (stderr up to {:.1e}); {:.3g} s device time",
+               serial, cells, olo, ohi, glo, ghi, ehi, device_time_s) +
+           warnings_suffix();
+  }
   const auto [olo, ohi] = range_of(adc_offset_codes);
   const auto [glo, ghi] = range_of(adc_gain);
   const auto [tlo, thi] = range_of(temperature);

@@ -6,12 +6,25 @@
 // Thread contract: a LinearStepFit is used by one thread; drift_of() is a pure function.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <span>
+#include <string>
+#include <string_view>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
 
 #include <Eigen/Dense>
 
 namespace kelvin::runtime::calibration::detail {
+
+// The current UTC time in a fmt chrono format (calibration dates and ids).
+inline std::string utc_now(std::string_view format) {
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  return fmt::format(fmt::runtime(format), now);
+}
 
 struct StepEstimate {
   Eigen::MatrixXd m;                  // M

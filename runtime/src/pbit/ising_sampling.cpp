@@ -114,12 +114,13 @@ IsingSamplingResult sample_ising(driver::PbitBoard& board, const IsingModel& mod
                                  const IsingSamplingOptions& options) {
   // Everything the options and the board's description can refuse, before any device work.
   options.validate(board.pbit());
-  calibration::resolve_calibration(options.calibration, board.description());  // refuses a file
+  const auto applied = calibration::resolve_calibration(options.calibration, board.description());
   const detail::RealizedBetas betas =
       detail::realize_betas(board.pbit().beta, options.beta, options.beta_schedule,
                             detail::OptionChecks("IsingSamplingOptions"));
   const std::vector<std::uint32_t>& schedule = betas.codes;
-  const driver::LatticeProgram program = map_to_lattice(model, board.pbit());
+  driver::LatticeProgram program = map_to_lattice(model, board.pbit());
+  applied.correct_pbit_biases(program, board.pbit());
   const detail::PbitJob job(board, options.timeout);
   const driver::CodeScale& beta_scale = board.pbit().beta;
 
@@ -371,6 +372,8 @@ IsingSamplingResult sample_ising(driver::PbitBoard& board, const IsingModel& mod
   work.gpu_node_updates = std::uint64_t{model.nodes} * request.chains * sweeps_run;
   work.gpu_coupling_reads = 2 * model.edges.size() * request.chains * sweeps_run;
   job.finish(s, sweeps_run, work, host_flops);
+  s.calibration = applied.id();
+  s.calibration_file = applied.file.string();
   auto log = common::logger("kelvin.runtime");
   log->info("sample: {}", s.brief_report());
   for (const std::string& warning : s.warnings)

@@ -258,8 +258,14 @@ TemperingResult run_parallel_tempering(driver::PbitBoard& board,
 TemperingResult run_parallel_tempering(driver::PbitBoard& board, const IsingModel& model,
                                        const ParallelTemperingOptions& options) {
   options.validate();
-  calibration::resolve_calibration(options.calibration, board.description());  // refuses a file
-  return run_job(board, map_to_lattice(model, board.pbit()), options, true);
+  const calibration::AppliedCalibration applied =
+      calibration::resolve_calibration(options.calibration, board.description());
+  driver::LatticeProgram program = map_to_lattice(model, board.pbit());
+  applied.correct_pbit_biases(program, board.pbit());
+  TemperingResult out = run_job(board, program, options, true);
+  out.summary.calibration = applied.id();
+  out.summary.calibration_file = applied.file.string();
+  return out;
 }
 
 TemperingResult run_plain_gibbs(driver::PbitBoard& board, const driver::LatticeProgram& program,

@@ -28,6 +28,20 @@ void write_cells(run_file::RunFile& file, const BoardCalibration& c, const std::
 }  // namespace
 
 void write_calibration_data(run_file::RunFile& file, const BoardCalibration& c) {
+  if (c.is_pbit()) {
+    std::vector<double> offsets, offset_se, gains, gain_se;
+    for (const auto& p : c.pbits) {
+      offsets.push_back(p.sigmoid_offset.value);
+      offset_se.push_back(p.sigmoid_offset.standard_error);
+      gains.push_back(p.sigmoid_gain.value);
+      gain_se.push_back(p.sigmoid_gain.standard_error);
+    }
+    write_data(file, "sigmoid_offset", offsets);
+    write_data(file, "sigmoid_offset_stderr", offset_se);
+    write_data(file, "sigmoid_gain", gains);
+    write_data(file, "sigmoid_gain_stderr", gain_se);
+    return;
+  }
   write_cells(file, c, "adc_offset_codes", &CellCalibration::adc_offset_codes);
   write_cells(file, c, "readout_gain", &CellCalibration::readout_gain);
   write_cells(file, c, "adc_gain", &CellCalibration::adc_gain);

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <Eigen/Dense>
 
@@ -48,5 +49,28 @@ struct BoardImperfections {
 
 BoardImperfections draw_imperfections(const std::string& serial, std::uint32_t cells,
                                       const ImperfectionModel& model);
+
+// A p-bit board's flaws (sim:pbit?imperfections=typical): p-bit i's sigmoid has gain g_i and an
+// input offset o_i [J], so that P(s_i = +1) = sigmoid(2 beta (g_i h_i + o_i)) for local field h_i
+// (pbit_registers.hpp, "Update"; docs/calibration.md). Drawn with the same keying as above
+// (quantities 6 and 7), so a p-bit's flaws depend only on the serial and its index.
+struct PbitImperfectionModel {
+  double sigmoid_gain = 0.05;    // relative, per p-bit: g_i = 1 + e, |e| <= spread
+  double sigmoid_offset = 0.10;  // J (bias lsb), per p-bit
+
+  static PbitImperfectionModel typical() { return {}; }
+  static PbitImperfectionModel ideal() { return {0, 0}; }
+  bool ideal_board() const noexcept { return sigmoid_gain == 0.0 && sigmoid_offset == 0.0; }
+  // Throws std::invalid_argument for a negative or non-finite spread, or a gain spread >= 0.5.
+  void validate() const;
+};
+
+struct PbitImperfections {
+  std::vector<double> sigmoid_gain;    // g_i
+  std::vector<double> sigmoid_offset;  // o_i [J]
+};
+
+PbitImperfections draw_pbit_imperfections(const std::string& serial, std::uint32_t nodes,
+                                          const PbitImperfectionModel& model);
 
 }  // namespace kelvin::sim_backend

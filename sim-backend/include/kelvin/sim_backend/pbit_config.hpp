@@ -8,6 +8,7 @@
 #include <string>
 
 #include "kelvin/sim_backend/board_defects.hpp"
+#include "kelvin/sim_backend/board_imperfections.hpp"
 
 namespace kelvin::sim_backend {
 
@@ -24,6 +25,11 @@ struct PbitConfig {
   // Injected defects (board_defects.hpp): p-bit indices below rows * cols, open pairs lattice
   // edges. Default: none.
   BoardDefects defects;
+  // Per-p-bit sigmoid gain and offset flaws drawn from the serial (board_imperfections.hpp).
+  // Default: ideal (none), so every sample is bit for bit the flawless board's.
+  PbitImperfectionModel imperfections = PbitImperfectionModel::ideal();
+  // Its name as given in the URI ("ideal" or "typical").
+  std::string imperfections_name = "ideal";
 
   // Throws std::invalid_argument naming the bad field (or the defect that names no p-bit or
   // no edge of the lattice).

@@ -120,6 +120,10 @@ class PbitModel {
   // kDefectNoiseFactor (noisy), then shifted by kDefectSigmoidOffset (offset).
   static std::uint32_t defective_threshold(std::uint8_t defects, std::uint32_t beta_code,
                                            std::int32_t h) noexcept;
+  // T of p-bit i of a flawed board (imperfections, board_imperfections.hpp): the sigmoid of
+  // 2 beta (g_i h + o_i), the LUT interpolated linearly, then any defects of the p-bit as above.
+  std::uint32_t flawed_threshold(std::uint32_t i, std::uint32_t beta_code,
+                                 std::int32_t h) const noexcept;
 
  private:
   struct Accumulator {
@@ -146,6 +150,9 @@ class PbitModel {
   std::vector<std::int8_t> col_weight_;
   // DefectBits per node; empty when no node has a stuck, noisy or offset defect.
   std::vector<std::uint8_t> node_defects_;
+  // Sigmoid gain g_i and offset o_i per node; empty on an ideal board (the exact integer path).
+  std::vector<double> sigmoid_gain_;
+  std::vector<double> sigmoid_offset_;
 
   // State.
   std::vector<std::int8_t> spins_;  // max_chains x nodes

@@ -40,6 +40,8 @@
 //               T / 2^24 = sigmoid(2 beta h) within 2^-25, except that saturation caps the
 //               probability at sigmoid(16) = 1 - 1.1e-7 (and 1.1e-7 at the other end).
 //               Stationary law: P(s) ~ exp(beta (sum_edges J_ij s_i s_j + sum_i b_i s_i)).
+//               A flawed board (imperfections=typical, board_imperfections.hpp) computes
+//               x = 2 beta_code (g_i h + o_i) in double and interpolates the LUT linearly.
 // Sweep         two-colour block Gibbs: every colour-0 node (row-major) from the colour-1
 //               values, then every colour-1 node from the new colour-0 values. Clamped nodes
 //               keep their clamped value and are never updated.

@@ -10,6 +10,10 @@
 // exact: for a linear job the corrected mean equals A^-1 b in device volts. The absolute a_i, g
 // and c_i are reported under the convention mean_i a_i = 1 (stated in the file).
 //
+// A p-bit board's calibration (family "pbit") holds instead, per p-bit i, the sigmoid gain g_i and
+// input offset o_i [J] of the model P(s_i = +1) = sigmoid(2 beta (g_i h_i + o_i)), measured by
+// calibrate(PbitBoard&) (docs/calibration.md, "p-bit boards").
+//
 // Thread contract: plain value types and pure functions; safe from any thread.
 #pragma once
 
@@ -22,6 +26,7 @@
 #include <Eigen/Core>
 
 #include "kelvin/driver/code_scale.hpp"
+#include "kelvin/driver/pbit/pbit_board.hpp"
 
 namespace kelvin::runtime::calibration {
 
@@ -39,6 +44,11 @@ struct CellCalibration {
   Estimate temperature;       // effective temperature n_i^2 / c_i relative to nominal
 };
 
+struct PbitNodeCalibration {
+  Estimate sigmoid_offset;  // o_i [J]
+  Estimate sigmoid_gain;    // g_i (relative; 1 on a flawless p-bit)
+};
+
 // How and on what the calibration was measured.
 struct CalibrationConditions {
   std::uint32_t cells = 0;
@@ -51,13 +61,19 @@ struct CalibrationConditions {
   std::string kelvin_version;
   std::uint64_t mean_samples = 0;   // per bias polarity (offset and gain measurement)
   std::uint64_t drift_samples = 0;  // recorded samples of the drift identification
+  // p-bit boards: the beta code and bias codes of the sweep (mean_samples is then per code).
+  std::uint32_t beta_code = 0;
+  std::vector<int> bias_codes;
 };
 
 struct BoardCalibration {
-  static constexpr int kFormatVersion = 1;
+  // 1: resonator boards only; 2: a "family" field and p-bit boards (1 is still read).
+  static constexpr int kFormatVersion = 2;
   static constexpr const char* kConvention = "mean ADC gain 1";
+  static constexpr const char* kPbitConvention = "P(s=+1) = sigmoid(2 beta (g h + o))";
 
   int format_version = kFormatVersion;
+  std::string family = "resonator";  // driver::to_string(BoardFamily): "resonator" or "pbit"
   std::string serial;
   std::string id;    // unique per measurement: serial and UTC time
   std::string date;  // UTC ISO 8601, e.g. 2026-12-06T22:30:00Z
@@ -69,6 +85,10 @@ struct BoardCalibration {
   Eigen::MatrixXd drift_programmed;
   Eigen::MatrixXd drift;
   Eigen::MatrixXd drift_standard_error;
+  // p-bit boards: one entry per lattice node (cells stays empty, and vice versa).
+  std::vector<PbitNodeCalibration> pbits;
+
+  bool is_pbit() const noexcept { return family == "pbit"; }
 
   // Corrected device volts of (mean) ADC code `code` of cell i: adc((code - o_i)) / s_i.
   double volts(std::uint32_t cell, double code, const driver::CodeScale& adc) const;
@@ -104,6 +124,12 @@ struct AppliedCalibration {
   std::string id() const;
   // Mean-code to volts of cell i: calibrated when applied, else the board's nominal scale.
   double volts(std::uint32_t cell, double code, const driver::CodeScale& adc) const;
+  // p-bit boards, when applied: each bias code b_i becomes round((b_i - o_i) / g_i) (clamped to
+  // the bias range), so that the p-bit's effective bias g_i b' + o_i is b_i to within half a
+  // code. Couplings are one symmetric code per edge and cannot be scaled per p-bit, so the gain
+  // is corrected on the bias only (docs/calibration.md). No-op when nothing is applied.
+  void correct_pbit_biases(driver::LatticeProgram& program,
+                           const driver::PbitDescription& board) const;
 };
 
 }  // namespace kelvin::runtime::calibration

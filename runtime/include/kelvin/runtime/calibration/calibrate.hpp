@@ -25,6 +25,9 @@
 #include <cstdint>
 #include <string>
 
+#include <vector>
+
+#include "kelvin/driver/pbit/pbit_board.hpp"
 #include "kelvin/driver/resonator/resonator_board.hpp"
 #include "kelvin/runtime/calibration/board_calibration.hpp"
 #include "kelvin/runtime/job_summary.hpp"
@@ -53,7 +56,30 @@ struct CalibrationOptions {
   void validate() const;
 };
 
+// p-bit boards (calibrate(PbitBoard&)). All couplings 0, so the p-bits are independent and
+// P(s_i = +1) = sigmoid(2 beta (g_i b + o_i)) at bias code b: every p-bit is measured at once.
+// For each bias code, `batches` runs of up to max_chains chains give per-p-bit batch means m_k
+// and their standard errors; a_k = atanh(m_k) / beta = g_i b_k + o_i is fitted by weighted least
+// squares (weights 1 / SE(a_k)^2, SE(a_k) = SE(m_k) / (beta (1 - m_k^2))), with the standard
+// errors of g_i and o_i from the fit's covariance. At the defaults SE(g) ~ 0.004, SE(o) ~ 0.003 J.
+struct PbitCalibrationOptions {
+  // Samples per bias code and p-bit. Default 2^16; range [2^10, 2^30].
+  std::uint64_t samples_per_code = std::uint64_t{1} << 16;
+  // Batches per code (standard errors from their spread). Default 16; range [4, 1024].
+  std::uint32_t batches = 16;
+  // Beta code of the sweep (Q8.8: 256 is beta = 1). Default 256; range [16, 1024].
+  std::uint32_t beta_code = 256;
+  // Bias codes swept (at least two distinct). Default {-1, 0, 1}.
+  std::vector<int> bias_codes = {-1, 0, 1};
+  // Total deadline. Default 120 s; > 0.
+  std::chrono::milliseconds timeout = std::chrono::seconds(120);
+
+  // Throws common::Error(kInvalidArgument) naming the field.
+  void validate() const;
+};
+
 struct CalibrationSummary : JobSummary {
+  std::string family = "resonator";
   std::string calibration_id;
   std::string date;
   std::uint64_t mean_samples = 0;   // per polarity
@@ -66,6 +92,10 @@ struct CalibrationSummary : JobSummary {
   std::vector<double> adc_gain, adc_gain_stderr;
   std::vector<double> capacitance, capacitance_stderr;
   std::vector<double> temperature, temperature_stderr;
+  // p-bit boards.
+  std::uint32_t beta_code = 0;
+  std::vector<double> sigmoid_offset, sigmoid_offset_stderr;  // J
+  std::vector<double> sigmoid_gain, sigmoid_gain_stderr;
   std::string file;  // where it was stored (set by the caller that writes it)
 
   ReportFields fields() const;
@@ -82,5 +112,9 @@ struct CalibrationResult {
 // Throws std::invalid_argument for bad options, common::Error(kNotSupported) for a board that is
 // not a resonator board or cannot record samples, board errors as they come.
 CalibrationResult calibrate(driver::ResonatorBoard& board, const CalibrationOptions& options = {});
+// A p-bit board's sigmoid offsets and gains. Throws common::Error(kInvalidArgument) for bad
+// options, board errors as they come. A p-bit that responds at fewer than two codes (stuck or
+// saturated) is stored uncorrected (gain 1, offset 0) and named in a warning.
+CalibrationResult calibrate(driver::PbitBoard& board, const PbitCalibrationOptions& options = {});
 
 }  // namespace kelvin::runtime::calibration

@@ -85,8 +85,9 @@ struct IsingSamplingOptions {
   std::uint64_t max_record_bytes = std::uint64_t{64} << 20;
   // Total deadline. Default 60 s.
   std::chrono::milliseconds timeout = std::chrono::seconds(60);
-  // Which calibration applies (calibration/board_calibration.hpp). p-bit boards have no
-  // calibration yet: the default lookup finds none; a calibration file is refused.
+  // Which calibration applies (calibration/board_calibration.hpp): the p-bits' sigmoid offsets
+  // and gains correct the bias codes (AppliedCalibration::correct_pbit_biases; couplings are
+  // not corrected). Default: looked up by serial.
   runtime::calibration::CalibrationSelection calibration;
 
   // Throws common::Error(kInvalidArgument) naming the first bad field.
