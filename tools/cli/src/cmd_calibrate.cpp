@@ -41,7 +41,7 @@ Command add_calibrate_command(CLI::App& app) {
   command
       ->add_option("--mean-samples", options->calibrate.mean_samples,
                    "Samples per bias polarity for offsets, gains and temperatures (errors fall "
-                   "as 1/sqrt); on a p-bit board, samples per bias code (default 65536)")
+                   "as 1/sqrt); on a p-bit board, samples per bias code (default 16384)")
       ->capture_default_str();
   command
       ->add_option("--drift-samples", options->calibrate.drift_samples,

@@ -61,10 +61,11 @@ struct CalibrationOptions {
 // For each bias code, `batches` runs of up to max_chains chains give per-p-bit batch means m_k
 // and their standard errors; a_k = atanh(m_k) / beta = g_i b_k + o_i is fitted by weighted least
 // squares (weights 1 / SE(a_k)^2, SE(a_k) = SE(m_k) / (beta (1 - m_k^2))), with the standard
-// errors of g_i and o_i from the fit's covariance. At the defaults SE(g) ~ 0.004, SE(o) ~ 0.003 J.
+// errors of g_i and o_i from the fit's covariance. At the defaults SE(g) ~ 0.008, SE(o) ~ 0.006 J.
 struct PbitCalibrationOptions {
-  // Samples per bias code and p-bit. Default 2^16; range [2^10, 2^30].
-  std::uint64_t samples_per_code = std::uint64_t{1} << 16;
+  // Samples per bias code and p-bit. Default 2^14 (about 4 s on a 70 x 70 emulated board);
+  // range [2^10, 2^30].
+  std::uint64_t samples_per_code = std::uint64_t{1} << 14;
   // Batches per code (standard errors from their spread). Default 16; range [4, 1024].
   std::uint32_t batches = 16;
   // Beta code of the sweep (Q8.8: 256 is beta = 1). Default 256; range [16, 1024].
