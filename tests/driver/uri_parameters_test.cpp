@@ -207,7 +207,7 @@ TEST(UriParameters, HelpListsEveryParameterWithItsDefault) {
   }
   EXPECT_TRUE(contains(all, "sim:resonator?cells=CELLS&seed=SEED")) << all;
   EXPECT_TRUE(contains(all, "cells          1..256 (default 8)")) << all;
-  EXPECT_TRUE(contains(all, "degree  8|12|16 (default 12)")) << all;
+  EXPECT_TRUE(contains(all, "degree         8|12|16 (default 12)")) << all;
   EXPECT_TRUE(contains(all, "usb:[serial=SERIAL|bus=BUS&address=ADDRESS]?transfers=TRANSFERS"))
       << all;
   EXPECT_TRUE(contains(all, backends::uri_help("sim"))) << all;
