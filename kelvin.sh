@@ -13,6 +13,8 @@
 #                             (installs and builds what it needs first)
 #   ./kelvin.sh fashion [--quick]   SGD, Adam, exact NGD and TNGD on Fashion-MNIST
 #                             (python/examples/fashion_mnist.py; writes fashion-mnist-run/)
+#   ./kelvin.sh bench [ARGS]  build and run the benchmarks (median of 3, ratios against same-run
+#                             baselines); writes bench-results.json (docs/performance.md)
 #   ./kelvin.sh deps          only install the Debian packages
 # Environment: BUILD_DIR (default build), BUILD_TYPE (default RelWithDebInfo), CI (set: warnings
 # are errors), KELVIN_QUICK (1: `test` skips the hardening stages).
@@ -235,6 +237,14 @@ case "$cmd" in
     build_python
     python_run "$ROOT/python/examples/fashion_mnist.py" "$@"
     ;;
+  bench)
+    install_deps
+    configure
+    log "building the benchmarks in $BUILD_DIR"
+    cmake --build "$BUILD_DIR" --parallel "$(nproc)" --target kelvin_bench
+    "$BUILD_DIR/bench/kelvin_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+      --kelvin_json="${BENCH_JSON:-$ROOT/bench-results.json}" "$@"
+    ;;
   sanitize) sanitize "${1:-asan}" ;;
   fuzz) fuzz "${1:-60}" ;;
   kelvin)
@@ -242,11 +252,11 @@ case "$cmd" in
     cli "$@"
     ;;
   help | -h | --help)
-    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
     ;;
   *)
     log "unknown command '$cmd'"
-    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

@@ -14,6 +14,7 @@
 
 #include "kelvin/firmware_protocol/wire_layout.hpp"
 #include "kelvin/sim_backend/resonator_model.hpp"
+#include "ratio.hpp"
 
 namespace {
 
@@ -104,4 +105,9 @@ void BM_BaselineEigenStep(benchmark::State& state) {
 }
 BENCHMARK(BM_BaselineEigenStep)->Arg(8)->Arg(64)->Arg(256)->Unit(benchmark::kMicrosecond);
 
+KELVIN_BENCH_RATIO("BM_EmulatedBoardRun", "BM_BaselineEigenStep",
+                   "resonator board emulation against a bare Eigen step");
+KELVIN_BENCH_RATIO("BM_RlcBoardRun", "BM_EmulatedBoardRun", "RLC dynamics against overdamped");
+KELVIN_BENCH_RATIO("BM_QuarticBoardRun", "BM_EmulatedBoardRun",
+                   "quartic cells against linear ones");
 }  // namespace

@@ -9,6 +9,7 @@
 #include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/firmware_protocol/envelope_codec.hpp"
 #include "kelvin/sim_backend/resonator_firmware.hpp"
+#include "ratio.hpp"
 
 namespace {
 
@@ -27,7 +28,7 @@ void BM_DeviceRequestRoundTrip(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_DeviceRequestRoundTrip)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_DeviceRequestRoundTrip)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 void BM_BaselineEncodeDecode(benchmark::State& state) {
   kelvin::sim_backend::ResonatorConfig config;
@@ -47,6 +48,8 @@ void BM_BaselineEncodeDecode(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_BaselineEncodeDecode)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_BaselineEncodeDecode)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
+KELVIN_BENCH_RATIO("BM_DeviceRequestRoundTrip", "BM_BaselineEncodeDecode",
+                   "in-process request round trip against encode/answer/decode on one thread");
 }  // namespace

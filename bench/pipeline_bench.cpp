@@ -13,6 +13,7 @@
 #include "kelvin/driver/backends/backends.hpp"
 #include "kelvin/runtime/hybrid_pipeline.hpp"
 #include "logistic_fixture.hpp"
+#include "ratio.hpp"
 
 namespace {
 
@@ -72,4 +73,6 @@ BENCHMARK(BM_PipelinedTrainingStep)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
+KELVIN_BENCH_RATIO("BM_PipelinedTrainingStep", "BM_SequentialTrainingStep",
+                   "pipelined hybrid step against sequential");
 }  // namespace
