@@ -260,7 +260,8 @@ TEST(Solve, HonoursItsTotalDeadline) {
               solve(board, testing::random_spd(8, 50, 1), testing::random_vector(8, 2), options);
             }),
             common::ErrorKind::kTimeout);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  // The work asked for takes hours; 10 s leaves a loaded machine (or a sanitizer) room.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
 }
 
 TEST(Solve, SummaryReportsNameTheBoardAndTheWork) {

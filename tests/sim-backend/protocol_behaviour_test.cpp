@@ -388,7 +388,8 @@ TEST(ProtocolBehaviour, StartRunIsAcknowledgedBeforeTheRunIsIntegrated) {
   const auto started = decode_replies(firmware->on_bytes(firmware_protocol::encode_envelope(run)));
   ASSERT_EQ(started.size(), 1u);
   EXPECT_TRUE(started[0].has_run_started()) << started[0].DebugString();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  // Integrating the run before answering would take minutes; 10 s is room for a loaded machine.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 
   // Power goes off while the board integrates in its idle time: the run stops promptly and the
   // board falls silent.
@@ -398,7 +399,7 @@ TEST(ProtocolBehaviour, StartRunIsAcknowledgedBeforeTheRunIsIntegrated) {
   });
   firmware->on_idle();
   cut.join();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
   Envelope read = client.request();
   read.mutable_read_results()->set_run_id(1);
   EXPECT_TRUE(firmware->on_bytes(firmware_protocol::encode_envelope(read)).empty());

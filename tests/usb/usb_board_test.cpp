@@ -82,15 +82,15 @@ TEST_F(UsbBoardJobTest, UnplugMidRequestFailsTheCallWithinItsDeadline) {
   request.samples = std::uint64_t{1} << 32;
   auto job = std::async(std::launch::async, [&] {
     const auto start = Clock::now();
-    const ErrorKind kind = kind_of([&] { board.run(request, Deadline::after(8s)); });
+    const ErrorKind kind = kind_of([&] { board.run(request, Deadline::after(120s)); });
     return std::make_pair(kind, Clock::now() - start);
   });
   std::this_thread::sleep_for(200ms);  // let the request reach the board (either way it fails)
   board_.unplug();
-  ASSERT_EQ(job.wait_for(7s), std::future_status::ready);
+  ASSERT_EQ(job.wait_for(90s), std::future_status::ready);
   const auto [kind, waited] = job.get();
   EXPECT_EQ(kind, ErrorKind::kDisconnected);
-  EXPECT_LT(waited, 7s);
+  EXPECT_LT(waited, 60s);  // well before the 120 s deadline
   EXPECT_EQ(kind_of([&] { board.set_noise(0, Deadline::after(1s)); }), ErrorKind::kDisconnected);
   // The process is healthy: the in-process board still works, and find() answers.
   ResonatorBoard other(backends::open(same_board_in_process()));

@@ -78,7 +78,7 @@ TEST_F(UsbTransportTest, ReadTimesOutAtItsDeadlineAndTheHandleKeepsWorking) {
             ErrorKind::kTimeout);
   const auto waited = Clock::now() - start;
   EXPECT_GE(waited, 300ms);
-  EXPECT_LT(waited, 2s);  // generous: a loaded 2-core machine
+  EXPECT_LT(waited, 20s);  // an ignored deadline never returns; sanitizers on a loaded 2-core machine are slow
   EXPECT_TRUE(transport->is_open());
   // The classic failure (one timeout breaks the handle) would show here: the hello handshake
   // must still work through the same transport.
@@ -91,17 +91,17 @@ TEST_F(UsbTransportTest, CloseFromAnotherThreadWakesABlockedRead) {
   auto reader = std::async(std::launch::async, [&] {
     std::vector<std::uint8_t> buffer(64);
     const auto start = Clock::now();
-    const ErrorKind kind = kind_of([&] { transport->read_some(buffer, Deadline::after(10s)); });
+    const ErrorKind kind = kind_of([&] { transport->read_some(buffer, Deadline::after(120s)); });
     return std::make_pair(kind, Clock::now() - start);
   });
   // Either the read is already blocked (and must be woken) or it starts after close() (and must
-  // fail at once); both must give kDisconnected long before the 10 s deadline.
+  // fail at once); both must give kDisconnected long before the 120 s deadline.
   std::this_thread::sleep_for(100ms);
   transport->close();
-  ASSERT_EQ(reader.wait_for(5s), std::future_status::ready);
+  ASSERT_EQ(reader.wait_for(90s), std::future_status::ready);
   const auto [kind, waited] = reader.get();
   EXPECT_EQ(kind, ErrorKind::kDisconnected);
-  EXPECT_LT(waited, 5s);
+  EXPECT_LT(waited, 60s);  // well before the 120 s deadline
   EXPECT_FALSE(transport->is_open());
   const std::vector<std::uint8_t> bytes = {1, 2, 3};
   EXPECT_EQ(kind_of([&] { transport->write(bytes, Deadline::after(1s)); }),
@@ -113,15 +113,15 @@ TEST_F(UsbTransportTest, UnplugFailsABlockedReadAndEveryLaterCall) {
   auto reader = std::async(std::launch::async, [&] {
     std::vector<std::uint8_t> buffer(64);
     const auto start = Clock::now();
-    const ErrorKind kind = kind_of([&] { transport->read_some(buffer, Deadline::after(8s)); });
+    const ErrorKind kind = kind_of([&] { transport->read_some(buffer, Deadline::after(120s)); });
     return std::make_pair(kind, Clock::now() - start);
   });
   std::this_thread::sleep_for(100ms);  // see CloseFromAnotherThread...: either order must hold
   board_.unplug();
-  ASSERT_EQ(reader.wait_for(6s), std::future_status::ready);
+  ASSERT_EQ(reader.wait_for(90s), std::future_status::ready);
   const auto [kind, waited] = reader.get();
   EXPECT_EQ(kind, ErrorKind::kDisconnected);
-  EXPECT_LT(waited, 6s);
+  EXPECT_LT(waited, 60s);  // well before the 120 s deadline
   EXPECT_FALSE(transport->is_open());
   std::vector<std::uint8_t> buffer(8);
   EXPECT_EQ(kind_of([&] { transport->read_some(buffer, Deadline::after(1s)); }),
@@ -140,16 +140,16 @@ TEST_F(UsbTransportTest, HotplugLeftAloneFailsABlockedRead) {
   auto reader = std::async(std::launch::async, [&] {
     std::vector<std::uint8_t> buffer(64);
     const auto start = Clock::now();
-    const ErrorKind kind = kind_of([&] { transport->read_some(buffer, Deadline::after(8s)); });
+    const ErrorKind kind = kind_of([&] { transport->read_some(buffer, Deadline::after(120s)); });
     return std::make_pair(kind, Clock::now() - start);
   });
   std::this_thread::sleep_for(100ms);  // either order must hold, as above
   // The URBs stay pending: only the hotplug LEFT event can tell the transport.
   board_.unplug(sim_backend::usb::EmulatedUsbBoard::Unplug::kAnnounceOnly);
-  ASSERT_EQ(reader.wait_for(6s), std::future_status::ready);
+  ASSERT_EQ(reader.wait_for(90s), std::future_status::ready);
   const auto [kind, waited] = reader.get();
   EXPECT_EQ(kind, ErrorKind::kDisconnected);
-  EXPECT_LT(waited, 6s);
+  EXPECT_LT(waited, 60s);  // well before the 120 s deadline
   EXPECT_FALSE(transport->is_open());
   transport.reset();  // cancels the URBs the board still holds, and returns
   EXPECT_EQ(board_.stats().in_urbs_pending, 0u);
