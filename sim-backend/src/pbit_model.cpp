@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
-#include <thread>
 
 #include <fmt/format.h>
 #include <spdlog/logger.h>
@@ -14,9 +13,6 @@ namespace kelvin::sim_backend {
 namespace {
 
 namespace reg = pbit;
-
-constexpr std::uint32_t kInitStream = std::uint32_t{1} << 31;
-constexpr std::uint64_t kPowerCheckInterval = 256;  // sweeps
 
 [[noreturn]] void invalid(const std::string& message) {
   throw BoardError(BoardErrorCode::kInvalidArgument, message);
@@ -107,6 +103,7 @@ PbitModel::PbitModel(const PbitConfig& config)
     sigmoid_gain_ = std::move(flaws.sigmoid_gain);
     sigmoid_offset_ = std::move(flaws.sigmoid_offset);
   }
+  build_lane_tables();
   if (!defects.none())
     log_->info("p-bit board {} has injected defects: {}", config_.effective_serial(),
                to_string(defects));
@@ -164,6 +161,7 @@ void PbitModel::program_lattice(std::uint32_t nodes, std::span<const std::uint8_
     }
   }
   row_start_[n] = static_cast<std::uint32_t>(col_node_.size());
+  build_lane_tables();
 }
 
 void PbitModel::set_clamps(std::span<const std::uint32_t> nodes,
@@ -277,154 +275,6 @@ SamplingTicket PbitModel::begin_run(const SamplingRequest& request) {
   sweep_ += request.burn_in_sweeps + request.sweeps;
   pending_.emplace(ticket, request);
   return ticket;
-}
-
-void PbitModel::run_chain(std::uint32_t chain, const SamplingTicket& ticket,
-                          const SamplingRequest& request, Accumulator& acc,
-                          std::string& samples_bits, std::atomic<bool>& aborted) {
-  const std::uint32_t n = nodes();
-  std::int8_t* s = spins_.data() + std::size_t{chain} * n;
-  const std::uint32_t blocks = (n + 3) / 4;
-  std::vector<std::uint32_t> words(std::size_t{blocks} * 4);
-  const auto fill_words = [&](std::uint64_t sweep, std::uint32_t stream) {
-    for (std::uint32_t b = 0; b < blocks; ++b) {
-      const auto w = rng_.block(sweep, chain, b | stream);
-      std::copy(w.begin(), w.end(), words.begin() + std::ptrdiff_t{4} * b);
-    }
-  };
-  if (request.reset_state) {
-    fill_words(ticket.first_sweep, kInitStream);
-    for (std::uint32_t i = 0; i < n; ++i)
-      s[i] = (words[i] >> 31) != 0 ? 1 : -1;
-  }
-  // Free nodes by colour, row-major within a colour; clamped nodes take their value.
-  std::array<std::vector<std::uint32_t>, 2> free_nodes;
-  for (std::uint32_t i = 0; i < n; ++i) {
-    if (!node_defects_.empty() && (node_defects_[i] & kStuck) != 0) {
-      s[i] = 1;  // stuck:C reads, and drives its neighbours with, +1
-    } else if (clamp_[i] != 0) {
-      s[i] = clamp_[i];
-    } else {
-      free_nodes[lattice_.colour(i)].push_back(i);
-    }
-  }
-
-  const std::uint64_t total = request.burn_in_sweeps + request.sweeps;
-  const std::uint64_t per_chain = request.sweeps / request.sample_every;
-  const std::size_t bytes_per_sample = reg::sample_bytes(n);
-  const auto& edges = lattice_.edges();
-  std::uint64_t taken = 0;
-  for (std::uint64_t k = 0; k < total; ++k) {
-    if (k % kPowerCheckInterval == 0 && (!powered() || aborted.load(std::memory_order_relaxed))) {
-      aborted.store(true, std::memory_order_relaxed);
-      return;
-    }
-    // A chain's own code overrides the schedule; the RNG keying does not depend on either.
-    const std::uint32_t beta = request.chain_beta_codes.empty()
-                                   ? schedule_[std::min<std::uint64_t>(k, schedule_.size() - 1)]
-                                   : request.chain_beta_codes[chain];
-    fill_words(ticket.first_sweep + k, 0);
-    for (const auto& colour : free_nodes) {
-      for (const std::uint32_t i : colour) {
-        std::int32_t h = biases_[i];
-        for (std::uint32_t p = row_start_[i]; p < row_start_[i + 1]; ++p)
-          h += col_weight_[p] * s[col_node_[p]];
-        const std::uint32_t t = !sigmoid_gain_.empty() ? flawed_threshold(i, beta, h)
-                                : node_defects_.empty() || node_defects_[i] == 0
-                                    ? threshold(beta, h)
-                                    : defective_threshold(node_defects_[i], beta, h);
-        s[i] = (words[i] >> (32 - reg::kRngBits)) < t ? 1 : -1;
-      }
-    }
-    if (k < request.burn_in_sweeps || taken == per_chain ||
-        (k - request.burn_in_sweeps + 1) % request.sample_every != 0)
-      continue;
-    for (std::uint32_t i = 0; i < n; ++i)
-      acc.spin_sums[i] += s[i];
-    if (request.accumulate_moments) {
-      for (std::size_t e = 0; e < edges.size(); ++e)
-        acc.edge_sums[e] += s[edges[e].first] * s[edges[e].second];
-    }
-    if (request.record_samples) {
-      const std::size_t base = (std::size_t{chain} * per_chain + taken) * bytes_per_sample;
-      for (std::uint32_t i = 0; i < n; ++i) {
-        if (s[i] > 0)
-          samples_bits[base + i / 8] =
-              static_cast<char>(samples_bits[base + i / 8] | (1 << (i % 8)));
-      }
-    }
-    ++taken;
-  }
-}
-
-void PbitModel::execute(const SamplingTicket& ticket) {
-  if (!pending_ || pending_->first.run_id != ticket.run_id)
-    throw std::logic_error(fmt::format("run {} is not the pending run", ticket.run_id));
-  const SamplingRequest request = pending_->second;
-  pending_.reset();
-
-  const std::uint32_t n = nodes();
-  const std::size_t edges = lattice_.edges().size();
-  SamplingRecord record;
-  record.ticket = ticket;
-  record.request = request;
-  if (request.record_samples)
-    record.samples_bits.assign(ticket.sample_count * reg::sample_bytes(n), '\0');
-
-  // Chains [0, split) on this thread, [split, chains) on a worker. Each chain writes only its
-  // own spins and record region; the integer sums are added afterwards, so the results are the
-  // same for any split.
-  const unsigned workers = (threads_ >= 2 && request.chains >= 2) ? 2 : 1;
-  const std::uint32_t split = workers == 2 ? request.chains / 2 : request.chains;
-  std::vector<Accumulator> acc(workers);
-  for (Accumulator& a : acc) {
-    a.spin_sums.assign(n, 0);
-    if (request.accumulate_moments)
-      a.edge_sums.assign(edges, 0);
-  }
-  std::atomic<bool> aborted{false};
-  const auto run_range = [&](std::uint32_t first, std::uint32_t last, Accumulator& a) {
-    for (std::uint32_t c = first; c < last; ++c)
-      run_chain(c, ticket, request, a, record.samples_bits, aborted);
-  };
-  if (workers == 2) {
-    std::exception_ptr failure;
-    std::thread worker([&] {
-      try {
-        run_range(split, request.chains, acc[1]);
-      } catch (...) {
-        failure = std::current_exception();
-        aborted.store(true);
-      }
-    });
-    try {
-      run_range(0, split, acc[0]);
-    } catch (...) {
-      aborted.store(true);
-      worker.join();
-      throw;
-    }
-    worker.join();
-    if (failure)
-      std::rethrow_exception(failure);
-  } else {
-    run_range(0, request.chains, acc[0]);
-  }
-  if (aborted.load()) {
-    log_->debug("power off during run {}: no results stored", ticket.run_id);
-    return;
-  }
-  record.spin_sums = std::move(acc[0].spin_sums);
-  record.edge_sums = std::move(acc[0].edge_sums);
-  for (std::size_t t = 1; t < acc.size(); ++t) {
-    for (std::size_t i = 0; i < n; ++i)
-      record.spin_sums[i] += acc[t].spin_sums[i];
-    for (std::size_t e = 0; e < acc[t].edge_sums.size(); ++e)
-      record.edge_sums[e] += acc[t].edge_sums[e];
-  }
-
-  if (const auto dropped = results_.push(std::move(record)))
-    log_->debug("result buffer full: dropped unread run {}", *dropped);
 }
 
 const SamplingRecord& PbitModel::results(std::uint64_t run_id) const {

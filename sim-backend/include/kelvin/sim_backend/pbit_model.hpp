@@ -31,6 +31,9 @@ class logger;
 }
 
 namespace kelvin::sim_backend {
+namespace detail {
+struct LaneTables;
+}
 
 struct SamplingRequest {
   std::uint64_t sweeps = 0;
@@ -84,6 +87,13 @@ class PbitModel {
 
   // Worker threads for the chains of a run: 1 or 2 (default 2). Results do not depend on it.
   void set_threads(unsigned threads);
+  // Whether runs may use the vector sweep (up to 32 chains per group, one per lane; AVX-512,
+  // where the CPU has it) instead of the scalar loop, for an ideal board without noisy or
+  // offset defects. Default true. The samples are the same bit for bit either way; tests and
+  // benchmarks turn it off to compare.
+  void set_vector_sweep(bool enabled) noexcept { vector_sweep_ = enabled; }
+  // True if runs of this board (as programmed) use the vector sweep.
+  bool uses_vector_sweep() const noexcept;
 
   // Validates a run and reserves it: assigns its id and sweep indices. Throws BoardError
   // (INVALID_ARGUMENT, RESOURCE_EXHAUSTED).
@@ -130,14 +140,24 @@ class PbitModel {
     std::vector<std::int64_t> spin_sums;
     std::vector<std::int64_t> edge_sums;
   };
-  void run_chain(std::uint32_t chain, const SamplingTicket& ticket, const SamplingRequest& request,
-                 Accumulator& acc, std::string& samples_bits, std::atomic<bool>& aborted);
+  struct RunPlan;  // what every chain of a run shares (pbit_run.cpp)
+  // A chain's spins before its first sweep: reset_state randomization, stuck and clamped nodes.
+  void prepare_chain(std::uint32_t chain, const SamplingTicket& ticket,
+                     const SamplingRequest& request);
+  void run_chain(std::uint32_t chain, const RunPlan& plan, Accumulator& acc,
+                 std::string& samples_bits, std::atomic<bool>& aborted);
+  // Chains [first, first + count), count <= 32, on the vector sweep (pbit_lanes.hpp).
+  void run_lanes(std::uint32_t first, std::uint32_t count, const RunPlan& plan, Accumulator& acc,
+                 std::string& samples_bits, std::atomic<bool>& aborted);
+  // Rebuilds lane_tables_ from the couplings and biases (after program_lattice).
+  void build_lane_tables();
 
   PbitConfig config_;
   firmware_protocol::PbitLattice lattice_;
   GaussianStream rng_;  // its raw Philox block() is the board's RNG (same counter layout)
   std::shared_ptr<spdlog::logger> log_;
   unsigned threads_ = 2;
+  bool vector_sweep_ = true;
 
   // Registers.
   std::vector<std::int8_t> weights_;  // per edge
@@ -148,6 +168,8 @@ class PbitModel {
   std::vector<std::uint32_t> row_start_;
   std::vector<std::uint32_t> col_node_;
   std::vector<std::int8_t> col_weight_;
+  // The same couplings padded to fixed-length rows for the vector sweep.
+  std::shared_ptr<const detail::LaneTables> lane_tables_;
   // DefectBits per node; empty when no node has a stuck, noisy or offset defect.
   std::vector<std::uint8_t> node_defects_;
   // Sigmoid gain g_i and offset o_i per node; empty on an ideal board (the exact integer path).

@@ -1,0 +1,153 @@
+// The vector sweep of pbit_lanes.hpp, in AVX-512 (compiled for that target only, chosen at run
+// time; the scalar loop in pbit_run.cpp is the reference and the fallback).
+#include "pbit_lanes.hpp"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// GCC 12's AVX-512 headers trip -Wmaybe-uninitialized on their own _mm512_undefined_*()
+// (GCC bug 105593); the warning is about the header, not this code.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <cstddef>
+
+#define KELVIN_LANES_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
+
+namespace kelvin::sim_backend::detail {
+namespace {
+
+// Philox4x32 constants (Random123's philox.h).
+constexpr std::uint32_t kM0 = 0xD2511F53u;
+constexpr std::uint32_t kM1 = 0xCD9E8D57u;
+constexpr std::uint32_t kW0 = 0x9E3779B9u;
+constexpr std::uint32_t kW1 = 0xBB67AE85u;
+constexpr int kRounds = 10;
+constexpr int kXor3 = 0x96;  // ternary-logic code of a ^ b ^ c
+
+// hi:lo = m * x per 32-bit lane.
+KELVIN_LANES_TARGET inline void mulhilo(__m512i m, __m512i x, __m512i& hi, __m512i& lo) {
+  const __m512i even = _mm512_mul_epu32(x, m);
+  const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(x, 32), m);
+  hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
+  lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+}
+
+// Philox4x32-10 of 16 counters {c0, c1, chain lanes, c3}: the four output words, each shifted
+// to its top 24 bits (the r of the update).
+struct Words {
+  __m512i w[4];
+};
+
+KELVIN_LANES_TARGET inline Words philox(const __m512i (&keys)[kRounds][2], __m512i c0, __m512i c1,
+                                        __m512i c2, __m512i c3) {
+  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(kM0));
+  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(kM1));
+  for (int r = 0; r < kRounds; ++r) {
+    __m512i hi0, lo0, hi1, lo1;
+    mulhilo(m0, c0, hi0, lo0);
+    mulhilo(m1, c2, hi1, lo1);
+    c0 = _mm512_ternarylogic_epi32(hi1, c1, keys[r][0], kXor3);
+    c1 = lo1;
+    c2 = _mm512_ternarylogic_epi32(hi0, c3, keys[r][1], kXor3);
+    c3 = lo0;
+  }
+  return {{_mm512_srli_epi32(c0, 8), _mm512_srli_epi32(c1, 8), _mm512_srli_epi32(c2, 8),
+           _mm512_srli_epi32(c3, 8)}};
+}
+
+// New masks of node i from its 32 lanes of r (lanes 0-15 in lo, 16-31 in hi).
+KELVIN_LANES_TARGET inline void update(const LaneSweep& s, std::uint32_t i, __m512i r_lo,
+                                       __m512i r_hi, __m512i off_lo, __m512i off_hi) {
+  const LaneTables& t = *s.tables;
+  const std::size_t row = std::size_t{i} * t.row_length;
+  __m512i acc = _mm512_set1_epi16(t.base[i]);
+  for (std::uint32_t k = 0; k < t.row_length; ++k) {
+    const __mmask32 negative = s.negative[t.neighbour[row + k]];
+    acc = _mm512_mask_sub_epi16(acc, negative, acc, _mm512_set1_epi16(t.twice_weight[row + k]));
+  }
+  const __m512i idx_lo =
+      _mm512_add_epi32(_mm512_cvtepi16_epi32(_mm512_castsi512_si256(acc)), off_lo);
+  const __m512i idx_hi =
+      _mm512_add_epi32(_mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(acc, 1)), off_hi);
+  const __m512i t_lo = _mm512_i32gather_epi32(idx_lo, s.threshold, 4);
+  const __m512i t_hi = _mm512_i32gather_epi32(idx_hi, s.threshold, 4);
+  const std::uint32_t plus =
+      static_cast<std::uint32_t>(_mm512_cmplt_epu32_mask(r_lo, t_lo)) |
+      (static_cast<std::uint32_t>(_mm512_cmplt_epu32_mask(r_hi, t_hi)) << 16);
+  s.negative[i] = ~plus;
+}
+
+KELVIN_LANES_TARGET void sweep_avx512(const LaneSweep& s) noexcept {
+  __m512i keys[kRounds][2];
+  std::uint32_t k0 = static_cast<std::uint32_t>(s.seed);
+  std::uint32_t k1 = static_cast<std::uint32_t>(s.seed >> 32);
+  for (int r = 0; r < kRounds; ++r) {
+    keys[r][0] = _mm512_set1_epi32(static_cast<int>(k0));
+    keys[r][1] = _mm512_set1_epi32(static_cast<int>(k1));
+    k0 += kW0;
+    k1 += kW1;
+  }
+  const __m512i c0 = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(s.sweep)));
+  const __m512i c1 = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(s.sweep >> 32)));
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i chain_lo =
+      _mm512_add_epi32(lane, _mm512_set1_epi32(static_cast<int>(s.first_chain)));
+  const __m512i chain_hi = _mm512_add_epi32(chain_lo, _mm512_set1_epi32(16));
+  const __m512i off_lo = _mm512_loadu_si512(s.lane_offset);
+  const __m512i off_hi = _mm512_loadu_si512(s.lane_offset + 16);
+  const std::uint32_t n = s.tables->nodes;
+  // Colour 0 as its words come; colour-1 words kept for the second half-sweep.
+  std::uint32_t* out = s.scratch;
+  for (std::uint32_t b = 0; b * 4 < n; ++b) {
+    const __m512i c3 = _mm512_set1_epi32(static_cast<int>(b));
+    const Words lo = philox(keys, c0, c1, chain_lo, c3);
+    const Words hi = philox(keys, c0, c1, chain_hi, c3);
+    for (std::uint32_t k = 0; k < 4 && b * 4 + k < n; ++k) {
+      const std::uint32_t i = b * 4 + k;
+      if (s.kind[i] == 0) {
+        update(s, i, lo.w[k], hi.w[k], off_lo, off_hi);
+      } else if (s.kind[i] == 1) {
+        _mm512_storeu_si512(out, lo.w[k]);
+        _mm512_storeu_si512(out + 16, hi.w[k]);
+        out += kLaneWidth;
+      }
+    }
+  }
+  const std::uint32_t* in = s.scratch;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (s.kind[i] != 1)
+      continue;
+    update(s, i, _mm512_loadu_si512(in), _mm512_loadu_si512(in + 16), off_lo, off_hi);
+    in += kLaneWidth;
+  }
+}
+
+}  // namespace
+
+bool lane_kernel_available() noexcept {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+}
+
+void lane_sweep(const LaneSweep& sweep) noexcept {
+  sweep_avx512(sweep);
+}
+
+}  // namespace kelvin::sim_backend::detail
+
+#pragma GCC diagnostic pop
+
+#else
+
+namespace kelvin::sim_backend::detail {
+
+bool lane_kernel_available() noexcept {
+  return false;
+}
+
+void lane_sweep(const LaneSweep&) noexcept {}
+
+}  // namespace kelvin::sim_backend::detail
+
+#endif
