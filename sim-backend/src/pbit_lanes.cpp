@@ -32,8 +32,7 @@ KELVIN_LANES_TARGET inline void mulhilo(__m512i m, __m512i x, __m512i& hi, __m51
   lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
 }
 
-// Philox4x32-10 of 16 counters {c0, c1, chain lanes, c3}: the four output words, each shifted
-// to its top 24 bits (the r of the update).
+// Philox4x32-10 of 16 counters {c0, c1, chain lanes, c3}: the four output words.
 struct Words {
   __m512i w[4];
 };
@@ -51,33 +50,88 @@ KELVIN_LANES_TARGET inline Words philox(const __m512i (&keys)[kRounds][2], __m51
     c2 = _mm512_ternarylogic_epi32(hi0, c3, keys[r][1], kXor3);
     c3 = lo0;
   }
-  return {{_mm512_srli_epi32(c0, 8), _mm512_srli_epi32(c1, 8), _mm512_srli_epi32(c2, 8),
-           _mm512_srli_epi32(c3, 8)}};
+  return {{c0, c1, c2, c3}};
 }
 
-// New masks of node i from its 32 lanes of r (lanes 0-15 in lo, 16-31 in hi).
-KELVIN_LANES_TARGET inline void update(const LaneSweep& s, std::uint32_t i, __m512i r_lo,
-                                       __m512i r_hi, __m512i off_lo, __m512i off_hi) {
+// The r = word >> 8 of 32 lanes in the form an update reads: with gathers, two vectors of 16
+// 32-bit r; with windows, 32 16-bit lanes of r >> 8 (a) and of r & 255 (b).
+struct Draws {
+  __m512i a, b;
+};
+
+// The 32-bit field sum of node i's -1 neighbours, subtracted from `acc` (16-bit lanes).
+KELVIN_LANES_TARGET inline __m512i field(const LaneSweep& s, std::uint32_t i, __m512i acc,
+                                         const std::int16_t* weights) {
   const LaneTables& t = *s.tables;
   const std::size_t row = std::size_t{i} * t.row_length;
-  __m512i acc = _mm512_set1_epi16(t.base[i]);
   for (std::uint32_t k = 0; k < t.row_length; ++k) {
     const __mmask32 negative = s.negative[t.neighbour[row + k]];
-    acc = _mm512_mask_sub_epi16(acc, negative, acc, _mm512_set1_epi16(t.twice_weight[row + k]));
+    acc = _mm512_mask_sub_epi16(acc, negative, acc, _mm512_set1_epi16(weights[row + k]));
   }
-  const __m512i idx_lo =
-      _mm512_add_epi32(_mm512_cvtepi16_epi32(_mm512_castsi512_si256(acc)), off_lo);
-  const __m512i idx_hi =
-      _mm512_add_epi32(_mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(acc, 1)), off_hi);
-  const __m512i t_lo = _mm512_i32gather_epi32(idx_lo, s.threshold, 4);
-  const __m512i t_hi = _mm512_i32gather_epi32(idx_hi, s.threshold, 4);
-  const std::uint32_t plus =
-      static_cast<std::uint32_t>(_mm512_cmplt_epu32_mask(r_lo, t_lo)) |
-      (static_cast<std::uint32_t>(_mm512_cmplt_epu32_mask(r_hi, t_hi)) << 16);
-  s.negative[i] = ~plus;
+  return acc;
 }
 
+template <bool kWindow>
+struct Update;
+
+// One beta: the threshold from the node's table window by two-register permutes.
+template <>
+struct Update<true> {
+  KELVIN_LANES_TARGET static Draws draws(__m512i lo, __m512i hi) {
+    const __m512i odd =
+        _mm512_set_epi16(63, 61, 59, 57, 55, 53, 51, 49, 47, 45, 43, 41, 39, 37, 35, 33, 31, 29, 27,
+                         25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    const __m512i even = _mm512_sub_epi16(odd, _mm512_set1_epi16(1));
+    return {_mm512_permutex2var_epi16(lo, odd, hi),
+            _mm512_srli_epi16(_mm512_permutex2var_epi16(lo, even, hi), 8)};
+  }
+  KELVIN_LANES_TARGET static std::uint32_t plus(const LaneSweep& s, std::uint32_t i, Draws r) {
+    const LaneTables& t = *s.tables;
+    const __m512i m = field(s, i, _mm512_set1_epi16(t.start[i]), t.weight.data());
+    const std::uint16_t* th = s.window_hi + t.window[i];
+    const std::uint16_t* tl = s.window_lo + t.window[i];
+    __m512i hi = _mm512_permutex2var_epi16(_mm512_loadu_si512(th), m, _mm512_loadu_si512(th + 32));
+    __m512i lo = _mm512_permutex2var_epi16(_mm512_loadu_si512(tl), m, _mm512_loadu_si512(tl + 32));
+    if (t.wide[i] != 0) {
+      const __mmask32 upper = _mm512_test_epi16_mask(m, _mm512_set1_epi16(64));
+      hi = _mm512_mask_blend_epi16(
+          upper, hi,
+          _mm512_permutex2var_epi16(_mm512_loadu_si512(th + 64), m, _mm512_loadu_si512(th + 96)));
+      lo = _mm512_mask_blend_epi16(
+          upper, lo,
+          _mm512_permutex2var_epi16(_mm512_loadu_si512(tl + 64), m, _mm512_loadu_si512(tl + 96)));
+    }
+    // r < T on 24 bits: the top 16 bits decide unless equal, then the low 8.
+    const __mmask32 below = _mm512_cmplt_epu16_mask(r.a, hi);
+    const __mmask32 tie = _mm512_cmpeq_epi16_mask(r.a, hi);
+    return below | (tie & _mm512_cmplt_epu16_mask(r.b, lo));
+  }
+};
+
+// A beta per lane: the threshold from each lane's own table by gathers.
+template <>
+struct Update<false> {
+  KELVIN_LANES_TARGET static Draws draws(__m512i lo, __m512i hi) {
+    return {_mm512_srli_epi32(lo, 8), _mm512_srli_epi32(hi, 8)};
+  }
+  KELVIN_LANES_TARGET static std::uint32_t plus(const LaneSweep& s, std::uint32_t i, Draws r) {
+    const LaneTables& t = *s.tables;
+    const __m512i acc = field(s, i, _mm512_set1_epi16(t.base[i]), t.twice_weight.data());
+    const __m512i idx_lo = _mm512_add_epi32(_mm512_cvtepi16_epi32(_mm512_castsi512_si256(acc)),
+                                            _mm512_loadu_si512(s.lane_offset));
+    const __m512i idx_hi =
+        _mm512_add_epi32(_mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(acc, 1)),
+                         _mm512_loadu_si512(s.lane_offset + 16));
+    const __m512i t_lo = _mm512_i32gather_epi32(idx_lo, s.threshold, 4);
+    const __m512i t_hi = _mm512_i32gather_epi32(idx_hi, s.threshold, 4);
+    return static_cast<std::uint32_t>(_mm512_cmplt_epu32_mask(r.a, t_lo)) |
+           (static_cast<std::uint32_t>(_mm512_cmplt_epu32_mask(r.b, t_hi)) << 16);
+  }
+};
+
+template <bool kWindow>
 KELVIN_LANES_TARGET void sweep_avx512(const LaneSweep& s) noexcept {
+  using U = Update<kWindow>;
   __m512i keys[kRounds][2];
   std::uint32_t k0 = static_cast<std::uint32_t>(s.seed);
   std::uint32_t k1 = static_cast<std::uint32_t>(s.seed >> 32);
@@ -93,10 +147,8 @@ KELVIN_LANES_TARGET void sweep_avx512(const LaneSweep& s) noexcept {
   const __m512i chain_lo =
       _mm512_add_epi32(lane, _mm512_set1_epi32(static_cast<int>(s.first_chain)));
   const __m512i chain_hi = _mm512_add_epi32(chain_lo, _mm512_set1_epi32(16));
-  const __m512i off_lo = _mm512_loadu_si512(s.lane_offset);
-  const __m512i off_hi = _mm512_loadu_si512(s.lane_offset + 16);
   const std::uint32_t n = s.tables->nodes;
-  // Colour 0 as its words come; colour-1 words kept for the second half-sweep.
+  // Colour 0 as its words come; colour-1 draws kept for the second half-sweep.
   std::uint32_t* out = s.scratch;
   for (std::uint32_t b = 0; b * 4 < n; ++b) {
     const __m512i c3 = _mm512_set1_epi32(static_cast<int>(b));
@@ -105,10 +157,11 @@ KELVIN_LANES_TARGET void sweep_avx512(const LaneSweep& s) noexcept {
     for (std::uint32_t k = 0; k < 4 && b * 4 + k < n; ++k) {
       const std::uint32_t i = b * 4 + k;
       if (s.kind[i] == 0) {
-        update(s, i, lo.w[k], hi.w[k], off_lo, off_hi);
+        s.negative[i] = ~U::plus(s, i, U::draws(lo.w[k], hi.w[k]));
       } else if (s.kind[i] == 1) {
-        _mm512_storeu_si512(out, lo.w[k]);
-        _mm512_storeu_si512(out + 16, hi.w[k]);
+        const Draws r = U::draws(lo.w[k], hi.w[k]);
+        _mm512_storeu_si512(out, r.a);
+        _mm512_storeu_si512(out + 16, r.b);
         out += kLaneWidth;
       }
     }
@@ -117,7 +170,7 @@ KELVIN_LANES_TARGET void sweep_avx512(const LaneSweep& s) noexcept {
   for (std::uint32_t i = 0; i < n; ++i) {
     if (s.kind[i] != 1)
       continue;
-    update(s, i, _mm512_loadu_si512(in), _mm512_loadu_si512(in + 16), off_lo, off_hi);
+    s.negative[i] = ~U::plus(s, i, {_mm512_loadu_si512(in), _mm512_loadu_si512(in + 16)});
     in += kLaneWidth;
   }
 }
@@ -131,7 +184,10 @@ bool lane_kernel_available() noexcept {
 }
 
 void lane_sweep(const LaneSweep& sweep) noexcept {
-  sweep_avx512(sweep);
+  if (sweep.window_hi != nullptr)
+    sweep_avx512<true>(sweep);
+  else
+    sweep_avx512<false>(sweep);
 }
 
 }  // namespace kelvin::sim_backend::detail

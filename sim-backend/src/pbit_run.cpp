@@ -3,6 +3,7 @@
 // the spread of the chains over one or two threads.
 #include <algorithm>
 #include <bit>
+#include <cstdlib>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -20,6 +21,9 @@ namespace reg = pbit;
 
 constexpr std::uint32_t kInitStream = std::uint32_t{1} << 31;
 constexpr std::uint64_t kPowerCheckInterval = 256;  // sweeps
+// Fewer chains than this in a group run faster on the scalar loop (a vector sweep costs the
+// same for 1 or 32 lanes: measured break-even about 5 on the bench's 70x70 board).
+constexpr std::uint32_t kMinLaneChains = 4;
 
 bool vector_cpu() noexcept {
   static const bool available = detail::lane_kernel_available();
@@ -58,17 +62,28 @@ void PbitModel::build_lane_tables() {
   for (std::uint32_t i = 0; i < n; ++i)
     t->row_length = std::max(t->row_length, row_start_[i + 1] - row_start_[i]);
   t->neighbour.assign(std::size_t{n} * t->row_length, n);
+  t->weight.assign(std::size_t{n} * t->row_length, 0);
   t->twice_weight.assign(std::size_t{n} * t->row_length, 0);
   t->base.resize(n);
+  t->start.resize(n);
+  t->window.resize(n);
+  t->wide.resize(n);
   for (std::uint32_t i = 0; i < n; ++i) {
-    std::int32_t base = biases_[i] + detail::kFieldHalfRange;
+    std::int32_t sum = 0;
+    std::int32_t magnitude = 0;  // A_i
     for (std::uint32_t p = row_start_[i]; p < row_start_[i + 1]; ++p) {
       const std::size_t slot = std::size_t{i} * t->row_length + (p - row_start_[i]);
       t->neighbour[slot] = col_node_[p];
+      t->weight[slot] = col_weight_[p];
       t->twice_weight[slot] = static_cast<std::int16_t>(2 * col_weight_[p]);
-      base += col_weight_[p];
+      sum += col_weight_[p];
+      magnitude += std::abs(col_weight_[p]);
     }
-    t->base[i] = static_cast<std::int16_t>(base);
+    t->base[i] = static_cast<std::int16_t>(biases_[i] + sum + detail::kFieldHalfRange);
+    t->start[i] = static_cast<std::int16_t>((sum + magnitude) / 2);
+    const auto at = static_cast<std::uint32_t>(biases_[i] - magnitude + detail::kWindowLow);
+    t->window[i] = static_cast<std::uint16_t>((at & 1) * detail::kWindowStride + at / 2);
+    t->wide[i] = magnitude >= 64 ? 1 : 0;
   }
   lane_tables_ = std::move(t);
 }
@@ -158,18 +173,30 @@ void PbitModel::run_lanes(std::uint32_t first, std::uint32_t count, const RunPla
     prepare_chain(first + l, plan.ticket, request);
     const std::int8_t* s = spins_.data() + std::size_t{first + l} * n;
     for (std::uint32_t i = 0; i < n; ++i)
-      negative[i] |= s[i] < 0 ? std::uint32_t{1} << l : 0;
+      negative[i] |= static_cast<std::uint32_t>(s[i] < 0) << l;
   }
   const std::uint32_t active = count == 32 ? ~std::uint32_t{0} : (std::uint32_t{1} << count) - 1;
   std::vector<std::uint32_t> scratch(plan.free_nodes[1].size() * detail::kLaneWidth);
   // Thresholds per field value, filled with threshold() itself: one table for the schedule's
   // beta, or one per lane for chain betas.
   const bool per_lane = !request.chain_beta_codes.empty();
-  std::vector<std::uint32_t> table((per_lane ? count : 1) * detail::kThresholdEntries);
+  std::vector<std::uint32_t> table(per_lane ? count * detail::kThresholdEntries : 0);
+  std::vector<std::uint16_t> window(per_lane ? 0 : 2 * detail::kWindowEntries);
   std::array<std::int32_t, detail::kLaneWidth> lane_offset{};
   const auto fill = [&](std::uint32_t beta, std::uint32_t* out) {
     for (std::int32_t h = -detail::kFieldHalfRange; h <= detail::kFieldHalfRange; ++h)
       out[h + detail::kFieldHalfRange] = threshold(beta, h);
+  };
+  const auto fill_window = [&](std::uint32_t beta) {
+    for (std::uint32_t q = 0; q < 2; ++q) {
+      for (std::uint32_t j = 0; j < detail::kWindowStride; ++j) {
+        const auto h = static_cast<std::int32_t>(2 * j + q) - detail::kWindowLow;
+        const std::uint32_t t = threshold(beta, h);
+        window[q * detail::kWindowStride + j] = static_cast<std::uint16_t>(t >> 8);
+        window[detail::kWindowEntries + q * detail::kWindowStride + j] =
+            static_cast<std::uint16_t>(t & 0xff);
+      }
+    }
   };
   if (per_lane) {
     for (std::uint32_t l = 0; l < count; ++l) {
@@ -183,6 +210,8 @@ void PbitModel::run_lanes(std::uint32_t first, std::uint32_t count, const RunPla
   sweep.seed = rng_.seed();
   sweep.first_chain = first;
   sweep.threshold = table.data();
+  sweep.window_hi = per_lane ? nullptr : window.data();
+  sweep.window_lo = per_lane ? nullptr : window.data() + detail::kWindowEntries;
   sweep.lane_offset = lane_offset.data();
   sweep.negative = negative.data();
   sweep.scratch = scratch.data();
@@ -201,7 +230,7 @@ void PbitModel::run_lanes(std::uint32_t first, std::uint32_t count, const RunPla
     if (!per_lane) {
       const std::uint32_t beta = schedule_[std::min<std::uint64_t>(k, schedule_.size() - 1)];
       if (table_beta != beta)
-        fill(beta, table.data());
+        fill_window(beta);
       table_beta = beta;
     }
     sweep.sweep = plan.ticket.first_sweep + k;
@@ -273,7 +302,7 @@ void PbitModel::execute(const SamplingTicket& ticket) {
   }
   std::atomic<bool> aborted{false};
   const auto run_range = [&](std::uint32_t first, std::uint32_t last, Accumulator& a) {
-    if (lanes && last > first) {
+    if (lanes && last - first >= kMinLaneChains) {
       run_lanes(first, last - first, plan, a, record.samples_bits, aborted);
       return;
     }
