@@ -26,10 +26,13 @@ constexpr int kXor3 = 0x96;  // ternary-logic code of a ^ b ^ c
 
 // hi:lo = m * x per 32-bit lane.
 KELVIN_LANES_TARGET inline void mulhilo(__m512i m, __m512i x, __m512i& hi, __m512i& lo) {
+  // Odd lanes of the 64-bit products hold the high words: even lanes' from `even`, odd lanes'
+  // from `odd`, interleaved by one two-source permute.
+  const __m512i pick = _mm512_set_epi32(31, 15, 29, 13, 27, 11, 25, 9, 23, 7, 21, 5, 19, 3, 17, 1);
   const __m512i even = _mm512_mul_epu32(x, m);
-  const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(x, 32), m);
-  hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
-  lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+  const __m512i odd = _mm512_mul_epu32(_mm512_shuffle_epi32(x, _MM_PERM_CDAB), m);
+  hi = _mm512_permutex2var_epi32(even, pick, odd);
+  lo = _mm512_mullo_epi32(x, m);
 }
 
 // Philox4x32-10 of 16 counters {c0, c1, chain lanes, c3}: the four output words.
