@@ -7,6 +7,7 @@
 // (GCC bug 105593); the warning is about the header, not this code.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
 #include <cstddef>
@@ -35,22 +36,67 @@ KELVIN_LANES_TARGET inline void mulhilo(__m512i m, __m512i x, __m512i& hi, __m51
   lo = _mm512_mullo_epi32(x, m);
 }
 
-// Philox4x32-10 of 16 counters {c0, c1, chain lanes, c3}: the four output words.
+// Philox4x32-10 of 16 counters {sweep low, sweep high, chain lanes, b}. Only word 2 differs
+// between lanes and only word 3 between blocks, so most of rounds 0 to 2 is computed once per
+// sweep (Prepared, scalar where all lanes agree) and each block starts from there.
 struct Words {
   __m512i w[4];
 };
 
-KELVIN_LANES_TARGET inline Words philox(const __m512i (&keys)[kRounds][2], __m512i c0, __m512i c1,
-                                        __m512i c2, __m512i c3) {
+struct Keys {
+  std::uint32_t k0[kRounds];
+  std::uint32_t k1[kRounds];
+  __m512i v0[kRounds];
+  __m512i v1[kRounds];
+};
+
+struct Prepared {
+  std::uint32_t h0;  // high word of M0 * sweep low, xor the round-0 key 1
+  __m512i x1;        // round-1 word 0 without its block part
+  __m512i d3k;       // round-1 word 3 xor the round-2 key 1
+  __m512i e0k;       // round-2 word 0 without its block part
+  __m512i e1;        // round-2 word 1
+};
+
+KELVIN_LANES_TARGET inline Prepared prepare(const Keys& k, std::uint64_t sweep, __m512i chain) {
   const __m512i m0 = _mm512_set1_epi32(static_cast<int>(kM0));
   const __m512i m1 = _mm512_set1_epi32(static_cast<int>(kM1));
-  for (int r = 0; r < kRounds; ++r) {
+  const std::uint64_t p0 = std::uint64_t{kM0} * static_cast<std::uint32_t>(sweep);
+  Prepared out;
+  out.h0 = static_cast<std::uint32_t>(p0 >> 32) ^ k.k1[0];
+  __m512i hi, lo;
+  mulhilo(m1, chain, hi, lo);  // round 0
+  const __m512i a0 = _mm512_ternarylogic_epi32(
+      hi, _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(sweep >> 32))), k.v0[0],
+      kXor3);
+  out.x1 = _mm512_xor_si512(lo, k.v0[1]);
+  mulhilo(m0, a0, hi, lo);  // round 1, lanes
+  const __m512i d2 = _mm512_ternarylogic_epi32(
+      hi, _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(p0))), k.v1[1], kXor3);
+  out.d3k = _mm512_xor_si512(lo, k.v1[2]);
+  mulhilo(m1, d2, hi, lo);  // round 2, lanes
+  out.e0k = _mm512_xor_si512(hi, k.v0[2]);
+  out.e1 = lo;
+  return out;
+}
+
+KELVIN_LANES_TARGET inline Words philox(const Keys& k, const Prepared& p, std::uint32_t b) {
+  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(kM0));
+  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(kM1));
+  const std::uint64_t p1 = std::uint64_t{kM1} * (p.h0 ^ b);  // round 1, all lanes
+  __m512i hi, lo;
+  mulhilo(m0, _mm512_xor_si512(p.x1, _mm512_set1_epi32(static_cast<int>(p1 >> 32))), hi, lo);
+  __m512i c0 = _mm512_xor_si512(p.e0k, _mm512_set1_epi32(static_cast<int>(p1)));
+  __m512i c1 = p.e1;
+  __m512i c2 = _mm512_xor_si512(hi, p.d3k);
+  __m512i c3 = lo;
+  for (int r = 3; r < kRounds; ++r) {
     __m512i hi0, lo0, hi1, lo1;
     mulhilo(m0, c0, hi0, lo0);
     mulhilo(m1, c2, hi1, lo1);
-    c0 = _mm512_ternarylogic_epi32(hi1, c1, keys[r][0], kXor3);
+    c0 = _mm512_ternarylogic_epi32(hi1, c1, k.v0[r], kXor3);
     c1 = lo1;
-    c2 = _mm512_ternarylogic_epi32(hi0, c3, keys[r][1], kXor3);
+    c2 = _mm512_ternarylogic_epi32(hi0, c3, k.v1[r], kXor3);
     c3 = lo0;
   }
   return {{c0, c1, c2, c3}};
@@ -135,28 +181,29 @@ struct Update<false> {
 template <bool kWindow>
 KELVIN_LANES_TARGET void sweep_avx512(const LaneSweep& s) noexcept {
   using U = Update<kWindow>;
-  __m512i keys[kRounds][2];
-  std::uint32_t k0 = static_cast<std::uint32_t>(s.seed);
-  std::uint32_t k1 = static_cast<std::uint32_t>(s.seed >> 32);
+  Keys keys;
+  keys.k0[0] = static_cast<std::uint32_t>(s.seed);
+  keys.k1[0] = static_cast<std::uint32_t>(s.seed >> 32);
   for (int r = 0; r < kRounds; ++r) {
-    keys[r][0] = _mm512_set1_epi32(static_cast<int>(k0));
-    keys[r][1] = _mm512_set1_epi32(static_cast<int>(k1));
-    k0 += kW0;
-    k1 += kW1;
+    if (r > 0) {
+      keys.k0[r] = keys.k0[r - 1] + kW0;
+      keys.k1[r] = keys.k1[r - 1] + kW1;
+    }
+    keys.v0[r] = _mm512_set1_epi32(static_cast<int>(keys.k0[r]));
+    keys.v1[r] = _mm512_set1_epi32(static_cast<int>(keys.k1[r]));
   }
-  const __m512i c0 = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(s.sweep)));
-  const __m512i c1 = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(s.sweep >> 32)));
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512i chain_lo =
       _mm512_add_epi32(lane, _mm512_set1_epi32(static_cast<int>(s.first_chain)));
-  const __m512i chain_hi = _mm512_add_epi32(chain_lo, _mm512_set1_epi32(16));
+  const Prepared prep_lo = prepare(keys, s.sweep, chain_lo);
+  const Prepared prep_hi =
+      prepare(keys, s.sweep, _mm512_add_epi32(chain_lo, _mm512_set1_epi32(16)));
   const std::uint32_t n = s.tables->nodes;
   // Colour 0 as its words come; colour-1 draws kept for the second half-sweep.
   std::uint32_t* out = s.scratch;
   for (std::uint32_t b = 0; b * 4 < n; ++b) {
-    const __m512i c3 = _mm512_set1_epi32(static_cast<int>(b));
-    const Words lo = philox(keys, c0, c1, chain_lo, c3);
-    const Words hi = philox(keys, c0, c1, chain_hi, c3);
+    const Words lo = philox(keys, prep_lo, b);
+    const Words hi = philox(keys, prep_hi, b);
     for (std::uint32_t k = 0; k < 4 && b * 4 + k < n; ++k) {
       const std::uint32_t i = b * 4 + k;
       if (s.kind[i] == 0) {
