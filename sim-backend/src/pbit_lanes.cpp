@@ -233,6 +233,19 @@ bool lane_kernel_available() noexcept {
          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
 }
 
+__attribute__((target("popcnt"))) void lane_sums(
+    const std::uint32_t* negative, std::uint32_t active, std::span<std::int64_t> spin_sums,
+    std::span<const std::pair<std::uint32_t, std::uint32_t>> edges,
+    std::span<std::int64_t> edge_sums) noexcept {
+  const auto lanes = static_cast<std::int64_t>(__builtin_popcount(active));
+  for (std::size_t i = 0; i < spin_sums.size(); ++i)
+    spin_sums[i] += lanes - 2 * __builtin_popcount(negative[i] & active);
+  for (std::size_t e = 0; e < edges.size(); ++e) {
+    const std::uint32_t differ = negative[edges[e].first] ^ negative[edges[e].second];
+    edge_sums[e] += lanes - 2 * __builtin_popcount(differ & active);
+  }
+}
+
 void lane_sweep(const LaneSweep& sweep) noexcept {
   if (sweep.window_hi != nullptr)
     sweep_avx512<true>(sweep);
@@ -253,6 +266,10 @@ bool lane_kernel_available() noexcept {
 }
 
 void lane_sweep(const LaneSweep&) noexcept {}
+
+void lane_sums(const std::uint32_t*, std::uint32_t, std::span<std::int64_t>,
+               std::span<const std::pair<std::uint32_t, std::uint32_t>>,
+               std::span<std::int64_t>) noexcept {}
 
 }  // namespace kelvin::sim_backend::detail
 

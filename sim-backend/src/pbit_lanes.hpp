@@ -17,6 +17,8 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <utility>
 #include <vector>
 
 namespace kelvin::sim_backend::detail {
@@ -73,5 +75,12 @@ struct LaneSweep {
 bool lane_kernel_available() noexcept;
 // Sweeps colour 0 then colour 1 of every lane. Only call if lane_kernel_available().
 void lane_sweep(const LaneSweep& sweep) noexcept;
+// Adds one sample of the lanes in `active`: spin_sums[i] += sum over them of s_i, and for each
+// edge (u, v) edge_sums[e] += sum of s_u s_v (none if `edges` is empty). Only call if
+// lane_kernel_available().
+void lane_sums(const std::uint32_t* negative, std::uint32_t active,
+               std::span<std::int64_t> spin_sums,
+               std::span<const std::pair<std::uint32_t, std::uint32_t>> edges,
+               std::span<std::int64_t> edge_sums) noexcept;
 
 }  // namespace kelvin::sim_backend::detail

@@ -5,6 +5,7 @@
 #include <bit>
 #include <cstdlib>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <thread>
 
@@ -18,6 +19,7 @@ namespace kelvin::sim_backend {
 namespace {
 
 namespace reg = pbit;
+using Edge = std::pair<std::uint32_t, std::uint32_t>;
 
 constexpr std::uint32_t kInitStream = std::uint32_t{1} << 31;
 constexpr std::uint64_t kPowerCheckInterval = 256;  // sweeps
@@ -217,9 +219,6 @@ void PbitModel::run_lanes(std::uint32_t first, std::uint32_t count, const RunPla
   sweep.scratch = scratch.data();
   const std::size_t bytes_per_sample = reg::sample_bytes(n);
   const auto& edges = lattice_.edges();
-  const auto lanes_at = [&](std::uint32_t mask) {
-    return static_cast<std::int64_t>(count) - 2 * std::popcount(mask & active);
-  };
   std::optional<std::uint32_t> table_beta;
   std::uint64_t taken = 0;
   for (std::uint64_t k = 0; k < plan.total; ++k) {
@@ -237,12 +236,9 @@ void PbitModel::run_lanes(std::uint32_t first, std::uint32_t count, const RunPla
     detail::lane_sweep(sweep);
     if (!plan.sampled(k, taken))
       continue;
-    for (std::uint32_t i = 0; i < n; ++i)
-      acc.spin_sums[i] += lanes_at(negative[i]);
-    if (request.accumulate_moments) {
-      for (std::size_t e = 0; e < edges.size(); ++e)
-        acc.edge_sums[e] += lanes_at(negative[edges[e].first] ^ negative[edges[e].second]);
-    }
+    detail::lane_sums(negative.data(), active, std::span(acc.spin_sums),
+                      request.accumulate_moments ? std::span(edges) : std::span<const Edge>(),
+                      std::span(acc.edge_sums));
     if (request.record_samples) {
       for (std::uint32_t i = 0; i < n; ++i) {
         for (std::uint32_t plus = ~negative[i] & active; plus != 0; plus &= plus - 1) {
