@@ -42,6 +42,18 @@ std::int16_t rounded_mean(std::int64_t sum, std::uint32_t count) {
   return static_cast<std::int16_t>(q);
 }
 
+// std::llround(v) without the library call where it is plain: half-way cases away from zero.
+// Below 2^52 the truncation t and v - t are exact, so the result is llround's; beyond (and for
+// infinities and NaN) the library answers.
+long long round_half_away(double v) {
+  if (!(std::fabs(v) < 0x1p52))
+    return std::llround(v);
+  const auto t = static_cast<long long>(v);
+  const double f = v - static_cast<double>(t);
+  // Branch-free: f is as likely above one half as below.
+  return t + static_cast<long long>(f >= 0.5) - static_cast<long long>(f <= -0.5);
+}
+
 }  // namespace
 
 void ResonatorModel::check_mode(Dynamics dynamics) {
@@ -68,14 +80,9 @@ bool ResonatorModel::produce_output(Dynamics dynamics, std::uint32_t decimation,
       const auto e = static_cast<Eigen::Index>(i);
       // On an ideal board gain 1 and offset 0 leave x / lsb exact.
       long long code =
-          std::llround(z_[i] * flaws_.adc_gain(e) * kInvAdcLsb + flaws_.adc_offset_codes(e));
-      if (code > reg::kAdcMaxCode) {
-        code = reg::kAdcMaxCode;
-        clipped = true;
-      } else if (code < reg::kAdcMinCode) {
-        code = reg::kAdcMinCode;
-        clipped = true;
-      }
+          round_half_away(z_[i] * flaws_.adc_gain(e) * kInvAdcLsb + flaws_.adc_offset_codes(e));
+      clipped |= code > reg::kAdcMaxCode || code < reg::kAdcMinCode;
+      code = std::clamp<long long>(code, reg::kAdcMinCode, reg::kAdcMaxCode);
       if (!stuck_.empty() && stuck_[i])
         code = kStuckAdcCode;  // defect stuck:C
       adc_codes_[i] = static_cast<std::int16_t>(code);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <utility>
 
@@ -12,13 +13,11 @@
 #include "kelvin/sim_backend/quartic_stepper.hpp"
 #include "kelvin/sim_backend/resonator_registers.hpp"
 #include "kelvin/sim_backend/rlc_circuit.hpp"
-#include "row_major.hpp"
 
 namespace kelvin::sim_backend {
 namespace {
 
 namespace reg = resonator;
-using detail::row_major;
 
 // Largest absolute row sum: bounds how much one step can amplify max_i |x_i|.
 double row_gain(const Eigen::MatrixXd& m) {
@@ -36,6 +35,23 @@ Eigen::MatrixXd voltages_first(const Eigen::MatrixXd& m, Eigen::Index n) {
   return out;
 }
 
+// The rails of each row: the first `clamped` rows (the voltages) are bound by them, the others
+// (the currents, and the padding) are not.
+void set_rails(LinearStep& step, std::size_t clamped) {
+  const std::size_t rows = step.phi.padded_rows();
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  step.lo.assign(rows, -kInf);
+  step.hi.assign(rows, kInf);
+  std::fill(step.lo.begin(), step.lo.begin() + static_cast<std::ptrdiff_t>(clamped),
+            -reg::kRailVolts);
+  std::fill(step.hi.begin(), step.hi.begin() + static_cast<std::ptrdiff_t>(clamped),
+            reg::kRailVolts);
+}
+
+std::size_t padded(std::size_t rows) {
+  return (rows + kPanelGroupRows - 1) / kPanelGroupRows * kPanelGroupRows;
+}
+
 }  // namespace
 
 ResonatorSteppers::ResonatorSteppers(std::uint32_t cells, const BoardImperfections& flaws)
@@ -43,7 +59,7 @@ ResonatorSteppers::ResonatorSteppers(std::uint32_t cells, const BoardImperfectio
       flaws_(flaws),
       log_(common::logger("kelvin.sim")),
       inv_capacitance_scale_(flaws.capacitance_scale.cwiseInverse()),
-      next_(2 * std::size_t{cells}, 0.0),
+      next_(padded(2 * std::size_t{cells}), 0.0),
       xi_(2 * std::size_t{cells}, 0.0) {}
 
 ResonatorSteppers::~ResonatorSteppers() = default;
@@ -73,7 +89,8 @@ LinearStep ResonatorSteppers::discretize_overdamped(const Eigen::MatrixXd& coupl
   LinearStep step;
   step.dim = cells_;
   step.substeps = m;
-  step.phi = row_major(d.phi);
+  step.phi = to_panels(d.phi, /*trim_zero_columns=*/false);
+  set_rails(step, cells_);
   step.gamma = std::move(d.gamma);
   step.input_map = inv_capacitance_scale_.asDiagonal();
   step.unit_factor = std::move(factor.l);
@@ -102,6 +119,7 @@ void ResonatorSteppers::update_input(const ResonatorRegisters& registers) {
       continue;
     const Eigen::VectorXd c = step->gamma * (step->input_map * registers.bias);
     step->offset.assign(c.data(), c.data() + c.size());
+    step->offset.resize(step->phi.padded_rows(), 0.0);
   }
   if (quartic_)
     quartic_->set_input(inv_capacitance_scale_.cwiseProduct(registers.bias));
@@ -112,11 +130,11 @@ void ResonatorSteppers::update_noise(const ResonatorRegisters& registers) {
   // The overdamped unit factor is for 2D = 1, the RLC one for D = 1 (kappa0 per unit of D).
   if (overdamped_.ready) {
     overdamped_.noisy = registers.noise_code != 0;
-    overdamped_.factor = row_major(std::sqrt(2.0 * d) * overdamped_.unit_factor);
+    overdamped_.factor = to_panels(std::sqrt(2.0 * d) * overdamped_.unit_factor, true);
   }
   if (rlc_.ready) {
     rlc_.noisy = registers.noise_code != 0;
-    rlc_.factor = row_major(std::sqrt(d) * rlc_.unit_factor);
+    rlc_.factor = to_panels(std::sqrt(d) * rlc_.unit_factor, true);
   }
   if (quartic_)
     quartic_->set_diffusion(d);
@@ -163,7 +181,8 @@ void ResonatorSteppers::prepare_rlc(const ResonatorRegisters& registers) {
   CovarianceFactor factor = factor_covariance(d.q);
   rlc_.dim = 2 * static_cast<std::size_t>(n);
   rlc_.substeps = 1;
-  rlc_.phi = row_major(d.phi);
+  rlc_.phi = to_panels(d.phi, /*trim_zero_columns=*/false);
+  set_rails(rlc_, cells_);
   rlc_.gamma = std::move(d.gamma);
   rlc_.input_map = Eigen::MatrixXd::Zero(2 * n, n);
   rlc_.input_map.topRows(n) = c.inverse() * reg::kRlcBiasCurrentPerUnit;
@@ -198,27 +217,20 @@ void ResonatorSteppers::step(Dynamics dynamics, std::span<double> z, std::uint64
 
 void ResonatorSteppers::advance_linear(const LinearStep& st, std::span<double> z,
                                        std::uint64_t adc_index, const GaussianStream& noise) {
-  const std::size_t n = cells_;
   const std::size_t dim = st.dim;
+  LinearKernelArgs args;
+  args.phi = &st.phi;
+  args.factor = st.noisy ? &st.factor : nullptr;
+  args.offset = st.offset.data();
+  args.lo = st.lo.data();
+  args.hi = st.hi.data();
+  args.z = z.data();
+  args.xi = xi_.data();
+  args.next = next_.data();
   for (std::uint32_t s = 0; s < st.substeps; ++s) {
     if (st.noisy)
       noise.fill(adc_index, s, std::span<double>(xi_.data(), dim));
-    for (std::size_t i = 0; i < dim; ++i) {
-      const double* phi_row = st.phi.data() + i * dim;
-      double drift = 0.0;
-      for (std::size_t j = 0; j < dim; ++j)
-        drift += phi_row[j] * z[j];
-      double value = drift + st.offset[i];
-      if (st.noisy) {
-        const double* l_row = st.factor.data() + i * dim;
-        double kick = 0.0;
-        for (std::size_t j = 0; j < dim; ++j)
-          kick += l_row[j] * xi_[j];
-        value += kick;
-      }
-      // The rails bound the voltages (the first n components); currents are not clamped.
-      next_[i] = i < n ? std::clamp(value, -reg::kRailVolts, reg::kRailVolts) : value;
-    }
+    apply_linear(args);
     std::copy(next_.begin(), next_.begin() + static_cast<std::ptrdiff_t>(dim), z.begin());
   }
 }

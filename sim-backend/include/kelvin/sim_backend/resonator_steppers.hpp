@@ -10,8 +10,9 @@
 // a run or stream first needs them after a change, so that a board that never runs them never
 // pays for their set-up.
 //
-// Bit-identical output: the hot loop takes its sums row by row, column 0 first, starting at 0.0,
-// and the library is compiled with -ffp-contract=off (see resonator_registers.hpp).
+// Bit-identical output: the hot loop (linear_kernel.hpp) takes each row's sums column 0 first,
+// starting at 0.0, and the library is compiled with -ffp-contract=off (see
+// resonator_registers.hpp).
 //
 // Thread contract: not thread-safe; owned and used by one board model.
 #pragma once
@@ -27,6 +28,7 @@
 #include "kelvin/sim_backend/board_imperfections.hpp"
 #include "kelvin/sim_backend/exact_discretization.hpp"
 #include "kelvin/sim_backend/gaussian_stream.hpp"
+#include "kelvin/sim_backend/linear_kernel.hpp"
 #include "kelvin/sim_backend/resonator_register_file.hpp"
 
 namespace spdlog {
@@ -40,8 +42,8 @@ class QuarticStepper;
 // The dynamics of a run or stream (wire Dynamics).
 enum class Dynamics { kOverdamped, kRlc };
 
-// One discretized linear step (n-dimensional overdamped or 2n-dimensional RLC), with row-major
-// copies of its matrices for the hot loop.
+// One discretized linear step (n-dimensional overdamped or 2n-dimensional RLC), with copies of
+// its matrices in the hot loop's panel layout (linear_kernel.hpp).
 struct LinearStep {
   std::size_t dim = 0;  // n (overdamped) or 2n (RLC)
   std::uint32_t substeps = 1;
@@ -49,9 +51,10 @@ struct LinearStep {
   Eigen::MatrixXd input_map;    // maps b (V/us) to the drift's constant input
   Eigen::MatrixXd unit_factor;  // L1, L1 L1^T = Q at unit noise
   FactorMethod factor_method = FactorMethod::kCholesky;
-  std::vector<double> phi;     // expm(F tau), row-major
-  std::vector<double> offset;  // Gamma u
-  std::vector<double> factor;  // sqrt(D) L1 (RLC) or sqrt(2D) L1 (overdamped), row-major
+  PanelMatrix phi;             // expm(F tau)
+  std::vector<double> offset;  // Gamma u, padded to phi.padded_rows() with zeros
+  PanelMatrix factor;          // sqrt(D) L1 (RLC) or sqrt(2D) L1 (overdamped)
+  std::vector<double> lo, hi;  // the rails of each row (+-inf for the currents), padded
   bool noisy = false;
   bool ready = false;
 };
@@ -107,7 +110,7 @@ class ResonatorSteppers {
   LinearStep overdamped_;
   LinearStep rlc_;
   std::unique_ptr<QuarticStepper> quartic_;
-  std::vector<double> next_, xi_;  // scratch of the linear step, 2n each
+  std::vector<double> next_, xi_;  // scratch of the linear step, 2n (next_: padded) each
 };
 
 }  // namespace kelvin::sim_backend
