@@ -90,7 +90,6 @@ LinearStep ResonatorSteppers::discretize_overdamped(const Eigen::MatrixXd& coupl
   step.dim = cells_;
   step.substeps = m;
   step.phi = to_panels(d.phi, /*trim_zero_columns=*/false);
-  set_rails(step, cells_);
   step.gamma = std::move(d.gamma);
   step.input_map = inv_capacitance_scale_.asDiagonal();
   step.unit_factor = std::move(factor.l);
@@ -107,6 +106,7 @@ bool ResonatorSteppers::realizable_as_capacitance(const Eigen::MatrixXd& couplin
 
 void ResonatorSteppers::install_overdamped(LinearStep step, const ResonatorRegisters& registers) {
   overdamped_ = std::move(step);
+  set_rails(overdamped_, cells_);
   rlc_.ready = false;
   quartic_.reset();
   update_input(registers);

@@ -72,7 +72,8 @@ class ResonatorSteppers {
   // a runaway A.
   LinearStep discretize_overdamped(const Eigen::MatrixXd& coupling) const;
   // Installs the overdamped step of newly programmed couplings (from discretize_overdamped) and
-  // drops the RLC and quartic steps of the old ones; applies the registers' b and D.
+  // drops the RLC and quartic steps of the old ones; sets its rails and applies the registers' b
+  // and D.
   void install_overdamped(LinearStep step, const ResonatorRegisters& registers);
 
   // After a bias or noise write: the ready steps take the registers' b, or D.
