@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "isa_dispatch.hpp"
+
 namespace kelvin::sim_backend {
 namespace {
 
@@ -56,13 +58,6 @@ void apply_generic(const LinearKernelArgs& a) {
   apply_body(a);
 }
 
-using Kernel = void (*)(const LinearKernelArgs&);
-
-struct Dispatch {
-  Kernel kernel;
-  const char* isa;
-};
-
 #if defined(__x86_64__) && defined(__GNUC__)
 [[gnu::target("avx2")]] void apply_avx2(const LinearKernelArgs& a) {
   apply_body(a);
@@ -70,25 +65,7 @@ struct Dispatch {
 [[gnu::target("avx512f")]] void apply_avx512(const LinearKernelArgs& a) {
   apply_body(a);
 }
-
-Dispatch pick() noexcept {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f"))
-    return {apply_avx512, "avx512f"};
-  if (__builtin_cpu_supports("avx2"))
-    return {apply_avx2, "avx2"};
-  return {apply_generic, "sse2"};
-}
-#else
-Dispatch pick() noexcept {
-  return {apply_generic, "generic"};
-}
 #endif
-
-const Dispatch& dispatch() noexcept {
-  static const Dispatch d = pick();
-  return d;
-}
 
 }  // namespace
 
@@ -125,11 +102,21 @@ PanelMatrix to_panels(const Eigen::MatrixXd& m, bool trim_zero_columns) {
 }
 
 void apply_linear(const LinearKernelArgs& args) {
-  dispatch().kernel(args);
+#if defined(__x86_64__) && defined(__GNUC__)
+  switch (detail::best_isa()) {
+    case detail::Isa::kAvx512:
+      return apply_avx512(args);
+    case detail::Isa::kAvx2:
+      return apply_avx2(args);
+    case detail::Isa::kGeneric:
+      break;
+  }
+#endif
+  apply_generic(args);
 }
 
 const char* linear_kernel_isa() noexcept {
-  return dispatch().isa;
+  return detail::isa_name(detail::best_isa());
 }
 
 }  // namespace kelvin::sim_backend

@@ -63,6 +63,22 @@ TEST(GaussianStream, DrawsEachPairOfNormalsByBoxMullerFromOneBlock) {
   EXPECT_EQ(cells[1], stream.normal_pair(1000, 0)[1]);
 }
 
+// fill() draws 16 or 8 pairs at a time (Philox in vector lanes) and a short tail one by one:
+// every lane, each block width, the tail and counters with high words set give normal_pair()'s
+// values, bit for bit.
+TEST(GaussianStream, FillGivesNormalPairsValuesAcrossLaneBlocks) {
+  const GaussianStream stream(0x123456789abcdefull);
+  const std::uint64_t sample = 0x0000000500000007ull;
+  for (const std::size_t n : {16u, 37u, 69u}) {
+    std::vector<double> cells(n);
+    stream.fill(sample, 3, cells);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto g = stream.normal_pair(sample, static_cast<std::uint32_t>(i / 2), 3);
+      EXPECT_EQ(cells[i], g[i % 2]) << n << " cells, cell " << i;
+    }
+  }
+}
+
 TEST(GaussianStream, ProducesStandardNormalMoments) {
   const GaussianStream stream(7);
   constexpr int kPairs = 50000;
