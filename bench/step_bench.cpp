@@ -27,7 +27,8 @@ sim::LinearStep hand_built_step(Eigen::Index n) {
   Eigen::MatrixXd factor = Eigen::MatrixXd::Zero(n, n);
   for (Eigen::Index i = 0; i < n; ++i) {
     for (Eigen::Index j = 0; j < n; ++j) {
-      const double off = static_cast<double>((i * 31 + j * 17) % 64 - 32) / (64.0 * static_cast<double>(n));
+      const double off =
+          static_cast<double>((i * 31 + j * 17) % 64 - 32) / (64.0 * static_cast<double>(n));
       phi(i, j) = i == j ? 0.36 : off;
       if (j < i)
         factor(i, j) = off * 0.01;
