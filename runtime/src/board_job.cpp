@@ -43,7 +43,7 @@ driver::RunResult BoardJob::run(const driver::RunRequest& request) {
 }
 
 void BoardJob::apply_calibration(const calibration::CalibrationSelection& selection) {
-  calibration_ = calibration::resolve_calibration(selection, description());
+  apply_calibration(calibration::resolve_calibration(selection, description()));
 }
 
 Eigen::VectorXd BoardJob::mean_volts(const driver::RunResult& result, Eigen::Index n) const {
@@ -78,12 +78,12 @@ std::optional<std::string> uncalibrated_flaws_warning(const driver::DeviceDescri
 
 void BoardJob::finish(JobSummary& summary, double host_flops, double gpu_flops) const {
   const driver::DeviceDescription& d = description();
-  if (!calibration_.applied() && !measuring_calibration_) {
+  if (!calibration_->applied() && !measuring_calibration_) {
     if (auto warning = uncalibrated_flaws_warning(d))
       summary.warnings.push_back(std::move(*warning));
   }
-  summary.calibration = calibration_.id();
-  summary.calibration_file = calibration_.file.string();
+  summary.calibration = calibration_->id();
+  summary.calibration_file = calibration_->file.string();
   summary.serial = d.serial;
   summary.cells = d.cells;
   summary.device_time_s = static_cast<double>(samples_) * d.sample_period_s();

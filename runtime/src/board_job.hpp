@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -44,16 +45,21 @@ class BoardJob {
   // common::Error(kInvalidArgument) for a file that is malformed or for another board.
   void apply_calibration(const runtime::calibration::CalibrationSelection& selection);
   void apply_calibration(runtime::calibration::AppliedCalibration applied) {
+    calibration_ =
+        std::make_shared<const runtime::calibration::AppliedCalibration>(std::move(applied));
+  }
+  // A shared one (a CalibrationCache's), not copied.
+  void apply_calibration(std::shared_ptr<const runtime::calibration::AppliedCalibration> applied) {
     calibration_ = std::move(applied);
   }
   const runtime::calibration::AppliedCalibration& applied_calibration() const noexcept {
-    return calibration_;
+    return *calibration_;
   }
   // Marks the job as the calibration measurement itself: no "no calibration" warning.
   void measuring_calibration() noexcept { measuring_calibration_ = true; }
   // Cell i's (mean) ADC code in device volts, corrected by the applied calibration.
   double volts(std::uint32_t cell, double code) const {
-    return calibration_.volts(cell, code, description().adc);
+    return calibration_->volts(cell, code, description().adc);
   }
   // The mean of each of the first n cells over one run, in corrected device volts.
   Eigen::VectorXd mean_volts(const driver::RunResult& result, Eigen::Index n) const;
@@ -75,7 +81,8 @@ class BoardJob {
   BoardSnapshot energy_start_;
   common::Deadline deadline_;
   std::uint64_t samples_ = 0;
-  runtime::calibration::AppliedCalibration calibration_;
+  std::shared_ptr<const runtime::calibration::AppliedCalibration> calibration_ =
+      std::make_shared<const runtime::calibration::AppliedCalibration>();
   bool measuring_calibration_ = false;
 };
 

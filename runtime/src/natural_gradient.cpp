@@ -123,7 +123,7 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
 NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& g,
                                                          const Eigen::MatrixXd& F) {
   detail::BoardJob job(board_, options_.timeout);
-  job.apply_calibration(options_.calibration);
+  job.apply_calibration(calibrations_->resolve(options_.calibration, board_.description()));
   const Eigen::Index n = g.size();
   if (F.rows() != n || F.cols() != n) {
     throw Error(
@@ -254,7 +254,8 @@ NaturalGradientResult NaturalGradientEstimator::estimate(const Eigen::VectorXd& 
   detail::assess_error_bars(sum, out.standard_error, s_diag, start_norm, problem.rhs.norm());
   const double nd = static_cast<double>(n);
   job.finish(sum, flops::dense_job_host(nd, sum.repeats), flops::cholesky_solve(nd));
-  common::logger("kelvin.runtime")->debug("natural gradient: {}", sum.brief_report());
+  if (const auto log = common::logger("kelvin.runtime"); log->should_log(spdlog::level::debug))
+    log->debug("natural gradient: {}", sum.brief_report());
   return out;
 }
 

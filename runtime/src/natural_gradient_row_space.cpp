@@ -8,13 +8,12 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <Eigen/Eigenvalues>
-#include <Eigen/QR>
 
 #include "kelvin/common/error.hpp"
 #include "kelvin/common/logging.hpp"
 #include "kelvin/runtime/energy.hpp"
 #include "kelvin/runtime/natural_gradient.hpp"
+#include "row_space_basis.hpp"
 
 namespace kelvin::runtime {
 
@@ -22,98 +21,6 @@ using common::Error;
 using common::ErrorKind;
 
 namespace {
-
-// Eigenvalues of H at most this fraction of the largest are dropped from its factor: they are
-// rounding, and each kept one costs a board cell.
-constexpr double kRankTolerance = 1e-12;
-
-// U = L^T J with H = L L^T, L = V_k diag(sqrt(e_k)) over the eigenvalues e_k kept. An H with an
-// eigenvalue below -1e-10 of the largest is not positive semidefinite: refused.
-Eigen::MatrixXd factor_rows(const Eigen::MatrixXd& J, const Eigen::MatrixXd& H) {
-  // A diagonal H (the identity, when the caller already folded H's square root into J) needs no
-  // eigensystem: U = diag(sqrt(h)) J over the rows with h > 0, without mixing the rows.
-  if (H.isDiagonal(0.0)) {
-    const Eigen::VectorXd h = H.diagonal();
-    const double largest = h.cwiseAbs().maxCoeff();
-    if (h.minCoeff() >= -1e-10 * largest) {
-      std::vector<Eigen::Index> kept;
-      for (Eigen::Index i = 0; i < h.size(); ++i) {
-        if (h(i) > kRankTolerance * largest)
-          kept.push_back(i);
-      }
-      Eigen::MatrixXd u(static_cast<Eigen::Index>(kept.size()), J.cols());
-      for (std::size_t k = 0; k < kept.size(); ++k)
-        u.row(static_cast<Eigen::Index>(k)) = std::sqrt(h(kept[k])) * J.row(kept[k]);
-      return u;
-    }
-  }
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(0.5 * (H + H.transpose()));
-  const Eigen::VectorXd& e = eig.eigenvalues();
-  const double largest = e.cwiseAbs().maxCoeff();
-  if (e.size() > 0 && e.minCoeff() < -1e-10 * largest) {
-    throw Error(ErrorKind::kInvalidArgument,
-                fmt::format("H is not positive semidefinite: its smallest eigenvalue is {:.3g} "
-                            "(largest {:.3g}); a GGN's loss Hessian must be",
-                            e.minCoeff(), largest));
-  }
-  std::vector<Eigen::Index> kept;
-  for (Eigen::Index i = 0; i < e.size(); ++i) {
-    if (e(i) > kRankTolerance * largest)
-      kept.push_back(i);
-  }
-  Eigen::MatrixXd u(static_cast<Eigen::Index>(kept.size()), J.cols());
-  for (std::size_t k = 0; k < kept.size(); ++k) {
-    const Eigen::Index i = kept[k];
-    u.row(static_cast<Eigen::Index>(k)) =
-        std::sqrt(e(i)) * (eig.eigenvectors().col(i).transpose() * J);
-  }
-  return u;
-}
-
-// An orthonormal basis Q (N x r) of F's row space, the span of U's rows, and F there,
-// Q^T F Q. With the Gram matrix K = U U^T of full rank, Q = U^T K^-1/2 (Loewdin's symmetric
-// orthonormalization: Q^T Q = K^-1/2 K K^-1/2 = I) and Q^T F Q = K^-1/2 K K K^-1/2 = K itself,
-// all from products with U (2 r^2 N FLOPs for K, matrix-vector products after), never forming Q.
-// Rows of U that are dependent (K singular within 1e-10 of its largest eigenvalue) take the
-// thin Householder QR of U^T instead (U^T = Q R, Q^T F Q = R R^T; about 4 N r^2 FLOPs).
-class RowBasis {
- public:
-  explicit RowBasis(const Eigen::MatrixXd& u) : u_(u) {
-    const Eigen::MatrixXd gram = u * u.transpose();
-    const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(gram);
-    const Eigen::VectorXd& e = eig.eigenvalues();
-    if (e.size() > 0 && e.minCoeff() > 1e-10 * e.maxCoeff()) {
-      const Eigen::MatrixXd& v = eig.eigenvectors();
-      inverse_sqrt_ = v * e.cwiseSqrt().cwiseInverse().asDiagonal() * v.transpose();
-      f_row = 0.5 * (gram + gram.transpose());
-      flops_ = 2.0 * static_cast<double>(u.rows() * u.rows() * u.cols());
-      return;
-    }
-    const Eigen::HouseholderQR<Eigen::MatrixXd> qr(u.transpose());
-    q_ = qr.householderQ() * Eigen::MatrixXd::Identity(u.cols(), u.rows());
-    const Eigen::MatrixXd r = qr.matrixQR().topRows(u.rows()).triangularView<Eigen::Upper>();
-    f_row = r * r.transpose();
-    flops_ = 4.0 * static_cast<double>(u.cols() * u.rows() * u.rows());
-  }
-  // Q^T v and Q w.
-  Eigen::VectorXd to_row(const Eigen::VectorXd& v) const {
-    return q_.size() > 0 ? Eigen::VectorXd(q_.transpose() * v)
-                         : Eigen::VectorXd(inverse_sqrt_ * (u_ * v));
-  }
-  Eigen::VectorXd from_row(const Eigen::VectorXd& w) const {
-    return q_.size() > 0 ? Eigen::VectorXd(q_ * w)
-                         : Eigen::VectorXd(u_.transpose() * (inverse_sqrt_ * w));
-  }
-  double flops() const noexcept { return flops_; }
-
-  Eigen::MatrixXd f_row;  // Q^T F Q
-
- private:
-  const Eigen::MatrixXd& u_;
-  Eigen::MatrixXd inverse_sqrt_;  // K^-1/2 (Loewdin basis)
-  Eigen::MatrixXd q_;             // explicit Q (QR basis)
-  double flops_ = 0.0;
-};
 
 // exp(-lambda tau) and (1 - exp(-lambda tau)) / lambda, the complement's two weights (the second
 // tends to tau as lambda -> 0).
@@ -131,8 +38,8 @@ NaturalGradientResult NaturalGradientEstimator::estimate_row_space(const Eigen::
   const auto wall_start = std::chrono::steady_clock::now();
   const Eigen::Index n = g.size();
   const double lambda = options_.damping;
-  const Eigen::MatrixXd u = factor_rows(J, H);
-  const Eigen::Index r = u.rows();
+  const detail::RowFactor factor = detail::factor_rows(H);
+  const Eigen::Index r = factor.rows(J);
   if (r > static_cast<Eigen::Index>(board_.cells())) {
     throw Error(ErrorKind::kNotSupported,
                 fmt::format("the curvature has {} parameters and rank {}, both above the board's "
@@ -159,20 +66,27 @@ NaturalGradientResult NaturalGradientEstimator::estimate_row_space(const Eigen::
                     (options_.warm_start && previous_estimate_ && previous_estimate_->size() == n);
   const Eigen::VectorXd x0 = given_start ? *given_start : warm ? *previous_estimate_ : g;
 
-  const RowBasis basis(u);
-  const Eigen::VectorXd g_row = basis.to_row(g);
-  const Eigen::VectorXd w0 = basis.to_row(x0);
-  const Eigen::VectorXd g_perp = g - basis.from_row(g_row);
-  const Eigen::VectorXd x0_perp = x0 - basis.from_row(w0);
+  // Q^T g and Q^T x0 in one pass over J (one vector when the start is g).
+  const detail::RowSpaceBasis basis(J, factor);
+  const bool start_is_g = !given_start && !warm;
+  Eigen::MatrixXd starts(n, start_is_g ? 1 : 2);
+  starts.col(0) = g;
+  if (!start_is_g)
+    starts.col(1) = x0;
+  const Eigen::MatrixXd projected = basis.to_row(starts);
+  const Eigen::VectorXd g_row = projected.col(0);
+  const Eigen::VectorXd w0 = projected.col(start_is_g ? 0 : 1);
 
   // The board's part: the same options, started at Q^T x0; no warm start or delay of its own
-  // (its basis changes with every J), its own rounding seed drawn from this estimator's.
+  // (its basis changes with every J), its own rounding seed drawn from this estimator's, and
+  // this estimator's calibration cache.
   NaturalGradientOptions row_options = options_;
   row_options.warm_start = false;
   row_options.upload_delay_us = 0.0;
   row_options.rounding_seed = rng_state_;
   rng_state_ = rng_state_ * 6364136223846793005ULL + 1442695040888963407ULL;
   NaturalGradientEstimator row(board_, row_options);
+  row.calibrations_ = calibrations_;
   row.set_start(w0);
   NaturalGradientResult out = row.estimate(g_row, basis.f_row);
   NaturalGradientSummary& sum = out.summary;
@@ -182,19 +96,30 @@ NaturalGradientResult NaturalGradientEstimator::estimate_row_space(const Eigen::
   if (options_.transient_tolerance && lambda > 0.0)
     tau = std::max(tau, std::log(1.0 / *options_.transient_tolerance) / lambda);
   const auto [left, gain] = complement_weights(lambda, tau);
-  const Eigen::VectorXd perp = left * x0_perp + gain * g_perp;
-
-  for (auto& w : out.repeat_estimates)
-    w = basis.from_row(w) + perp;
-  out.estimate = basis.from_row(out.estimate) + perp;
+  // Each repeat is Q w_k + x_perp with x_perp = left (x0 - Q w0) + gain (g - Q g_row), that is
+  // Q (w_k - c) + left x0 + gain g with c = left w0 + gain g_row. The repeats and the
+  // complement's distance from the natural gradient, (x0 - g / lambda) - Q (w0 - g_row /
+  // lambda), go through Q in one product; the estimate is the mean of the mapped repeats.
+  const auto repeats = static_cast<Eigen::Index>(out.repeat_estimates.size());
+  const Eigen::VectorXd c = left * w0 + gain * g_row;
+  Eigen::MatrixXd board_space(r, repeats + 1);
+  for (Eigen::Index k = 0; k < repeats; ++k)
+    board_space.col(k) = out.repeat_estimates[static_cast<std::size_t>(k)] - c;
+  board_space.col(repeats) = lambda > 0.0 ? Eigen::VectorXd(w0 - g_row / lambda) : w0;
+  const Eigen::MatrixXd mapped = basis.from_row(board_space);
+  const Eigen::VectorXd mean = mapped.leftCols(repeats).rowwise().mean();
   Eigen::VectorXd var = Eigen::VectorXd::Zero(n);
-  for (const auto& x : out.repeat_estimates)
-    var += (x - out.estimate).cwiseAbs2() / static_cast<double>(out.repeat_estimates.size() - 1);
-  out.standard_error = (var / static_cast<double>(out.repeat_estimates.size())).cwiseSqrt();
+  for (Eigen::Index k = 0; k < repeats; ++k)
+    var += (mapped.col(k) - mean).cwiseAbs2() / static_cast<double>(repeats - 1);
+  out.standard_error = (var / static_cast<double>(repeats)).cwiseSqrt();
+  const Eigen::VectorXd base = left * x0 + gain * g;
+  for (Eigen::Index k = 0; k < repeats; ++k)
+    out.repeat_estimates[static_cast<std::size_t>(k)] = mapped.col(k) + base;
+  out.estimate = mean + base;
 
   // The complement's distance from the natural gradient is exact: left * |x0_perp - g_perp/l|.
   const double perp_bound =
-      lambda > 0.0 ? left * (x0_perp - g_perp / lambda).cwiseAbs().maxCoeff() : 0.0;
+      lambda > 0.0 ? left * ((x0 - g / lambda) - mapped.col(repeats)).cwiseAbs().maxCoeff() : 0.0;
   // The board's bound per w component carries over through Q as at most sqrt(r) times it.
   sum.transient_bound =
       std::max(std::sqrt(static_cast<double>(r)) * sum.transient_bound, perp_bound);
@@ -218,11 +143,12 @@ NaturalGradientResult NaturalGradientEstimator::estimate_row_space(const Eigen::
         "the natural gradient itself",
         perp_bound, left));
   }
-  // Host work besides the board job's: H's eigensystem, U, the QR and Q, and the mappings.
-  const double nd = static_cast<double>(n), rd = static_cast<double>(r);
-  const double md = static_cast<double>(J.rows());
-  const double extra =
-      9.0 * md * md * md + 2.0 * rd * md * nd + basis.flops() + 4.0 * nd * rd * (3.0 + sum.repeats);
+  // Host work besides the board job's: H's eigensystem, the basis (Gram matrix or QR), the two
+  // mappings and the vector updates around them.
+  const double md = static_cast<double>(J.rows()), nd = static_cast<double>(n);
+  const double extra = (factor.from_eigensystem ? 9.0 * md * md * md : 0.0) + basis.flops() +
+                       basis.mapping_flops(starts.cols()) + basis.mapping_flops(repeats + 1) +
+                       nd * (6.0 * static_cast<double>(repeats) + 8.0);
   const EnergyModel model;
   sum.energy.host_flops += extra;
   sum.energy.host_j += extra * model.host_per_flop;
@@ -233,7 +159,8 @@ NaturalGradientResult NaturalGradientEstimator::estimate_row_space(const Eigen::
 
   previous_estimate_ = out.estimate;
   previous_codes_.reset();
-  common::logger("kelvin.runtime")->debug("natural gradient: {}", sum.brief_report());
+  if (const auto log = common::logger("kelvin.runtime"); log->should_log(spdlog::level::debug))
+    log->debug("natural gradient: {}", sum.brief_report());
   return out;
 }
 

@@ -66,6 +66,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,6 +75,7 @@
 
 #include "kelvin/driver/resonator/resonator_board.hpp"
 #include "kelvin/runtime/calibration/board_calibration.hpp"
+#include "kelvin/runtime/calibration/calibration_cache.hpp"
 #include "kelvin/runtime/job_summary.hpp"
 #include "kelvin/runtime/preconditioning.hpp"
 #include "kelvin/runtime/problem_compiler.hpp"
@@ -138,7 +140,10 @@ struct NaturalGradientOptions {
   // Total deadline of one estimate. Default 60 s.
   std::chrono::milliseconds timeout = std::chrono::seconds(60);
   // Which calibration corrects the read-out (calibration/board_calibration.hpp). Default: the
-  // board's file in the calibration directory if there is one, else none.
+  // board's file in the calibration directory if there is one, else none. The estimator reads
+  // the file at its first estimate and again only when the file changes (a new inode, size or
+  // modification time, as every recalibration gives; calibration/calibration_cache.hpp): each
+  // later estimate costs one stat(), and a file replaced between steps applies from the next.
   runtime::calibration::CalibrationSelection calibration;
 
   // Throws common::Error(kInvalidArgument) naming the first bad field.
@@ -254,6 +259,9 @@ class NaturalGradientEstimator {
   std::optional<Eigen::VectorXd> start_;  // set_start(), for the next estimate only
   std::optional<ProgrammedSystem> previous_codes_;
   std::uint32_t previous_noise_code_ = 0;
+  // The calibration last read (shared with the row-space path's inner estimator).
+  std::shared_ptr<calibration::CalibrationCache> calibrations_ =
+      std::make_shared<calibration::CalibrationCache>();
 };
 
 // TNGD as an optimizer step: theta <- theta - eta * u, with u the natural-gradient estimate
