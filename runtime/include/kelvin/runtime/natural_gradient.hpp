@@ -56,9 +56,11 @@
 //     time in the units of F); with transient_tolerance set, tau is at least
 //     ln(1 / transient_tolerance) / lambda there, since only damping relaxes the complement.
 // The estimate is Q w(t) + x_perp(t); each repeat is mapped so, so the standard errors are those
-// of the N-vector (the complement is exact and adds none). The host's share is 2 r^2 N FLOPs for
-// K and O(m N) products; the board's is an r x r job. An upload delay cannot be run there (the
-// basis Q changes with every J) and is ignored with a warning; damping must be positive when r < N.
+// of the N-vector (the complement is exact and adds none). The host's share is m (m + 1) N FLOPs
+// for the Gram matrix J J^T (K = P J J^T P^T with U = P J, never forming U or Q) and two passes
+// over J for the products (row_space_basis.hpp); the board's is an r x r job. An upload delay
+// cannot be run there (the basis Q changes with every J) and is ignored with a warning; damping
+// must be positive when r < N.
 //
 // Thread contract: a NaturalGradientEstimator uses its board exclusively during estimate(); one
 // thread at a time may call it. Different estimators on different boards are independent.
