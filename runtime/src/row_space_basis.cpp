@@ -105,6 +105,8 @@ RowSpaceBasis::RowSpaceBasis(const Eigen::MatrixXd& J, const RowFactor& factor) 
 }
 
 Eigen::MatrixXd RowSpaceBasis::to_row(const Eigen::MatrixXd& v) const {
+  if (f_row.size() == 0)
+    return Eigen::MatrixXd::Zero(0, v.cols());  // a zero curvature: no row space
   if (q_.size() > 0)
     return q_.transpose() * v;
   const Eigen::MatrixXd jv = j_ * v;
@@ -112,6 +114,8 @@ Eigen::MatrixXd RowSpaceBasis::to_row(const Eigen::MatrixXd& v) const {
 }
 
 Eigen::MatrixXd RowSpaceBasis::from_row(const Eigen::MatrixXd& w) const {
+  if (f_row.size() == 0)
+    return Eigen::MatrixXd::Zero(j_.cols(), w.cols());
   if (q_.size() > 0)
     return q_ * w;
   // (C W)^T J: the small factor on the left, so J is read once in its own (column) order and
