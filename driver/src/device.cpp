@@ -1,7 +1,5 @@
 #include "kelvin/driver/device.hpp"
 
-#include <array>
-
 #include <fmt/format.h>
 
 #include "device_info_mapping.hpp"
@@ -41,7 +39,9 @@ Device::Device(std::unique_ptr<Transport> transport, DeviceAddress address,
                const OpenOptions& options)
     : transport_(std::move(transport)),
       address_(std::move(address)),
+      log_(common::logger("kelvin.driver")),
       decoder_(std::make_unique<firmware_protocol::FrameDecoder>()),
+      read_buffer_(64 * 1024),
       reply_timer_(reply_timer_for(options)) {
   if (!transport_)
     throw Error(ErrorKind::kInvalidArgument, "Device needs a transport");
@@ -63,8 +63,7 @@ Device::Device(std::unique_ptr<Transport> transport, DeviceAddress address,
     transport_->close();
     throw;
   }
-  common::logger("kelvin.driver")
-      ->info("opened {} ({} {}, {} cells, firmware {})", address_.to_string(),
+  log_->info("opened {} ({} {}, {} cells, firmware {})", address_.to_string(),
              to_string(description_.family), description_.serial, description_.cells,
              description_.firmware_version);
 }
@@ -134,7 +133,7 @@ wire::Envelope Device::exchange_locked(wire::Envelope& request, Deadline deadlin
   request.set_request_id(id);
   const auto frame = firmware_protocol::encode_envelope(request);
   update_stats([](LinkStats& s) { ++s.requests; });
-  auto log = common::logger("kelvin.driver");
+  const auto& log = log_;
   std::uint64_t lost = 0;
   std::uint64_t damaged = 0;
   std::uint64_t resends = 0;
@@ -243,8 +242,7 @@ wire::Envelope Device::await_reply_locked(std::uint64_t id, const wire::Envelope
       // was already answered): skip it, so that one lost reply does not leave the handle out of
       // step for good.
       update_stats([](LinkStats& s) { ++s.stale_replies; });
-      common::logger("kelvin.driver")
-          ->debug("{}: dropped stale reply to request {}", address_.to_string(),
+      log_->debug("{}: dropped stale reply to request {}", address_.to_string(),
                   reply.request_id());
       continue;
     }
@@ -255,7 +253,6 @@ wire::Envelope Device::await_reply_locked(std::uint64_t id, const wire::Envelope
 }
 
 wire::Envelope Device::read_reply_locked(Deadline deadline) {
-  std::array<std::uint8_t, 64 * 1024> buffer{};
   for (;;) {
     if (auto decoded = decoder_->next()) {
       if (decoded->error) {
@@ -272,9 +269,9 @@ wire::Envelope Device::read_reply_locked(Deadline deadline) {
         throw Error(ErrorKind::kBadFrame, e.what());
       }
     }
-    const std::size_t n = transport_->read_some(buffer, deadline);
+    const std::size_t n = transport_->read_some(read_buffer_, deadline);
     update_stats([n](LinkStats& s) { s.bytes_received += n; });
-    decoder_->feed({buffer.data(), n});
+    decoder_->feed({read_buffer_.data(), n});
   }
 }
 

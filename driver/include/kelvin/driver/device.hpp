@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "kelvin/common/deadline.hpp"
 #include "kelvin/driver/device_address.hpp"
@@ -20,6 +21,9 @@
 #include "kelvin/driver/reply_timer.hpp"
 #include "kelvin/driver/transport.hpp"
 
+namespace spdlog {
+class logger;
+}
 namespace kelvin::firmware_protocol::wire {
 class Envelope;
 }
@@ -121,7 +125,9 @@ class Device {
   std::unique_ptr<Transport> transport_;
   DeviceAddress address_;
   DeviceDescription description_;
+  std::shared_ptr<spdlog::logger> log_;  // "kelvin.driver", looked up once
   std::unique_ptr<firmware_protocol::FrameDecoder> decoder_;
+  std::vector<std::uint8_t> read_buffer_;  // belongs to the request in flight
   // Serializes request(): busy_ is set while a request is in flight; decoder_ and
   // next_request_id_ belong to that request.
   std::mutex busy_mutex_;
