@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -131,7 +132,7 @@ struct SocketTransport::Impl {
   void start_read() {  // I/O thread
     {
       std::lock_guard lock(mutex);
-      if (closed || peer_gone || inbound.size() >= kInboundLimit) {
+      if (closed || peer_gone || inbound_size() >= kInboundLimit) {
         reading = false;
         return;
       }
@@ -141,8 +142,7 @@ struct SocketTransport::Impl {
                            [this](const boost::system::error_code& ec, std::size_t n) {
                              {
                                std::lock_guard lock(mutex);
-                               inbound.insert(inbound.end(), read_buffer.begin(),
-                                              read_buffer.begin() + static_cast<std::ptrdiff_t>(n));
+                               append_inbound_locked(n);
                                if (ec)
                                  mark_gone_locked(ec);
                                cv.notify_all();
@@ -156,14 +156,18 @@ struct SocketTransport::Impl {
       return 0;
     std::unique_lock lock(mutex);
     common::detail::wait_until(cv, lock, deadline,
-                               [&] { return closed || peer_gone || !inbound.empty(); });
+                               [&] { return closed || peer_gone || inbound_size() > 0; });
     if (closed)
       throw Error(ErrorKind::kDisconnected, description + " is closed");
-    if (!inbound.empty()) {
-      const std::size_t n = std::min(out.size(), inbound.size());
-      std::copy_n(inbound.begin(), n, out.begin());
-      inbound.erase(inbound.begin(), inbound.begin() + static_cast<std::ptrdiff_t>(n));
-      if (!reading && !peer_gone && inbound.size() < kInboundLimit) {
+    if (inbound_size() > 0) {
+      const std::size_t n = std::min(out.size(), inbound_size());
+      std::memcpy(out.data(), inbound.data() + inbound_read, n);
+      inbound_read += n;
+      if (inbound_read == inbound.size()) {
+        inbound.clear();
+        inbound_read = 0;
+      }
+      if (!reading && !peer_gone && inbound_size() < kInboundLimit) {
         reading = true;  // read-ahead had stopped at the limit: resume it
         asio::post(io, [this] { start_read(); });
       }
@@ -173,6 +177,22 @@ struct SocketTransport::Impl {
       throw Error(ErrorKind::kDisconnected, fmt::format("{}: {}", description, gone_reason));
     throw Error(ErrorKind::kTimeout,
                 fmt::format("no bytes from {} before the deadline", description));
+  }
+
+  std::size_t inbound_size() const { return inbound.size() - inbound_read; }
+
+  // Appends the first n bytes of read_buffer to inbound, first dropping the bytes already read
+  // (a contiguous buffer: read_some() copies out with one memcpy).
+  void append_inbound_locked(std::size_t n) {  // I/O thread
+    if (inbound_read == inbound.size()) {
+      inbound.clear();
+      inbound_read = 0;
+    } else if (inbound_read > 0 && inbound_read >= inbound.size() / 2) {
+      inbound.erase(inbound.begin(), inbound.begin() + static_cast<std::ptrdiff_t>(inbound_read));
+      inbound_read = 0;
+    }
+    inbound.insert(inbound.end(), read_buffer.begin(),
+                   read_buffer.begin() + static_cast<std::ptrdiff_t>(n));
   }
 
   // --- writing: whole buffers queued, sent in order by the I/O thread ---
@@ -285,7 +305,8 @@ struct SocketTransport::Impl {
   bool closed = false;     // close() was called
   bool peer_gone = false;  // EOF or a socket error
   std::string gone_reason;
-  std::deque<std::uint8_t> inbound;
+  std::vector<std::uint8_t> inbound;  // received bytes; the first inbound_read are consumed
+  std::size_t inbound_read = 0;
   bool reading = false;  // a read is in flight or scheduled
   std::deque<std::vector<std::uint8_t>> outbound;
   std::size_t queued_bytes = 0;  // in outbound or current_write
