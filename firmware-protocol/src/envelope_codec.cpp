@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "frame_seal.hpp"
+
 namespace kelvin::firmware_protocol {
 
 std::vector<std::uint8_t> encode_envelope(const firmware_protocol::wire::Envelope& envelope,
@@ -12,11 +14,13 @@ std::vector<std::uint8_t> encode_envelope(const firmware_protocol::wire::Envelop
                      fmt::format("{} message of {} bytes exceeds the frame limit of {} bytes",
                                  body_name(envelope), size, max_payload));
   }
-  std::vector<std::uint8_t> payload(size);
-  if (!envelope.SerializeToArray(payload.data(), static_cast<int>(size))) {
+  // Serialized straight into the frame, which is then sealed (header and CRCs).
+  std::vector<std::uint8_t> frame(kFrameOverheadBytes + size);
+  if (!envelope.SerializeToArray(frame.data() + kFrameHeaderBytes, static_cast<int>(size))) {
     throw MessageError(fmt::format("could not serialize a {} message", body_name(envelope)));
   }
-  return encode_frame(payload, max_payload);
+  detail::seal_frame(frame);
+  return frame;
 }
 
 firmware_protocol::wire::Envelope parse_envelope(std::span<const std::uint8_t> payload) {

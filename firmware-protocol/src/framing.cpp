@@ -1,9 +1,10 @@
 #include "kelvin/firmware_protocol/framing.hpp"
 
-#include <boost/crc.hpp>
+#include "frame_seal.hpp"
 
 #include <fmt/format.h>
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 namespace kelvin::firmware_protocol {
@@ -20,6 +21,30 @@ std::uint32_t get_le32(const std::uint8_t* in) {
     v |= static_cast<std::uint32_t>(in[i]) << (8 * i);
   return v;
 }
+
+// CRC-32 (IEEE 802.3: reflected polynomial 0xEDB88320, initial value and final xor all ones,
+// the CRC of zlib and Ethernet) computed slicing-by-8: table k holds the CRC of a byte followed
+// by k zero bytes, so eight bytes are folded in per step with eight independent lookups. Same
+// value as the bytewise table (boost::crc_32_type, used before), about 4x faster: every frame's
+// payload passes through it on both ends of the link.
+using CrcTables = std::array<std::array<std::uint32_t, 256>, 8>;
+
+constexpr CrcTables make_crc_tables() {
+  CrcTables t{};
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    std::uint32_t c = i;
+    for (int k = 0; k < 8; ++k)
+      c = (c & 1u) != 0 ? (c >> 1) ^ 0xEDB88320u : c >> 1;
+    t[0][i] = c;
+  }
+  for (std::size_t s = 1; s < 8; ++s) {
+    for (std::size_t i = 0; i < 256; ++i)
+      t[s][i] = (t[s - 1][i] >> 8) ^ t[0][t[s - 1][i] & 0xFFu];
+  }
+  return t;
+}
+
+constexpr CrcTables kCrcTables = make_crc_tables();
 
 }  // namespace
 
@@ -44,9 +69,19 @@ const char* to_string(FrameErrorKind kind) noexcept {
 }
 
 std::uint32_t crc32(std::span<const std::uint8_t> bytes) noexcept {
-  boost::crc_32_type crc;
-  crc.process_bytes(bytes.data(), bytes.size());
-  return crc.checksum();
+  const auto& t = kCrcTables;
+  std::uint32_t crc = 0xFFFFFFFFu;
+  const std::uint8_t* p = bytes.data();
+  std::size_t n = bytes.size();
+  for (; n >= 8; n -= 8, p += 8) {
+    const std::uint32_t lo = get_le32(p) ^ crc;
+    const std::uint32_t hi = get_le32(p + 4);
+    crc = t[7][lo & 0xFFu] ^ t[6][(lo >> 8) & 0xFFu] ^ t[5][(lo >> 16) & 0xFFu] ^ t[4][lo >> 24] ^
+          t[3][hi & 0xFFu] ^ t[2][(hi >> 8) & 0xFFu] ^ t[1][(hi >> 16) & 0xFFu] ^ t[0][hi >> 24];
+  }
+  for (; n > 0; --n, ++p)
+    crc = (crc >> 8) ^ t[0][(crc ^ *p) & 0xFFu];
+  return ~crc;
 }
 
 std::vector<std::uint8_t> encode_frame(std::span<const std::uint8_t> payload,
@@ -57,17 +92,22 @@ std::vector<std::uint8_t> encode_frame(std::span<const std::uint8_t> payload,
                                  payload.size(), max_payload));
   }
   std::vector<std::uint8_t> frame(kFrameOverheadBytes + payload.size());
+  if (!payload.empty())
+    std::memcpy(frame.data() + kFrameHeaderBytes, payload.data(), payload.size());
+  detail::seal_frame(frame);
+  return frame;
+}
+
+void detail::seal_frame(std::span<std::uint8_t> frame) noexcept {
+  const std::size_t size = frame.size() - kFrameOverheadBytes;
   std::uint8_t* h = frame.data();
   h[0] = kFrameMagic0;
   h[1] = kFrameMagic1;
   h[2] = kFramingVersion;
   h[3] = 0;  // flags, reserved
-  put_le32(h + 4, static_cast<std::uint32_t>(payload.size()));
+  put_le32(h + 4, static_cast<std::uint32_t>(size));
   put_le32(h + 8, crc32({h, 8}));
-  if (!payload.empty())
-    std::memcpy(h + kFrameHeaderBytes, payload.data(), payload.size());
-  put_le32(h + kFrameHeaderBytes + payload.size(), crc32(payload));
-  return frame;
+  put_le32(h + kFrameHeaderBytes + size, crc32({h + kFrameHeaderBytes, size}));
 }
 
 std::vector<std::uint8_t> decode_frame(std::span<const std::uint8_t> frame,
