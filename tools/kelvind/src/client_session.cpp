@@ -1,5 +1,8 @@
 #include "client_session.hpp"
 
+#include <algorithm>
+#include <vector>
+
 #include <fmt/format.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -342,13 +345,24 @@ void ClientSession::write_next() {
     return;
   }
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(outbound_.front()),
+  // Everything queued (up to kMaxGather buffers) goes out in one gathered write: a board's
+  // reply arrives here in read-sized pieces, and one system call per piece would bound a
+  // stream's rate. Buffers in a deque stay put while more are queued behind them.
+  constexpr std::size_t kMaxGather = 64;
+  writing_buffers_ = std::min(outbound_.size(), kMaxGather);
+  std::vector<asio::const_buffer> buffers;
+  buffers.reserve(writing_buffers_);
+  for (std::size_t i = 0; i < writing_buffers_; ++i)
+    buffers.emplace_back(asio::buffer(outbound_[i]));
+  asio::async_write(socket_, buffers,
                     [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
                       self->writing_ = false;
                       if (self->state_ == State::kClosed)
                         return;
-                      self->outbound_bytes_ -= self->outbound_.front().size();
-                      self->outbound_.pop_front();
+                      for (std::size_t i = 0; i < self->writing_buffers_; ++i) {
+                        self->outbound_bytes_ -= self->outbound_.front().size();
+                        self->outbound_.pop_front();
+                      }
                       if (ec) {
                         self->finish("write failed: " + ec.message());
                         return;

@@ -74,6 +74,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   std::deque<std::vector<std::uint8_t>> outbound_;
   std::size_t outbound_bytes_ = 0;
   bool writing_ = false;
+  std::size_t writing_buffers_ = 0;  // the first outbound_ buffers the write in flight sends
   boost::asio::steady_timer timer_;  // attach timeout, then the closing linger
   std::optional<std::uint32_t> board_;
   std::uint64_t attach_request_id_ = 0;
