@@ -35,7 +35,8 @@ struct Script {
 };
 
 std::unique_ptr<Device> open_scripted(std::shared_ptr<Script> script,
-                                      testing::Responder respond = nullptr) {
+                                      testing::Responder respond = nullptr,
+                                      const OpenOptions& options = {}) {
   if (!respond) {
     respond = [](const wire::Envelope&) {
       wire::Envelope ack;
@@ -59,7 +60,7 @@ std::unique_ptr<Device> open_scripted(std::shared_ptr<Script> script,
     return script->link(++script->answers, std::move(out));
   };
   return std::make_unique<Device>(std::make_unique<InProcessTransport>(handler, "scripted"),
-                                  DeviceAddress::parse("fake:scripted"));
+                                  DeviceAddress::parse("fake:scripted"), options);
 }
 
 wire::Envelope noise_request() {
@@ -91,11 +92,14 @@ TEST(DeviceResend, ADamagedReplyIsAskedForAgainAtOnce) {
       b[b.size() / 2] ^= 0x10;  // a payload bit: the CRC catches it
     return b;
   };
-  auto device = open_scripted(script);
+  // Reply waits of 3 s: had the damaged reply been waited out rather than asked for again at
+  // once, the request would take at least that; the bound leaves a loaded machine 2 s.
+  OpenOptions options;
+  options.min_reply_timeout = options.reply_timeout = 3s;
+  auto device = open_scripted(script, nullptr, options);
   const auto begin = Clock::now();
-  EXPECT_TRUE(device->request(noise_request(), Deadline::after(5s)).has_ack());
-  // No reply wait was spent: the floor of the wait alone is 50 ms.
-  EXPECT_LT(Clock::now() - begin, 40ms);
+  EXPECT_TRUE(device->request(noise_request(), Deadline::after(10s)).has_ack());
+  EXPECT_LT(Clock::now() - begin, 2s);
   const LinkStats s = device->stats();
   EXPECT_EQ(s.bad_frames, 1u);
   EXPECT_EQ(s.retries, 1u);
@@ -144,15 +148,20 @@ TEST(DeviceResend, AReorderedReplyIsAnsweredByTheResendAndTheLateOneIsDiscarded)
 TEST(DeviceResend, ASilentBoardIsAskedAgainWithGrowingWaitsUntilTheTotalDeadline) {
   auto script = std::make_shared<Script>();
   script->link = [](int answer, Bytes b) { return answer == 1 ? b : Bytes{}; };
-  auto device = open_scripted(script);
+  // Waits of 100, 200, 400, 800, 1600 ms: attempts go out at 0, 0.1, 0.3, 0.7 and 1.5 s (at the
+  // earliest), and a deadline that bounded only each attempt would end with the fifth attempt's
+  // wait at 3.1 s. The total deadline ends the request at 1.6 s; the bound leaves a loaded
+  // machine a second.
+  OpenOptions options;
+  options.min_reply_timeout = options.reply_timeout = 100ms;
+  auto device = open_scripted(script, nullptr, options);
   const auto begin = Clock::now();
   const std::string message =
-      message_of([&] { device->request(noise_request(), Deadline::after(600ms)); });
+      message_of([&] { device->request(noise_request(), Deadline::after(1600ms)); });
   const auto took = Clock::now() - begin;
-  EXPECT_GE(took, 600ms);
-  EXPECT_LT(took, 900ms) << "the deadline is total";
+  EXPECT_GE(took, 1600ms);
+  EXPECT_LT(took, 2600ms) << "the deadline is total";
   EXPECT_NE(message.find("no intact reply"), std::string::npos) << message;
-  // Waits of 50, 100, 200 ms (at least: the floor, doubled per lost reply) fit in 600 ms.
   const LinkStats s = device->stats();
   EXPECT_GE(s.retries, 2u);
   EXPECT_LE(s.retries, 5u);

@@ -10,9 +10,11 @@
 
 #include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -121,15 +123,32 @@ TEST(SocketTransport, ReadDeadlineIsTotal) {
   EXPECT_EQ(buffer[0], 42);
 }
 
+// Bytes for writes that must block: 16 MiB is far more than the socket buffers can take from a
+// peer that never reads (a loopback TCP connection holds at most tcp_wmem's 4 MiB plus the
+// peer's initial receive window), and small enough that write()'s copy of it into its queue
+// takes well under a second even under ThreadSanitizer on a loaded machine (64 MiB took 3 s).
+constexpr std::size_t kMoreThanTheSocketBuffers = std::size_t{16} << 20;
+
 TEST(SocketTransport, WriteToAPeerThatNeverReadsTimesOutAtItsDeadline) {
   Peer peer;
   auto t = connect_to(peer);
-  const std::vector<std::uint8_t> big(64u << 20, 0x55);  // far more than the socket buffers
+  const std::vector<std::uint8_t> big(kMoreThanTheSocketBuffers, 0x55);
+  // A write that ignored its deadline would block for good: the watchdog then closes the
+  // transport at 30 s, so such a write fails (kDisconnected, far too late) instead of hanging.
+  std::promise<void> done;
+  std::thread watchdog([&, finished = done.get_future()] {
+    if (finished.wait_for(30s) == std::future_status::timeout)
+      t->close();
+  });
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(kind_of([&] { t->write(big, Deadline::after(400ms)); }), ErrorKind::kTimeout);
   const auto elapsed = std::chrono::steady_clock::now() - start;
+  done.set_value();
+  watchdog.join();
   EXPECT_GE(elapsed, 400ms);
-  EXPECT_LT(elapsed, 3s);
+  // The deadline plus a margin for the copy and for a loaded sanitizer build's wake-up; an
+  // ignored deadline ends only at the watchdog's 30 s.
+  EXPECT_LT(elapsed, 400ms + 10s);
 }
 
 TEST(SocketTransport, CloseFromAnotherThreadWakesABlockedRead) {
@@ -156,10 +175,11 @@ TEST(SocketTransport, CloseFromAnotherThreadWakesABlockedWrite) {
     std::this_thread::sleep_for(150ms);
     t->close();
   });
-  const std::vector<std::uint8_t> big(64u << 20, 0x55);
+  const std::vector<std::uint8_t> big(kMoreThanTheSocketBuffers, 0x55);
   const auto start = std::chrono::steady_clock::now();
+  // Without the wake-up the write would end at its 20 s deadline with kTimeout.
   EXPECT_EQ(kind_of([&] { t->write(big, Deadline::after(20s)); }), ErrorKind::kDisconnected);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
   closer.join();
 }
 
