@@ -1,5 +1,8 @@
 #include "kelvin/firmware_protocol/wire_layout.hpp"
 
+#include <bit>
+#include <cstring>
+
 #include <fmt/format.h>
 
 namespace kelvin::firmware_protocol {
@@ -8,6 +11,12 @@ namespace {
 template <Le16Code Code>
 std::string pack(std::span<const Code> codes) {
   std::string bytes(kLe16Bytes * codes.size(), '\0');
+  if constexpr (std::endian::native == std::endian::little) {
+    // The wire's layout is the host's: one copy (streams pass every sample through here).
+    if (!codes.empty())
+      std::memcpy(bytes.data(), codes.data(), bytes.size());
+    return bytes;
+  }
   for (std::size_t k = 0; k < codes.size(); ++k)
     write_le16(bytes, k, codes[k]);
   return bytes;
@@ -18,6 +27,11 @@ std::vector<Code> unpack(std::string_view bytes, std::size_t expected_codes,
                          std::string_view field) {
   check_le16_length(field, expected_codes, bytes.size());
   std::vector<Code> codes(expected_codes);
+  if constexpr (std::endian::native == std::endian::little) {
+    if (expected_codes != 0)
+      std::memcpy(codes.data(), bytes.data(), kLe16Bytes * expected_codes);
+    return codes;
+  }
   for (std::size_t k = 0; k < expected_codes; ++k)
     codes[k] = read_le16<Code>(bytes, k);
   return codes;
