@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "../tests/driver/fake_board.hpp"
+#include "fake_board.hpp"  // tests/driver
 #include "kelvin/driver/device_description.hpp"
 #include "kelvin/firmware_protocol/envelope_codec.hpp"
 #include "kelvin/firmware_protocol/framing.hpp"

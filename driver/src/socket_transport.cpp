@@ -132,7 +132,7 @@ struct SocketTransport::Impl {
   void start_read() {  // I/O thread
     {
       std::lock_guard lock(mutex);
-      if (closed || peer_gone || inbound_size() >= kInboundLimit) {
+      if (closed || peer_gone || peer_eof || inbound_size() >= kInboundLimit) {
         reading = false;
         return;
       }
@@ -143,7 +143,9 @@ struct SocketTransport::Impl {
                              {
                                std::lock_guard lock(mutex);
                                append_inbound_locked(n);
-                               if (ec)
+                               if (ec == asio::error::eof)
+                                 peer_eof = true;  // reads end; writes may still go out
+                               else if (ec)
                                  mark_gone_locked(ec);
                                cv.notify_all();
                              }
@@ -155,8 +157,8 @@ struct SocketTransport::Impl {
     if (out.empty())
       return 0;
     std::unique_lock lock(mutex);
-    common::detail::wait_until(cv, lock, deadline,
-                               [&] { return closed || peer_gone || inbound_size() > 0; });
+    common::detail::wait_until(
+        cv, lock, deadline, [&] { return closed || peer_gone || peer_eof || inbound_size() > 0; });
     if (closed)
       throw Error(ErrorKind::kDisconnected, description + " is closed");
     if (inbound_size() > 0) {
@@ -167,7 +169,7 @@ struct SocketTransport::Impl {
         inbound.clear();
         inbound_read = 0;
       }
-      if (!reading && !peer_gone && inbound_size() < kInboundLimit) {
+      if (!reading && !peer_gone && !peer_eof && inbound_size() < kInboundLimit) {
         reading = true;  // read-ahead had stopped at the limit: resume it
         asio::post(io, [this] { start_read(); });
       }
@@ -175,6 +177,9 @@ struct SocketTransport::Impl {
     }
     if (peer_gone)
       throw Error(ErrorKind::kDisconnected, fmt::format("{}: {}", description, gone_reason));
+    if (peer_eof)
+      throw Error(ErrorKind::kDisconnected,
+                  fmt::format("{}: the server closed the connection", description));
     throw Error(ErrorKind::kTimeout,
                 fmt::format("no bytes from {} before the deadline", description));
   }
@@ -302,8 +307,15 @@ struct SocketTransport::Impl {
   mutable std::mutex mutex;
   std::condition_variable cv;  // every state change notifies all waiters
   std::optional<boost::system::error_code> connect_result;
-  bool closed = false;     // close() was called
-  bool peer_gone = false;  // EOF or a socket error
+  bool closed = false;  // close() was called
+  // A socket error: nothing more goes either way.
+  bool peer_gone = false;
+  // The peer shut its sending side (EOF): reads end once `inbound` is drained, but writes still
+  // go out, so that a request the server refused before closing (kelvind answers an oversized
+  // frame with an Error, shuts its side and drains) completes and its caller reads the Error
+  // instead of a disconnect. A peer that has gone entirely resets the connection, and the write
+  // fails then.
+  bool peer_eof = false;
   std::string gone_reason;
   std::vector<std::uint8_t> inbound;  // received bytes; the first inbound_read are consumed
   std::size_t inbound_read = 0;
@@ -380,7 +392,7 @@ void SocketTransport::close() noexcept {
 
 bool SocketTransport::is_open() const noexcept {
   std::lock_guard lock(impl_->mutex);
-  return !impl_->closed && !impl_->peer_gone;
+  return !impl_->closed && !impl_->peer_gone && !impl_->peer_eof;
 }
 
 std::string SocketTransport::describe() const {
