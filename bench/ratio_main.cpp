@@ -34,7 +34,8 @@ class RecordingReporter : public benchmark::ConsoleReporter {
       if (!median && !single)
         continue;
       Result r;
-      r.real_ns = run.GetAdjustedRealTime() * benchmark::GetTimeUnitMultiplier(run.time_unit) * 1e9;
+      // GetAdjustedRealTime() is in the run's time unit; the multiplier is units per second.
+      r.real_ns = run.GetAdjustedRealTime() / benchmark::GetTimeUnitMultiplier(run.time_unit) * 1e9;
       for (const auto& [name, counter] : run.counters)
         r.counters[name] = counter.value;
       results_[run.run_name.str()] = r;
