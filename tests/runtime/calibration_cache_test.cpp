@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <Eigen/Dense>
 
+#include "calibration_dir_fixture.hpp"
 #include "kelvin/common/error.hpp"
 #include "kelvin/runtime/calibration/calibration_cache.hpp"
 #include "kelvin/runtime/calibration/calibration_file.hpp"
@@ -39,36 +40,13 @@ BoardCalibration nominal(const std::string& serial, std::uint32_t cells, const s
   return c;
 }
 
-driver::DeviceDescription board_of(const std::string& serial, std::uint32_t cells) {
-  driver::DeviceDescription d;
-  d.serial = serial;
-  d.cells = cells;
-  return d;
-}
-
-// A directory of its own per test, as the calibration directory while the test runs.
-class CalibrationCacheTest : public ::testing::Test {
+// The calibration directory exists from the start (the automatic lookup reads it).
+class CalibrationCacheTest : public CalibrationDirTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("kelvin-calibration-cache-" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(dir_);
+    CalibrationDirTest::SetUp();
     fs::create_directories(dir_);
-    if (const char* v = std::getenv("KELVIN_CALIBRATION_DIR"))
-      saved_ = v;
-    ::setenv("KELVIN_CALIBRATION_DIR", dir_.c_str(), 1);
   }
-  void TearDown() override {
-    fs::remove_all(dir_);
-    if (saved_)
-      ::setenv("KELVIN_CALIBRATION_DIR", saved_->c_str(), 1);
-    else
-      ::unsetenv("KELVIN_CALIBRATION_DIR");
-  }
-
-  fs::path dir_;
-  std::optional<std::string> saved_;
 };
 
 TEST_F(CalibrationCacheTest, UnchangedFileIsParsedOnce) {

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "calibration_dir_fixture.hpp"
 #include "kelvin/common/error.hpp"
 #include "kelvin/runtime/calibration/calibration_file.hpp"
 
@@ -51,37 +52,8 @@ BoardCalibration sample_calibration(const std::string& serial, std::uint32_t cel
   return c;
 }
 
-driver::DeviceDescription board_of(const std::string& serial, std::uint32_t cells) {
-  driver::DeviceDescription d;
-  d.serial = serial;
-  d.cells = cells;
-  return d;
-}
-
-class CalibrationFile : public ::testing::Test {
+class CalibrationFile : public CalibrationDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("kelvin-calibration-test-" +
-            std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    for (const char* name : {"KELVIN_CALIBRATION_DIR", "XDG_DATA_HOME", "HOME"}) {
-      const char* v = std::getenv(name);
-      saved_.emplace_back(name, v ? std::optional<std::string>(v) : std::nullopt);
-    }
-    ::setenv("KELVIN_CALIBRATION_DIR", dir_.c_str(), 1);
-  }
-  void TearDown() override {
-    fs::remove_all(dir_);
-    for (const auto& [name, value] : saved_) {
-      if (value)
-        ::setenv(name.c_str(), value->c_str(), 1);
-      else
-        ::unsetenv(name.c_str());
-    }
-  }
-
   void write_text(const fs::path& file, const std::string& text) {
     fs::create_directories(file.parent_path());
     std::ofstream(file) << text;
@@ -97,9 +69,6 @@ class CalibrationFile : public ::testing::Test {
     ADD_FAILURE() << "no refusal";
     return {};
   }
-
-  fs::path dir_;
-  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
 };
 
 TEST_F(CalibrationFile, RoundTripKeepsEveryValue) {
