@@ -31,6 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fashion_data  # noqa: E402
 
 BOOTSTRAP = 200
+_SCORERS: dict = {}  # Scorer.fit's results by its arguments: one training per process
 
 
 def _pool(images: np.ndarray, size: int) -> np.ndarray:
@@ -90,9 +91,17 @@ class Scorer:
     def fit(cls, size: int = 14, classes=None, seed: int = 0, epochs: int = 3,
             threshold: float = 0.5, directory: str = fashion_data.DEFAULT_DIR) -> "Scorer":
         """Trains on the binarized training images (Adam, batch 256, `epochs` epochs, seeded) and
-        keeps the binarized test images of the same classes as the reference set."""
-        import torch
+        keeps the binarized test images of the same classes as the reference set. The same
+        arguments again return the same Scorer (trained once per process)."""
         classes = list(range(10)) if classes is None else sorted(classes)
+        key = (size, tuple(classes), seed, epochs, threshold, directory)
+        if key not in _SCORERS:
+            _SCORERS[key] = cls._train(size, classes, seed, epochs, threshold, directory)
+        return _SCORERS[key]
+
+    @classmethod
+    def _train(cls, size, classes, seed, epochs, threshold, directory) -> "Scorer":
+        import torch
         x_train, y_train = load_images("train", size, classes, directory)
         x_test, y_test = load_images("test", size, classes, directory)
         train01, test01 = binarize(x_train, threshold), binarize(x_test, threshold)
