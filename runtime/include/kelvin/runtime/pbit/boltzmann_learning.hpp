@@ -171,6 +171,9 @@ class BoltzmannTrainer {
   std::uint32_t copies_available() const noexcept {
     return static_cast<std::uint32_t>(offsets_.size());
   }
+  // The codes last written to the board by step() or estimate(), one copy's: weights in edge
+  // order, then biases (empty before the first call).
+  const std::vector<std::int64_t>& last_codes() const noexcept { return last_codes_; }
   // The current model's codes for ONE copy (rounded to nearest), e.g. for make_denoising_step.
   driver::LatticeProgram program() const;
   // The law the board realizes with nearest rounding: weights and biases as their codes, beta as
