@@ -243,6 +243,13 @@ TEST(BoltzmannPlacement, EmbedsAModelWithoutAPlacementAndSamplesIt) {
   const auto r = t.estimate(std::span(b).subspan(0, 2));
   EXPECT_EQ(r.summary.placement, "embedded");
   EXPECT_GT(r.summary.energy.total_j(), 0.0);
+  EXPECT_GT(r.summary.energy.io_bytes, 0u);
+  EXPECT_FALSE(r.summary.updated);
+  EXPECT_EQ(r.summary.sweeps, 60u);                 // 20 burn-in + 40
+  EXPECT_EQ(r.summary.samples_per_copy, 4u * 20u);  // chains x sweeps / sample_every
+  EXPECT_NE(r.summary.full_report().find("codes changed"), std::string::npos);
+  EXPECT_NE(r.summary.brief_report().find("(estimate)"), std::string::npos);
+  std::printf("[   INFO   ] %s\n", r.summary.brief_report().c_str());
   const auto samples = t.sample_visible(100);
   ASSERT_EQ(samples.size(), 100u);
   for (const auto& s : samples)
