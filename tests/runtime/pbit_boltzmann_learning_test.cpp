@@ -70,11 +70,16 @@ TEST(BoltzmannLearning, LearnsAKnownTargetLawBelowTheSgdNoiseBound) {
 
   std::mt19937_64 rng(17);
   std::vector<BoltzmannExample> batch(o.batch);
+  double wall = 0.0, energy = 0.0;
   for (std::uint64_t t = 0; t < kSteps; ++t) {
     for (auto& e : batch)
       e.visible = testing::draw_state(p, 6, rng);
-    trainer.step(batch);
+    const BoltzmannStepResult r = trainer.step(batch);
+    wall += r.summary.wall_time_s;
+    energy += r.summary.energy.total_j();
   }
+  std::printf("[   INFO   ] %llu steps: %.3f s wall, %.3g J modelled (%.3g J per step)\n",
+              static_cast<unsigned long long>(kSteps), wall, energy, energy / kSteps);
   const double kl_host = kl_of(testing::ising_of(trainer.model(), kBeta));
   const double kl_board = kl_of(trainer.quantized_model());
   std::printf("KL: start %.4f, host %.5f, board codes %.5f; bound %.4f (m %.5f, transient %.2g)\n",

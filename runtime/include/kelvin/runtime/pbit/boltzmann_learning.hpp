@@ -112,7 +112,7 @@ struct PhaseMoments {
   std::vector<double> correlation, correlation_stderr;  // per model edge
   std::uint64_t samples = 0;                            // per copy: chains x recorded sweeps
   std::uint32_t copies = 0;
-  std::uint32_t dof = 0;  // stderr over copies: copies - 1 dof
+  std::uint32_t dof = 0;  // stderr over copies: copies - 1 dof (stderr NaN with one copy)
 };
 
 struct BoltzmannStepSummary : JobSummary {
