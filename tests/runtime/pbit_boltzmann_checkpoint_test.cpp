@@ -56,6 +56,13 @@ BoltzmannOptions small_options() {
   return o;
 }
 
+BoltzmannOptions copies(std::uint32_t batch, std::uint32_t free_copies) {
+  BoltzmannOptions o;
+  o.batch = batch;
+  o.free_copies = free_copies;
+  return o;
+}
+
 std::vector<BoltzmannExample> batch_at(int t) {
   std::vector<BoltzmannExample> b(4);
   for (int k = 0; k < 4; ++k)
@@ -225,7 +232,7 @@ TEST(BoltzmannOptionsValidation, TrainerRefusesWhatTheBoardCannotHold) {
   EXPECT_NE(message_of([&] { BoltzmannTrainer(board, loop, {}); }).find("self loop"),
             std::string::npos);
   // A batch of the wrong size, or a value that is not +-1.
-  BoltzmannTrainer t(board, small_model(), {.batch = 4, .free_copies = 4});
+  BoltzmannTrainer t(board, small_model(), copies(4, 4));
   auto b = batch_at(0);
   EXPECT_NE(message_of([&] { t.step(std::span(b).subspan(0, 3)); }).find("batch"),
             std::string::npos);
@@ -237,7 +244,7 @@ TEST(BoltzmannPlacement, EmbedsAModelWithoutAPlacementAndSamplesIt) {
   driver::PbitBoard board = open_pbit_board(kUri);
   BoltzmannModel m = small_model();
   m.placement.clear();
-  BoltzmannTrainer t(board, m, {.batch = 2, .free_copies = 2});
+  BoltzmannTrainer t(board, m, copies(2, 2));
   EXPECT_EQ(t.placement().size(), 4u);
   const auto b = batch_at(0);
   const auto r = t.estimate(std::span(b).subspan(0, 2));
@@ -250,10 +257,15 @@ TEST(BoltzmannPlacement, EmbedsAModelWithoutAPlacementAndSamplesIt) {
   EXPECT_NE(r.summary.full_report().find("codes changed"), std::string::npos);
   EXPECT_NE(r.summary.brief_report().find("(estimate)"), std::string::npos);
   std::printf("[   INFO   ] %s\n", r.summary.brief_report().c_str());
-  const auto samples = t.sample_visible(100);
-  ASSERT_EQ(samples.size(), 100u);
-  for (const auto& s : samples)
+  const BoltzmannSamples samples = t.sample(100);
+  ASSERT_EQ(samples.visible.size(), 100u);
+  for (const auto& s : samples.visible)
     ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(samples.summary.samples, 100u);
+  EXPECT_GE(samples.summary.runs, 1u);
+  EXPECT_GT(samples.summary.energy.total_j(), 0.0);
+  EXPECT_GT(samples.summary.device_time_s, 0.0);
+  std::printf("[   INFO   ] %s\n", samples.summary.brief_report().c_str());
 }
 
 }  // namespace
