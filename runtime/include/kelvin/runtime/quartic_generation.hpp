@@ -26,6 +26,7 @@
 //   not corrected: the per-cell capacitances c_i (they scale cell i's rate, a row of A, which a
 //     symmetric coupling matrix cannot undo), the per-cell spread of the temperature around its
 //     mean, and resistances; the summary lists what was and was not corrected.
+// Board cells beyond the model are held at A_ii = 1/us (b = 0, J4 = 0) so they stay near 0.
 // Heat stays in units of the checkpoint's own kT (its noise code), the temperature it was
 // trained for.
 //
@@ -35,6 +36,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -116,13 +118,19 @@ struct QuarticGenerationSummary : JobSummary {
   std::uint32_t noise_code = 0;         // the checkpoint's
   std::uint32_t noise_code_used = 0;    // after the calibration's temperature correction
   double diffusion = 0.0;               // D = kT of the checkpoint [V^2/us]
-  // Heat per generated sample in kT: mean, its standard error (samples - 1 degrees of freedom;
-  // 0 with one sample), extremes.
-  double heat_mean_kt = 0.0;
-  double heat_stderr_kt = 0.0;
+  // Heat per generated sample: in kT (empty when the checkpoint's noise code is 0: no kT) and in
+  // V^2/us (the units of D): mean, its standard error (samples - 1 degrees of freedom; 0 with
+  // one sample), extremes.
+  std::optional<double> heat_mean_kt;
+  std::optional<double> heat_stderr_kt;
+  double heat_mean = 0.0;
+  double heat_stderr = 0.0;
   std::uint32_t heat_dof = 0;
-  double heat_min_kt = 0.0;
-  double heat_max_kt = 0.0;
+  double heat_min = 0.0;
+  double heat_max = 0.0;
+  // First-order bound of the heat's ADC-quantization bias, mean over samples of
+  // sum_i (|dV/dx_i(x_switch)| + |dV/dx_i(x_end)|) lsb / 2 [V^2/us]; not in heat_stderr.
+  double heat_quantization_bound = 0.0;
   // Generated samples whose switch-on or end state had a cell at an ADC rail (the read-out and
   // the heat of those are biased), and board samples the ADC clipped in all runs.
   std::uint64_t clipped_generated = 0;
@@ -143,6 +151,8 @@ struct QuarticGenerationSummary : JobSummary {
 struct QuarticGenerationResult {
   std::vector<std::vector<double>> images;  // per sample, volts of the visible cells
   std::vector<double> heat_kt;              // per sample: (V(x at switch-on) - V(x end)) / D
+                                            // (NaN when the noise code is 0)
+  std::vector<double> heat;                 // per sample: V(x at switch-on) - V(x end) [V^2/us]
   // With record_trajectories: per sample, (uncoupled_samples + coupled_samples) x visible
   // volts, sample-major; else empty.
   std::vector<std::vector<double>> trajectories;
