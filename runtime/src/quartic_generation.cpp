@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <vector>
 
 #include <fmt/format.h>
 #include <Eigen/Core>
@@ -227,6 +229,28 @@ void add_warnings(const QuarticGenerator& g, const driver::DeviceDescription& d,
     s.warnings.push_back("noise_code = 0: no temperature, so no heat in kT");
 }
 
+// Leaves the cells linear again (J4 = 0) when the job ends, however it ends: the board keeps J4
+// across jobs, and solve() and the other linear jobs do not write it. Best effort on failure.
+class LinearCellsOnExit {
+ public:
+  LinearCellsOnExit(driver::ResonatorBoard& board, common::Deadline deadline)
+      : board_(board), deadline_(deadline) {}
+  LinearCellsOnExit(const LinearCellsOnExit&) = delete;
+  LinearCellsOnExit& operator=(const LinearCellsOnExit&) = delete;
+  ~LinearCellsOnExit() {
+    try {
+      board_.set_quartic(std::vector<std::uint16_t>(board_.cells(), 0), deadline_);
+    } catch (const std::exception& e) {
+      common::logger("kelvin.runtime")
+          ->warn("generate_quartic: could not set J4 back to 0: {}", e.what());
+    }
+  }
+
+ private:
+  driver::ResonatorBoard& board_;
+  common::Deadline deadline_;
+};
+
 }  // namespace
 
 double quartic_potential(const QuarticGenerator& g, const driver::DeviceDescription& board,
@@ -271,8 +295,11 @@ QuarticGenerationResult generate_quartic(driver::ResonatorBoard& board, const Qu
   }
 
   const common::Deadline deadline = job.deadline();
-  if (d.has_capability(driver::capability::kQuartic))
+  std::optional<LinearCellsOnExit> linear_again;
+  if (d.has_capability(driver::capability::kQuartic)) {
+    linear_again.emplace(board, deadline);
     board.set_quartic(p.j4, deadline);
+  }
   board.set_noise(p.noise_code, deadline);
   const double half_lsb = 0.5 * d.adc.lsb;
   for (std::uint32_t k = 0; k < options.samples; ++k) {
@@ -315,6 +342,7 @@ QuarticGenerationResult generate_quartic(driver::ResonatorBoard& board, const Qu
       out.trajectories.push_back(std::move(t));
     }
   }
+  linear_again.reset();  // before finish(): its DAC writes are the job's
   fill_heat_statistics(out.heat, s.diffusion, s);
   add_warnings(g, d, s);
   // Host: two potentials and gradients per sample (about 4 n^2 each); the GPU comparison

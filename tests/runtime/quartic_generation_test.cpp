@@ -138,6 +138,26 @@ TEST(QuarticGeneration, ATypicalBoardGeneratesAndWarnsWithoutCalibration) {
   EXPECT_NE(r.summary.brief_report().find("kT"), std::string::npos);
 }
 
+// A linear job after generation (solve() does not write J4) must see linear cells: one cell,
+// A = 1/us, b = 0.25 V/us, no noise settles at b / A = 0.25 V; with J4 = 1 left it would sit at
+// about 0.2 V.
+TEST(QuarticGeneration, TheCellsAreLinearAgainAfterwards) {
+  auto board = open_resonator_board(1, 4);
+  generate_quartic(board, testing::quartic::double_wells(1, 1311), quick(1));
+  driver::SymmetricCodes a(1);
+  a.set(0, 0, 16384);
+  const auto deadline = common::Deadline::after(std::chrono::seconds(10));
+  board.program_couplings(a, deadline);
+  board.program_biases(std::vector<std::int16_t>{2048}, deadline);
+  board.set_noise(0, deadline);
+  driver::RunRequest run;
+  run.samples = 40;
+  run.reset_state = true;
+  run.record_samples = true;
+  const driver::RunResult r = board.run(run, deadline);
+  EXPECT_NEAR(r.adc.to_physical(std::int64_t{r.samples.back()}), 0.25, 2 * kAdcLsb);
+}
+
 TEST(QuarticGeneration, ValidationNamesTheField) {
   auto board = open_resonator_board(2, 1);
   const auto& d = board.description();

@@ -26,6 +26,7 @@
 //   not corrected: the per-cell capacitances c_i (they scale cell i's rate, a row of A, which a
 //     symmetric coupling matrix cannot undo), the per-cell spread of the temperature around its
 //     mean, and resistances; the summary lists what was and was not corrected.
+// When it returns (or throws) the cells are linear again (J4 = 0): the linear jobs do not write J4.
 // Board cells beyond the model are held at A_ii = 1/us (b = 0, J4 = 0) so they stay near 0.
 // Heat stays in units of the checkpoint's own kT (its noise code), the temperature it was
 // trained for.
