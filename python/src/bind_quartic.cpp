@@ -54,12 +54,13 @@ void bind_quartic(py::module_& m) {
   m.def(
       "generate_quartic",
       [](PyResonatorBoard& b, const py::object& checkpoint, std::uint32_t samples,
-         bool record_trajectories, double timeout_s, const std::string& calibration) {
+         bool record_trajectories, double timeout_s, const py::object& calibration) {
         runtime::QuarticGenerationOptions o;
         o.samples = samples;
         o.record_trajectories = record_trajectories;
         o.timeout = timeout_arg(timeout_s);
-        o.calibration = runtime::calibration::CalibrationSelection::parse(calibration);
+        o.calibration = runtime::calibration::CalibrationSelection::parse(
+            py::str(py::module_::import("os").attr("fspath")(calibration)).cast<std::string>());
         o.validate();
         const runtime::QuarticGenerator g = checkpoint_arg(checkpoint);
         runtime::QuarticGenerationResult r =

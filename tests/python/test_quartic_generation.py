@@ -70,5 +70,7 @@ def test_bad_checkpoints_name_the_field(tmp_path):
             kelvin.generate_quartic(board, checkpoint, samples=1, calibration="none")
         with pytest.raises(kelvin.InvalidArgumentError, match="cannot be read"):
             kelvin.generate_quartic(board, tmp_path / "missing.json", calibration="none")
+        with pytest.raises(kelvin.InvalidArgumentError, match="calibration file"):
+            kelvin.generate_quartic(board, double_wells(), calibration=tmp_path / "no.json")
         with pytest.raises(kelvin.InvalidArgumentError, match="samples = 0"):
             kelvin.generate_quartic(board, double_wells(), samples=0, calibration="none")
