@@ -1,5 +1,6 @@
 // The quartic generator's checkpoint JSON (round trip, refusals naming file and field) and the
 // calibration's documented corrections of generate_quartic().
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "kelvin/common/error.hpp"
+#include "kelvin/runtime/calibration/calibrate.hpp"
 #include "kelvin/runtime/calibration/calibration_file.hpp"
 #include "kelvin/runtime/quartic_generation.hpp"
 #include "kelvin/testing/boards.hpp"
@@ -182,6 +184,54 @@ TEST(QuarticCalibration, TheCorrectionsChangeCodesAndReadOutAsDocumented) {
   EXPECT_NEAR(exact.images[0][0], (raw - 100.0 * testing::quartic::kAdcLsb) / 0.5, 1e-12);
   fs::remove(gain_file);
   fs::remove(readout_file);
+}
+
+// A measured calibration on a typical board (ADC offsets up to 8 codes, gains 0.2%, coupling-DAC
+// gain 0.2%) brings the noiseless end state of a stable quartic model to the ideal board's: per
+// cell within 4 standard errors of what the correction uses (offset o_i, ADC gain a_i and the
+// DAC gain g, the last amplified by at most cond(A) < 4 in the fixed point) plus the two boards'
+// ADC rounding (1 lsb); the capacitances do not move a fixed point and there is no noise.
+TEST(QuarticCalibration, AMeasuredCalibrationBringsTheEndStateToTheIdealBoards) {
+  constexpr std::uint32_t n = 8;
+  QuarticGenerator g = testing::quartic::double_wells(n, 0);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    for (std::uint32_t j = 0; j < n; ++j)
+      g.coupling_codes[i * n + j] = i == j ? 16384 : -1638;  // 1/us, -0.1/us: A in [0.3, 1.1]
+    g.bias_codes[i] = static_cast<std::int16_t>(-2400 + 4800 * static_cast<int>(i) / (n - 1));
+    g.quartic_codes[i] = 2048;
+  }
+  g.image_rows = 2;
+  g.image_cols = 4;
+  g.coupled_samples = 80;
+  QuarticGenerationOptions o;
+  o.samples = 1;
+  o.calibration = calibration::CalibrationSelection::none();
+  auto ideal = open_resonator_board(n, 1, "&imperfections=ideal");
+  const std::vector<double> want = generate_quartic(ideal, g, o).images[0];
+  auto flawed = open_resonator_board(n, 1, "&imperfections=typical");
+  calibration::CalibrationOptions measure;
+  measure.mean_samples = std::uint64_t{1} << 16;
+  measure.drift_samples = std::uint64_t{1} << 14;
+  const calibration::BoardCalibration cal = calibration::calibrate(flawed, measure).calibration;
+  const fs::path file = temp_file("measured-calibration.json");
+  calibration::write_calibration(cal, file);
+  const std::vector<double> raw = generate_quartic(flawed, g, o).images[0];
+  o.calibration = calibration::CalibrationSelection::from_file(file);
+  const std::vector<double> fixed = generate_quartic(flawed, g, o).images[0];
+  const double lsb = testing::quartic::kAdcLsb;
+  bool raw_beyond = false;  // the bound must be able to fail: the flaws exceed it somewhere
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const calibration::CellCalibration& c = cal.cells[i];
+    const double allowed =
+        4.0 * (c.adc_offset_codes.standard_error * lsb +
+               std::abs(want[i]) *
+                   (c.adc_gain.standard_error + 4.0 * cal.coupling_dac_gain.standard_error)) +
+        lsb;
+    EXPECT_LT(std::abs(fixed[i] - want[i]), allowed) << "cell " << i;
+    raw_beyond = raw_beyond || std::abs(raw[i] - want[i]) > allowed;
+  }
+  EXPECT_TRUE(raw_beyond) << "without the calibration the flaws should exceed the bound";
+  fs::remove(file);
 }
 
 TEST(QuarticCalibration, ACalibrationForAnotherBoardIsRefused) {
