@@ -64,7 +64,19 @@ ResonatorSteppers::ResonatorSteppers(std::uint32_t cells, const BoardImperfectio
 
 ResonatorSteppers::~ResonatorSteppers() = default;
 
+const ResonatorSteppers::CachedCoupling* ResonatorSteppers::cached(
+    const Eigen::MatrixXd& coupling) const noexcept {
+  for (const CachedCoupling& c : cache_) {
+    if (c.coupling.rows() == coupling.rows() && c.coupling.cols() == coupling.cols() &&
+        c.coupling == coupling)
+      return &c;
+  }
+  return nullptr;
+}
+
 LinearStep ResonatorSteppers::discretize_overdamped(const Eigen::MatrixXd& coupling) const {
+  if (const CachedCoupling* c = cached(coupling))
+    return c->overdamped;
   // Unit-noise (2D = 1) discretization of dx = diag(1/c) (-g A x + b) dt + diag(n/c) dW over
   // h / m; the overflow guard doubles m while one substep of a runaway A would gain more than
   // kMaxStepGain. On an ideal board (c = n = g = 1) this is exactly dx = -(A x - b) dt + dW.
@@ -105,6 +117,19 @@ bool ResonatorSteppers::realizable_as_capacitance(const Eigen::MatrixXd& couplin
 }
 
 void ResonatorSteppers::install_overdamped(LinearStep step, const ResonatorRegisters& registers) {
+  // Remember the unit step (most recent last; a hit moves to the back with its quartic stepper).
+  CachedCoupling entry{registers.coupling, step, {}, nullptr};
+  for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+    if (it->coupling == registers.coupling) {
+      entry.j4 = std::move(it->j4);
+      entry.quartic = std::move(it->quartic);
+      cache_.erase(it);
+      break;
+    }
+  }
+  cache_.push_back(std::move(entry));
+  if (cache_.size() > kCachedCouplings)
+    cache_.erase(cache_.begin());
   overdamped_ = std::move(step);
   set_rails(overdamped_, cells_);
   rlc_.ready = false;
@@ -195,6 +220,15 @@ void ResonatorSteppers::prepare_rlc(const ResonatorRegisters& registers) {
 }
 
 void ResonatorSteppers::prepare_quartic(const ResonatorRegisters& registers) {
+  CachedCoupling* entry =
+      cache_.empty() || cache_.back().coupling != registers.coupling ? nullptr : &cache_.back();
+  if (entry && entry->quartic && entry->j4.size() == registers.j4.size() &&
+      entry->j4 == registers.j4) {
+    quartic_ = std::make_unique<QuarticStepper>(*entry->quartic);  // input and D 0, as built
+    update_input(registers);
+    update_noise(registers);
+    return;
+  }
   const Eigen::MatrixXd drift =
       -(inv_capacitance_scale_.asDiagonal() * (flaws_.coupling_dac_gain * registers.coupling));
   const Eigen::MatrixXd noise_shape =
@@ -202,6 +236,10 @@ void ResonatorSteppers::prepare_quartic(const ResonatorRegisters& registers) {
   const Eigen::VectorXd cubic = 4.0 * registers.j4.cwiseProduct(inv_capacitance_scale_);
   quartic_ = std::make_unique<QuarticStepper>(drift, noise_shape, cubic, reg::kSamplePeriodUs,
                                               reg::kQuarticSubsteps);
+  if (entry) {
+    entry->j4 = registers.j4;
+    entry->quartic = std::make_shared<const QuarticStepper>(*quartic_);
+  }
   update_input(registers);
   update_noise(registers);
 }

@@ -22,9 +22,11 @@
 #include "kelvin/runtime/pbit/dtm_chain.hpp"
 #include "kelvin/runtime/pbit/ising_sampling.hpp"
 #include "kelvin/runtime/pbit/parallel_tempering.hpp"
+#include "kelvin/runtime/quartic_generation.hpp"
 #include "kelvin/runtime/selftest/selftest.hpp"
 #include "kelvin/runtime/solve.hpp"
 #include "kelvin/tools/cli/json_writer.hpp"
+#include "quartic_generator_fixture.hpp"
 #include "spd_fixtures.hpp"
 
 namespace kelvin::tools::cli {
@@ -148,6 +150,20 @@ TEST(SummaryReport, CalibrationFieldsAppearInTheJsonAndTheFullReport) {
   const Json json = summary_json(r.summary);
   for (const char* key : {"calibration_id", "adc_offset_codes", "adc_gain", "coupling_dac_gain",
                           "temperature", "calibration", "calibration_file"})
+    EXPECT_TRUE(json.contains(key)) << key;
+}
+
+TEST(SummaryReport, QuarticGenerationFieldsAppearInTheJsonAndTheFullReport) {
+  auto board = resonator();
+  runtime::QuarticGenerationOptions o;
+  o.samples = 3;
+  o.calibration = runtime::calibration::CalibrationSelection::none();
+  const auto r =
+      runtime::generate_quartic(board, kelvin::testing::quartic::double_wells(4, 1311), o);
+  expect_fields_in_json_and_report(r.summary);
+  const Json json = summary_json(r.summary);
+  for (const char* key : {"heat_mean_kt", "heat_stderr_kt", "heat_dof", "clipped_generated",
+                          "wall_time_per_sample_s"})
     EXPECT_TRUE(json.contains(key)) << key;
 }
 

@@ -111,7 +111,20 @@ class ResonatorSteppers {
   LinearStep overdamped_;
   LinearStep rlc_;
   std::unique_ptr<QuarticStepper> quartic_;
-  std::vector<double> next_, xi_;  // scratch of the linear step, 2n (next_: padded) each
+  // The unit steps of the last kCachedCouplings coupling matrices installed, with the quartic
+  // stepper built for them and a J4: a host that alternates between a few matrices (quartic
+  // generation's uncoupled and coupled phases, twice per generated sample) reuses them instead
+  // of discretizing again. The same inputs give the same step, so results are bit-identical.
+  struct CachedCoupling {
+    Eigen::MatrixXd coupling;
+    LinearStep overdamped;  // as discretize_overdamped() returned it
+    Eigen::VectorXd j4;     // of `quartic`, when set
+    std::shared_ptr<const QuarticStepper> quartic;
+  };
+  static constexpr std::size_t kCachedCouplings = 2;
+  const CachedCoupling* cached(const Eigen::MatrixXd& coupling) const noexcept;
+  std::vector<CachedCoupling> cache_;  // most recently installed last
+  std::vector<double> next_, xi_;      // scratch of the linear step, 2n (next_: padded) each
 };
 
 }  // namespace kelvin::sim_backend
