@@ -25,10 +25,6 @@ fs::path temp_file(const std::string& name) {
   return fs::temp_directory_path() / ("kelvin-quartic-test-" + name);
 }
 
-void write_text(const fs::path& file, const std::string& text) {
-  std::ofstream(file, std::ios::binary | std::ios::trunc) << text;
-}
-
 std::string error_of(const std::string& text) {
   try {
     parse_quartic_checkpoint(text, "mem.json");
