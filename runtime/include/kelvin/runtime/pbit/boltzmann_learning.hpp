@@ -44,6 +44,7 @@
 #include "kelvin/driver/pbit/pbit_board.hpp"
 #include "kelvin/runtime/job_summary.hpp"
 #include "kelvin/runtime/pbit/boltzmann_model.hpp"
+#include "kelvin/runtime/pbit/model_embedding.hpp"
 
 namespace kelvin::runtime {
 
@@ -92,7 +93,8 @@ struct BoltzmannOptions {
   // How host parameters become codes each step. Default kNearest. kStochastic: round up with
   // probability frac(x), seeded by (seed, step, parameter): unbiased over steps.
   Rounding rounding = Rounding::kNearest;
-  // Seed of stochastic rounding and of the free copies' first random state. Default 1.
+  // Seed of stochastic rounding. Default 1. (The chains' random numbers come from the board's
+  // own seed, the device URI; the persistent chains start from a random state the board draws.)
   std::uint64_t seed = 1;
   // Deadline of each call (step, estimate, sample_visible). Default 60 s; must be positive.
   std::chrono::milliseconds timeout = std::chrono::seconds(60);
@@ -191,12 +193,23 @@ class BoltzmannTrainer {
   std::uint64_t steps_done_ = 0;
   std::vector<std::uint32_t> placement_;         // copy 0: model node -> lattice node
   std::vector<std::int64_t> offsets_;            // per available copy: lattice index offset
+  std::vector<std::uint32_t> copy_nodes_;        // used copies x nodes: lattice node
+  std::vector<std::uint32_t> copy_edges_;        // used copies x edges: lattice edge index
   std::vector<double> velocity_w_, velocity_b_;  // momentum buffers
-  std::vector<std::int8_t> last_codes_;          // copy-0 codes of the previous step
+  std::vector<std::int64_t> last_codes_;         // codes last written (weights, then biases)
+  std::vector<std::uint32_t> beta_codes_;        // realized schedule
   bool placement_given_ = false;
-  bool free_started_ = false;  // PCD chains hold a state (else randomize once)
+  bool chains_started_ = false;  // the persistent chains hold a state (else randomize once)
 
+  void lay_out();
+  // One copy's codes at `step` (weights in edge order, then biases).
+  std::vector<std::int64_t> codes(std::uint64_t step, Rounding rounding) const;
+  driver::LatticeProgram lattice_program_of(const std::vector<std::int64_t>& codes,
+                                            std::uint32_t copies) const;
   BoltzmannStepResult run(std::span<const BoltzmannExample> batch, bool update);
+  // The gradient (its norm into s) and, when `apply`, the update of the trainable parameters.
+  void update(const PhaseMoments& clamped, const PhaseMoments& free, BoltzmannStepSummary& s,
+              bool apply);
 };
 
 }  // namespace kelvin::runtime

@@ -29,6 +29,15 @@ struct ExactIsingMoments {
 // list of the wrong size, an endpoint >= nodes, a NaN or infinite value.
 ExactIsingMoments exact_ising(const SparseIsingModel& model);
 
+// The same moments under the law conditioned on fixed[k] = values[k] (+-1) for every k: the
+// clamped phase's exact moments. The fixed nodes' means are their values; log_z is that of the
+// conditional (the sum over the free nodes only). Throws as exact_ising(), and
+// kInvalidArgument for fixed and values of different sizes, a fixed node >= nodes or listed
+// twice, or a value other than +-1.
+ExactIsingMoments exact_conditional(const SparseIsingModel& model,
+                                    std::span<const std::uint32_t> fixed,
+                                    std::span<const int> values);
+
 // The marginal law of `subset` (model nodes, distinct): 2^k probabilities; bit k of the index is
 // subset[k], set for +1. Throws as exact_ising(), and kInvalidArgument for a subset node >= nodes,
 // listed twice, or a subset of more than 24 nodes.
