@@ -89,10 +89,18 @@ ReportFields BoltzmannStepSummary::fields() const {
       field("runs", "runs", runs),
       field("rounding", "rounding", rounding),
       field("placement", "placement", placement, "", "given or embedded"),
+      field("samples", "samples", samples, "", "sample(): visible samples returned"),
   });
 }
 
 std::string BoltzmannStepSummary::brief_report() const {
+  if (samples > 0) {
+    return fmt::format(
+               "Boltzmann sampling after step {} on {}: {} samples from {} free copies "
+               "in {} runs of {} chains x {} sweeps; energy {}",
+               step, serial, samples, free_copies, runs, chains, sweeps, energy.brief()) +
+           warnings_suffix();
+  }
   return fmt::format(
              "Boltzmann step {}{} on {}: lr {:.3g}, |g| {:.3g}, {} codes changed, {} "
              "clipped, {}+{} copies x {} chains x {} sweeps; energy {}",

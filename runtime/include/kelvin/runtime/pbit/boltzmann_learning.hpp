@@ -27,11 +27,11 @@
 // clamped copies are then fully clamped, so their moments are exactly the data's; the board
 // costs nothing extra since the free copies run in the same run).
 //
-// Thread contract: a BoltzmannTrainer uses its board exclusively during step(), estimate() and
-// sample_visible() (program, clamps, beta schedule, sampling in sequence); one thread at a time
-// per trainer and per board. model(), options(), steps_done(), program() and save_checkpoint()
-// are const and may be called from any thread while no mutating call runs. Plain value types
-// otherwise.
+// Thread contract: a BoltzmannTrainer uses its board exclusively during step(), estimate(),
+// sample_visible() and sample() (program, clamps, beta schedule, sampling in sequence); one thread
+// at a time per trainer and per board. model(), options(), steps_done(), program() and
+// save_checkpoint() are const and may be called from any thread while no mutating call runs. Plain
+// value types otherwise.
 #pragma once
 
 #include <chrono>
@@ -112,7 +112,7 @@ struct PhaseMoments {
   std::vector<double> correlation, correlation_stderr;  // per model edge
   std::uint64_t samples = 0;                            // per copy: chains x recorded sweeps
   std::uint32_t copies = 0;
-  std::uint32_t dof = 0;  // stderr over copies: copies - 1 dof
+  std::uint32_t dof = 0;  // stderr over copies: copies - 1 dof (stderr NaN with one copy)
 };
 
 struct BoltzmannStepSummary : JobSummary {
@@ -130,8 +130,9 @@ struct BoltzmannStepSummary : JobSummary {
   std::uint64_t sweeps = 0;  // per run, burn-in included
   std::uint64_t samples_per_copy = 0;
   std::uint64_t runs = 0;
-  std::string rounding;   // "nearest" / "stochastic"
-  std::string placement;  // "given" / "embedded"
+  std::string rounding;       // "nearest" / "stochastic"
+  std::string placement;      // "given" / "embedded"
+  std::uint64_t samples = 0;  // sample(): visible samples returned (0 for steps)
 
   ReportFields fields() const;
   std::string brief_report() const;
@@ -141,6 +142,11 @@ struct BoltzmannStepSummary : JobSummary {
 struct BoltzmannStepResult {
   PhaseMoments clamped, free;
   BoltzmannStepSummary summary;
+};
+
+struct BoltzmannSamples {
+  std::vector<std::vector<int>> visible;  // count x visible nodes (nodes_with order), +-1
+  BoltzmannStepSummary summary;  // sample(): runs, sweeps, device time, energy of generation
 };
 
 class BoltzmannTrainer {
@@ -161,6 +167,9 @@ class BoltzmannTrainer {
   // chains, recorded); with inputs (conditional model) one input per sample.
   std::vector<std::vector<int>> sample_visible(std::uint64_t count,
                                                std::span<const std::vector<int>> inputs = {});
+  // The same samples with the job's summary (runs, device time, the energy ledger of
+  // generation). sample_visible() is sample().visible.
+  BoltzmannSamples sample(std::uint64_t count, std::span<const std::vector<int>> inputs = {});
 
   const BoltzmannModel& model() const noexcept { return model_; }
   const BoltzmannOptions& options() const noexcept { return options_; }
@@ -171,6 +180,9 @@ class BoltzmannTrainer {
   std::uint32_t copies_available() const noexcept {
     return static_cast<std::uint32_t>(offsets_.size());
   }
+  // The codes last written to the board by step() or estimate(), one copy's: weights in edge
+  // order, then biases (empty before the first call).
+  const std::vector<std::int64_t>& last_codes() const noexcept { return last_codes_; }
   // The current model's codes for ONE copy (rounded to nearest), e.g. for make_denoising_step.
   driver::LatticeProgram program() const;
   // The law the board realizes with nearest rounding: weights and biases as their codes, beta as
