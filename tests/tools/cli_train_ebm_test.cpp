@@ -162,6 +162,8 @@ TEST(KelvinGenerate, DrawsSamplesOfTheTrainedModelOnePerLine) {
   EXPECT_EQ(r.value("kind", ""), "kelvin.boltzmann-machine");
   EXPECT_EQ(r.value("samples", 0), 5);
   EXPECT_EQ(r.value("steps_done", 0), 3);
+  EXPECT_EQ(r["summary"].value("samples", 0), 5);
+  EXPECT_GT(r["energy"].value("total_j", 0.0), 0.0);  // the ledger of generation
   // The file is a data file train-ebm reads back.
   const cli::EbmData back = cli::read_ebm_data((dir / "samples.txt").string());
   EXPECT_EQ(back.examples.size(), 5u);

@@ -1,4 +1,5 @@
-// kelvin generate --checkpoint FILE --samples N [--out FILE] [--uri URI] [--timeout-s S] [--json]
+// kelvin generate --checkpoint FILE --samples N [--out FILE] [--uri URI] [--timeout-s S]
+//                 [--calibration FILE|none] [--json]
 //
 // Draws samples from a trained generative model on a board. The checkpoint's "kind" says which:
 //   "kelvin.boltzmann-machine"  (kelvin train-ebm, kelvin.BoltzmannTrainer.save): samples of the
@@ -9,7 +10,9 @@
 //                               (generate_quartic.hpp).
 // --uri defaults to the family's default board of the checkpoint's kind. The samples go to
 // --out FILE (written whole at the end) or, without it, to stdout; with --json stdout carries one
-// JSON object (the samples inside it unless --out is given).
+// JSON object (the samples inside it unless --out is given) with the summary and energy ledger of
+// generation. --timeout-s and --calibration apply to quartic generators (a Boltzmann machine
+// keeps its checkpoint's per-call deadline, and p-bit jobs take no calibration).
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -37,6 +40,7 @@ struct GenerateOptions {
   std::string checkpoint;
   std::uint64_t samples = 16;
   std::string out;
+  runtime::calibration::CalibrationSelection calibration;
 };
 
 // The checkpoint's "kind" (common::Error(kInvalidArgument) naming the file when it has none).
@@ -82,7 +86,8 @@ std::string generate_boltzmann(const GenerateOptions& o) {
                                     "samples unconditional models only",
                                     o.checkpoint));
   }
-  const std::vector<std::vector<int>> samples = trainer.sample_visible(o.samples);
+  const runtime::BoltzmannSamples generated = trainer.sample(o.samples);
+  const std::vector<std::vector<int>>& samples = generated.visible;
   const std::string text = format_samples(samples);
   if (!o.out.empty())
     write_text_file(o.out, text);
@@ -105,6 +110,8 @@ std::string generate_boltzmann(const GenerateOptions& o) {
     }
     out["data"] = rows;
   }
+  out["summary"] = summary_json(generated.summary);
+  out["energy"] = energy_json(generated.summary.energy);
   return write_json(out);
 }
 
@@ -138,8 +145,13 @@ Command add_generate_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--out", o.out, "Write the samples to FILE (one per line) instead of stdout")
       ->type_name("FILE");
+  add_timeout_option(*command, o.common, std::chrono::seconds(60),
+                     "a quartic generation (a Boltzmann machine: its checkpoint's per-call "
+                     "deadline)");
+  add_calibration_option(*command, o.calibration);
   add_json_flag(*command, o.common,
-                "\"kind\", \"samples\", \"visible\", \"data\" (the samples, without --out), ...");
+                "\"kind\", \"samples\", \"visible\", \"data\" (the samples, without --out), "
+                "\"summary\", \"energy\", ...");
   command->footer(addresses_footer());
   return {command, [options] {
             const std::string kind = checkpoint_kind(options->checkpoint);
