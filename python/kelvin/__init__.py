@@ -38,6 +38,7 @@ from ._kelvin import (
     uri_help,
 )
 from ._results import (
+    BoltzmannSamples,
     BoltzmannStepResult,
     InverseResult,
     LogdetResult,
@@ -64,8 +65,8 @@ from .errors import (
 
 __all__ = [
     "find", "open", "solve", "inverse", "logdet", "natgrad", "sample", "stream", "uri_help",
-    "set_log_level", "BoltzmannTrainer", "BoltzmannStepResult", "exact_ising", "exact_marginal",
-    "kl_divergence",
+    "set_log_level", "BoltzmannTrainer", "BoltzmannStepResult", "BoltzmannSamples",
+    "exact_ising", "exact_marginal", "kl_divergence",
     "ResonatorBoard", "PbitBoard", "NaturalGradientEstimator", "Stream", "Summary",
     "SolveResult", "InverseResult", "LogdetResult", "NaturalGradientResult", "SampleResult",
     "StreamBlock", "DEFAULT_RESONATOR_URI", "DEFAULT_PBIT_URI", "errors",

@@ -102,3 +102,11 @@ class BoltzmannStepResult:
     free_dof: int
     samples_per_copy: int
     summary: Any
+
+
+@dataclass(frozen=True)
+class BoltzmannSamples:
+    """BoltzmannTrainer.sample(): visible samples (count x visible nodes, int8 +-1) and the
+    generation's summary (runs, device time, energy ledger)."""
+    visible: np.ndarray
+    summary: Any

@@ -1,8 +1,7 @@
 // kelvin.BoltzmannTrainer (runtime/pbit/boltzmann_learning.hpp): Boltzmann learning with the
 // p-bit board in the loop, the model given as NumPy arrays (nodes, roles, edges, weights, biases
-// in the board's coupling units), examples as NumPy arrays of +-1 (or 0/1); and the exact
-// enumeration it is checked against (runtime/pbit/exact_ising.hpp): kelvin.exact_ising,
-// kelvin.exact_marginal, kelvin.kl_divergence.
+// in the board's coupling units), examples as NumPy arrays of +-1 (or 0/1). The exact enumeration
+// it is checked against: bind_exact_ising.cpp.
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -16,12 +15,10 @@
 #include <pybind11/stl.h>
 
 #include "bindings.hpp"
+#include "boltzmann_args.hpp"
 #include "kelvin/runtime/pbit/boltzmann_learning.hpp"
-#include "kelvin/runtime/pbit/exact_ising.hpp"
 
 namespace kelvin::python {
-
-namespace {
 
 using common::Error;
 using common::ErrorKind;
@@ -31,17 +28,10 @@ using runtime::BoltzmannOptions;
 using runtime::BoltzmannTrainer;
 using runtime::NodeRole;
 
-struct PyBoltzmannTrainer {
-  py::object board_object;  // keeps the board (and so `board`) alive
-  PyPbitBoard* board = nullptr;
-  std::unique_ptr<BoltzmannTrainer> trainer;
-};
-
 py::array_t<double> array_of(const std::vector<double>& v) {
   return py::array_t<double>(static_cast<py::ssize_t>(v.size()), v.data());
 }
 
-// (E x 2) integer endpoints; None or an empty sequence: no edges.
 std::vector<std::pair<std::uint32_t, std::uint32_t>> edges_arg(const py::object& edges,
                                                                std::uint32_t nodes) {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
@@ -67,7 +57,6 @@ std::vector<std::pair<std::uint32_t, std::uint32_t>> edges_arg(const py::object&
   return out;
 }
 
-// A per-item vector of `size` values (None: empty, i.e. the default).
 std::vector<double> values_arg(const py::object& value, std::size_t size, const char* name,
                                const char* per) {
   if (value.is_none())
@@ -79,6 +68,14 @@ std::vector<double> values_arg(const py::object& value, std::size_t size, const 
   }
   return {v.data(), v.data() + v.size()};
 }
+
+namespace {
+
+struct PyBoltzmannTrainer {
+  py::object board_object;  // keeps the board (and so `board`) alive
+  PyPbitBoard* board = nullptr;
+  std::unique_ptr<BoltzmannTrainer> trainer;
+};
 
 std::vector<bool> flags_arg(const py::object& value, std::size_t size, const char* name,
                             const char* per) {
@@ -204,22 +201,6 @@ py::array_t<std::int8_t> spins_array(const std::vector<std::vector<int>>& rows, 
   return out;
 }
 
-runtime::SparseIsingModel ising_arg(std::uint32_t nodes, const py::object& edges,
-                                    const py::object& weights, const py::object& bias,
-                                    double beta) {
-  runtime::SparseIsingModel m;
-  m.nodes = nodes;
-  const auto pairs = edges_arg(edges, nodes);
-  const std::vector<double> w = values_arg(weights, pairs.size(), "weights", "edges");
-  if (w.empty() && !pairs.empty())
-    throw Error(ErrorKind::kInvalidArgument, "weights: one per edge");
-  for (std::size_t k = 0; k < pairs.size(); ++k)
-    m.edges.push_back({pairs[k].first, pairs[k].second, w[k]});
-  m.bias = values_arg(bias, nodes, "bias", "nodes");
-  m.beta = beta;
-  return m;
-}
-
 }  // namespace
 
 void bind_boltzmann(py::module_& m) {
@@ -320,6 +301,23 @@ void bind_boltzmann(py::module_& m) {
           py::arg("count"), py::arg("inputs") = py::none(),
           "`count` samples of the visible nodes (count x visible, int8 +-1) from the current "
           "model on the board; a conditional model takes one row of inputs per sample.")
+      .def(
+          "sample",
+          [](PyBoltzmannTrainer& t, std::uint64_t count, const py::object& inputs) {
+            const BoltzmannModel& model = t.trainer->model();
+            std::vector<std::vector<int>> in;
+            if (!inputs.is_none())
+              in = spins_arg(inputs, model.nodes_with(NodeRole::kInput).size(), "inputs");
+            const runtime::BoltzmannSamples s =
+                with_board(*t.board->handle, [&] { return t.trainer->sample(count, in); });
+            return result_class("BoltzmannSamples")(
+                py::arg("visible") =
+                    spins_array(s.visible, model.nodes_with(NodeRole::kVisible).size()),
+                py::arg("summary") = summary_object(s.summary, "BoltzmannStepSummary"));
+          },
+          py::arg("count"), py::arg("inputs") = py::none(),
+          "sample_visible() with the generation's summary (runs, device time, energy ledger): "
+          "BoltzmannSamples(visible, summary).")
       .def_property_readonly(
           "weights",
           [](const PyBoltzmannTrainer& t) {
@@ -398,39 +396,6 @@ void bind_boltzmann(py::module_& m) {
           py::arg("board"), py::arg("path"),
           "A trainer from a checkpoint (BoltzmannTrainer.save, kelvin train-ebm --checkpoint) "
           "on `board`.");
-
-  m.def(
-      "exact_ising",
-      [](std::uint32_t nodes, const py::object& edges, const py::object& weights,
-         const py::object& bias, double beta) {
-        const runtime::ExactIsingMoments e =
-            runtime::exact_ising(ising_arg(nodes, edges, weights, bias, beta));
-        return py::make_tuple(array_of(e.mean), array_of(e.correlation), e.log_z);
-      },
-      py::arg("nodes"), py::arg("edges"), py::arg("weights"), py::arg("bias") = py::none(),
-      py::arg("beta") = 1.0,
-      "Exact (means, edge correlations, log Z) of P(s) ~ exp(beta (sum_e w_e s_i s_j + sum_i "
-      "b_i s_i)) by enumeration (at most 24 nodes).");
-  m.def(
-      "exact_marginal",
-      [](std::uint32_t nodes, const py::object& edges, const py::object& weights,
-         const py::object& bias, double beta, const std::vector<std::uint32_t>& subset) {
-        return array_of(
-            runtime::exact_marginal(ising_arg(nodes, edges, weights, bias, beta), subset));
-      },
-      py::arg("nodes"), py::arg("edges"), py::arg("weights"), py::arg("bias"), py::arg("beta"),
-      py::arg("subset"),
-      "The exact marginal law of `subset` (2^k probabilities; bit k of the index is subset[k], "
-      "set for +1).");
-  m.def(
-      "kl_divergence",
-      [](const py::object& p, const py::object& q) {
-        const Eigen::VectorXd pv = vector_arg(p, "p");
-        const Eigen::VectorXd qv = vector_arg(q, "q");
-        return runtime::kl_divergence(std::span<const double>(pv.data(), pv.size()),
-                                      std::span<const double>(qv.data(), qv.size()));
-      },
-      py::arg("p"), py::arg("q"), "KL(p || q) in nats between two distributions of equal size.");
 }
 
 }  // namespace kelvin::python

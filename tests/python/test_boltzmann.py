@@ -116,6 +116,9 @@ def test_steps_move_the_weights_and_report_a_summary():
         samples = t.sample_visible(10)
         assert samples.shape == (10, 4) and samples.dtype == np.int8
         assert set(np.unique(samples)) <= {-1, 1}
+        generated = t.sample(5)
+        assert generated.visible.shape == (5, 4)
+        assert generated.summary.samples == 5 and generated.summary.energy.total_j > 0.0
 
 
 def test_checkpoints_round_trip_through_python_and_the_cli(tmp_path, kelvin_cli):
