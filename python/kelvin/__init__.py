@@ -9,6 +9,7 @@
 Boards: kelvin.find(), kelvin.open(uri) (ResonatorBoard or PbitBoard, both with describe()).
 Jobs: solve, inverse, logdet, natgrad (and NaturalGradientEstimator), sample, stream,
 generate_quartic.
+Learning: BoltzmannTrainer (p-bit board in the loop); exact_ising, exact_marginal, kl_divergence.
 Errors: kelvin.Error and its subclasses (kelvin.errors). PyTorch: kelvin.torch.TNGD.
 docs/python.md has the whole reference. Device work releases the GIL: threads driving
 different boards run in parallel; one board takes one call at a time.
@@ -16,15 +17,19 @@ different boards run in parallel; one board takes one call at a time.
 
 from . import errors
 from ._kelvin import (
+    BoltzmannTrainer,
     DEFAULT_PBIT_URI,
     DEFAULT_RESONATOR_URI,
     NaturalGradientEstimator,
     PbitBoard,
     ResonatorBoard,
     Stream,
+    exact_ising,
+    exact_marginal,
     find,
     generate_quartic,
     inverse,
+    kl_divergence,
     logdet,
     natgrad,
     open,
@@ -35,6 +40,8 @@ from ._kelvin import (
     uri_help,
 )
 from ._results import (
+    BoltzmannSamples,
+    BoltzmannStepResult,
     InverseResult,
     LogdetResult,
     NaturalGradientResult,
@@ -61,7 +68,8 @@ from .errors import (
 
 __all__ = [
     "find", "open", "solve", "inverse", "logdet", "natgrad", "sample", "stream", "uri_help",
-    "set_log_level", "generate_quartic",
+    "set_log_level", "generate_quartic", "BoltzmannTrainer", "BoltzmannStepResult",
+    "BoltzmannSamples", "exact_ising", "exact_marginal", "kl_divergence",
     "ResonatorBoard", "PbitBoard", "NaturalGradientEstimator", "Stream", "Summary",
     "SolveResult", "InverseResult", "LogdetResult", "NaturalGradientResult", "SampleResult",
     "StreamBlock", "QuarticGenerationResult", "DEFAULT_RESONATOR_URI", "DEFAULT_PBIT_URI", "errors",

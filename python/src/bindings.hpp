@@ -84,6 +84,8 @@ void bind_natural_gradient(py::module_& m);
 void bind_quartic(py::module_& m);
 void bind_sampling(py::module_& m);
 void bind_stream(py::module_& m);
+void bind_boltzmann(py::module_& m);
+void bind_exact_ising(py::module_& m);
 
 }  // namespace kelvin::python
 

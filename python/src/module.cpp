@@ -45,4 +45,6 @@ PYBIND11_MODULE(_kelvin, m) {
   kelvin::python::bind_quartic(m);
   kelvin::python::bind_sampling(m);
   kelvin::python::bind_stream(m);
+  kelvin::python::bind_boltzmann(m);
+  kelvin::python::bind_exact_ising(m);
 }

@@ -75,7 +75,7 @@ void write(const fs::path& path, const std::string& text) {
 }
 
 // The files the docs' placeholders name (fixture_file_names()): a 6 x 6 SPD system (A, b), a
-// 5 x 5 damped Fisher and gradient (F, g), a 4-node Ising model.
+// 5 x 5 damped Fisher and gradient (F, g), a 4-node Ising model, binary training data.
 void write_fixtures(const fs::path& dir) {
   const std::string a =
       "4 -1 0.5 0 0 0\n-1 4 -1 0.5 0 0\n0.5 -1 4 -1 0.5 0\n0 0.5 -1 4 -1 0.5\n"
@@ -91,6 +91,10 @@ void write_fixtures(const fs::path& dir) {
       R"({"nodes": 4, "edges": [[0, 1, 2], [1, 2, -1], [2, 3, 1]], "bias": [1, 0, 0, -1]})";
   write(dir / "model.json", model);
   write(dir / "m.json", model);
+  // Training data for `kelvin train-ebm --data data.txt`: 8 examples of 6 pixels.
+  write(dir / "data.txt",
+        "1 0 1 0 1 0\n101010\n1,0,1,0,1,0\n0 0 1 0 1 0\n1 1 1 0 1 0\n1 0 0 0 1 0\n"
+        "1 0 1 1 1 0\n1 0 1 0 0 1\n");
 }
 
 std::vector<DocCommand> all_commands() {
