@@ -7,7 +7,7 @@
     print(result.summary)            # the brief report; fields are attributes
 
 Boards: kelvin.find(), kelvin.open(uri) (ResonatorBoard or PbitBoard, both with describe()).
-Jobs: solve, inverse, logdet, natgrad (and NaturalGradientEstimator), sample, stream.
+Jobs: solve, inverse, logdet, natgrad (and NaturalGradientEstimator), sample, stream, denoise.
 Errors: kelvin.Error and its subclasses (kelvin.errors). PyTorch: kelvin.torch.TNGD.
 docs/python.md has the whole reference. Device work releases the GIL: threads driving
 different boards run in parallel; one board takes one call at a time.
@@ -21,6 +21,7 @@ from ._kelvin import (
     PbitBoard,
     ResonatorBoard,
     Stream,
+    denoise,
     find,
     inverse,
     logdet,
@@ -33,6 +34,7 @@ from ._kelvin import (
     uri_help,
 )
 from ._results import (
+    DenoiseResult,
     InverseResult,
     LogdetResult,
     NaturalGradientResult,
@@ -57,9 +59,9 @@ from .errors import (
 )
 
 __all__ = [
-    "find", "open", "solve", "inverse", "logdet", "natgrad", "sample", "stream", "uri_help",
+    "find", "open", "solve", "inverse", "logdet", "natgrad", "sample", "stream", "denoise", "uri_help",
     "set_log_level",
     "ResonatorBoard", "PbitBoard", "NaturalGradientEstimator", "Stream", "Summary",
     "SolveResult", "InverseResult", "LogdetResult", "NaturalGradientResult", "SampleResult",
-    "StreamBlock", "DEFAULT_RESONATOR_URI", "DEFAULT_PBIT_URI", "errors",
+    "DenoiseResult", "StreamBlock", "DEFAULT_RESONATOR_URI", "DEFAULT_PBIT_URI", "errors",
 ] + errors.__all__
