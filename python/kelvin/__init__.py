@@ -8,6 +8,7 @@
 
 Boards: kelvin.find(), kelvin.open(uri) (ResonatorBoard or PbitBoard, both with describe()).
 Jobs: solve, inverse, logdet, natgrad (and NaturalGradientEstimator), sample, stream, denoise.
+Learning: BoltzmannTrainer (p-bit board in the loop); exact_ising, exact_marginal, kl_divergence.
 Errors: kelvin.Error and its subclasses (kelvin.errors). PyTorch: kelvin.torch.TNGD.
 docs/python.md has the whole reference. Device work releases the GIL: threads driving
 different boards run in parallel; one board takes one call at a time.
@@ -15,6 +16,7 @@ different boards run in parallel; one board takes one call at a time.
 
 from . import errors
 from ._kelvin import (
+    BoltzmannTrainer,
     DEFAULT_PBIT_URI,
     DEFAULT_RESONATOR_URI,
     NaturalGradientEstimator,
@@ -22,8 +24,11 @@ from ._kelvin import (
     ResonatorBoard,
     Stream,
     denoise,
+    exact_ising,
+    exact_marginal,
     find,
     inverse,
+    kl_divergence,
     logdet,
     natgrad,
     open,
@@ -34,6 +39,7 @@ from ._kelvin import (
     uri_help,
 )
 from ._results import (
+    BoltzmannStepResult,
     DenoiseResult,
     InverseResult,
     LogdetResult,
@@ -59,8 +65,9 @@ from .errors import (
 )
 
 __all__ = [
-    "find", "open", "solve", "inverse", "logdet", "natgrad", "sample", "stream", "denoise", "uri_help",
-    "set_log_level",
+    "find", "open", "solve", "inverse", "logdet", "natgrad", "sample", "stream", "denoise",
+    "uri_help", "set_log_level", "BoltzmannTrainer", "BoltzmannStepResult", "exact_ising",
+    "exact_marginal", "kl_divergence",
     "ResonatorBoard", "PbitBoard", "NaturalGradientEstimator", "Stream", "Summary",
     "SolveResult", "InverseResult", "LogdetResult", "NaturalGradientResult", "SampleResult",
     "DenoiseResult", "StreamBlock", "DEFAULT_RESONATOR_URI", "DEFAULT_PBIT_URI", "errors",

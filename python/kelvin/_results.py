@@ -92,3 +92,23 @@ class StreamBlock:
     error: str
     end_of_stream: bool
     extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BoltzmannStepResult:
+    """The moments of one Boltzmann learning step (or estimate), in model order: per node the
+    mean <s_i>, per edge (rows of BoltzmannTrainer.edges) <s_i s_j>, each with its standard error
+    over copies (clamped_dof / free_dof = copies - 1 degrees of freedom). "clamped": visible nodes
+    held at the batch's examples (the data phase); "free": the model's own law."""
+    clamped_mean: np.ndarray
+    clamped_mean_stderr: np.ndarray
+    clamped_correlation: np.ndarray
+    clamped_correlation_stderr: np.ndarray
+    free_mean: np.ndarray
+    free_mean_stderr: np.ndarray
+    free_correlation: np.ndarray
+    free_correlation_stderr: np.ndarray
+    clamped_dof: int
+    free_dof: int
+    samples_per_copy: int
+    summary: Any

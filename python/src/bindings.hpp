@@ -84,6 +84,7 @@ void bind_linear_algebra(py::module_& m);
 void bind_natural_gradient(py::module_& m);
 void bind_sampling(py::module_& m);
 void bind_stream(py::module_& m);
+void bind_boltzmann(py::module_& m);
 
 }  // namespace kelvin::python
 

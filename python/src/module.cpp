@@ -45,4 +45,5 @@ PYBIND11_MODULE(_kelvin, m) {
   kelvin::python::bind_natural_gradient(m);
   kelvin::python::bind_sampling(m);
   kelvin::python::bind_stream(m);
+  kelvin::python::bind_boltzmann(m);
 }

@@ -153,7 +153,9 @@ int main(int argc, char** argv) {
                 kelvin::tools::cli::add_sweep_command(app),
                 kelvin::tools::cli::add_selftest_command(app),
                 kelvin::tools::cli::add_conformance_command(app),
-                kelvin::tools::cli::add_calibrate_command(app)};
+                kelvin::tools::cli::add_calibrate_command(app),
+                kelvin::tools::cli::add_train_ebm_command(app),
+                kelvin::tools::cli::add_generate_command(app)};
   } catch (const std::exception& e) {
     print_error(e.what());
     return kExitRuntimeError;

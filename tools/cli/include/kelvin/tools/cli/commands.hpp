@@ -32,6 +32,8 @@ Command add_sweep_command(CLI::App& app);
 Command add_selftest_command(CLI::App& app);
 Command add_conformance_command(CLI::App& app);
 Command add_calibrate_command(CLI::App& app);
+Command add_train_ebm_command(CLI::App& app);
+Command add_generate_command(CLI::App& app);
 
 // Exit code of a command that finished but lost data under --strict.
 inline constexpr int kExitDataLoss = 3;
