@@ -42,7 +42,7 @@ def train_step(board, layout: Layout, lmap: LatticeMap, forward: ForwardProcess,
     weights, bias = initial_parameters(layout, forward, t, data_pm, rng, cfg["init_scale"])
     trainer = kelvin.BoltzmannTrainer(
         board, nodes=layout.nodes, roles=layout.roles, edges=layout.edges, weights=weights,
-        bias=bias, placement=layout.placement((0, 0)), trainable_edges=layout.trainable,
+        bias=bias, placement=layout.placement((0, 0)), trainable_edges=layout.trainable.astype(np.int64),
         beta=forward.beta, beta_schedule=[], batch=cfg["batch"], free_copies=cfg["batch"],
         chains=cfg["chains"], burn_in_sweeps=cfg["burn_in"], sweeps=cfg["sweeps"],
         sample_every=cfg["sample_every"], learning_rate=cfg["learning_rate"],
