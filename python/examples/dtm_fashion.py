@@ -38,10 +38,10 @@ URI = "sim:pbit?rows=70&cols=70&degree=12&seed=1"
 # Forward couplings as board codes at beta (index 0 = step 1, nearest the data).
 CODES = {2: [2, 1], 4: [4, 3, 2, 1]}
 PRESETS = {
-    "quick": {"steps": 2, "train_steps": 60, "batch": 2, "chains": 2, "burn_in": 10,
-              "sweeps": 20, "sample_every": 2, "samples": 128, "gen_sweeps": 150},
-    "full": {"steps": 4, "train_steps": 400, "batch": 2, "chains": 4, "burn_in": 20,
-             "sweeps": 40, "sample_every": 2, "samples": 512, "gen_sweeps": 1000},
+    "quick": {"steps": 2, "train_steps": 300, "batch": 2, "chains": 2, "burn_in": 10,
+              "sweeps": 20, "sample_every": 2, "samples": 128, "gen_sweeps": 30},
+    "full": {"steps": 4, "train_steps": 1500, "batch": 2, "chains": 2, "burn_in": 20,
+             "sweeps": 40, "sample_every": 2, "samples": 512, "gen_sweeps": 60},
 }
 
 
@@ -53,7 +53,7 @@ def parse(argv):
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--beta", type=float, default=0.25,
                    help="board inverse temperature: weight resolution beta, cap 6 beta")
-    p.add_argument("--learning-rate", type=float, default=2.0)
+    p.add_argument("--learning-rate", type=float, default=1.0)
     p.add_argument("--init-scale", type=float, default=0.3)
     for key in PRESETS["full"]:
         p.add_argument("--" + key.replace("_", "-"), type=int, default=None)
