@@ -55,6 +55,10 @@ def parse(argv):
                    help="board inverse temperature: weight resolution beta, cap 6 beta")
     p.add_argument("--learning-rate", type=float, default=1.0)
     p.add_argument("--init-scale", type=float, default=0.3)
+    p.add_argument("--forward-codes", default=None,
+                   help="forward couplings as board codes, step 1 first (default: 2,1 or 4,3,2,1)")
+    p.add_argument("--ramp-start", type=float, default=0.6,
+                   help="generation's beta ramp starts at this fraction of beta")
     for key in PRESETS["full"]:
         p.add_argument("--" + key.replace("_", "-"), type=int, default=None)
     a = p.parse_args(argv)
@@ -62,8 +66,13 @@ def parse(argv):
     for key in PRESETS["full"]:
         if getattr(a, key) is not None:
             cfg[key] = getattr(a, key)
-    if cfg["steps"] not in CODES:
-        p.error(f"--steps must be one of {sorted(CODES)}")
+    if a.forward_codes:
+        cfg["codes"] = [int(c) for c in a.forward_codes.split(",")]
+        cfg["steps"] = len(cfg["codes"])
+    elif cfg["steps"] in CODES:
+        cfg["codes"] = CODES[cfg["steps"]]
+    else:
+        p.error(f"--steps must be one of {sorted(CODES)} unless --forward-codes is given")
     cfg.update(learning_rate=a.learning_rate, init_scale=a.init_scale, momentum=0.5,
                weight_decay=0.0, decay_steps=max(1, cfg["train_steps"] // 2))
     return a, cfg
@@ -91,7 +100,7 @@ def main(argv=None) -> dict:
 
     layout = make_layout(SIZE)
     lmap = LatticeMap(layout)
-    forward = ForwardProcess(CODES[cfg["steps"]], a.beta)
+    forward = ForwardProcess(cfg["codes"], a.beta)
     board = kelvin.open(a.uri)
 
     t1 = time.monotonic()
@@ -100,7 +109,7 @@ def main(argv=None) -> dict:
     wall["train_s"] = time.monotonic() - t1
 
     n, total = cfg["samples"], cfg["gen_sweeps"]
-    codes, betas = beta_schedule(a.beta, total)
+    codes, betas = beta_schedule(a.beta, total, start=a.ramp_start)
     (board_pm, summary), wall["board_generate_s"] = gen.timed(
         gen.generate_on_board, board, layout, lmap, models, codes, n, total, 0, a.seed)
     float_pm, wall["digital_generate_s"] = gen.timed(
@@ -141,7 +150,7 @@ def main(argv=None) -> dict:
                      "rounding": "stochastic", "schedule": "inverse-time",
                      "steps": [dtm_train.step_report(m) for m in models]},
         "generation": {"samples": n, "sweeps_per_step": total,
-                       "beta_schedule": "linear 0.6 beta -> beta over the first half, then beta",
+                       "beta_schedule": f"linear {a.ramp_start} beta -> beta over the first half, then beta",
                        "chains": summary.chains, "device_time_s": summary.device_time_s,
                        "energy": energy,
                        "energy_per_sample_j": energy["total_j"] / n},

@@ -42,7 +42,8 @@ def train_step(board, layout: Layout, lmap: LatticeMap, forward: ForwardProcess,
     weights, bias = initial_parameters(layout, forward, t, data_pm, rng, cfg["init_scale"])
     trainer = kelvin.BoltzmannTrainer(
         board, nodes=layout.nodes, roles=layout.roles, edges=layout.edges, weights=weights,
-        bias=bias, placement=layout.placement((0, 0)), trainable_edges=layout.trainable.astype(np.int64),
+        bias=bias, placement=layout.placement((0, 0)),
+        trainable_edges=layout.trainable.astype(np.int64),
         beta=forward.beta, beta_schedule=[], batch=cfg["batch"], free_copies=cfg["batch"],
         chains=cfg["chains"], burn_in_sweeps=cfg["burn_in"], sweeps=cfg["sweeps"],
         sample_every=cfg["sample_every"], learning_rate=cfg["learning_rate"],
@@ -83,15 +84,15 @@ def _energy_j(summary) -> float:
 
 def step_report(m: dict) -> dict:
     """The numbers of one trained step for results.json."""
-    trainable = m["trainer"] is not None
     h = m["history"]
     tail = max(1, len(h["gradient_norm"]) // 5)
     w = m["weights"]
     return {
         "t": m["t"], "train_wall_s": m["wall_s"], "train_energy_j": m["energy_j"],
-        "gradient_norm_first": h["gradient_norm"][:tail] and float(np.mean(h["gradient_norm"][:tail])),
-        "gradient_norm_last": h["gradient_norm"][-tail:] and float(np.mean(h["gradient_norm"][-tail:])),
-        "output_mean_gap_last": float(np.mean(h["output_mean_gap"][-tail:])) if trainable else None,
+        "gradient_norm_first": float(np.mean(h["gradient_norm"][:tail])),
+        "gradient_norm_last": float(np.mean(h["gradient_norm"][-tail:])),
+        "output_mean_gap_first": float(np.mean(h["output_mean_gap"][:tail])),
+        "output_mean_gap_last": float(np.mean(h["output_mean_gap"][-tail:])),
         "weight_abs_max": float(np.abs(w).max()), "weight_abs_mean": float(np.abs(w).mean()),
         "weight_codes_histogram": np.bincount(m["weight_codes"] + 6, minlength=13).tolist(),
         "weights_at_cap": int((np.abs(m["weight_codes"]) >= 6).sum()),
