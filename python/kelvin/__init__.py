@@ -8,7 +8,7 @@
 
 Boards: kelvin.find(), kelvin.open(uri) (ResonatorBoard or PbitBoard, both with describe()).
 Jobs: solve, inverse, logdet, natgrad (and NaturalGradientEstimator), sample, stream,
-generate_quartic.
+denoise, generate_quartic.
 Learning: BoltzmannTrainer (p-bit board in the loop); exact_ising, exact_marginal, kl_divergence.
 Errors: kelvin.Error and its subclasses (kelvin.errors). PyTorch: kelvin.torch.TNGD.
 docs/python.md has the whole reference. Device work releases the GIL: threads driving
@@ -24,6 +24,7 @@ from ._kelvin import (
     PbitBoard,
     ResonatorBoard,
     Stream,
+    denoise,
     exact_ising,
     exact_marginal,
     find,
@@ -42,6 +43,7 @@ from ._kelvin import (
 from ._results import (
     BoltzmannSamples,
     BoltzmannStepResult,
+    DenoiseResult,
     InverseResult,
     LogdetResult,
     NaturalGradientResult,
@@ -67,10 +69,11 @@ from .errors import (
 )
 
 __all__ = [
-    "find", "open", "solve", "inverse", "logdet", "natgrad", "sample", "stream", "uri_help",
-    "set_log_level", "generate_quartic", "BoltzmannTrainer", "BoltzmannStepResult",
+    "find", "open", "solve", "inverse", "logdet", "natgrad", "sample", "stream", "denoise",
+    "uri_help", "set_log_level", "generate_quartic", "BoltzmannTrainer", "BoltzmannStepResult",
     "BoltzmannSamples", "exact_ising", "exact_marginal", "kl_divergence",
     "ResonatorBoard", "PbitBoard", "NaturalGradientEstimator", "Stream", "Summary",
     "SolveResult", "InverseResult", "LogdetResult", "NaturalGradientResult", "SampleResult",
-    "StreamBlock", "QuarticGenerationResult", "DEFAULT_RESONATOR_URI", "DEFAULT_PBIT_URI", "errors",
+    "DenoiseResult", "StreamBlock", "QuarticGenerationResult", "DEFAULT_RESONATOR_URI",
+    "DEFAULT_PBIT_URI", "errors",
 ] + errors.__all__

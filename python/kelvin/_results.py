@@ -64,6 +64,16 @@ class SampleResult:
 
 
 @dataclass(frozen=True)
+class DenoiseResult:
+    """A denoising chain (kelvin.denoise): states[c, k] is chain c after k steps (states[:, 0] =
+    x_T, states[:, -1] the generated x_0), +-1 int8, one column per output node; run_ids[c, k]
+    the board's run of chain c, step k; summary (DenoisingSummary) with the energy ledger."""
+    states: np.ndarray
+    run_ids: np.ndarray
+    summary: Any
+
+
+@dataclass(frozen=True)
 class StreamBlock:
     """One frame of a stream: samples in physical units (unit, = offset + lsb * codes), one row
     per sample and one column per cell; first_sequence is the stream index of the first row;

@@ -79,6 +79,7 @@ py::object result_class(const char* name);
 
 void bind_errors(py::module_& m);
 void bind_boards(py::module_& m);
+void bind_denoising(py::module_& m);
 void bind_linear_algebra(py::module_& m);
 void bind_natural_gradient(py::module_& m);
 void bind_quartic(py::module_& m);

@@ -40,6 +40,7 @@ PYBIND11_MODULE(_kelvin, m) {
       "critical or off.");
   kelvin::python::bind_errors(m);
   kelvin::python::bind_boards(m);
+  kelvin::python::bind_denoising(m);
   kelvin::python::bind_linear_algebra(m);
   kelvin::python::bind_natural_gradient(m);
   kelvin::python::bind_quartic(m);
