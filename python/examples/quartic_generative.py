@@ -35,10 +35,10 @@ import quartic_training as qt  # noqa: E402
 CLASSES = (1, 7, 8)
 PAPER_KT_PER_DIGIT, PAPER_UNITS = 2.9e3, 784 + 512
 
-FULL = dict(size=14, hidden=60, per_class=2, iterations=300, batch=32, transitions=200,
-            lr=0.2, samples=64, pool=64, cal_mean=131072, cal_drift=65536)
-QUICK = dict(size=7, hidden=15, per_class=2, iterations=120, batch=16, transitions=100,
-             lr=0.2, samples=32, pool=32, cal_mean=32768, cal_drift=32768)
+FULL = dict(size=14, hidden=60, per_class=1, iterations=300, batch=16, transitions=200,
+            lr=0.5, samples=64, pool=64, cal_mean=131072, cal_drift=65536)
+QUICK = dict(size=7, hidden=15, per_class=1, iterations=120, batch=16, transitions=100,
+             lr=0.5, samples=32, pool=32, cal_mean=32768, cal_drift=32768)
 
 
 def parse_args(argv=None):
@@ -48,8 +48,10 @@ def parse_args(argv=None):
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--iterations", type=int, help="training iterations (default 300, quick 120)")
     p.add_argument("--samples", type=int, help="generated images per generator (64, quick 32)")
-    p.add_argument("--per-class", type=int, help="prototypes per class (default 2)")
+    p.add_argument("--per-class", type=int, help="prototypes per class (default 1, as Whitelam)")
     p.add_argument("--no-quartic-training", action="store_true", help="keep J4 = 1 fixed")
+    p.add_argument("--model", help="skip training: load this model.pt (a previous run's, same "
+                   "settings) and only generate and score")
     return p.parse_args(argv)
 
 
@@ -146,8 +148,15 @@ def main(argv=None) -> dict:
 
     log = lambda m: print(m, file=sys.stderr)  # noqa: E731
     model = qt.Model(setup, train_quartic=not args.no_quartic_training)
-    tr = qt.train(model, data, cfg["iterations"], cfg["batch"], cfg["lr"], args.seed,
-                  transitions=cfg["transitions"], pool=cfg["pool"], log=log)
+    if args.model:
+        saved = torch.load(args.model)
+        model.load_state_dict(saved["state"])
+        tr = qt.TrainResult(**saved["train"])
+    else:
+        tr = qt.train(model, data, cfg["iterations"], cfg["batch"], cfg["lr"], args.seed,
+                      transitions=cfg["transitions"], pool=cfg["pool"], log=log)
+        torch.save({"state": model.state_dict(), "train": vars(tr)},
+                   os.path.join(args.out_dir, "model.pt"))
     timing["training_s"] = tr.seconds
     ck = qt.checkpoint(model, data, notes=f"quartic_generative.py classes {list(CLASSES)}, "
                        f"{cfg['per_class']} prototypes per class, alpha {setup.alpha}/us")

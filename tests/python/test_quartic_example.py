@@ -83,11 +83,13 @@ def test_training_lowers_the_reverse_path_nll_on_held_out_paths(run):
 
 
 def test_board_generation_agrees_with_the_digital_float64_sampler(run):
-    # same model, board codes (quantized) against float64: the fraction of pixels on per sample
-    # and the heat per sample agree within 4 standard errors of their difference (n - 1 dof)
-    for name, agree in run[0]["board_vs_digital"].items():
-        for key in ("fraction_on", "heat_kt"):
-            assert abs(agree[key]["z"]) < 4.0, (name, key, agree[key])
+    # same model on the ideal board (codes, i.e. quantized) against float64: the fraction of
+    # pixels on per sample and the heat per sample agree within 4 standard errors of their
+    # difference (independent samples, n - 1 dof each). The flawed boards may differ: that is
+    # what the example measures, not asserts.
+    agree = run[0]["board_vs_digital"]["board_ideal"]
+    for key in ("fraction_on", "heat_kt"):
+        assert abs(agree[key]["z"]) < 4.0, (key, agree[key])
 
 
 def test_series_ou_step_equals_van_loan_matrix_exponentials():
