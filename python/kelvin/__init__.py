@@ -7,7 +7,8 @@
     print(result.summary)            # the brief report; fields are attributes
 
 Boards: kelvin.find(), kelvin.open(uri) (ResonatorBoard or PbitBoard, both with describe()).
-Jobs: solve, inverse, logdet, natgrad (and NaturalGradientEstimator), sample, stream.
+Jobs: solve, inverse, logdet, natgrad (and NaturalGradientEstimator), sample, stream,
+generate_quartic.
 Errors: kelvin.Error and its subclasses (kelvin.errors). PyTorch: kelvin.torch.TNGD.
 docs/python.md has the whole reference. Device work releases the GIL: threads driving
 different boards run in parallel; one board takes one call at a time.
@@ -22,6 +23,7 @@ from ._kelvin import (
     ResonatorBoard,
     Stream,
     find,
+    generate_quartic,
     inverse,
     logdet,
     natgrad,
@@ -36,6 +38,7 @@ from ._results import (
     InverseResult,
     LogdetResult,
     NaturalGradientResult,
+    QuarticGenerationResult,
     SampleResult,
     SolveResult,
     StreamBlock,
@@ -58,8 +61,8 @@ from .errors import (
 
 __all__ = [
     "find", "open", "solve", "inverse", "logdet", "natgrad", "sample", "stream", "uri_help",
-    "set_log_level",
+    "set_log_level", "generate_quartic",
     "ResonatorBoard", "PbitBoard", "NaturalGradientEstimator", "Stream", "Summary",
     "SolveResult", "InverseResult", "LogdetResult", "NaturalGradientResult", "SampleResult",
-    "StreamBlock", "DEFAULT_RESONATOR_URI", "DEFAULT_PBIT_URI", "errors",
+    "StreamBlock", "QuarticGenerationResult", "DEFAULT_RESONATOR_URI", "DEFAULT_PBIT_URI", "errors",
 ] + errors.__all__

@@ -82,3 +82,18 @@ class StreamBlock:
     error: str
     end_of_stream: bool
     extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QuarticGenerationResult:
+    """Generation on quartic cells: images (samples x visible cells, volts), pixels (the
+    checkpoint's offset + scale * volts), image_shape (rows, cols), heat_kt per sample
+    (V(x at switch-on) - V(x at the end)) / kT (NaN without noise), heat in V^2/us, trajectories
+    (samples x periods x visible volts, both phases) or None, summary."""
+    images: np.ndarray
+    pixels: np.ndarray
+    image_shape: tuple
+    heat_kt: np.ndarray
+    heat: np.ndarray
+    trajectories: Optional[np.ndarray]
+    summary: Any

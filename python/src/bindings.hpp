@@ -81,6 +81,7 @@ void bind_errors(py::module_& m);
 void bind_boards(py::module_& m);
 void bind_linear_algebra(py::module_& m);
 void bind_natural_gradient(py::module_& m);
+void bind_quartic(py::module_& m);
 void bind_sampling(py::module_& m);
 void bind_stream(py::module_& m);
 

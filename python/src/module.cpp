@@ -42,6 +42,7 @@ PYBIND11_MODULE(_kelvin, m) {
   kelvin::python::bind_boards(m);
   kelvin::python::bind_linear_algebra(m);
   kelvin::python::bind_natural_gradient(m);
+  kelvin::python::bind_quartic(m);
   kelvin::python::bind_sampling(m);
   kelvin::python::bind_stream(m);
 }
