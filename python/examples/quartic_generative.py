@@ -35,8 +35,8 @@ import quartic_training as qt  # noqa: E402
 CLASSES = (1, 7, 8)
 PAPER_KT_PER_DIGIT, PAPER_UNITS = 2.9e3, 784 + 512
 
-FULL = dict(size=14, hidden=60, per_class=1, iterations=300, batch=16, transitions=200,
-            lr=0.5, samples=64, pool=64, cal_mean=131072, cal_drift=65536)
+FULL = dict(size=14, hidden=60, per_class=1, iterations=150, batch=8, transitions=200,
+            lr=0.5, samples=64, pool=32, cal_mean=131072, cal_drift=65536)
 QUICK = dict(size=7, hidden=15, per_class=1, iterations=120, batch=16, transitions=100,
              lr=0.5, samples=32, pool=32, cal_mean=32768, cal_drift=32768)
 
@@ -46,7 +46,7 @@ def parse_args(argv=None):
     p.add_argument("--quick", action="store_true", help="7 x 7 images, 64 cells, short training")
     p.add_argument("--out-dir", default="quartic_out", help="results.json and PNGs go here")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--iterations", type=int, help="training iterations (default 300, quick 120)")
+    p.add_argument("--iterations", type=int, help="training iterations (default 150, quick 120)")
     p.add_argument("--samples", type=int, help="generated images per generator (64, quick 32)")
     p.add_argument("--per-class", type=int, help="prototypes per class (default 1, as Whitelam)")
     p.add_argument("--no-quartic-training", action="store_true", help="keep J4 = 1 fixed")

@@ -52,8 +52,24 @@ def on_board(kelvin, uri: str, checkpoint: dict, samples: int, calibration: str 
     with kelvin.open(uri) as board:
         r = kelvin.generate_quartic(board, checkpoint, samples=samples,
                                     timeout_s=600.0, calibration=calibration)
-    summary = r.summary.to_dict() if hasattr(r.summary, "to_dict") else {}
+    summary = _plain(r.summary.to_dict()) if hasattr(r.summary, "to_dict") else {}
+    energy = summary.get("energy") or {}
+    if isinstance(energy, dict) and energy.get("total_j") is not None:
+        summary["energy_per_sample_j"] = energy["total_j"] / samples
+        if energy.get("gpu_equivalent_j") is not None:
+            summary["gpu_equivalent_per_sample_j"] = energy["gpu_equivalent_j"] / samples
     return np.asarray(r.images), np.asarray(r.heat_kt), time.time() - t0, summary
+
+
+def _plain(value):
+    """JSON-safe copy: non-finite floats become None."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
 
 def has_board_job(kelvin) -> bool:

@@ -11,8 +11,8 @@ Phi = expm(-A tau), Gamma = int_0^tau expm(-A s) ds, Q_unit = int_0^tau expm(-A 
 
 For a symmetric A all three are functions of A, so Q_unit = Gamma(2A) = (I + Phi) Gamma / 2
 exactly (eigenvalue by eigenvalue: (1 - e^{-2 l tau}) / 2l = (1 + e^{-l tau})(1 - e^{-l tau}) / 2l).
-Gamma = tau phi1(-A tau) is summed as a Horner series, truncated where the remainder bound is
-below float64 round-off, and Phi = I - A Gamma. This equals Van Loan's block exponential (checked
+Gamma = tau phi1(-A tau) is summed as a Horner series (scaled and squared when ||A tau|| is
+large), truncated where the remainder bound is below float64 round-off, and Phi = I - A Gamma. This equals Van Loan's block exponential (checked
 against torch.linalg.matrix_exp to 1e-15 in the tests) and autograd through it is exact; it
 replaces matrix_exp because torch's matrix_exp backward on the 2n = 512 Van Loan block takes ~9 s.
 
@@ -60,13 +60,16 @@ def quantize_ste(x: torch.Tensor, lsb: float, lo: float, hi: float) -> torch.Ten
 
 
 def ou_matrices(a: torch.Tensor, tau: float = TAU):
-    """(Phi, Gamma, Q_unit) of the exact OU substep for a symmetric drift -A (differentiable)."""
+    """(Phi, Gamma, Q_unit) of the exact OU substep for a symmetric drift -A (differentiable).
+    Scaling and squaring: the series is summed for tau / 2^s with ||A tau / 2^s||_1 < 0.5, then
+    doubled s times with Phi(2t) = Phi(t)^2, Gamma(2t) = (I + Phi(t)) Gamma(t) (exact)."""
     n = a.shape[0]
     eye = torch.eye(n, dtype=a.dtype)
-    z = -a * tau
-    norm = float(torch.linalg.matrix_norm(z.detach(), ord=1))
-    if norm >= 0.5:  # outside the series' comfortable range: Van Loan by matrix_exp (slow, exact)
-        return ou_matrices_van_loan(a, tau)
+    norm = float(torch.linalg.matrix_norm(a.detach(), ord=1)) * tau
+    squarings = max(0, math.ceil(math.log2(norm / 0.5))) if norm >= 0.5 else 0
+    t = tau / 2**squarings
+    z = -a * t
+    norm = norm / 2**squarings
     # remainder of sum_k z^k/(k+1)! after degree m is <= norm^(m+1) / (m+2)! / (1 - norm)
     m = 1
     while norm ** (m + 1) / math.factorial(m + 2) / (1.0 - norm) > 1e-17:
@@ -74,8 +77,11 @@ def ou_matrices(a: torch.Tensor, tau: float = TAU):
     g = eye
     for k in range(m, 0, -1):
         g = eye + (z @ g) / (k + 1)
-    gamma = tau * g
+    gamma = t * g
     phi = eye - a @ gamma
+    for _ in range(squarings):
+        gamma = gamma + phi @ gamma
+        phi = phi @ phi
     q = 0.5 * (eye + phi) @ gamma
     return phi, gamma, 0.5 * (q + q.T)
 
