@@ -35,9 +35,9 @@ import quartic_training as qt  # noqa: E402
 CLASSES = (1, 7, 8)
 PAPER_KT_PER_DIGIT, PAPER_UNITS = 2.9e3, 784 + 512
 
-FULL = dict(size=14, hidden=60, per_class=1, iterations=150, batch=8, transitions=200,
-            lr=0.5, samples=64, pool=32, cal_mean=131072, cal_drift=65536)
-QUICK = dict(size=7, hidden=15, per_class=1, iterations=120, batch=16, transitions=100,
+FULL = dict(size=14, hidden=60, per_class=1, iterations=60, batch=8, transitions=200,
+            lr=0.02, samples=64, pool=32, cal_mean=131072, cal_drift=65536)
+QUICK = dict(size=7, hidden=15, per_class=1, iterations=100, batch=16, transitions=100,
              lr=0.5, samples=32, pool=32, cal_mean=32768, cal_drift=32768)
 
 
@@ -46,7 +46,7 @@ def parse_args(argv=None):
     p.add_argument("--quick", action="store_true", help="7 x 7 images, 64 cells, short training")
     p.add_argument("--out-dir", default="quartic_out", help="results.json and PNGs go here")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--iterations", type=int, help="training iterations (default 150, quick 120)")
+    p.add_argument("--iterations", type=int, help="training iterations (default 60, quick 100)")
     p.add_argument("--samples", type=int, help="generated images per generator (64, quick 32)")
     p.add_argument("--per-class", type=int, help="prototypes per class (default 1, as Whitelam)")
     p.add_argument("--no-quartic-training", action="store_true", help="keep J4 = 1 fixed")
@@ -96,6 +96,18 @@ def agreement(name, a01, b01, a_heat, b_heat) -> dict:
         out[key] = {name: ma, "digital": mb, "difference": ma - mb, "stderr": se,
                     "z": (ma - mb) / se if se > 0 else 0.0}
     return out
+
+
+def flaw_effect(volts, heats, name, threshold) -> dict:
+    """A flawed board against the ideal one. Both run the same seed, so the same noise stream
+    (common random numbers): differences are the flaws' (paired; stderr over samples, n - 1 dof)."""
+    dv = np.asarray(volts[name]) - np.asarray(volts["board_ideal"])
+    flips = (np.asarray(volts[name]) > threshold) != (np.asarray(volts["board_ideal"]) > threshold)
+    dh_mean, dh_se = stats(np.asarray(heats[name]) - np.asarray(heats["board_ideal"]))
+    return {"mean_abs_volts_difference": float(np.abs(dv).mean()),
+            "max_abs_volts_difference": float(np.abs(dv).max()),
+            "pixels_flipped_fraction": float(flips.mean()),
+            "heat_kt_difference": dh_mean, "heat_kt_difference_stderr": dh_se}
 
 
 def generator_entry(scorer, volts, heat, secs, threshold, cells, summary=None) -> dict:
@@ -165,7 +177,7 @@ def main(argv=None) -> dict:
         json.dump(ck, f)
 
     n, thr, vis = setup.cells, data.x_threshold, setup.visible
-    gens, grids, heats = {}, {}, {}
+    gens, grids, heats, volts = {}, {}, {}, {}
     with torch.no_grad():
         a, b, j4 = (t.numpy() for t in model.board(False))
     x, heat, secs = qsm.strang_generate(a, b, j4, setup.alpha * qt.KT, cfg["samples"],
@@ -192,7 +204,7 @@ def main(argv=None) -> dict:
                 timing["calibration_s"] = calibrate(cli, uri, cal, cfg)
             v, h, s, summ = qsm.on_board(kelvin, uri, ck, cfg["samples"], calibration=cal)
             gens[name], grids[name] = generator_entry(scorer, v, h, s, thr, n, summ)
-            heats[name] = h
+            heats[name], volts[name] = h, v
             gens[name]["uri"] = uri
         elif name == "board_ideal":
             v, h, s = qsm.emulated_board(ck, cfg["samples"], args.seed + 13)
@@ -211,6 +223,8 @@ def main(argv=None) -> dict:
     digital = grids["digital_float64"]
     agree = {name: agreement(name, grids[name], digital, heats[name], heats["digital_float64"])
              for name in gens if name.startswith("board")}
+    flaws = {name: flaw_effect(volts, heats, name, thr) for name in volts
+             if name != "board_ideal" and "board_ideal" in volts}
 
     cols = 8
     for name, imgs in grids.items():
@@ -244,7 +258,8 @@ def main(argv=None) -> dict:
                      "bias_code_max": int(np.abs(ck["bias_codes"]).max())},
         "paper_heat_kt_per_digit": PAPER_KT_PER_DIGIT, "paper_units": PAPER_UNITS,
         "board_job": "kelvin.generate_quartic" if board_job else "host stand-in",
-        "generators": gens, "board_vs_digital": agree, "notes": notes,
+        "generators": gens, "board_vs_digital": agree,
+        "flaws_vs_ideal_board": flaws, "notes": notes,
         "timing": timing, "wall_s": time.time() - t_start, "out_dir": args.out_dir,
     }
     with open(os.path.join(args.out_dir, "results.json"), "w") as f:
