@@ -237,7 +237,7 @@ def main(argv=None) -> dict:
     result = {
         "example": "quartic_generative", "quick": args.quick, "seed": args.seed,
         "classes": list(CLASSES), "prototypes": int(len(data.prototypes01)),
-        "image_size": size, "visible": vis, "hidden": setup.hidden, "cells": n,
+        "scorer_test_accuracy": scorer.test_accuracy, "image_size": size, "visible": vis, "hidden": setup.hidden, "cells": n,
         "alpha_per_us": setup.alpha, "t_f_samples": setup.samples_tf,
         "substeps_per_t_f": setup.substeps_tf, "noise_code": ck["noise_code"],
         "kT_volts2": setup.d, "threshold_volts": thr,
