@@ -13,6 +13,10 @@
 #                             (installs and builds what it needs first)
 #   ./kelvin.sh fashion [--quick]   SGD, Adam, exact NGD and TNGD on Fashion-MNIST
 #                             (python/examples/fashion_mnist.py; writes fashion-mnist-run/)
+#   ./kelvin.sh generative [--quick]   the generative examples (docs/generative.md): a DTM on
+#                             binarized Fashion-MNIST on the p-bit board, then Whitelam's
+#                             reverse-path training on the quartic resonator board; writes
+#                             generative-run/dtm/ and generative-run/quartic/
 #   ./kelvin.sh bench [ARGS]  build and run the benchmarks (median of 3, ratios against same-run
 #                             baselines); writes bench-results.json (docs/performance.md)
 #   ./kelvin.sh deps          only install the Debian packages
@@ -243,6 +247,12 @@ case "$cmd" in
     build_python
     python_run "$ROOT/python/examples/fashion_mnist.py" "$@"
     ;;
+  generative)
+    build_python
+    python_run "$ROOT/python/examples/dtm_fashion.py" --out-dir "$ROOT/generative-run/dtm" "$@"
+    python_run "$ROOT/python/examples/quartic_generative.py" \
+      --out-dir "$ROOT/generative-run/quartic" "$@"
+    ;;
   bench)
     install_deps
     configure
@@ -258,11 +268,11 @@ case "$cmd" in
     cli "$@"
     ;;
   help | -h | --help)
-    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'
     ;;
   *)
     log "unknown command '$cmd'"
-    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac
