@@ -3,6 +3,7 @@
 #   common <- firmware_protocol <- sim_backend (<- sim_backend/usb)
 #                               <- driver (<- driver/usb) <- driver/backends (also uses sim_backend)
 #                                         <- runtime <- tools/cli (also uses tools/matrix_io)
+#                                         <- runtime <- runtime/mpi (MPI) <- tools/kelvin_mpi
 #   tools/kelvind uses driver and driver/backends; tools/matrix_io and tools/run_file (HDF5 run
 #   files, used by tools/cli and python) use common only.
 #   tools/conformance (the protocol conformance suite) uses driver and driver/backends;
@@ -14,15 +15,16 @@ cmake_minimum_required(VERSION 3.25)
 
 # Which part a source file belongs to, from its folder (most specific first).
 set(folders "common/" "firmware-protocol/" "sim-backend/usb/" "sim-backend/" "driver/usb/"
-            "driver/backends/" "driver/" "runtime/" "tools/matrix_io/" "tools/run_file/"
-            "tools/kelvind/" "tools/conformance/" "tools/cli/" "python/")
+            "driver/backends/" "driver/" "runtime/mpi/" "runtime/" "tools/matrix_io/" "tools/run_file/"
+            "tools/kelvind/" "tools/conformance/" "tools/kelvin_mpi/" "tools/cli/" "python/")
 set(folder_parts common firmware_protocol sim_backend_usb sim_backend driver_usb driver_backends
-                 driver runtime matrix_io run_file kelvind conformance cli python)
+                 driver runtime_mpi runtime matrix_io run_file kelvind conformance kelvin_mpi cli python)
 # Which part a header belongs to, from its include path (most specific first).
 set(prefixes "kelvin/common/" "kelvin/firmware_protocol/" "kelvin/sim_backend/usb/"
              "kelvin/sim_backend/" "kelvin/driver/usb/" "kelvin/driver/backends/"
-             "kelvin/driver/" "kelvin/runtime/" "kelvin/tools/matrix_io/" "kelvin/tools/run_file/"
-             "kelvin/tools/kelvind/" "kelvin/tools/conformance/" "kelvin/tools/cli/"
+             "kelvin/driver/" "kelvin/runtime/mpi/" "kelvin/runtime/" "kelvin/tools/matrix_io/"
+             "kelvin/tools/run_file/" "kelvin/tools/kelvind/" "kelvin/tools/conformance/"
+             "kelvin/tools/kelvin_mpi/" "kelvin/tools/cli/"
              "kelvin/python/")
 set(prefix_parts ${folder_parts})
 
@@ -35,10 +37,13 @@ set(allowed_driver common firmware_protocol driver)
 set(allowed_driver_usb common firmware_protocol driver driver_usb)
 set(allowed_driver_backends common firmware_protocol sim_backend driver driver_usb driver_backends)
 set(allowed_runtime common firmware_protocol driver runtime)
+set(allowed_runtime_mpi common firmware_protocol driver runtime runtime_mpi)
 set(allowed_matrix_io common matrix_io)
 set(allowed_run_file common run_file)
 set(allowed_kelvind common firmware_protocol driver driver_backends kelvind)
 set(allowed_conformance common firmware_protocol driver driver_backends conformance)
+set(allowed_kelvin_mpi common firmware_protocol driver driver_backends runtime runtime_mpi
+                      kelvin_mpi)
 set(allowed_cli common firmware_protocol driver driver_backends runtime matrix_io run_file
                 conformance cli)
 set(allowed_python common firmware_protocol driver driver_backends runtime run_file cli python)
