@@ -43,7 +43,7 @@ set(allowed_run_file common run_file)
 set(allowed_kelvind common firmware_protocol driver driver_backends kelvind)
 set(allowed_conformance common firmware_protocol driver driver_backends conformance)
 set(allowed_kelvin_mpi common firmware_protocol driver driver_backends runtime runtime_mpi
-                      kelvin_mpi)
+                      matrix_io cli kelvin_mpi)
 set(allowed_cli common firmware_protocol driver driver_backends runtime matrix_io run_file
                 conformance cli)
 set(allowed_python common firmware_protocol driver driver_backends runtime run_file cli python)

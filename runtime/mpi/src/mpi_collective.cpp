@@ -88,14 +88,20 @@ MpiCollective::~MpiCollective() {
 }
 
 void MpiCollective::wait(MPI_Request& request, Deadline deadline, const char* what) {
+  // A few yields first (a collective between ranks that are ready takes tens of microseconds),
+  // then sleeps that grow to 1 ms, so that oversubscribed ranks leave the CPU to the busy one.
   auto nap = std::chrono::microseconds(20);
-  for (;;) {
+  for (int polls = 0;; ++polls) {
     int done = 0;
     check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), what);
     if (done)
       return;
     if (deadline.expired())
       throw Error(ErrorKind::kTimeout, fmt::format("MPI: {} passed the deadline", what));
+    if (polls < 64) {
+      std::this_thread::yield();
+      continue;
+    }
     std::this_thread::sleep_for(std::min<Deadline::Clock::duration>(nap, deadline.remaining()));
     nap = std::min(nap * 2, std::chrono::microseconds(1000));
   }

@@ -2,9 +2,9 @@
 // an MPI communicator (Debian's OpenMPI; any MPI-3 library), one board per rank.
 //
 // Every operation is a non-blocking MPI collective polled until it completes or the deadline
-// passes (a blocking MPI call cannot be abandoned at a deadline): polled with MPI_Test and sleeps
-// that grow from 20 us to 1 ms, so that oversubscribed ranks (more ranks than cores, as in the
-// tests) leave the CPU to the rank that has work. Sums of doubles are gathered and added in rank
+// passes (a blocking MPI call cannot be abandoned at a deadline): polled with MPI_Test, a few
+// yields, then sleeps growing from 20 us to 1 ms, so that oversubscribed ranks (more ranks than
+// cores, as in the tests) leave the CPU to the rank that has work. Sums of doubles are gathered and added in rank
 // order on every rank, so all ranks hold bit-identical results whatever algorithm the MPI library
 // picks (the Krylov loop of the distributed block solve relies on it: its ranks must take the
 // same branches). Integer reductions use MPI_Iallreduce.
