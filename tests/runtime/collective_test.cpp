@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "kelvin/common/error.hpp"
+#include "kelvin/runtime/scale_out.hpp"
 #include "kelvin/runtime/thread_group.hpp"
 
 namespace kelvin::runtime {
@@ -127,6 +128,31 @@ TEST(Collective, LocalCollectiveIsTheIdentityAndRethrowsItsOwnFailure) {
   LocalCollective c;
   EXPECT_EQ(c.sum(2.5, soon(), "sum"), 2.5);
   EXPECT_THROW(c.checked("step", soon(), [] { throw Error(ErrorKind::kTimeout, "late"); }), Error);
+}
+
+TEST(ScaleOut, GathersTheSlowestBoardsTimeAndEveryBoardsEnergy) {
+  std::vector<ScaleOutSummary> out(3);
+  on_every_rank(3, [&](Collective& c) {
+    c.set_label("board " + std::to_string(c.rank()));
+    JobSummary job;
+    job.device_time_s = 1.0 + c.rank();
+    job.energy.analog_j = 0.5;
+    job.energy.io_bytes = 100;
+    c.sum(1.0, soon(), "some work");
+    out[static_cast<std::size_t>(c.rank())] = gather_scale_out(c, job, soon());
+  });
+  for (int r = 0; r < 3; ++r) {
+    const ScaleOutSummary& s = out[static_cast<std::size_t>(r)];
+    EXPECT_EQ(s.ranks, 3);
+    EXPECT_EQ(s.rank, r);
+    EXPECT_EQ(s.boards, (std::vector<std::string>{"board 0", "board 1", "board 2"}));
+    EXPECT_DOUBLE_EQ(s.device_time_s, 3.0);
+    EXPECT_DOUBLE_EQ(s.device_time_sum_s, 6.0);
+    EXPECT_DOUBLE_EQ(s.energy.analog_j, 1.5);
+    EXPECT_EQ(s.energy.io_bytes, 300u);
+    EXPECT_EQ(s.collective_operations, 1u);  // the job's own, not the summary's gathers
+    EXPECT_EQ(s.collective_bytes, 3u * sizeof(double));
+  }
 }
 
 }  // namespace
