@@ -106,6 +106,10 @@ void Collective::agree(std::exception_ptr failure, Deadline deadline, std::strin
       std::rethrow_exception(failure);
     return;
   }
+  // A board call that failed at the deadline itself (a stalled board) must still be agreed on:
+  // the agreement has kAgreementGrace beyond the job's deadline.
+  if (!deadline.is_never())
+    deadline = Deadline::at(deadline.when() + kAgreementGrace);
   // The first failing rank (size() when none failed), then its story from it to everyone.
   std::int64_t first = failure ? rank() : size();
   min(std::span<std::int64_t>(&first, 1), deadline, step);
