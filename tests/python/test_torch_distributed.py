@@ -4,7 +4,6 @@ and the parent compares with one process on the global batch: the gathered curva
 steps (exactly), TNGD's direction (within its error bars), identical parameters on the ranks, and
 the errors of wrong setups on every rank."""
 
-import math
 import os
 import socket
 import traceback
@@ -213,8 +212,9 @@ def test_tngd_ranks_apply_the_same_update_within_its_error_bars(ranks, case):
     assert step["method"] == case
     # The applied direction is the mean of two boards' estimates, each with its (REPEATS)
     # reads' standard error: the mean's error is sqrt(se_0^2 + se_1^2) / 2 with at least
-    # REPEATS - 1 degrees of freedom (Student-t, conservative). Bonferroni over the N components at a
-    # family-wise 1%, plus the transient bound of the estimates (as in test_torch.py).
+    # REPEATS - 1 degrees of freedom (Student-t, conservative). Bonferroni over the N
+    # components at a family-wise 1%, plus the transient bound of the estimates (as in
+    # test_torch.py).
     d_tngd = tngd[0]["thetas"][0] - tngd[0]["thetas"][1]
     d_ngd = thetas[0] - thetas[1]
     n = d_ngd.numel()
@@ -228,6 +228,11 @@ def test_tngd_ranks_apply_the_same_update_within_its_error_bars(ranks, case):
     # the one-process NGD: 0.69 and 0.89).
     teeth = float(((d_tngd - mean_of_local_natural_gradients(case)).abs() / bound).max())
     assert teeth > 1.0, teeth
+    # the boards differ: rank 1's is another emulated board (its serial keys the component
+    # flaws), rank 0's the single-process one
+    assert "serial=SIM-RES-64-3" in tngd[0]["steps"][0]["uri"]
+    assert f"serial=SIM-RES-64-{rank_seed(3, 1)}" in tngd[1]["steps"][0]["uri"]
+    assert tngd[0]["totals"]["communication_bytes"] > 0
 
 
 def mean_of_local_natural_gradients(case):
@@ -242,11 +247,6 @@ def mean_of_local_natural_gradients(case):
     d = sum(kt.damped_solve(kt.curvature_factor(model, local(x, r)), g, 0.05)[0]
             for r in range(WORLD))
     return d / WORLD
-    # the boards differ: rank 1's is another emulated board (its serial keys the component
-    # flaws), rank 0's the single-process one
-    assert "serial=SIM-RES-64-3" in tngd[0]["steps"][0]["uri"]
-    assert f"serial=SIM-RES-64-{rank_seed(3, 1)}" in tngd[1]["steps"][0]["uri"]
-    assert tngd[0]["totals"]["communication_bytes"] > 0
 
 
 def test_wrong_setups_fail_on_every_rank_with_a_clear_error(ranks):

@@ -97,9 +97,9 @@ class Distributed:
             group = getattr(model, "process_group", None) or dist.group.WORLD
         backend = str(dist.get_backend(group))
         if backend != "gloo":
-            raise ValueError(f"{name}: torch.distributed with the {backend!r} backend; kelvin.torch "
-                             "combines its CPU float64 curvature rows and estimates with the "
-                             "'gloo' backend (init_process_group('gloo'))")
+            raise ValueError(f"{name}: torch.distributed with the {backend!r} backend; "
+                             "kelvin.torch combines its CPU float64 curvature rows and estimates "
+                             "with the 'gloo' backend (init_process_group('gloo'))")
         return group
 
     @classmethod
