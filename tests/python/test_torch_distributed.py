@@ -264,3 +264,12 @@ def test_process_group_without_torch_distributed_is_refused():
         pytest.skip("torch.distributed is initialized in this process")
     with pytest.raises(RuntimeError, match="init_process_group"):
         kt.NGD(mlp([2, 2], 0), lr=0.1, process_group=object())
+
+
+def test_rank_in_the_device_uri_is_replaced_by_the_rank():
+    if dist.is_initialized():
+        pytest.skip("torch.distributed is initialized in this process")
+    opt = kt.TNGD(mlp([2, 2], 0), "sim:resonator?cells=16&seed={rank}", lr=0.1)
+    assert opt.rank == 0 and opt.world_size == 1
+    assert opt.board.serial == "SIM-RES-16-0"
+    opt.close()
