@@ -161,9 +161,11 @@ def train_one(name: str, s: dict, data: dict, batches: list, init_state: dict, l
         start = time.perf_counter()
         try:
             opt.step(closure)
-        except ValueError:
-            # NGD and TNGD refuse a step with a non-finite loss: the run has diverged.
-            if math.isfinite(seen.get("loss", 0.0)):
+        except ValueError as e:
+            # NGD and TNGD refuse a step with a non-finite loss: the run has diverged (under
+            # torchrun another rank's loss: this rank's gradient, averaged by DDP, is non-finite)
+            peer = s["world_size"] > 1 and "non-finite" in str(e)
+            if math.isfinite(seen.get("loss", 0.0)) and not peer:
                 raise
             diverged = k
             log(f"  {name}: non-finite loss at step {k}; stopped")
