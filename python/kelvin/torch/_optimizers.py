@@ -314,7 +314,8 @@ class NGD(_CurvatureOptimizer):
         curvature_samples, curvature_method, host_time_s (wall time of the whole step: closure,
         curvature, solve, update), closure_time_s, host_flops, host_energy_j (100 pJ per FLOP, as
         kelvin's ledger), device_time_s, energy_j and board_wall_time_s (0: no board), method,
-        warnings.
+        warnings; world_size, rank, communication_time_s (part of host_time_s) and
+        communication_bytes (0 without torch.distributed).
     totals : dict
         Sums of the numeric reports since construction, and steps.
     """
