@@ -104,6 +104,8 @@ TEST(PartitionedSampling, AlternatingScheduleMatchesTheExactLawAtIntervalOne) {
   EXPECT_EQ(s.samples_per_chain, 2u * 1500u);
   EXPECT_EQ(s.stderr_dof, 15u);
   EXPECT_EQ(s.scale_out.ranks, 2);
+  // Each board sweeps in every other phase: along the schedule the job takes twice its time.
+  EXPECT_DOUBLE_EQ(s.schedule_device_time_s / s.device_time_s, (1.0 + 2 * 1564) / (1 + 1564));
   EXPECT_TRUE(s.warnings.empty());
 }
 

@@ -141,6 +141,7 @@ class PartitionedRun {
       std::memcpy(held_.data() + std::size_t{c} * n,
                   frame_.data() + (std::size_t{c} * sweeps + sweeps - 1) * n, n);
     samples_per_chain_ += accumulate ? sweeps : 0;
+    schedule_sweeps_ += sweeps;
   }
 
   // The moments over every rank, and their between-chain standard errors.
@@ -175,6 +176,7 @@ class PartitionedRun {
   std::uint64_t samples_per_chain() const noexcept { return samples_per_chain_; }
   std::uint64_t exchanges() const noexcept { return exchanges_; }
   std::uint64_t exchange_bytes() const noexcept { return exchange_bytes_; }
+  std::uint64_t schedule_sweeps() const noexcept { return schedule_sweeps_; }
 
  private:
   // This rank's board: the boundary biases, then `sweeps` sweeps (in runs within the board's
@@ -252,6 +254,7 @@ class PartitionedRun {
   std::vector<std::int64_t> sums_;  // [chain][node, then edge]
   std::uint64_t sweeps_run_ = 0, programs_ = 0, values_read_ = 0;
   std::uint64_t samples_per_chain_ = 0, exchanges_ = 0, bytes_sent_ = 0, exchange_bytes_ = 0;
+  std::uint64_t schedule_sweeps_ = 0;
 };
 
 std::uint64_t rounded_up(std::uint64_t sweeps, std::uint32_t interval) {
@@ -309,6 +312,8 @@ PartitionedSamplingResult sample_partitioned(Collective& group, driver::PbitBoar
   s.burn_in_sweeps = burn_rounds * interval;
   s.sweeps_run = run.sweeps_run();
   s.samples_per_chain = run.samples_per_chain();
+  const double rate = board.pbit().sweep_rate_hz;
+  s.schedule_device_time_s = rate > 0.0 ? static_cast<double>(run.schedule_sweeps()) / rate : 0.0;
   s.exchanges = run.exchanges();
   s.exchange_bytes = run.exchange_bytes();
   s.beta_used = board.pbit().beta.to_physical(std::int64_t{run.beta_code()});

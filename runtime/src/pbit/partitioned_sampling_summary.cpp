@@ -46,6 +46,8 @@ ReportFields PartitionedSamplingSummary::fields() const {
       field("sweeps", "sweeps per chain", sweeps, "", "after the burn-in, rounded up"),
       field("burn_in", "burn-in sweeps", burn_in_sweeps, "", "rounded up"),
       field("sweeps_run", "sweeps run", sweeps_run, "", "by this rank's board"),
+      field("schedule_device_time_s", "device time along the schedule", schedule_device_time_s, "s",
+            "every phase at the sweep rate, held phases included"),
       field("samples_per_chain", "samples per chain", samples_per_chain, "",
             "joint states after every sweep of a phase"),
       field("exchanges", "exchanges", exchanges, "", "boundary gathers"),

@@ -99,6 +99,9 @@ struct PartitionedSamplingSummary : JobSummary {
   std::uint64_t sweeps = 0;          // per node after the burn-in (rounded up)
   std::uint64_t burn_in_sweeps = 0;  // rounded up
   std::uint64_t sweeps_run = 0;      // by this rank's board, burn-in included
+  // Modelled device time along the schedule: every phase's sweeps at the nominal sweep rate,
+  // held phases included (alternating: twice the boards' busy time; concurrent: the same).
+  double schedule_device_time_s = 0.0;
   std::uint64_t samples_per_chain = 0;
   std::uint64_t exchanges = 0;       // boundary gathers
   std::uint64_t exchange_bytes = 0;  // boundary bytes all ranks sent, over the job
