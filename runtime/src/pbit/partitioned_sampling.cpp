@@ -79,6 +79,14 @@ class PartitionedRun {
       : group_(group), board_(board), model_(model), o_(o), deadline_(deadline) {}
 
   void prepare(const std::vector<int>& owner) {
+    // A phase keeps every sweep's spins of every chain (one byte per global node) on the host.
+    constexpr std::uint64_t kMaxFrameBytes = std::uint64_t{1} << 28;
+    if (std::uint64_t{o_.chains} * o_.exchange_interval * model_.nodes > kMaxFrameBytes) {
+      throw Error(ErrorKind::kInvalidArgument,
+                  fmt::format("partitioned sampling: chains x exchange_interval x nodes = {} x {} "
+                              "x {} bytes per phase exceeds {} MiB: use a shorter interval",
+                              o_.chains, o_.exchange_interval, model_.nodes, kMaxFrameBytes >> 20));
+    }
     plan_ = detail::plan_partition(model_, owner, group_.size(), group_.rank(), o_.schedule);
     layout_ = detail::lay_out_part(model_, plan_, board_, o_.chains);
     beta_code_ = board_.beta_code(o_.beta);

@@ -139,7 +139,8 @@ std::vector<int> strip_owner(std::uint32_t rows, std::uint32_t cols, int ranks);
 // Throws common::Error on every rank alike: kInvalidArgument for bad options, an owner vector of
 // the wrong size or naming a rank outside the group, a rank without nodes, inputs that differ
 // between ranks (naming the rank), same-colour neighbours under the alternating schedule, more
-// chains than copies fit; kOutOfRange for a boundary field beyond the bias range (naming the
+// chains than copies fit, chains x exchange_interval x nodes above 256 MiB (a phase's spins on
+// the host); kOutOfRange for a boundary field beyond the bias range (naming the
 // node) or a weight beyond the cap; kNotSupported for a part that does not embed; the failing
 // rank's error (naming it and its board) for a board failure; kTimeout at the deadline.
 PartitionedSamplingResult sample_partitioned(Collective& group, driver::PbitBoard& board,
