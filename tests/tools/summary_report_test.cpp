@@ -22,6 +22,7 @@
 #include "kelvin/runtime/pbit/dtm_chain.hpp"
 #include "kelvin/runtime/pbit/ising_sampling.hpp"
 #include "kelvin/runtime/pbit/parallel_tempering.hpp"
+#include "kelvin/runtime/pbit/partitioned_sampling.hpp"
 #include "kelvin/runtime/quartic_generation.hpp"
 #include "kelvin/runtime/selftest/selftest.hpp"
 #include "kelvin/runtime/solve.hpp"
@@ -229,6 +230,18 @@ TEST(SummaryReport, IsingSamplingFieldsAppearInTheJsonAndTheFullReport) {
   runtime::IsingSamplingOptions options;
   options.sweeps = 50;
   expect_fields_in_json_and_report(runtime::sample_ising(board, chain_model(), options).summary);
+}
+
+TEST(SummaryReport, PartitionedSamplingFieldsAppearInTheJsonAndTheFullReport) {
+  auto board = pbit();  // one rank: the whole 3 x 4 grid on the 3 x 4 lattice
+  runtime::LocalCollective group;
+  runtime::PartitionedSamplingOptions options;
+  options.chains = 1;
+  options.sweeps = 50;
+  expect_fields_in_json_and_report(runtime::sample_partitioned(group, board,
+                                                               runtime::grid_model(3, 4, 2, 1, 1),
+                                                               std::vector<int>(12, 0), options)
+                                       .summary);
 }
 
 TEST(SummaryReport, ParallelTemperingFieldsAppearInTheJsonAndTheFullReport) {
