@@ -9,7 +9,8 @@ Reads Debian's dataset-fashion-mnist files (never downloads; fashion_data.py), t
 kelvin.torch.NGD (exact, digital, float64) and kelvin.torch.TNGD (the emulated resonator board,
 --device), and writes results.json and PNG plots into --out-dir. The summary (per optimizer:
 test accuracy, wall time, modelled device time, energy) goes to stdout as JSON; progress goes
-to stderr. docs/python.md shows a measured run.
+to stderr. docs/python.md shows a measured run. Under torchrun (--nproc_per_node=W) it trains
+data parallel with the same global batches and steps, one board per rank (fashion_distributed.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fashion_data  # noqa: E402
+import fashion_distributed as fd  # noqa: E402
 
 OPTIMIZERS = ("sgd", "adam", "ngd", "tngd")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -99,11 +101,11 @@ def make_optimizer(name: str, model: torch.nn.Module, s: dict):
     kt = import_kelvin_torch()
     if name == "ngd":
         return kt.NGD(model, lr=s["ngd_lr"], damping=s["damping"], curvature="ggn",
-                      curvature_batch=s["curvature_batch"])
+                      curvature_batch=fd.local_curvature_batch(s))
     if name == "tngd":
         return kt.TNGD(model, device=s["device"], lr=s["tngd_lr"], damping=s["damping"],
                        t=s["t"], transient_tolerance=s["transient_tolerance"], curvature="ggn",
-                       curvature_batch=s["curvature_batch"], loss="cross_entropy",
+                       curvature_batch=fd.local_curvature_batch(s), loss="cross_entropy",
                        repeats=s["repeats"], seed=s["seed"])
     raise ValueError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
 
@@ -125,6 +127,7 @@ def train_one(name: str, s: dict, data: dict, batches: list, init_state: dict, l
     integration too for TNGD), not the evaluations."""
     model = build_model(s["hidden"], s["seed"])
     model.load_state_dict(init_state)
+    model = fd.wrap(model, s)   # DistributedDataParallel under torchrun
     opt = make_optimizer(name, model, s)
     steps = {"step": [], "loss": [], "accuracy": [], "wall_time_s": [], "device_time_s": [],
              "energy_j": [], "host_time_s": [], "host_energy_j": [], "modelled_time_s": []}
@@ -142,7 +145,8 @@ def train_one(name: str, s: dict, data: dict, batches: list, init_state: dict, l
     diverged = None
     epoch_loss = epoch_correct = epoch_seen = 0.0
     for k, idx in enumerate(batches, start=1):
-        xb, yb = data["x_train"][idx], data["y_train"][idx]
+        mine = fd.local_batch(idx, s)   # this rank's slice (all of it in one process)
+        xb, yb = data["x_train"][mine], data["y_train"][mine]
         seen = {}
 
         def closure():
@@ -157,14 +161,17 @@ def train_one(name: str, s: dict, data: dict, batches: list, init_state: dict, l
         start = time.perf_counter()
         try:
             opt.step(closure)
-        except ValueError:
-            # NGD and TNGD refuse a step with a non-finite loss: the run has diverged.
-            if math.isfinite(seen.get("loss", 0.0)):
+        except ValueError as e:
+            # NGD and TNGD refuse a step with a non-finite loss: the run has diverged (under
+            # torchrun another rank's loss: this rank's gradient, averaged by DDP, is non-finite)
+            peer = s["world_size"] > 1 and "non-finite" in str(e)
+            if math.isfinite(seen.get("loss", 0.0)) and not peer:
                 raise
             diverged = k
             log(f"  {name}: non-finite loss at step {k}; stopped")
             break
         elapsed = time.perf_counter() - start
+        seen = fd.global_seen(seen, len(mine), s)
         wall += elapsed
         last = getattr(opt, "last_step", None) or {}
         device += float(last.get("device_time_s", 0.0))
@@ -272,9 +279,12 @@ def run(settings: dict, optimizers=OPTIMIZERS, log=None) -> dict:
     """The comparison: every optimizer in `optimizers` from the same initial weights over the
     same batches. `settings` overrides DEFAULTS and FULL (keys of both, plus data_dir). Returns
     the results dict that main() writes as results.json."""
+    s = {**DEFAULTS, **FULL, "data_dir": fashion_data.DEFAULT_DIR, "mode": "full",
+         "world_size": 1, "rank": 0, **settings}
+    if s["rank"] != 0:
+        log = lambda msg: None  # noqa: E731 - rank 0 logs
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
-    s = {**DEFAULTS, **FULL, "data_dir": fashion_data.DEFAULT_DIR, "mode": "full", **settings}
-    threads = min(2, torch.get_num_threads())
+    threads = max(1, min(2, torch.get_num_threads()) // s["world_size"])   # W ranks share
     torch.set_num_threads(threads)
     data = load_data(s["data_dir"], s["test_examples"])
     n_train = data["x_train"].shape[0]
@@ -291,6 +301,8 @@ def run(settings: dict, optimizers=OPTIMIZERS, log=None) -> dict:
     parameters = sum(p.numel() for p in model.parameters())
     s["title"] = (f"Fashion-MNIST, MLP 784-{s['hidden']}-10 ({parameters:,} parameters), "
                   f"batch {s['batch_size']}, {len(batches)} steps")
+    if s["world_size"] > 1:
+        s["title"] += f", {s['world_size']} ranks"
     results = {"settings": {**s, "parameters": parameters, "steps": len(batches),
                             "optimizers": list(optimizers), "train_examples": n_train,
                             "feature_mean": data["mean"], "feature_std": data["std"],
@@ -386,12 +398,17 @@ def main(argv=None) -> int:
     bad = [n for n in names if n not in OPTIMIZERS]
     if bad:
         raise SystemExit(f"unknown optimizer(s) {bad}; choose from {', '.join(OPTIMIZERS)}")
+    fd.setup(settings)   # torchrun: the gloo process group, world_size and rank
     try:
         with c_stdout_to_stderr():
             results = run(settings, names)
     except fashion_data.DatasetMissing as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    finally:
+        fd.finish()
+    if settings["rank"] != 0:   # rank 0 writes the results
+        return 0
     os.makedirs(a.out_dir, exist_ok=True)
     path = os.path.join(a.out_dir, "results.json")
     with open(path, "w") as f:

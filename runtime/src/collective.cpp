@@ -106,11 +106,21 @@ void Collective::agree(std::exception_ptr failure, Deadline deadline, std::strin
       std::rethrow_exception(failure);
     return;
   }
-  // The first failing rank (size() when none failed), then its story from it to everyone.
-  std::int64_t first = failure ? rank() : size();
-  min(std::span<std::int64_t>(&first, 1), deadline, step);
-  if (first == size())
+  // A board call that failed at the deadline itself (a stalled board) must still be agreed on:
+  // the agreement has kAgreementGrace beyond the job's deadline.
+  if (!deadline.is_never())
+    deadline = Deadline::at(deadline.when() + kAgreementGrace);
+  // Which failure is reported: the lowest failing rank whose failure is not a timeout, else the
+  // lowest failing rank. A timeout is usually a consequence (a rank that went on working until
+  // the deadline while another's board had already gone), so it must not hide the cause.
+  // Priority: rank for a cause, size + rank for a timeout, 2 size when this rank did not fail.
+  std::int64_t priority = 2 * static_cast<std::int64_t>(size());
+  if (failure)
+    priority = (kind == ErrorKind::kTimeout ? size() : 0) + rank();
+  min(std::span<std::int64_t>(&priority, 1), deadline, step);
+  if (priority == 2 * static_cast<std::int64_t>(size()))
     return;
+  const std::int64_t first = priority % size();
   std::vector<std::uint8_t> story;
   if (first == rank())
     story = encode_failure(kind, text);

@@ -104,6 +104,25 @@ TEST(Collective, TheFirstFailingRankIsTheOneReported) {
   });
 }
 
+TEST(Collective, ABoardThatTimesOutAtTheDeadlineIsStillNamedOnEveryRank) {
+  std::vector<std::string> messages(2);
+  on_every_rank(2, [&](Collective& c) {
+    const Deadline deadline = Deadline::after(std::chrono::milliseconds(300));
+    try {
+      c.checked("stalled step", deadline, [&] {
+        if (c.rank() == 1) {  // a stalled board: its call gives up exactly at the deadline
+          std::this_thread::sleep_until(deadline.when());
+          throw Error(ErrorKind::kTimeout, "no reply from the board");
+        }
+      });
+    } catch (const Error& e) {
+      messages[static_cast<std::size_t>(c.rank())] = e.what();
+    }
+  });
+  for (const auto& m : messages)
+    EXPECT_EQ(m, "rank 1 of 2 failed in 'stalled step': no reply from the board");
+}
+
 TEST(Collective, ARankThatNeverArrivesTimesOutTheOthersAndPoisonsThem) {
   on_every_rank(2, [](Collective& c) {
     if (c.rank() == 1)

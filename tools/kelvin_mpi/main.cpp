@@ -67,6 +67,12 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kExitUsageError;
   }
   kelvin::runtime::mpi::MpiCollective group;
+  try {
+    km::set_local_rank(session->local_rank());
+  } catch (const std::exception& e) {
+    print_error(rank, e.what());
+    return kExitRuntimeError;
+  }
   for (const auto& command : commands) {
     if (!command.app->parsed())
       continue;

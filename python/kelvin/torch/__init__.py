@@ -18,6 +18,9 @@ Curvature (shared by both): the Gauss-Newton matrix (curvature="ggn") or the emp
 ("empirical_fisher") of the first `curvature_batch` samples of the batch, as a factor U with
 F = U^T U (never formed by this package); see kelvin.torch._curvature for the formulas. The
 helpers `per_sample_jacobians` and `curvature_factor` expose it.
+
+Under torch.distributed (DistributedDataParallel, gloo) both take the curvature of the global
+batch, one board per rank for TNGD: kelvin.torch._distributed says how and why.
 """
 
 from ._functional import curvature_factor, per_sample_jacobians

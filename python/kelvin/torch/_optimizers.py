@@ -12,6 +12,7 @@ from torch import nn
 from torch.optim.optimizer import Optimizer, required
 
 from ._curvature import EMPIRICAL_FISHER, GGN, CurvatureEngine, check_kinds
+from ._distributed import Distributed
 
 # kelvin's energy ledger charges host work at 100 pJ per FLOP (docs/energy.md, "host").
 HOST_JOULES_PER_FLOP = 100e-12
@@ -20,7 +21,7 @@ ADAM_EPSILON = 1e-8
 STATE_KEY = "kelvin"   # the optimizer-wide state (step, warm start); not a parameter's state
 
 _TOTAL_KEYS = ("host_time_s", "closure_time_s", "host_flops", "host_energy_j", "device_time_s",
-               "energy_j", "board_wall_time_s")
+               "energy_j", "board_wall_time_s", "communication_time_s", "communication_bytes")
 
 
 def damped_solve(u: torch.Tensor, g: torch.Tensor, damping: float):
@@ -71,9 +72,12 @@ class _CurvatureOptimizer(Optimizer):
     _example = ""
     _global_keys: tuple = ()
 
-    def __init__(self, model, param_groups, defaults):
+    def __init__(self, model, param_groups, defaults, process_group=None):
         if not isinstance(model, nn.Module):
             raise _not_a_model(self._name, self._example, model)
+        ddp = model
+        if isinstance(model, nn.parallel.DistributedDataParallel):
+            model = model.module   # hooks and curvature reruns on the module, outside DDP's sync
         params = (param_groups if param_groups is not None
                   else [p for p in model.parameters() if p.requires_grad])
         super().__init__(params, defaults)
@@ -86,6 +90,10 @@ class _CurvatureOptimizer(Optimizer):
                                      "for the model's own parameters")
         self._options()   # validate now, not at the first step (and before any hook)
         self.model = model
+        # torch.distributed: the curvature of the global batch (kelvin.torch._distributed)
+        self._dist = Distributed.resolve(process_group, ddp, self._name)
+        self.world_size = self._dist.world if self._dist is not None else 1
+        self.rank = self._dist.rank if self._dist is not None else 0
         self._engine = CurvatureEngine(model)
         self.last_step: Optional[Dict] = None
         self.totals: Dict = {"steps": 0, **{k: 0.0 for k in _TOTAL_KEYS}}
@@ -145,6 +153,17 @@ class _CurvatureOptimizer(Optimizer):
                              "loss.backward() and returns the loss")
         o = self._options()
         t0 = time.perf_counter()
+        if self._dist is None:
+            return self._step(o, closure, t0)
+        self._dist.begin_step()
+        try:
+            return self._step(o, closure, t0)
+        except Exception as error:
+            if not self._dist.exchanged:   # the others wait in the curvature exchange
+                self._dist.fail(error)
+            raise
+
+    def _step(self, o, closure, t0):
         engine = self._engine
         with engine.capture(output_grad=o["curvature"] == EMPIRICAL_FISHER):
             with torch.enable_grad():
@@ -172,8 +191,15 @@ class _CurvatureOptimizer(Optimizer):
         engine.captured = type(cap)()   # the batch's tensors are no longer needed
         if not torch.isfinite(u).all():
             raise ValueError(f"{self._name}: the curvature factor has non-finite entries")
+        comm: Dict = {}
+        if self._dist is not None:
+            flat = torch.cat([p.detach().reshape(-1) for p in params])
+            u, info.samples = self._dist.combine(u, info.samples, g, flat)
+            info.rows = int(u.shape[0])
         report: Dict = {}
         d = self._direction(g, u, o, report)
+        if self._dist is not None:
+            comm = dict(self._dist.last)
         if not torch.isfinite(d).all():
             raise ValueError(f"{self._name}: the direction has non-finite entries; the "
                              "parameters were not changed")
@@ -213,6 +239,11 @@ class _CurvatureOptimizer(Optimizer):
             "energy_j": 0.0,
             "board_wall_time_s": 0.0,
             "method": "",
+            "world_size": self.world_size,
+            "rank": self.rank,
+            "communication_time_s": 0.0,
+            "communication_bytes": 0,
+            **comm,
             **report,
             "warnings": info.notes + report.get("warnings", []),
         }
@@ -271,6 +302,10 @@ class NGD(_CurvatureOptimizer):
     param_groups : list of dict, optional
         Standard torch parameter groups (of the model's parameters); only lr may differ between
         groups. Default: every parameter of the model that requires grad.
+    process_group : torch.distributed process group, optional
+        Under DistributedDataParallel (a DDP model's group, or the default group, when
+        torch.distributed is initialized): the ranks gather their curvature rows so that every
+        rank solves with the global batch's curvature (kelvin.torch._distributed; as TNGD).
 
     Attributes
     ----------
@@ -279,7 +314,8 @@ class NGD(_CurvatureOptimizer):
         curvature_samples, curvature_method, host_time_s (wall time of the whole step: closure,
         curvature, solve, update), closure_time_s, host_flops, host_energy_j (100 pJ per FLOP, as
         kelvin's ledger), device_time_s, energy_j and board_wall_time_s (0: no board), method,
-        warnings.
+        warnings; world_size, rank, communication_time_s (part of host_time_s) and
+        communication_bytes (0 without torch.distributed).
     totals : dict
         Sums of the numeric reports since construction, and steps.
     """
@@ -289,10 +325,10 @@ class NGD(_CurvatureOptimizer):
     _global_keys = ("damping", "curvature", "curvature_batch", "loss", "adam")
 
     def __init__(self, model, *, lr=required, damping=1e-3, curvature=GGN, curvature_batch=None,
-                 loss="cross_entropy", adam=False, param_groups=None):
+                 loss="cross_entropy", adam=False, param_groups=None, process_group=None):
         defaults = dict(lr=lr, damping=damping, curvature=curvature,
                         curvature_batch=curvature_batch, loss=loss, adam=adam)
-        super().__init__(model, param_groups, defaults)
+        super().__init__(model, param_groups, defaults, process_group)
 
     def _direction(self, g, u, o, report):
         d, flops = damped_solve(u, g, float(o["damping"]))

@@ -10,8 +10,9 @@ import numpy as np
 import torch
 from torch.optim.optimizer import required
 
-from ._board import BoardSession
+from ._board import BoardSession, is_emulated, split_uri, with_params
 from ._curvature import GGN
+from ._distributed import rank_seed
 from ._optimizers import STATE_KEY, _CurvatureOptimizer
 
 DEFAULT_DEVICE = "sim:resonator?cells=64"
@@ -93,6 +94,27 @@ class TNGD(_CurvatureOptimizer):
     estimator_options : dict, optional
         Further keyword arguments of kelvin.NaturalGradientEstimator (timeout_s, noise_sigmas,
         ...). Default none.
+    process_group : torch.distributed process group, optional
+        The ranks to combine with (below). Default: a DistributedDataParallel model's group, else
+        the default group when torch.distributed is initialized, else none.
+
+    DistributedDataParallel
+    -----------------------
+    With torch.distributed initialized (gloo) and the model wrapped in DDP (pass the DDP
+    module or its .module), every rank owns a board and applies the same update: DDP averages
+    g; the ranks all_gather their curvature rows, rescaled so that F is the mean over the
+    GLOBAL curvature batch; each rank estimates (F + damping I)^-1 g on its board; the
+    estimates are averaged by all_reduce (the noise variance drops by the world size W).
+    kelvin.torch._distributed says why this scheme and not the others. curvature_batch is per
+    rank; in row space (N > cells) the gathered rows must fit the board, so the default is
+    floor(cells / (C W)) samples per rank. A "{rank}" in `device` is replaced by the rank (one
+    board per rank, e.g. tcp:host{rank}:7400); without it, rank r > 0 opens an emulated
+    board with the URI's seed mixed with r (a different board and serial per rank), and the
+    rounding seed is mixed with r on every board. Rank 0 is the single-process run, and the
+    reproducibility below holds per rank (the warm start's state is the averaged estimate,
+    the same on every rank). last_step and totals add communication_time_s and
+    communication_bytes (the buffers of the step's collectives, part of host_time_s),
+    world_size and rank.
 
     Reproducibility
     ---------------
@@ -118,6 +140,8 @@ class TNGD(_CurvatureOptimizer):
         time_us and the estimator's warnings.
     last_result : kelvin result
         The estimator's last result (estimate, standard_error, summary).
+    last_standard_error : torch.Tensor
+        The standard error of the applied estimate (under DDP: of the ranks' average).
     totals : dict
         Sums of the numeric reports since construction, and steps.
     board : kelvin board
@@ -133,7 +157,7 @@ class TNGD(_CurvatureOptimizer):
                  t=50.0, transient_tolerance=None, warm_start=False, delay=0.0, adam=False,
                  curvature=GGN, curvature_batch=None, loss="cross_entropy", repeats=4, seed=1,
                  preconditioning="auto", board=None, param_groups=None,
-                 estimator_options: Optional[Dict] = None):
+                 estimator_options: Optional[Dict] = None, process_group=None):
         if board is not None and device not in (DEFAULT_DEVICE, getattr(board, "uri", device)):
             raise ValueError("TNGD: give either device= (a URI to open) or board= (an open "
                              "board), not both")
@@ -143,9 +167,12 @@ class TNGD(_CurvatureOptimizer):
                         preconditioning=preconditioning)
         self.estimator_options = dict(estimator_options or {})
         self._session = None
-        super().__init__(model, param_groups, defaults)   # validates the options
+        super().__init__(model, param_groups, defaults, process_group)   # validates the options
+        if board is None:
+            device = self._rank_device(device)
         self._session = BoardSession(device, board)
         self.last_result = None
+        self.last_standard_error = None
         # The estimator checks its own options (repeats, preconditioning, ...): construct one now
         # so that a bad value fails here, as kelvin.InvalidArgumentError, not at the first step.
         try:
@@ -154,6 +181,15 @@ class TNGD(_CurvatureOptimizer):
         except BaseException:
             self.close()
             raise
+
+    def _rank_device(self, device: str) -> str:
+        """This rank's board URI: "{rank}" replaced, or an emulated board reseeded per rank."""
+        if "{rank}" in device:
+            return device.replace("{rank}", str(self.rank))
+        if self.rank == 0 or not is_emulated(device):
+            return device
+        seed = int(split_uri(device)[1].get("seed", "1"))   # the emulator's default seed is 1
+        return with_params(device, seed=rank_seed(seed, self.rank))
 
     @property
     def board(self):
@@ -179,23 +215,26 @@ class TNGD(_CurvatureOptimizer):
     def _curvature_samples(self, o, batch, outputs, n):
         cells = self._session.cells
         per = outputs if o["curvature"] == GGN else 1
+        world = self.world_size   # row space: all ranks' rows are gathered onto each board
+        ranks = f" from each of {world} ranks" if world > 1 else ""
         cb = o["curvature_batch"]
         if cb is not None:
             samples = min(cb, batch)
-            if n > cells and samples * per > cells:
+            if n > cells and samples * per * world > cells:
                 raise ValueError(
                     f"TNGD: curvature_batch={cb} gives {samples * per} curvature rows "
-                    f"({per} per sample), above the board's {cells} cells; with {n} parameters "
-                    f"(> {cells}) the board works in the curvature's row space, so use "
-                    f"curvature_batch <= {cells // per} (or leave it None)")
+                    f"({per} per sample){ranks}, above the board's {cells} cells; with {n} "
+                    f"parameters (> {cells}) the board works in the curvature's row space, so "
+                    f"use curvature_batch <= {cells // (per * world)} (or leave it None)")
             return samples
         if n <= cells:
             return batch
-        if per > cells:
+        if per * world > cells:
             raise ValueError(f"TNGD: the Gauss-Newton curvature of a model with {outputs} outputs "
-                             f"has {outputs} rows per sample, more than the board's {cells} "
-                             "cells; use a larger board or curvature='empirical_fisher'")
-        return min(batch, cells // per)
+                             f"has {outputs} rows per sample{ranks}, more than the board's "
+                             f"{cells} cells; use a larger board or "
+                             "curvature='empirical_fisher'")
+        return min(batch, cells // (per * world))
 
     def _estimator_options(self, o: Dict) -> Dict:
         options = dict(damping=float(o["damping"]), time_us=float(o["t"]),
@@ -215,10 +254,20 @@ class TNGD(_CurvatureOptimizer):
             kwargs["start"] = start.numpy()
         t0 = time.perf_counter()
         persistent = o["delay"] > 0 and g.numel() <= self._session.cells
-        est, opened, uri = self._session.estimator(step, o["seed"], options, persistent)
-        res = est.estimate(g.numpy(), J=u.numpy(), **kwargs)
+        seed = rank_seed(o["seed"], self.rank)
+        try:
+            est, opened, uri = self._session.estimator(step, seed, options, persistent)
+            res = est.estimate(g.numpy(), J=u.numpy(), **kwargs)
+        except Exception as error:
+            if self._dist is not None:   # the other ranks wait in the average: tell them
+                self._dist.average(None, None, g.numel(), error)
+            raise
         board_wall = time.perf_counter() - t0
         d = torch.from_numpy(np.array(res.estimate, dtype=np.float64))
+        se = torch.from_numpy(np.array(res.standard_error, dtype=np.float64))
+        if self._dist is not None:
+            d, se = self._dist.average(d, se, g.numel())
+        self.last_standard_error = se
         self.last_result = res
         if torch.isfinite(d).all():     # else step() refuses it, and the state stays
             state["start"] = d.clone()

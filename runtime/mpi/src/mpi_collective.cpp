@@ -66,6 +66,16 @@ int MpiSession::world_size() const noexcept {
   return s;
 }
 
+int MpiSession::local_rank() const {
+  MPI_Comm host = MPI_COMM_NULL;
+  check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &host),
+        "MPI_Comm_split_type");
+  int r = 0;
+  MPI_Comm_rank(host, &r);
+  MPI_Comm_free(&host);
+  return r;
+}
+
 void MpiSession::abort(int code) const noexcept {
   MPI_Abort(MPI_COMM_WORLD, code);
   std::abort();  // MPI_Abort does not return; this keeps [[noreturn]] honest if it did

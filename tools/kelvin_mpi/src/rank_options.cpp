@@ -4,11 +4,25 @@
 
 namespace kelvin::tools::kelvin_mpi {
 
+namespace {
+int g_local_rank = 0;  // the program is single-threaded; main() sets it before any command runs
+
+void replace_all(std::string& text, const std::string& key, const std::string& value) {
+  for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at + value.size()))
+    text.replace(at, key.size(), value);
+}
+}  // namespace
+
+void set_local_rank(int local_rank) {
+  g_local_rank = local_rank;
+}
+
 void add_rank_options(CLI::App& command, RankOptions& options, const std::string& default_uri) {
   options.uri_template = default_uri;
   auto* uri = command
                   .add_option("--uri", options.uri_template,
-                              "Each rank's board: a URI in which {rank} is replaced by the rank")
+                              "Each rank's board: a URI in which {rank} is replaced by the rank, "
+                              "{local_rank} by its rank on its host")
                   ->capture_default_str();
   command
       .add_option("--uris", options.uris,
@@ -26,9 +40,8 @@ std::string rank_uri(const RankOptions& options, const runtime::Collective& grou
     return options.uris[static_cast<std::size_t>(group.rank())];
   }
   std::string uri = options.uri_template;
-  const std::string key = "{rank}";
-  for (auto at = uri.find(key); at != std::string::npos; at = uri.find(key, at))
-    uri.replace(at, key.size(), std::to_string(group.rank()));
+  replace_all(uri, "{rank}", std::to_string(group.rank()));
+  replace_all(uri, "{local_rank}", std::to_string(g_local_rank));
   return uri;
 }
 

@@ -13,15 +13,20 @@
 //
 // Failures. checked() runs a piece of this rank's work (typically board calls) and then agrees
 // with every rank on whether all of them succeeded: if any failed, every rank throws the same
-// common::Error, of the first failing rank's kind, saying which rank, which board (the rank's
-// label) and what went wrong. So a board or kelvind that dies under one rank ends the job on
-// every rank, within the deadline, instead of leaving the others waiting forever.
+// common::Error, of the failing rank's kind, saying which rank, which board (the rank's label)
+// and what went wrong (with several failures, the lowest rank whose failure is not a timeout:
+// a timeout is usually the consequence of another rank's failure, not its cause). A rank learns
+// of another's failure at the next agreement, so jobs agree after every board step. So a board or kelvind that dies under one rank ends the job on
+// every rank, within the deadline, instead of leaving the others waiting forever. The agreement
+// itself may take kAgreementGrace beyond the deadline, so that a board call that failed at the
+// deadline (a stalled board's timeout) is still reported by every rank as that rank's failure.
 //
 // Thread contract: a Collective is used by one thread at a time (its rank's job); different
 // ranks' collectives run concurrently, which is the point. stats() may be read between
 // operations by the same thread.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -36,6 +41,9 @@
 #include "kelvin/common/error.hpp"
 
 namespace kelvin::runtime {
+
+// How long past a job's deadline the ranks may take to agree on a failure (agree()).
+inline constexpr std::chrono::milliseconds kAgreementGrace{2000};
 
 // What a rank spent in collective operations: their number, the bytes it contributed (sent),
 // and the wall time inside them (waiting for slower ranks included, which is most of it when

@@ -36,6 +36,9 @@ class MpiSession {
 
   int world_rank() const noexcept;
   int world_size() const noexcept;
+  // The rank among the ranks that share this host (MPI_Comm_split_type, MPI_COMM_TYPE_SHARED):
+  // which of the host's boards this rank takes.
+  int local_rank() const;
   // MPI_Abort on MPI_COMM_WORLD: ends every rank of the job with `code`. For a failure the
   // ranks could not agree on (a collective that timed out, collective.hpp).
   [[noreturn]] void abort(int code) const noexcept;

@@ -17,14 +17,17 @@
 
 namespace kelvin::tools::kelvin_mpi {
 
-// Which board each rank drives: --uri TEMPLATE, in which "{rank}" is replaced by the rank
-// (`sim:pbit?seed={rank}`, `tcp:10.0.0.{rank}:5555`), or --uris A,B,... with one URI per rank
-// (a list of the wrong length is a usage error naming the ranks).
+// Which board each rank drives: --uri TEMPLATE, in which "{rank}" is replaced by the rank and
+// "{local_rank}" by the rank among the ranks on the same host (`sim:pbit?seed={rank}`,
+// `tcp:127.0.0.1:7817?board={local_rank}`: each host's kelvind serves its own boards), or
+// --uris A,B,... with one URI per rank (a list of the wrong length is a usage error).
 struct RankOptions {
   std::string uri_template;
   std::vector<std::string> uris;
 };
 void add_rank_options(CLI::App& command, RankOptions& options, const std::string& default_uri);
+// The rank among the ranks of this host, set once by main() (MPI_Comm_split_type); default 0.
+void set_local_rank(int local_rank);
 // This rank's URI. Throws cli::UsageError for a --uris list whose length is not the group's size.
 std::string rank_uri(const RankOptions& options, const runtime::Collective& group);
 // "board URI (serial S)": what names a rank's board in errors (Collective::set_label).
