@@ -32,7 +32,10 @@ double TemperingSummary::coldest_mean(std::uint32_t node) const {
 std::string TemperingSummary::brief_report() const {
   const std::string method = tempering ? fmt::format("parallel tempering, {} replicas", chains)
                                        : fmt::format("plain Gibbs, {} chains", chains);
-  return fmt::format("{} on {}: beta {:g}, best E {}, {}, {} sweeps in {} run{}", method, serial,
+  const std::string where = scale_out.ranks > 1 ? fmt::format("{} boards ({} on {})",
+                                                              scale_out.ranks, local_chains, serial)
+                                                : serial;
+  return fmt::format("{} on {}: beta {:g}, best E {}, {}, {} sweeps in {} run{}", method, where,
                      betas.empty() ? 0.0 : betas.back(), best_energy, target_text(*this), sweeps,
                      runs, runs == 1 ? "" : "s") +
          warnings_suffix();
@@ -60,12 +63,17 @@ ReportFields TemperingSummary::fields() const {
   return with_job_fields({
       field("method", "method", std::string(tempering ? "parallel tempering" : "plain Gibbs")),
       field("nodes", "nodes", nodes),
-      field("chains", "chains", chains),
+      field("chains", "chains", chains, "", "all ranks"),
+      field("first_chain", "first chain of this rank", first_chain),
+      field("local_chains", "chains on this rank's board", local_chains),
       field("betas", "betas (realized)", betas, "", "", 4),
       field("beta_codes", "beta codes", beta_codes),
       field("acceptance", "swap acceptance (k, k+1)", acceptance, "", "", 3),
       field("swaps_proposed", "swaps proposed", swaps_proposed),
       field("swaps_accepted", "swaps accepted", swaps_accepted),
+      field("cross_rank_swaps_proposed", "swaps proposed across ranks", cross_rank_swaps_proposed,
+            "", "between chains on different ranks' boards"),
+      field("cross_rank_swaps_accepted", "swaps accepted across ranks", cross_rank_swaps_accepted),
       field("sweeps_per_exchange", "sweeps per exchange", sweeps_per_exchange),
       field("burn_in_sweeps", "burn-in sweeps", burn_in_sweeps),
       field("sweeps", "sweeps per chain", sweeps, "", "burn-in included"),
@@ -76,6 +84,7 @@ ReportFields TemperingSummary::fields() const {
       field("best_energy", "best energy", best_energy),
       trace_field(),
       field("coldest_samples", "samples at the target beta", coldest_samples),
+      group("scale_out", "scale-out", scale_out.fields(), scale_out.brief()),
   });
 }
 
