@@ -23,7 +23,10 @@ ReportFields BlockSolveSummary::block_fields() const {
 }
 
 ReportFields BlockSolveSummary::fields() const {
-  return with_job_fields(block_fields());
+  ReportFields f = with_job_fields(block_fields());
+  if (scale_out)
+    f.push_back(group("scale_out", "scale-out", scale_out->fields()));
+  return f;
 }
 
 std::string BlockSolveSummary::brief_report() const {
@@ -32,7 +35,7 @@ std::string BlockSolveSummary::brief_report() const {
              "solves, {:.3g} ms device time",
              unknowns, blocks, block_size, backend, iterations, relative_residual,
              converged ? "" : " (NOT converged)", block_solves, device_time_s * 1e3) +
-         warnings_suffix();
+         (scale_out ? "; " + scale_out->brief() : std::string()) + warnings_suffix();
 }
 
 std::string BlockSolveSummary::full_report() const {

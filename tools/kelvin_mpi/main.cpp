@@ -58,8 +58,8 @@ int main(int argc, char** argv) {
 
   CLI::App app{"kelvin-mpi: kelvin's distributed jobs, one board per MPI rank.", "kelvin-mpi"};
   app.require_subcommand(1);
-  std::vector<km::Command> commands = {km::add_ping_command(app), km::add_sample_command(app),
-                                       km::add_temper_command(app)};
+  std::vector<km::Command> commands = {km::add_ping_command(app), km::add_solve_command(app),
+                                       km::add_temper_command(app), km::add_sample_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -54,11 +54,8 @@ Command add_solve_command(CLI::App& app) {
       "25 per block)");
   add_timeout_option(*command, options->common, runtime::SolveOptions{}.timeout,
                      "the whole solve (programming, runs, reads)");
-  command
-      ->add_option("--tolerance", options->solve.tolerance,
-                   "Systems larger than the board: stop at this relative residual")
-      ->check(CLI::Range(1e-12, 0.5))
-      ->capture_default_str();
+  add_tolerance_option(*command, options->solve.tolerance,
+                       "Systems larger than the board: stop at this relative residual");
   command->footer(addresses_footer(
       "Systems with more unknowns than the board has cells are solved by block-Jacobi\n"
       "preconditioned conjugate gradients, the blocks on the board (docs/architecture.md).\n"

@@ -64,6 +64,12 @@ CLI::Option* add_preconditioning_option(CLI::App& command, runtime::Precondition
       ->default_str("auto");
 }
 
+CLI::Option* add_tolerance_option(CLI::App& command, double& tolerance, std::string_view what) {
+  return command.add_option("--tolerance", tolerance, std::string(what))
+      ->check(CLI::Range(1e-12, 0.5))
+      ->capture_default_str();
+}
+
 CLI::Option* add_symmetry_tolerance_option(CLI::App& command, double& tolerance) {
   tolerance = runtime::kDefaultSymmetryTolerance;
   return command

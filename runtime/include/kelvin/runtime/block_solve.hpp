@@ -20,7 +20,30 @@
 // solve() (solve.hpp) comes here by itself when n exceeds the board's cells; block_solve() is
 // the explicit entry point, with the digital backend and the GGN operator besides.
 //
+// Spread over several boards: block_solve(group, board, ...) runs the same loop on every rank of
+// a Collective (collective.hpp: MPI ranks, or threads of one process), each rank with its own
+// board, every rank passing the same A, b and options (checked at the start by comparing
+// fingerprints of them, gathered from every rank; a mismatch is refused with kInvalidArgument on
+// every rank, naming the rank). The diagonal blocks are dealt to the ranks as contiguous ranges
+// of blocks (rank k of K gets blocks [B k / K, B (k + 1) / K) of B); a rank solves only its own
+// blocks, on its own board (or by Cholesky for the digital backend), and computes only its own
+// rows of A p and of the residual. The dot products are partial dots summed over the ranks
+// (Collective::sum: bit-identical on every rank, so every rank takes the same branches), the
+// preconditioned residual z is gathered whole from the ranks' segments, and x and p are
+// replicated: x and error_estimate come out bit-identical on every rank. The block size
+// defaults to the smallest board's cell count. Per outer iteration, five small collectives (the
+// preconditioner's failure agreement, the gather of z, three sums) and nothing else cross
+// ranks. The iterates equal the single-board run's up to the rounding of the summation order of
+// the dot products (digital backend) and up to the boards' own statistical errors (board
+// backend); error_estimate is formed the same way (|M^-1 r|, gathered from the ranks' blocks,
+// no degrees of freedom). The single-board block_solve() is the one-rank case of the same code.
+//
 // Thread contract: block_solve() uses the board exclusively for its duration.
+// block_solve(group, ...) is collective over `group`: every rank calls it at the same time with
+// the same arguments (its own board), from the one thread that uses that rank's Collective; a
+// failure on one rank's board (or a rank's bad input) becomes the same common::Error on every
+// rank, naming the rank and its board (the group's label, set to "board SERIAL" if empty), and
+// options.timeout bounds the whole job, board work and collectives.
 #pragma once
 
 #include <chrono>
@@ -33,6 +56,7 @@
 
 #include "kelvin/driver/resonator/resonator_board.hpp"
 #include "kelvin/runtime/block_solve_summary.hpp"
+#include "kelvin/runtime/collective.hpp"
 #include "kelvin/runtime/damped_ggn.hpp"
 #include "kelvin/runtime/solve.hpp"
 
@@ -97,6 +121,20 @@ BlockSolveResult block_solve(driver::ResonatorBoard* board, const Eigen::SparseM
 // blocks J_b^T H J_b + lambda I go to the board, products stay factored. GPU comparison: forming
 // F and a Cholesky solve.
 BlockSolveResult block_solve(driver::ResonatorBoard* board, const DampedGgn& A,
+                             const Eigen::VectorXd& g, const BlockSolveOptions& options = {});
+
+// The same three, spread over the ranks of `group` (see the file comment), each rank with its
+// own board (null only for the digital backend). The result's x and error_estimate are the same
+// on every rank; its summary's job block is this rank's board's, with the group's figures in
+// summary.scale_out. Throws as above (the same error on every rank), and kInvalidArgument on
+// every rank when one rank's A, b or options differ from rank 0's, naming that rank.
+BlockSolveResult block_solve(Collective& group, driver::ResonatorBoard* board,
+                             const Eigen::MatrixXd& A, const Eigen::VectorXd& b,
+                             const BlockSolveOptions& options = {});
+BlockSolveResult block_solve(Collective& group, driver::ResonatorBoard* board,
+                             const Eigen::SparseMatrix<double>& A, const Eigen::VectorXd& b,
+                             const BlockSolveOptions& options = {});
+BlockSolveResult block_solve(Collective& group, driver::ResonatorBoard* board, const DampedGgn& A,
                              const Eigen::VectorXd& g, const BlockSolveOptions& options = {});
 
 }  // namespace kelvin::runtime

@@ -6,10 +6,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "kelvin/runtime/job_summary.hpp"
+#include "kelvin/runtime/scale_out.hpp"
 
 namespace kelvin::runtime {
 
@@ -28,6 +30,11 @@ struct BlockSolveSummary : JobSummary {
   int block_batches = 0;
   double block_batch_relaxation_times = 0.0;
   bool block_auto_range = false;
+  // A solve spread over ranks (block_solve(group, ...)): the group's figures (ranks, boards,
+  // slowest board's device time, communication, all boards' energy). The fields above that
+  // count block work (block_solves, the job block's device time and energy) are this rank's;
+  // unknowns, blocks, iterations and residuals are the whole system's, equal on every rank.
+  std::optional<ScaleOutSummary> scale_out;
 
   // The block solve's own fields (without the shared job block).
   ReportFields block_fields() const;

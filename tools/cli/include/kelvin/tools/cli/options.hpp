@@ -52,6 +52,9 @@ CLI::Option* add_timeout_option(CLI::App& command, CommonOptions& options,
 CLI::Option* add_junit_option(CLI::App& command, std::string& path, std::string_view what);
 // --preconditioning auto|jacobi|none (default auto; runtime/.../preconditioning.hpp).
 CLI::Option* add_preconditioning_option(CLI::App& command, runtime::Preconditioning& mode);
+// --tolerance R: the relative residual ||b - A x|| / ||b|| at which an iterative solve stops
+// (range [1e-12, 0.5]); `what` completes the help text.
+CLI::Option* add_tolerance_option(CLI::App& command, double& tolerance, std::string_view what);
 // --symmetry-tolerance TOL: the job's Options::symmetry_tolerance (every resonator job has it,
 // with the same default and range; runtime/.../system_checks.hpp). Its value is checked by the
 // job's validate() (through validate_usage), so the refusal reads the same as the runtime's.

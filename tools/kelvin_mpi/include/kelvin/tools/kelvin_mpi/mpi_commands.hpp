@@ -41,5 +41,6 @@ struct Command {
 Command add_ping_command(CLI::App& app);
 Command add_sample_command(CLI::App& app);
 Command add_temper_command(CLI::App& app);
+Command add_solve_command(CLI::App& app);
 
 }  // namespace kelvin::tools::kelvin_mpi
