@@ -40,6 +40,10 @@ PACKAGES=(
   libhdf5-dev
 )
 TEST_PACKAGES=(libgtest-dev libgmock-dev libbenchmark-dev umockdev libumockdev-dev)
+# OpenMPI (headers and mpirun): the optional scale-out library runtime/mpi, kelvin-mpi and the
+# tests/mpi suites that CTest runs under mpirun -np 2 and 4 (docs/scale-out.md). A build without
+# it simply leaves MPI out (KELVIN_MPI=AUTO); CI installs it and insists on it (KELVIN_MPI=ON).
+TEST_PACKAGES+=(libopenmpi-dev openmpi-bin)
 # The Python package (pybind11 against Debian's python3), its tests (pytest, SciPy for sparse
 # models, h5py to read run files back) and the PyTorch optimizer with its Fashion-MNIST example (docs/python.md).
 PYTHON_PACKAGES=(
@@ -99,6 +103,11 @@ configure() {
     # Warnings are errors; line tables only (-g1: backtraces keep file and line), which cuts
     # about a quarter of the compile time of full debug info.
     extra+=(-DKELVIN_WERROR=ON "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG")
+    # The MPI suites must run in CI: a missing OpenMPI fails the configure instead of silently
+    # skipping them (not for demo, which installs only PACKAGES).
+    if [ "${1:-}" != demo ]; then
+      extra+=(-DKELVIN_MPI=ON)
+    fi
   fi
   cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" "${extra[@]}" >/dev/null
 }
