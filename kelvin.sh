@@ -170,10 +170,8 @@ sanitize() {
     exclude=(-E "Usb|/usb")
   fi
   log "building the driver-side tests with $name in $dir"
-  # Without precompiled headers: the main build has them, so this is where a driver-side source or
-  # test that compiles only thanks to the PCH (a missing #include) fails (cmake/KelvinPch.cmake).
   cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=None -DKELVIN_DRIVER_ONLY=ON \
-    -DKELVIN_BUILD_BENCH=OFF -DKELVIN_PCH=OFF "-DKELVIN_TEST_PARTS=$parts" \
+    -DKELVIN_BUILD_BENCH=OFF "-DKELVIN_TEST_PARTS=$parts" \
     "-DCMAKE_CXX_FLAGS=-O1 -g1 -fno-omit-frame-pointer $flags" "${LAUNCHER[@]}" >/dev/null
   cmake --build "$dir" --parallel "$(nproc)"
   log "running the driver-side tests under $name"
