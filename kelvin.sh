@@ -98,7 +98,6 @@ configure() {
     extra+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
     # Paths relative to the checkout, so that a second clone (CI's clean clone) hits the cache.
     export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$ROOT}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
-    ccache_pch_settings
   fi
   if [ -n "${CI:-}" ]; then
     # Warnings are errors; line tables only (-g1: backtraces keep file and line), which cuts
@@ -130,13 +129,6 @@ build_cli() {
   cmake --build "$BUILD_DIR" --parallel "$(nproc)" --target kelvin
 }
 
-# ccache caches the precompiled headers (KELVIN_PCH, cmake/KelvinPch.cmake) and the sources that
-# use them only when told to ignore what a PCH legitimately changes: its macros, __DATE__/__TIME__
-# and the fresh .gch's times (ccache's manual, "Precompiled headers").
-ccache_pch_settings() {
-  export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
-}
-
 # Sets LAUNCHER to the CMake argument that puts ccache in front of the compiler, and exports
 # ccache's settings (in this shell, not a subshell, so that the builds see them).
 LAUNCHER=()
@@ -144,7 +136,6 @@ use_ccache() {
   if command -v ccache >/dev/null 2>&1; then
     export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$ROOT}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
     LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-    ccache_pch_settings
   fi
 }
 
