@@ -14,6 +14,7 @@
 #include "kelvin/runtime/pbit/boltzmann_learning.hpp"
 #include "kelvin/runtime/pbit/model_embedding.hpp"
 #include "lattice_codes.hpp"
+#include "lattice_copies.hpp"
 #include "pbit_job.hpp"
 
 namespace kelvin::runtime {
@@ -93,32 +94,7 @@ void BoltzmannTrainer::lay_out() {
   // Disjoint translations of copy 0, copy 0 first, then in raster order (greedy).
   const auto rows = static_cast<std::int64_t>(lat.rows());
   const auto cols = static_cast<std::int64_t>(lat.cols());
-  std::int64_t rmin = rows, rmax = 0, cmin = cols, cmax = 0;
-  for (const std::uint32_t v : placement_) {
-    rmin = std::min<std::int64_t>(rmin, v / cols);
-    rmax = std::max<std::int64_t>(rmax, v / cols);
-    cmin = std::min<std::int64_t>(cmin, v % cols);
-    cmax = std::max<std::int64_t>(cmax, v % cols);
-  }
-  std::vector<bool> used(lat.nodes(), false);
-  offsets_.clear();
-  auto try_place = [&](std::int64_t dr, std::int64_t dc) {
-    const std::int64_t off = dr * cols + dc;
-    for (const std::uint32_t v : placement_) {
-      if (used[static_cast<std::size_t>(v + off)])
-        return;
-    }
-    for (const std::uint32_t v : placement_)
-      used[static_cast<std::size_t>(v + off)] = true;
-    offsets_.push_back(off);
-  };
-  try_place(0, 0);
-  for (std::int64_t dr = -rmin; dr <= rows - 1 - rmax; ++dr) {
-    for (std::int64_t dc = -cmin; dc <= cols - 1 - cmax; ++dc) {
-      if (dr != 0 || dc != 0)
-        try_place(dr, dc);
-    }
-  }
+  offsets_ = detail::translated_copy_offsets(placement_, lat.rows(), lat.cols());
   const std::uint32_t needed = options_.batch + options_.free_copies;
   if (needed > offsets_.size()) {
     throw Error(

@@ -92,4 +92,16 @@ std::string TemperingSummary::full_report() const {
   return render_report(tempering ? "Parallel tempering summary" : "Plain Gibbs summary", fields());
 }
 
+std::string TemperingSummary::ladder_table() const {
+  std::string out =
+      fmt::format("{:>4}  {:>10}  {:>6}  {:>12}\n", "k", "beta", "code", "swap k,k+1");
+  for (std::size_t k = 0; k < betas.size(); ++k) {
+    const std::string swap = k < acceptance.size() && swaps_proposed[k] > 0
+                                 ? fmt::format("{:.3f}", acceptance[k])
+                                 : std::string("-");
+    out += fmt::format("{:>4}  {:>10.5g}  {:>6}  {:>12}\n", k, betas[k], beta_codes[k], swap);
+  }
+  return out;
+}
+
 }  // namespace kelvin::runtime

@@ -1,5 +1,7 @@
 #include "partition_plan.hpp"
 
+#include "lattice_copies.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <set>
@@ -42,41 +44,6 @@ void check_model(const IsingModel& model, const std::vector<int>& owner, int ran
     if (!seen.insert({std::min(i, j), std::max(i, j)}).second)
       refuse(fmt::format("edge ({}, {}) is listed twice", i, j));
   }
-}
-
-// Offsets (in lattice nodes) of translated copies of `placement` that do not overlap, the
-// original first, scanning the lattice row by row (translations keep lattice edges: the jumps
-// are the same everywhere and the copies stay inside the lattice).
-std::vector<std::int64_t> copy_offsets(const std::vector<std::uint32_t>& placement,
-                                       const driver::PbitDescription& board) {
-  const auto rows = static_cast<std::int64_t>(board.rows);
-  const auto cols = static_cast<std::int64_t>(board.cols);
-  std::int64_t r0 = rows, r1 = 0, c0 = cols, c1 = 0;
-  for (const std::uint32_t v : placement) {
-    r0 = std::min<std::int64_t>(r0, v / cols);
-    r1 = std::max<std::int64_t>(r1, v / cols);
-    c0 = std::min<std::int64_t>(c0, v % cols);
-    c1 = std::max<std::int64_t>(c1, v % cols);
-  }
-  std::vector<char> taken(board.nodes(), 0);
-  std::vector<std::int64_t> out;
-  const auto fits = [&](std::int64_t off) {
-    return std::none_of(placement.begin(), placement.end(),
-                        [&](std::uint32_t v) { return taken[static_cast<std::size_t>(v + off)]; });
-  };
-  const auto take = [&](std::int64_t off) {
-    for (const std::uint32_t v : placement)
-      taken[static_cast<std::size_t>(v + off)] = 1;
-    out.push_back(off);
-  };
-  take(0);
-  for (std::int64_t dr = -r0; dr + r1 < rows; ++dr) {
-    for (std::int64_t dc = -c0; dc + c1 < cols; ++dc) {
-      if (fits(dr * cols + dc))
-        take(dr * cols + dc);
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -166,7 +133,8 @@ PartLayout lay_out_part(const IsingModel& model, const PartitionPlan& plan,
                           static_cast<std::uint32_t>(plan.local_index[j]), 1.0});
   }
   const ModelEmbedding embedding = embed_model(part, p);
-  const std::vector<std::int64_t> offsets = copy_offsets(embedding.placement, p);
+  const std::vector<std::int64_t> offsets =
+      translated_copy_offsets(embedding.placement, p.rows, p.cols);
   out.copies_fit = static_cast<std::uint32_t>(offsets.size());
   if (chains > out.copies_fit) {
     throw Error(ErrorKind::kInvalidArgument,

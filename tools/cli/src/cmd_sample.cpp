@@ -255,15 +255,7 @@ std::string run_tempering(const SampleOptions& options, const runtime::IsingMode
   }
   if (options.common.json)
     return write_json(json);
-  std::string out =
-      fmt::format("{:>4}  {:>10}  {:>6}  {:>12}\n", "k", "beta", "code", "swap k,k+1");
-  for (std::size_t k = 0; k < s.betas.size(); ++k) {
-    const std::string swap = k < s.acceptance.size() && s.swaps_proposed[k] > 0
-                                 ? fmt::format("{:.3f}", s.acceptance[k])
-                                 : std::string("-");
-    fmt::format_to(std::back_inserter(out), "{:>4}  {:>10.5g}  {:>6}  {:>12}\n", k, s.betas[k],
-                   s.beta_codes[k], swap);
-  }
+  std::string out = s.ladder_table();
   fmt::format_to(std::back_inserter(out), "\n{:>6}  {:>10}  {:>4}\n", "node", "<s_i>", "best");
   for (std::uint32_t i = 0; i < model.nodes; ++i) {
     fmt::format_to(std::back_inserter(out), "{:>6}  {:>10.4f}  {:>+4d}\n", i, s.coldest_mean(i),

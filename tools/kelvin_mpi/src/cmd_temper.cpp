@@ -94,14 +94,7 @@ std::string run(const TemperOptions& o, runtime::Collective& group) {
     json["best_state"] = result.best_state;
     return cli::write_json(json);
   }
-  std::string out =
-      fmt::format("{:>4}  {:>10}  {:>6}  {:>12}\n", "k", "beta", "code", "swap k,k+1");
-  for (std::size_t k = 0; k < s.betas.size(); ++k) {
-    const std::string swap = k < s.acceptance.size() && s.swaps_proposed[k] > 0
-                                 ? fmt::format("{:.3f}", s.acceptance[k])
-                                 : std::string("-");
-    out += fmt::format("{:>4}  {:>10.5g}  {:>6}  {:>12}\n", k, s.betas[k], s.beta_codes[k], swap);
-  }
+  std::string out = s.ladder_table();
   out += fmt::format("swaps across ranks: {} of {} proposed accepted\n",
                      s.cross_rank_swaps_accepted, s.cross_rank_swaps_proposed);
   out += fmt::format("{}\n{}\n", s.brief_report(), s.scale_out.brief());

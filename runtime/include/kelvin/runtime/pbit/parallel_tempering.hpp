@@ -164,6 +164,9 @@ struct TemperingSummary : JobSummary {
   ReportFields fields() const;
   std::string brief_report() const;
   std::string full_report() const;
+  // One line per temperature: k, realized beta, beta code, swap acceptance with k + 1 ("-"
+  // where nothing was proposed), under a header line.
+  std::string ladder_table() const;
 };
 
 struct TemperingResult {
