@@ -103,8 +103,6 @@ configure() {
     # Warnings are errors; line tables only (-g1: backtraces keep file and line), which cuts
     # about a quarter of the compile time of full debug info.
     extra+=(-DKELVIN_WERROR=ON "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG")
-    # The tests' own sources at -O1 (tests/support/CMakeLists.txt says why).
-    extra+=(-DKELVIN_TEST_CXX_FLAGS=-O1)
     # The MPI suites must run in CI: a missing OpenMPI fails the configure instead of silently
     # skipping them (not for demo, which installs only PACKAGES).
     if [ "${1:-}" != demo ]; then
