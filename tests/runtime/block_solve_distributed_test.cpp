@@ -42,7 +42,8 @@ Eigen::MatrixXd test_matrix() {
 }
 
 Eigen::VectorXd test_rhs() {
-  return Eigen::VectorXd::NullaryExpr(kN, [](Eigen::Index i) { return std::cos(0.7 * i); });
+  return Eigen::VectorXd::NullaryExpr(
+      kN, [](Eigen::Index i) { return std::cos(0.7 * static_cast<double>(i)); });
 }
 
 BlockSolveOptions options(BlockBackend backend) {
